@@ -1,0 +1,42 @@
+/* app.h: what a run of sectop holds: the configuration, the model, the
+ * sources and the loop that drives them.  The commands share it. */
+#ifndef SECTOP_APP_H
+#define SECTOP_APP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "model.h"
+
+struct config;
+struct loop;
+struct pg;
+struct redis;
+struct health;
+
+struct app {
+	struct config *cfg;
+	bool ascii;              /* the terminal is not UTF-8, or --ascii */
+	char **operands;         /* the command's own arguments */
+	int n_operands;
+
+	struct model model;
+	struct loop *loop;
+	struct pg *pg;
+	struct redis *redis;
+	struct health *health;
+	bool open;
+};
+
+/* Create the model, the sources and the loop.  0, or -1 with err. */
+int app_open(struct app *app, char *err, size_t errsz);
+void app_close(struct app *app);
+
+/* Has every source finished one complete refresh (or failed)? */
+bool app_first_refresh_done(const struct app *app);
+
+/* The commands: exit statuses. */
+int app_snapshot(struct app *app);
+int app_console(struct app *app);      /* ui/console.c */
+
+#endif

@@ -1,0 +1,666 @@
+#include "config.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <limits.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "conf.h"
+
+#ifndef SYSCONFDIR
+#define SYSCONFDIR "/etc"
+#endif
+
+enum conf_type {
+	CT_STRING,      /* char * */
+	CT_SECRET,      /* char *, marks the file as holding a secret */
+	CT_CONNINFO,    /* char *, holds a secret when it carries a password */
+	CT_INT,         /* int, plain number */
+	CT_MS,          /* int, duration in milliseconds (unit default: s) */
+	CT_SECONDS,     /* int, duration in seconds (unit default: s) */
+	CT_BOOL,        /* bool */
+	CT_LIST,        /* struct conf_list, comma-separated */
+	CT_STATUSES,    /* int list, comma-separated HTTP statuses */
+	CT_HEALTH,      /* NAME=URL [option=value ...] */
+	CT_IDENT,       /* char *, an SQL identifier or key prefix: no control bytes */
+};
+
+struct conf_key {
+	const char *name;
+	enum conf_type type;
+	size_t offset;
+	long long min, max;      /* bounds of numbers */
+};
+
+#define K(n, t, field, lo, hi) { n, t, offsetof(struct config, field), lo, hi }
+
+static const struct conf_key conf_table[] = {
+	K("db", CT_CONNINFO, db, 0, 0),
+	K("redis", CT_CONNINFO, redis, 0, 0),
+	K("redis-password", CT_SECRET, redis_password, 0, 0),
+	K("health", CT_HEALTH, health, 0, 0),
+	K("table", CT_IDENT, schema.table, 0, 0),
+	K("column-id", CT_IDENT, schema.id, 0, 0),
+	K("column-timestamp", CT_IDENT, schema.timestamp, 0, 0),
+	K("column-tenant-id", CT_IDENT, schema.tenant_id, 0, 0),
+	K("column-user-id", CT_IDENT, schema.user_id, 0, 0),
+	K("column-action", CT_IDENT, schema.action, 0, 0),
+	K("column-resource-type", CT_IDENT, schema.resource_type, 0, 0),
+	K("column-resource-id", CT_IDENT, schema.resource_id, 0, 0),
+	K("column-ip-address", CT_IDENT, schema.ip_address, 0, 0),
+	K("column-method", CT_IDENT, schema.method, 0, 0),
+	K("column-path", CT_IDENT, schema.path, 0, 0),
+	K("column-status-code", CT_IDENT, schema.status_code, 0, 0),
+	K("column-user-agent", CT_IDENT, schema.user_agent, 0, 0),
+	K("column-details", CT_IDENT, schema.details, 0, 0),
+	K("keys-table", CT_IDENT, schema.keys_table, 0, 0),
+	K("prefix-blocked", CT_IDENT, keys.blocked, 0, 0),
+	K("prefix-failed-auth", CT_IDENT, keys.failed_auth, 0, 0),
+	K("prefix-ratelimit", CT_IDENT, keys.ratelimit, 0, 0),
+	K("prefix-revoked-key", CT_IDENT, keys.revoked_key, 0, 0),
+	K("failure-actions", CT_LIST, failure_actions, 0, 0),
+	K("failure-statuses", CT_STATUSES, failure_statuses, 100, 599),
+	K("unauthorized-actions", CT_LIST, unauthorized_actions, 0, 0),
+	K("cross-tenant-actions", CT_LIST, cross_tenant_actions, 0, 0),
+	K("tenant", CT_STRING, tenant, 0, 0),
+	K("window", CT_SECONDS, window_s, 60, 7 * 86400),
+	K("refresh", CT_MS, refresh_ms, 200, 3600 * 1000),
+	K("server-timeout", CT_MS, timeout_ms, 100, 600 * 1000),
+	K("top", CT_INT, top_n, 1, 1000),
+	K("tail", CT_INT, tail_n, 1, 5000),
+	K("tail-overlap", CT_SECONDS, tail_overlap_s, 0, 3600),
+	K("text-max", CT_INT, text_max, 16, 10000),
+	K("scan-count", CT_INT, scan_count, 10, 100000),
+	K("scan-budget", CT_MS, scan_budget_ms, 0, 10000),
+	K("health-body-max", CT_INT, health_body_max, 1024, 64 << 20),
+	K("alert-failures", CT_INT, alert_failures, 1, 1000000),
+	K("alert-window", CT_SECONDS, alert_window_s, 10, 86400),
+	K("cert-warn-days", CT_INT, cert_warn_days, 0, 3650),
+	K("stale-alert", CT_SECONDS, stale_alert_s, 1, 86400),
+	K("theme", CT_STRING, theme, 0, 0),
+	K("no-color", CT_BOOL, no_color, 0, 0),
+	K("ascii", CT_BOOL, ascii, 0, 0),
+	K("bell", CT_BOOL, bell, 0, 0),
+	K("read-only", CT_BOOL, read_only, 0, 0),
+	K("dry-run", CT_BOOL, dry_run, 0, 0),
+	K("format", CT_STRING, format, 0, 0),
+	K("timeout", CT_SECONDS, snapshot_timeout_s, 1, 3600),
+	K("log", CT_STRING, log_file, 0, 0),
+	K("verbose", CT_INT, verbose, 0, 3),
+};
+
+#define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
+
+const char *conf_key_at(size_t i)
+{
+	return i < CONF_NKEYS ? conf_table[i].name : NULL;
+}
+
+bool conf_key_is_flag(const char *key)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_table[i].name, key) == 0)
+			return conf_table[i].type == CT_BOOL;
+	return false;
+}
+
+static char *xstrdup(const char *s)
+{
+	char *d = strdup(s);
+	if (!d)
+		abort();
+	return d;
+}
+
+static void set_str(char **slot, const char *v)
+{
+	free(*slot);
+	*slot = v ? xstrdup(v) : NULL;
+}
+
+static void list_set(struct conf_list *l, const char *const *v)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->v[i]);
+	l->n = 0;
+	for (; *v && l->n < CONF_MAX_LIST; v++)
+		l->v[l->n++] = xstrdup(*v);
+}
+
+void conf_defaults(struct config *cfg)
+{
+	static const char *const failures[] = { "failed_auth", "unauthorized_access",
+		"authentication_failed", NULL };
+	static const char *const unauthorized[] = { "unauthorized_access", NULL };
+	static const char *const cross[] = { "cross_tenant_access", NULL };
+	struct conf_schema *s = &cfg->schema;
+
+	memset(cfg, 0, sizeof *cfg);
+	set_str(&s->table, "audit_log");
+	set_str(&s->id, "id");
+	set_str(&s->timestamp, "timestamp");
+	set_str(&s->tenant_id, "tenant_id");
+	set_str(&s->user_id, "user_id");
+	set_str(&s->action, "action");
+	set_str(&s->resource_type, "resource_type");
+	set_str(&s->resource_id, "resource_id");
+	set_str(&s->ip_address, "ip_address");
+	set_str(&s->method, "method");
+	set_str(&s->path, "path");
+	set_str(&s->status_code, "status_code");
+	set_str(&s->user_agent, "user_agent");
+	set_str(&s->details, "details");
+	set_str(&s->keys_table, "api_keys");
+	set_str(&cfg->keys.blocked, "blocked:");
+	set_str(&cfg->keys.failed_auth, "failed_auth:");
+	set_str(&cfg->keys.ratelimit, "ratelimit:");
+	set_str(&cfg->keys.revoked_key, "revoked_key:");
+	list_set(&cfg->failure_actions, failures);
+	cfg->failure_statuses[0] = 401;
+	cfg->failure_statuses[1] = 403;
+	cfg->n_failure_statuses = 2;
+	list_set(&cfg->unauthorized_actions, unauthorized);
+	list_set(&cfg->cross_tenant_actions, cross);
+	cfg->window_s = 15 * 60;
+	cfg->refresh_ms = 2000;
+	cfg->timeout_ms = 3000;
+	cfg->top_n = 20;
+	cfg->tail_n = 100;
+	cfg->tail_overlap_s = 10;
+	cfg->text_max = 200;
+	cfg->scan_count = 1000;
+	cfg->scan_budget_ms = 20;
+	cfg->health_body_max = 256 * 1024;
+	cfg->alert_failures = 10;
+	cfg->alert_window_s = 300;
+	cfg->cert_warn_days = 14;
+	cfg->stale_alert_s = 60;
+	set_str(&cfg->theme, "default");
+	set_str(&cfg->format, "text");
+	cfg->snapshot_timeout_s = 10;
+}
+
+static void wipe_free(char *s)
+{
+	if (!s)
+		return;
+#ifdef HAVE_EXPLICIT_BZERO
+	explicit_bzero(s, strlen(s));
+#else
+	memset(s, 0, strlen(s));
+#endif
+	free(s);
+}
+
+static void health_free(struct conf_health *h)
+{
+	free(h->name);
+	free(h->url);
+	free(h->api_key_env);
+	free(h->bearer_env);
+	free(h->ca_file);
+	memset(h, 0, sizeof *h);
+}
+
+void conf_free(struct config *cfg)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++) {
+		const struct conf_key *k = &conf_table[i];
+		void *p = (char *)cfg + k->offset;
+		switch (k->type) {
+		case CT_STRING:
+		case CT_IDENT:
+			free(*(char **)p);
+			break;
+		case CT_SECRET:
+		case CT_CONNINFO:
+			wipe_free(*(char **)p);
+			break;
+		case CT_LIST: {
+			struct conf_list *l = p;
+			for (size_t j = 0; j < l->n; j++)
+				free(l->v[j]);
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	for (size_t i = 0; i < cfg->n_health; i++)
+		health_free(&cfg->health[i]);
+	free(cfg->config_file);
+	memset(cfg, 0, sizeof *cfg);
+}
+
+long long conf_parse_duration_ms(const char *s, char default_unit)
+{
+	static const struct { const char *unit; long long ms; } units[] = {
+		{ "ms", 1 }, { "s", 1000 }, { "m", 60000 }, { "h", 3600000 }, { "d", 86400000 },
+	};
+	char *end;
+
+	if (!s || !isdigit((unsigned char)*s))
+		return -1;
+	errno = 0;
+	long long n = strtoll(s, &end, 10);
+	if (errno || n < 0)
+		return -1;
+	char unit[3] = { default_unit, 0, 0 };
+	const char *u = *end ? end : unit;
+	for (size_t i = 0; i < sizeof units / sizeof units[0]; i++) {
+		if (strcmp(u, units[i].unit) != 0)
+			continue;
+		if (n > LLONG_MAX / units[i].ms)
+			return -1;
+		return n * units[i].ms;
+	}
+	return -1;
+}
+
+static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+
+static int fail(char *err, size_t errsz, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(err, errsz, fmt, ap);
+	va_end(ap);
+	return -1;
+}
+
+static bool has_control(const char *v)
+{
+	for (; *v; v++)
+		if ((unsigned char)*v < 0x20 || *v == 0x7f)
+			return true;
+	return false;
+}
+
+static int parse_number(const struct conf_key *k, const char *v, int *out, char *err, size_t errsz)
+{
+	long long n;
+	char *end;
+
+	switch (k->type) {
+	case CT_MS:
+		n = conf_parse_duration_ms(v, 's');
+		break;
+	case CT_SECONDS:
+		n = conf_parse_duration_ms(v, 's');
+		if (n >= 0 && n % 1000)
+			return fail(err, errsz, "%s: '%s' is not a whole number of seconds", k->name, v);
+		if (n >= 0)
+			n /= 1000;
+		break;
+	default:
+		errno = 0;
+		n = strtoll(v, &end, 10);
+		if (errno || end == v || *end)
+			n = -1;
+		break;
+	}
+	if (n < 0)
+		return fail(err, errsz, "%s: '%s' is not a %s", k->name, v,
+		            k->type == CT_INT ? "number" : "duration (e.g. 90s, 15m, 1h)");
+	if (n < k->min || n > k->max)
+		return fail(err, errsz, "%s: '%s' is out of range", k->name, v);
+	*out = (int)n;
+	return 0;
+}
+
+static int parse_bool(const char *v, bool *out)
+{
+	static const char *const yes[] = { "yes", "true", "on", "1", NULL };
+	static const char *const no[] = { "no", "false", "off", "0", NULL };
+
+	for (int i = 0; yes[i]; i++)
+		if (strcasecmp(v, yes[i]) == 0)
+			return *out = true, 0;
+	for (int i = 0; no[i]; i++)
+		if (strcasecmp(v, no[i]) == 0)
+			return *out = false, 0;
+	return -1;
+}
+
+/* Split a comma-separated list, trimming blanks; empty items are refused. */
+static int split_list(const char *v, char items[][64], size_t max, size_t *n)
+{
+	*n = 0;
+	const char *p = v;
+	while (*p) {
+		while (*p == ' ' || *p == '\t')
+			p++;
+		const char *start = p;
+		while (*p && *p != ',')
+			p++;
+		const char *end = p;
+		while (end > start && (end[-1] == ' ' || end[-1] == '\t'))
+			end--;
+		if (end == start || (size_t)(end - start) >= 64 || *n >= max)
+			return -1;
+		memcpy(items[*n], start, (size_t)(end - start));
+		items[*n][end - start] = '\0';
+		(*n)++;
+		if (*p == ',')
+			p++;
+	}
+	return *n ? 0 : -1;
+}
+
+static int parse_list(const struct conf_key *k, const char *v, void *slot, char *err, size_t errsz)
+{
+	char items[CONF_MAX_LIST][64];
+	size_t n;
+
+	if (split_list(v, items, CONF_MAX_LIST, &n) < 0)
+		return fail(err, errsz, "%s: expected a comma-separated list of up to %d items",
+		            k->name, CONF_MAX_LIST);
+	if (k->type == CT_LIST) {
+		const char *ptrs[CONF_MAX_LIST + 1];
+		for (size_t i = 0; i < n; i++)
+			ptrs[i] = items[i];
+		ptrs[n] = NULL;
+		list_set(slot, ptrs);
+		return 0;
+	}
+	int codes[CONF_MAX_LIST];
+	for (size_t i = 0; i < n; i++)
+		if (parse_number(k, items[i], &codes[i], err, errsz) < 0)
+			return -1;
+	memcpy(slot, codes, n * sizeof codes[0]);
+	/* n_failure_statuses follows the array in struct config */
+	return (int)n;
+}
+
+static bool health_name_ok(const char *s, size_t n)
+{
+	if (n == 0 || n > 32)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.-", s[i]))
+			return false;
+	return true;
+}
+
+static int health_option(struct conf_health *h, const char *opt, char *err, size_t errsz)
+{
+	const char *eq = strchr(opt, '=');
+	if (!eq || eq == opt || !eq[1])
+		return fail(err, errsz, "health: option '%s' is not key=value", opt);
+	size_t kn = (size_t)(eq - opt);
+	const char *v = eq + 1;
+	if (kn == 11 && strncmp(opt, "api_key_env", kn) == 0)
+		set_str(&h->api_key_env, v);
+	else if (kn == 10 && strncmp(opt, "bearer_env", kn) == 0)
+		set_str(&h->bearer_env, v);
+	else if (kn == 7 && strncmp(opt, "ca_file", kn) == 0)
+		set_str(&h->ca_file, v);
+	else if (kn == 7 && strncmp(opt, "timeout", kn) == 0) {
+		long long ms = conf_parse_duration_ms(v, 's');
+		if (ms < 100 || ms > 600000)
+			return fail(err, errsz, "health: timeout '%s' must be between 100ms and 10m", v);
+		h->timeout_ms = (int)ms;
+	} else
+		return fail(err, errsz, "health: unknown option '%.*s' (api_key_env, bearer_env, ca_file, timeout)",
+		            (int)kn, opt);
+	return 0;
+}
+
+/* "NAME=URL [option=value ...]"; a name seen before is replaced. */
+static int parse_health(struct config *cfg, const char *v, char *err, size_t errsz)
+{
+	struct conf_health h = { 0 };
+	char *copy = xstrdup(v), *save = NULL;
+	char *first = strtok_r(copy, " \t", &save);
+	char *eq = first ? strchr(first, '=') : NULL;
+	int rc = -1;
+
+	if (!eq || !health_name_ok(first, (size_t)(eq - first))) {
+		fail(err, errsz, "health: expected NAME=URL with a name of letters, digits, '_', '.' or '-'");
+		goto out;
+	}
+	if (strncmp(eq + 1, "http://", 7) != 0 && strncmp(eq + 1, "https://", 8) != 0) {
+		fail(err, errsz, "health: '%s' is not an http:// or https:// URL", eq + 1);
+		goto out;
+	}
+	h.name = strndup(first, (size_t)(eq - first));
+	h.url = xstrdup(eq + 1);
+	for (char *opt; (opt = strtok_r(NULL, " \t", &save));)
+		if (health_option(&h, opt, err, errsz) < 0)
+			goto out;
+	size_t i = 0;
+	while (i < cfg->n_health && strcmp(cfg->health[i].name, h.name) != 0)
+		i++;
+	if (i == CONF_MAX_LIST) {
+		fail(err, errsz, "health: at most %d endpoints", CONF_MAX_LIST);
+		goto out;
+	}
+	if (i < cfg->n_health)
+		health_free(&cfg->health[i]);
+	else
+		cfg->n_health++;
+	cfg->health[i] = h;
+	memset(&h, 0, sizeof h);
+	rc = 0;
+out:
+	health_free(&h);
+	free(copy);
+	return rc;
+}
+
+static const struct conf_key *conf_find(const char *key)
+{
+	for (size_t i = 0; i < CONF_NKEYS; i++)
+		if (strcmp(conf_table[i].name, key) == 0)
+			return &conf_table[i];
+	return NULL;
+}
+
+int conf_set(struct config *cfg, const char *key, const char *value, char *err, size_t errsz)
+{
+	const struct conf_key *k = conf_find(key);
+	void *slot;
+
+	if (!k)
+		return fail(err, errsz, "unknown setting '%s'", key);
+	slot = (char *)cfg + k->offset;
+	if (has_control(value))
+		return fail(err, errsz, "%s: the value holds a control character", key);
+	switch (k->type) {
+	case CT_IDENT:
+		if (!*value)
+			return fail(err, errsz, "%s: must not be empty", key);
+		/* fall through */
+	case CT_STRING:
+	case CT_SECRET:
+	case CT_CONNINFO:
+		if (k->type == CT_SECRET || k->type == CT_CONNINFO)
+			wipe_free(*(char **)slot), *(char **)slot = NULL;
+		set_str(slot, *value || k->type == CT_IDENT ? value : NULL);
+		return 0;
+	case CT_INT:
+	case CT_MS:
+	case CT_SECONDS:
+		return parse_number(k, value, slot, err, errsz);
+	case CT_BOOL:
+		if (parse_bool(value, slot) < 0)
+			return fail(err, errsz, "%s: '%s' is not yes or no", key, value);
+		return 0;
+	case CT_LIST:
+		return parse_list(k, value, slot, err, errsz) < 0 ? -1 : 0;
+	case CT_STATUSES: {
+		int n = parse_list(k, value, slot, err, errsz);
+		if (n < 0)
+			return -1;
+		cfg->n_failure_statuses = (size_t)n;
+		return 0;
+	}
+	case CT_HEALTH:
+		return parse_health(cfg, value, err, errsz);
+	}
+	return fail(err, errsz, "%s: unsupported", key);
+}
+
+/* Does this setting put a secret into the file (or argv)? */
+static bool conf_is_secret(const struct conf_key *k, const char *value)
+{
+	if (k->type == CT_SECRET)
+		return *value != '\0';
+	if (k->type != CT_CONNINFO)
+		return false;
+	if (strstr(value, "password"))
+		return true;
+	/* a URI with user:password@ */
+	const char *scheme = strstr(value, "://");
+	if (!scheme)
+		return false;
+	const char *at = strchr(scheme + 3, '@');
+	const char *colon = strchr(scheme + 3, ':');
+	return at && colon && colon < at;
+}
+
+bool conf_value_is_secret(const char *key, const char *value)
+{
+	const struct conf_key *k = conf_find(key);
+	return k && value && conf_is_secret(k, value);
+}
+
+static char *trim(char *s)
+{
+	while (isspace((unsigned char)*s))
+		s++;
+	char *e = s + strlen(s);
+	while (e > s && isspace((unsigned char)e[-1]))
+		*--e = '\0';
+	return s;
+}
+
+/* One line: blank, comment, or "key = value" (value optionally in quotes). */
+static int conf_line(struct config *cfg, char *line, bool *secret, char *err, size_t errsz)
+{
+	char *s = trim(line);
+	if (!*s || *s == '#' || *s == ';')
+		return 0;
+	char *eq = strchr(s, '=');
+	if (!eq)
+		return fail(err, errsz, "expected 'key = value'");
+	*eq = '\0';
+	char *key = trim(s), *value = trim(eq + 1);
+	size_t vn = strlen(value);
+	if (vn >= 2 && value[0] == '"' && value[vn - 1] == '"') {
+		value[vn - 1] = '\0';
+		value++;
+	}
+	const struct conf_key *k = conf_find(key);
+	if (k && conf_is_secret(k, value))
+		*secret = true;
+	return conf_set(cfg, key, value, err, errsz);
+}
+
+static int conf_check_mode(const char *path, int fd, bool secret, char *err, size_t errsz)
+{
+	struct stat st;
+
+	if (fstat(fd, &st) < 0)
+		return fail(err, errsz, "%s: %s", path, strerror(errno));
+	if (secret && (st.st_mode & (S_IRGRP | S_IROTH)))
+		return fail(err, errsz, "%s: holds a password but can be read by %s (mode %04o); "
+		            "run: chmod 600 %s", path, (st.st_mode & S_IROTH) ? "others" : "its group",
+		            (unsigned)(st.st_mode & 07777), path);
+	return 0;
+}
+
+int conf_load_file(struct config *cfg, const char *path, bool must_exist, char *err, size_t errsz)
+{
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		if (errno == ENOENT && !must_exist)
+			return 0;
+		return fail(err, errsz, "%s: %s", path, strerror(errno));
+	}
+	FILE *f = fdopen(fd, "r");
+	if (!f) {
+		close(fd);
+		return fail(err, errsz, "%s: %s", path, strerror(errno));
+	}
+	char *line = NULL, msg[512];
+	size_t cap = 0;
+	unsigned lineno = 0;
+	bool secret = false;
+	int rc = 0;
+	while (getline(&line, &cap, f) >= 0) {
+		lineno++;
+		if (conf_line(cfg, line, &secret, msg, sizeof msg) < 0) {
+			rc = fail(err, errsz, "%s:%u: %s", path, lineno, msg);
+			break;
+		}
+	}
+	if (line) {
+		memset(line, 0, cap);
+		free(line);
+	}
+	if (rc == 0)
+		rc = conf_check_mode(path, fileno(f), secret, err, errsz);
+	fclose(f);
+	if (rc == 0)
+		set_str(&cfg->config_file, path);
+	return rc;
+}
+
+static char *path_join(const char *a, const char *b)
+{
+	size_t n = strlen(a) + strlen(b) + 1;
+	char *p = malloc(n);
+	if (p)
+		snprintf(p, n, "%s%s", a, b);
+	return p;
+}
+
+char *conf_user_path(void)
+{
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	if (xdg && *xdg == '/')
+		return path_join(xdg, "/sectop/sectop.conf");
+	const char *home = getenv("HOME");
+	if (home && *home)
+		return path_join(home, "/.config/sectop/sectop.conf");
+	return NULL;
+}
+
+char *conf_system_path(void)
+{
+	return path_join(SYSCONFDIR, "/sectop/sectop.conf");
+}
+
+void conf_apply_env(struct config *cfg)
+{
+	const char *v;
+
+	if (!cfg->db && (v = getenv("DATABASE_URL")) && *v)
+		set_str(&cfg->db, v);
+	if (!cfg->redis && (v = getenv("REDIS_URL")) && *v)
+		set_str(&cfg->redis, v);
+	if (!cfg->redis)
+		set_str(&cfg->redis, "redis://127.0.0.1:6379/0");
+	if (!cfg->redis_password && (v = getenv("REDISCLI_AUTH")) && *v)
+		set_str(&cfg->redis_password, v);
+}
+
+int conf_validate(const struct config *cfg, char *err, size_t errsz)
+{
+	if (cfg->failure_actions.n == 0 && cfg->n_failure_statuses == 0)
+		return fail(err, errsz, "failure-actions and failure-statuses are both empty: nothing counts as a failure");
+	if (strcmp(cfg->format, "text") != 0 && strcmp(cfg->format, "json") != 0)
+		return fail(err, errsz, "format: '%s' is not text or json", cfg->format);
+	if (cfg->tenant && !*cfg->tenant)
+		return fail(err, errsz, "tenant: must not be empty");
+	return 0;
+}

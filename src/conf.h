@@ -1,0 +1,122 @@
+/* conf.h: configuration file + environment + flags -> one validated struct.
+ *
+ * Precedence: command line > user file > system file > built-in defaults (the
+ * contract's names).  One parser serves the files and the command line: every
+ * file line "key = value" is the long option "--key value".
+ */
+#ifndef SECTOP_CONF_H
+#define SECTOP_CONF_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#define CONF_MAX_LIST 32
+
+/* A list of strings, e.g. the actions that count as an auth failure. */
+struct conf_list {
+	char *v[CONF_MAX_LIST];
+	size_t n;
+};
+
+struct conf_health {
+	char *name;
+	char *url;
+	char *api_key_env;     /* name of an environment variable, never the key */
+	char *bearer_env;      /* likewise for an Authorization: Bearer token */
+	char *ca_file;         /* extra CA bundle, for private PKIs */
+	int timeout_ms;        /* total request time */
+};
+
+/* Column names of the audit log; quoted with PQescapeIdentifier when used. */
+struct conf_schema {
+	char *table;
+	char *id, *timestamp, *tenant_id, *user_id, *action, *resource_type,
+	     *resource_id, *ip_address, *method, *path, *status_code,
+	     *user_agent, *details;
+	char *keys_table;
+};
+
+struct conf_keys {
+	char *blocked, *failed_auth, *ratelimit, *revoked_key;
+};
+
+struct config {
+	char *config_file;      /* the file that was read last, for messages */
+
+	char *db;               /* libpq conninfo or URI; may hold a password */
+	char *redis;            /* redis://[:password@]host:port/db or unix:/path */
+	char *redis_password;   /* from the URL, the file or REDISCLI_AUTH */
+
+	struct conf_health health[CONF_MAX_LIST];
+	size_t n_health;
+
+	struct conf_schema schema;
+	struct conf_keys keys;
+
+	struct conf_list failure_actions;
+	int failure_statuses[CONF_MAX_LIST];
+	size_t n_failure_statuses;
+	struct conf_list unauthorized_actions;
+	struct conf_list cross_tenant_actions;
+
+	char *tenant;            /* NULL: every tenant */
+	int window_s;            /* the aggregation window */
+	int refresh_ms;          /* how often sources refresh */
+	int timeout_ms;          /* bound on any one query, command or connect */
+	int top_n;               /* rows of top IPs and tenants */
+	int tail_n;              /* recent failures kept */
+	int tail_overlap_s;      /* re-read span that catches late-committed rows */
+	int text_max;            /* cut long strings on the server to this many chars */
+	int scan_count;          /* COUNT hint of each SCAN step */
+	int scan_budget_ms;      /* Redis key discovery per refresh, at most */
+	int health_body_max;     /* bytes of a health body kept, at most */
+
+	int alert_failures;      /* more than this many failures ... */
+	int alert_window_s;      /* ... in this many seconds is a brute force */
+	int cert_warn_days;
+	int stale_alert_s;
+
+	char *theme;
+	bool no_color, ascii, bell;
+	bool read_only, dry_run;
+
+	/* non-interactive */
+	char *format;            /* text | json */
+	int snapshot_timeout_s;
+	char *log_file;
+	int verbose;
+};
+
+enum conf_status { CONF_OK = 0, CONF_ERROR = 2 };
+
+void conf_defaults(struct config *cfg);
+void conf_free(struct config *cfg);
+
+/* Apply one "key = value" setting.  Returns 0, or -1 with a reason in err. */
+int conf_set(struct config *cfg, const char *key, const char *value, char *err, size_t errsz);
+
+/* Read a configuration file.  Missing file: 0 if !must_exist.  Errors are
+ * written as "file:line: what is wrong" into err. */
+int conf_load_file(struct config *cfg, const char *path, bool must_exist, char *err, size_t errsz);
+
+/* The default user and system file paths (malloc'd; NULL if not applicable). */
+char *conf_user_path(void);
+char *conf_system_path(void);
+
+/* Environment fallbacks: DATABASE_URL, REDIS_URL, REDISCLI_AUTH. */
+void conf_apply_env(struct config *cfg);
+
+/* Final checks across settings (e.g. window >= refresh).  0 or -1 + err. */
+int conf_validate(const struct config *cfg, char *err, size_t errsz);
+
+/* Parse "15m", "1h", "90s", "7d", "250ms" (unit default given). -1 on error. */
+long long conf_parse_duration_ms(const char *s, char default_unit);
+
+/* The i-th key conf_set accepts, NULL past the last: --help and the man page. */
+const char *conf_key_at(size_t i);
+/* Would this value put a password where others can read it (a file, argv)? */
+bool conf_value_is_secret(const char *key, const char *value);
+/* Is this a yes/no setting (a command-line flag without an argument)? */
+bool conf_key_is_flag(const char *key);
+
+#endif

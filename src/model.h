@@ -1,0 +1,178 @@
+/* model.h: the snapshot every view and every output reads.  Plain data, no
+ * I/O.  Strings here are raw, exactly as the servers sent them: whoever shows
+ * one passes it through sanitize (screen, text) or a JSON encoder first.
+ *
+ * Each source publishes its part whole, at the end of a complete refresh, so
+ * a reader never sees half of one refresh and half of another.
+ */
+#ifndef SECTOP_MODEL_H
+#define SECTOP_MODEL_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define MODEL_MINUTES 60
+#define MODEL_IP_LEN 46          /* INET6_ADDRSTRLEN */
+
+enum source_state {
+	SOURCE_CONNECTING,           /* never had data, still trying */
+	SOURCE_OK,                   /* last refresh succeeded */
+	SOURCE_STALE,                /* has data, but the latest refresh failed or is late */
+	SOURCE_DOWN,                 /* no data and failing */
+};
+
+struct source_status {
+	enum source_state state;
+	int64_t last_ok_ms;          /* wall clock of the last complete refresh; 0 never */
+	unsigned refreshes;          /* complete refreshes so far */
+	unsigned failures;           /* failed attempts so far */
+	char error[256];             /* last error, raw; empty when none */
+};
+
+/* --- PostgreSQL ---------------------------------------------------------- */
+
+struct ip_stat {
+	char ip[MODEL_IP_LEN];
+	long failures, requests, users, tenants;
+};
+
+struct tenant_stat {
+	char *tenant_id;             /* NULL: events with no tenant */
+	long requests, failures, unauthorized, cross_tenant, ips, users;
+};
+
+struct event {
+	char id[40];
+	int64_t ts_us;               /* unix microseconds */
+	char *ip;                    /* NULL when the row had none */
+	char *tenant_id, *user_id, *action, *method, *path, *user_agent;
+	int status_code;             /* 0 when NULL */
+};
+
+/* --- Redis --------------------------------------------------------------- */
+
+enum redis_value_kind { RV_ABSENT, RV_COUNTER, RV_JSON_BLOCK, RV_PLAIN, RV_WRONG_TYPE };
+
+struct ip_redis {
+	char ip[MODEL_IP_LEN];
+	bool blocked;
+	long block_ttl_s;            /* -1 no expiry, -2 absent */
+	char *block_by, *block_reason;
+	int64_t block_at;            /* unix seconds, 0 unknown */
+	enum redis_value_kind block_kind;
+	long failed_auth;            /* -1 absent */
+	long ratelimit;              /* -1 absent */
+	bool wrong_type;             /* one of its keys held the wrong type */
+};
+
+struct block_entry {
+	char *key_ip;                /* the part of the key after the prefix: may be anything */
+	long ttl_s;
+	char *by, *reason;
+	int64_t at;
+	enum redis_value_kind kind;
+};
+
+struct redis_counter {
+	char *key_ip;
+	long value;
+	long ttl_s;
+};
+
+/* --- Health -------------------------------------------------------------- */
+
+enum health_state { HEALTH_UNKNOWN, HEALTH_HEALTHY, HEALTH_DEGRADED, HEALTH_DOWN };
+
+struct health_component {
+	char *name;
+	enum health_state state;
+	char *detail;                /* error text or raw status, may be NULL */
+};
+
+#define HEALTH_MAX_FINDINGS 12
+
+struct health_result {
+	char *name, *url;            /* from the configuration */
+	enum health_state state;
+	char *reason;                /* why it is not healthy; NULL when healthy */
+	long http_status;            /* 0 when no response */
+	double latency_ms;
+	struct health_component *components;
+	size_t n_components;
+	int64_t cert_expires_at;     /* unix seconds; 0 unknown or not TLS */
+	/* the security posture, raw header values or NULL */
+	char *hsts, *content_type_options, *frame_options, *csp, *cors;
+	char *ratelimit_limit, *ratelimit_remaining;
+	char *findings[HEALTH_MAX_FINDINGS];
+	size_t n_findings;
+	int64_t checked_at_ms;       /* wall clock; 0 never */
+	unsigned checks;
+};
+
+/* --- the snapshot ------------------------------------------------------- */
+
+struct model {
+	int window_s;
+	const char *tenant;          /* scope, NULL for all (owned by the config) */
+
+	struct source_status pg, redis;
+
+	/* failures per minute, oldest first; fpm_start is the first minute (unix s) */
+	long fpm[MODEL_MINUTES];
+	int64_t fpm_start;
+	struct ip_stat *top_ips;
+	size_t n_top_ips;
+	struct tenant_stat *tenants;
+	size_t n_tenants;
+	struct event *recent;        /* newest first */
+	size_t n_recent;
+	unsigned top_ips_gen;        /* bumped each time top_ips is replaced */
+
+	struct ip_redis *ip_redis;   /* exact state of the IPs on screen */
+	size_t n_ip_redis;
+	unsigned ip_redis_gen;       /* the top_ips_gen that ip_redis was fetched for */
+	struct block_entry *blocked; /* from the last complete SCAN walk */
+	size_t n_blocked;
+	struct redis_counter *counters; /* failed_auth counters from the walk, largest first */
+	size_t n_counters;
+	struct redis_counter *ratelimits; /* ratelimit counters from the walk, largest first */
+	size_t n_ratelimits;
+	bool walk_complete;          /* at least one full walk finished */
+
+	struct health_result *health;
+	size_t n_health;
+};
+
+void model_init(struct model *m, int window_s, const char *tenant);
+void model_free(struct model *m);
+
+/* Replace parts whole; the model takes ownership of the arrays. */
+void model_set_top_ips(struct model *m, struct ip_stat *v, size_t n);
+void model_set_tenants(struct model *m, struct tenant_stat *v, size_t n);
+void model_set_recent(struct model *m, struct event *v, size_t n);
+void model_set_ip_redis(struct model *m, struct ip_redis *v, size_t n);
+void model_set_blocked(struct model *m, struct block_entry *v, size_t n);
+void model_set_counters(struct model *m, struct redis_counter *v, size_t n);
+void model_set_ratelimits(struct model *m, struct redis_counter *v, size_t n);
+
+void event_free(struct event *e);
+void ip_redis_free(struct ip_redis *r);
+void block_entry_free(struct block_entry *b);
+void health_result_free(struct health_result *h);
+
+/* The Redis state of an address, or NULL if none was fetched. */
+const struct ip_redis *model_ip_redis(const struct model *m, const char *ip);
+
+/* Status of a source as shown: stale when it failed after having data, or
+ * when its data is older than stale_after_ms. */
+enum source_state model_source_state(const struct source_status *s, int64_t now_wall_ms,
+                                     int64_t stale_after_ms);
+const char *source_state_name(enum source_state s);
+const char *health_state_name(enum health_state s);
+
+/* Mark a source's refresh as succeeded or failed (error is copied). */
+void source_status_ok(struct source_status *s, int64_t now_wall_ms);
+void source_status_fail(struct source_status *s, const char *error);
+
+#endif

@@ -1,0 +1,344 @@
+#include "config.h"
+
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "pg_sql.h"
+
+/* A growing string; on allocation failure it keeps NULL and reports it once. */
+struct sqlbuf {
+	char *s;
+	size_t len, cap;
+	int oom;
+};
+
+static void sb_printf(struct sqlbuf *b, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void sb_printf(struct sqlbuf *b, const char *fmt, ...)
+{
+	va_list ap;
+
+	if (b->oom)
+		return;
+	for (;;) {
+		va_start(ap, fmt);
+		int n = vsnprintf(b->s ? b->s + b->len : NULL, b->s ? b->cap - b->len : 0, fmt, ap);
+		va_end(ap);
+		if (n < 0) {
+			b->oom = 1;
+			return;
+		}
+		if (b->s && b->len + (size_t)n < b->cap) {
+			b->len += (size_t)n;
+			return;
+		}
+		size_t cap = (b->cap + (size_t)n + 1) * 2;
+		char *p = realloc(b->s, cap);
+		if (!p) {
+			b->oom = 1;
+			return;
+		}
+		b->s = p;
+		b->cap = cap;
+	}
+}
+
+static char *sb_take(struct sqlbuf *b)
+{
+	if (b->oom) {
+		free(b->s);
+		return NULL;
+	}
+	return b->s ? b->s : strdup("");
+}
+
+static char *quote_with(const char *s, char q)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b, "%c", q);
+	for (; *s; s++)
+		sb_printf(&b, *s == q ? "%c%c" : "%c", *s, *s);
+	sb_printf(&b, "%c", q);
+	return sb_take(&b);
+}
+
+char *pg_sql_ident(const char *name)
+{
+	return quote_with(name, '"');
+}
+
+char *pg_sql_literal(const char *text)
+{
+	return quote_with(text, '\'');
+}
+
+char *pg_sql_text_array(char *const *v, size_t n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b, "{");
+	for (size_t i = 0; i < n; i++) {
+		sb_printf(&b, "%s\"", i ? "," : "");
+		for (const char *p = v[i]; *p; p++)
+			sb_printf(&b, (*p == '"' || *p == '\\') ? "\\%c" : "%c", *p);
+		sb_printf(&b, "\"");
+	}
+	sb_printf(&b, "}");
+	return sb_take(&b);
+}
+
+char *pg_sql_int_array(const int *v, size_t n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b, "{");
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&b, "%s%d", i ? "," : "", v[i]);
+	sb_printf(&b, "}");
+	return sb_take(&b);
+}
+
+/* The quoted names of one configuration. */
+struct names {
+	char *t, *id, *ts, *tenant, *user, *action, *method, *path, *status, *ua, *ip;
+};
+
+static void names_free(struct names *n)
+{
+	free(n->t);
+	free(n->id);
+	free(n->ts);
+	free(n->tenant);
+	free(n->user);
+	free(n->action);
+	free(n->method);
+	free(n->path);
+	free(n->status);
+	free(n->ua);
+	free(n->ip);
+}
+
+static int names_init(struct names *n, const struct config *cfg)
+{
+	const struct conf_schema *s = &cfg->schema;
+
+	n->t = pg_sql_ident(s->table);
+	n->id = pg_sql_ident(s->id);
+	n->ts = pg_sql_ident(s->timestamp);
+	n->tenant = pg_sql_ident(s->tenant_id);
+	n->user = pg_sql_ident(s->user_id);
+	n->action = pg_sql_ident(s->action);
+	n->method = pg_sql_ident(s->method);
+	n->path = pg_sql_ident(s->path);
+	n->status = pg_sql_ident(s->status_code);
+	n->ua = pg_sql_ident(s->user_agent);
+	n->ip = pg_sql_ident(s->ip_address);
+	if (!n->t || !n->id || !n->ts || !n->tenant || !n->user || !n->action || !n->method ||
+	    !n->path || !n->status || !n->ua || !n->ip) {
+		names_free(n);
+		return -1;
+	}
+	return 0;
+}
+
+/*
+ * The window starts at a minute boundary, so that between two minutes the
+ * figures change only when rows arrive: a refresh with no new rows can then
+ * skip the aggregation entirely (see pg.c).
+ */
+#define WINDOW_START "date_trunc('minute', now()) - make_interval(secs => $4::int)"
+/* $1 text[] failure actions, $2 int[] failure statuses */
+#define FAILURE(a) "(" a ".%s = ANY($1::text[]) OR " a ".%s = ANY($2::int[]))"
+/* $3 text tenant, NULL for all */
+#define TENANT(a) "($3::text IS NULL OR " a ".%s = $3::text)"
+
+/* $1 text tenant (NULL for all), $2 int overlap seconds: rows from the
+ * start of this minute less the overlap; the count changes when anything
+ * arrives, late rows included. */
+static char *build_probe(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT extract(epoch FROM date_trunc('minute', now()))::bigint, count(*)"
+	    " FROM %s a WHERE a.%s >= date_trunc('minute', now()) - make_interval(secs => $2::int)"
+	    " AND ($1::text IS NULL OR a.%s = $1::text)",
+	    n->t, n->ts, n->tenant);
+	return sb_take(&b);
+}
+
+/* $1 $2 failures, $3 tenant, $4 int minutes back (59 gives 60 buckets) */
+static char *build_per_minute(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT extract(epoch FROM date_trunc('minute', a.%s))::bigint AS minute, count(*)"
+	    " FROM %s a"
+	    " WHERE a.%s >= date_trunc('minute', now()) - make_interval(mins => $4::int)"
+	    " AND " FAILURE("a") " AND " TENANT("a")
+	    " GROUP BY 1 ORDER BY 1",
+	    n->ts, n->t, n->ts, n->action, n->status, n->tenant);
+	return sb_take(&b);
+}
+
+/* $1 $2 failures, $3 tenant, $4 window seconds, $5 int limit.  The top
+ * addresses come from the failures alone (the partial index), then their
+ * requests, users and tenants from the (ip, timestamp) index. */
+static char *build_top_ips(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "WITH top AS ("
+	    "SELECT a.%s AS ip, count(*) AS failures FROM %s a"
+	    " WHERE a.%s >= " WINDOW_START " AND " FAILURE("a") " AND " TENANT("a")
+	    " AND a.%s IS NOT NULL"
+	    " GROUP BY a.%s ORDER BY failures DESC, a.%s LIMIT $5::int)"
+	    " SELECT host(top.ip), top.failures, count(a.*), count(DISTINCT a.%s), count(DISTINCT a.%s)"
+	    " FROM top JOIN %s a ON a.%s = top.ip AND a.%s >= " WINDOW_START " AND " TENANT("a")
+	    " GROUP BY top.ip, top.failures ORDER BY top.failures DESC, top.ip",
+	    n->ip, n->t, n->ts, n->action, n->status, n->tenant, n->ip, n->ip, n->ip,
+	    n->user, n->tenant, n->t, n->ip, n->ts, n->tenant);
+	return sb_take(&b);
+}
+
+/* $1 $2 failures, $3 tenant, $4 window, $5 text[] unauthorized actions,
+ * $6 text[] cross-tenant actions, $7 int text cut, $8 int limit */
+static char *build_tenants(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT left(a.%s, $7::int), count(*),"
+	    " count(*) FILTER (WHERE " FAILURE("a") "),"
+	    " count(*) FILTER (WHERE a.%s = ANY($5::text[]) OR a.%s = 403),"
+	    " count(*) FILTER (WHERE a.%s = ANY($6::text[])),"
+	    " count(DISTINCT a.%s), count(DISTINCT a.%s)"
+	    " FROM %s a WHERE a.%s >= " WINDOW_START " AND " TENANT("a")
+	    " GROUP BY a.%s ORDER BY count(*) DESC, a.%s NULLS LAST LIMIT $8::int",
+	    n->tenant, n->action, n->status, n->action, n->status, n->action,
+	    n->ip, n->user, n->t, n->ts, n->tenant, n->tenant, n->tenant);
+	return sb_take(&b);
+}
+
+/* $1 $2 failures, $3 tenant, $4 window, $5 bigint cursor (unix us, NULL at
+ * first), $6 int overlap seconds, $7 int text cut, $8 int limit.  Rows can
+ * commit out of timestamp order: re-reading the overlap catches late ones,
+ * and the caller drops ids it already has. */
+static char *build_tail(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT a.%s::text, (extract(epoch FROM a.%s) * 1000000)::bigint, host(a.%s),"
+	    " left(a.%s, $7::int), left(a.%s, $7::int), left(a.%s, $7::int),"
+	    " left(a.%s, $7::int), left(a.%s, $7::int), a.%s, left(a.%s, $7::int)"
+	    " FROM %s a"
+	    " WHERE a.%s >= COALESCE('epoch'::timestamptz + make_interval(secs => $5::bigint / 1000000.0)"
+	    " - make_interval(secs => $6::int), " WINDOW_START ")"
+	    " AND " FAILURE("a") " AND " TENANT("a")
+	    " ORDER BY a.%s DESC, a.%s DESC LIMIT $8::int",
+	    n->id, n->ts, n->ip, n->tenant, n->user, n->action, n->method, n->path,
+	    n->status, n->ua, n->t, n->ts, n->action, n->status, n->tenant, n->ts, n->id);
+	return sb_take(&b);
+}
+
+int pg_sql_build(struct pg_sql *q, const struct config *cfg)
+{
+	struct names n;
+
+	memset(q, 0, sizeof *q);
+	if (names_init(&n, cfg) < 0)
+		return -1;
+	q->probe = build_probe(&n);
+	q->per_minute = build_per_minute(&n);
+	q->top_ips = build_top_ips(&n);
+	q->tenants = build_tenants(&n);
+	q->tail = build_tail(&n);
+	names_free(&n);
+	if (!q->probe || !q->per_minute || !q->top_ips || !q->tenants || !q->tail) {
+		pg_sql_free(q);
+		return -1;
+	}
+	return 0;
+}
+
+void pg_sql_free(struct pg_sql *q)
+{
+	free(q->probe);
+	free(q->per_minute);
+	free(q->top_ips);
+	free(q->tenants);
+	free(q->tail);
+	memset(q, 0, sizeof *q);
+}
+
+/* An index name: table name + suffix, as an identifier. */
+static char *index_name(const char *table, const char *suffix)
+{
+	size_t n = strlen(table) + strlen(suffix) + 1;
+	char *raw = malloc(n);
+	if (!raw)
+		return NULL;
+	snprintf(raw, n, "%s%s", table, suffix);
+	char *q = pg_sql_ident(raw);
+	free(raw);
+	return q;
+}
+
+/* The failure predicate with literal values, as the partial index needs it:
+ * it must be the same expression the queries get once their parameters are
+ * bound, so that the planner can prove the index applies. */
+static void failure_literal(struct sqlbuf *b, const struct config *cfg, const struct names *n)
+{
+	sb_printf(b, "(%s IN (", n->action);
+	for (size_t i = 0; i < cfg->failure_actions.n; i++) {
+		char *lit = pg_sql_literal(cfg->failure_actions.v[i]);
+		sb_printf(b, "%s%s", i ? ", " : "", lit ? lit : "''");
+		free(lit);
+	}
+	sb_printf(b, ") OR %s IN (", n->status);
+	for (size_t i = 0; i < cfg->n_failure_statuses; i++)
+		sb_printf(b, "%s%d", i ? ", " : "", cfg->failure_statuses[i]);
+	sb_printf(b, "))");
+}
+
+char *pg_sql_indexes(const struct config *cfg)
+{
+	struct names n;
+	struct sqlbuf b = { 0 };
+	const char *table = cfg->schema.table;
+
+	if (names_init(&n, cfg) < 0)
+		return NULL;
+	char *i1 = index_name(table, "_ts_id");
+	char *i2 = index_name(table, "_failures_ts_ip");
+	char *i3 = index_name(table, "_ip_ts");
+	sb_printf(&b,
+	    "-- Indexes that keep every sectop refresh cheap, whatever the size of %s.\n"
+	    "-- CONCURRENTLY builds them without blocking the writers (not inside a transaction).\n\n"
+	    "-- 1. Every time-range query, and the tail cursor (timestamp, id) in order without a sort.\n"
+	    "--    It replaces an index on the timestamp alone.\n"
+	    "CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s, %s);\n\n"
+	    "-- 2. Failures only, small: per-minute counts and top addresses become index-only scans.\n"
+	    "--    Its predicate must match the configured failure definition exactly.\n"
+	    "CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s, %s)\n  WHERE ",
+	    table, i1 ? i1 : "", n.t, n.ts, n.id, i2 ? i2 : "", n.t, n.ts, n.ip);
+	failure_literal(&b, cfg, &n);
+	sb_printf(&b, ";\n\n"
+	    "-- 3. One address's events in a time range: the top addresses' requests, users and tenants.\n"
+	    "CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s, %s);\n\n"
+	    "-- No index on unbounded text columns (tenant, user agent, path): a 10 KB value would\n"
+	    "-- make the writers' inserts fail.  Refresh statistics afterwards: ANALYZE %s;\n",
+	    i3 ? i3 : "", n.t, n.ip, n.ts, n.t);
+	free(i1);
+	free(i2);
+	free(i3);
+	names_free(&n);
+	return sb_take(&b);
+}

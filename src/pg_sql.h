@@ -1,0 +1,40 @@
+/* pg_sql.h: the SQL sectop sends, built once from the configured names.
+ *
+ * Pure text building, no connection: identifiers are quoted here (the same
+ * rule as PQescapeIdentifier: wrap in double quotes, double any inner quote)
+ * so that --print-indexes works offline.  Every value travels as a
+ * parameter ($1, $2, ...); nothing from outside is pasted into SQL text.
+ */
+#ifndef SECTOP_PG_SQL_H
+#define SECTOP_PG_SQL_H
+
+#include <stddef.h>
+
+struct config;
+
+/* The queries of one dashboard refresh.  Parameters of each are listed in
+ * pg_sql.c beside its text. */
+struct pg_sql {
+	char *probe;        /* has anything arrived since the last refresh? */
+	char *per_minute;   /* failures per minute, last 60 minutes */
+	char *top_ips;      /* top addresses by failures in the window */
+	char *tenants;      /* per-tenant activity in the window */
+	char *tail;         /* newest failures since a cursor, with overlap */
+};
+
+int pg_sql_build(struct pg_sql *q, const struct config *cfg);
+void pg_sql_free(struct pg_sql *q);
+
+/* "name" with inner quotes doubled; malloc'd. */
+char *pg_sql_ident(const char *name);
+/* 'text' with inner quotes doubled, for DDL printed for a person; malloc'd. */
+char *pg_sql_literal(const char *text);
+/* A text[] parameter in array syntax: {"a","b\"c"}; malloc'd. */
+char *pg_sql_text_array(char *const *v, size_t n);
+/* An int[] parameter: {401,403}; malloc'd. */
+char *pg_sql_int_array(const int *v, size_t n);
+
+/* The indexes that make the refresh queries fast, as commented DDL. */
+char *pg_sql_indexes(const struct config *cfg);
+
+#endif

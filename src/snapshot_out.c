@@ -1,0 +1,382 @@
+#include "config.h"
+
+#include <jansson.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "json_out.h"
+#include "model.h"
+#include "sanitize.h"
+#include "snapshot_out.h"
+
+void snapshot_iso_time(char *buf, size_t n, int64_t unix_s)
+{
+	time_t t = (time_t)unix_s;
+	struct tm tm;
+
+	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
+		snprintf(buf, n, "?");
+}
+
+static const struct ip_redis *redis_of(const struct model *m, const char *ip)
+{
+	return model_ip_redis(m, ip);
+}
+
+bool snapshot_ip_alert(const struct model *m, const struct config *cfg, const struct ip_stat *s)
+{
+	const struct ip_redis *r = redis_of(m, s->ip);
+
+	if (r && r->failed_auth > cfg->alert_failures)
+		return true;
+	return m->window_s <= cfg->alert_window_s && s->failures > cfg->alert_failures;
+}
+
+/* ------------------------------------------------------------------ JSON */
+
+static json_t *json_time(int64_t unix_s)
+{
+	char buf[32];
+
+	if (unix_s <= 0)
+		return json_null();
+	snapshot_iso_time(buf, sizeof buf, unix_s);
+	return json_string(buf);
+}
+
+static json_t *json_source(const struct source_status *s, int64_t now_ms, int64_t stale_ms)
+{
+	enum source_state st = model_source_state(s, now_ms, stale_ms);
+
+	if (st == SOURCE_CONNECTING)
+		st = SOURCE_DOWN;      /* a snapshot that ends before a source answered */
+	return json_pack("{s:s, s:o, s:o}",
+	    "status", source_state_name(st),
+	    "age_s", s->last_ok_ms ? json_integer((now_ms - s->last_ok_ms) / 1000) : json_null(),
+	    "error", s->error[0] ? json_out_string(s->error) : json_null());
+}
+
+static json_t *json_ttl(long ttl)
+{
+	return ttl >= 0 ? json_integer(ttl) : json_null();
+}
+
+static json_t *json_top_ips(const struct model *m, const struct config *cfg)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->n_top_ips; i++) {
+		const struct ip_stat *s = &m->top_ips[i];
+		const struct ip_redis *r = redis_of(m, s->ip);
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b}",
+		    "ip", s->ip, "failures", (json_int_t)s->failures, "requests", (json_int_t)s->requests,
+		    "users", (json_int_t)s->users, "tenants", (json_int_t)s->tenants,
+		    "blocked", r ? json_boolean(r->blocked) : json_null(),
+		    "block_ttl_s", r && r->blocked ? json_ttl(r->block_ttl_s) : json_null(),
+		    "failed_auth_counter", r && r->failed_auth >= 0 ? json_integer(r->failed_auth) : json_null(),
+		    "ratelimit_counter", r && r->ratelimit >= 0 ? json_integer(r->ratelimit) : json_null(),
+		    "redis_wrong_type", r ? json_boolean(r->wrong_type) : json_null(),
+		    "alert", snapshot_ip_alert(m, cfg, s)));
+	}
+	return a;
+}
+
+static json_t *json_tenants(const struct model *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->n_tenants; i++) {
+		const struct tenant_stat *t = &m->tenants[i];
+		json_array_append_new(a, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I}",
+		    "tenant_id", json_out_string(t->tenant_id),
+		    "requests", (json_int_t)t->requests, "failures", (json_int_t)t->failures,
+		    "unauthorized", (json_int_t)t->unauthorized, "cross_tenant", (json_int_t)t->cross_tenant,
+		    "distinct_ips", (json_int_t)t->ips, "distinct_users", (json_int_t)t->users));
+	}
+	return a;
+}
+
+static const char *kind_name(enum redis_value_kind k)
+{
+	static const char *const names[] = { "absent", "counter", "sectop", "plain", "wrong_type" };
+	return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
+}
+
+static json_t *json_blocked(const struct model *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->n_blocked; i++) {
+		const struct block_entry *b = &m->blocked[i];
+		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
+		    "ip", json_out_string(b->key_ip), "ttl_s", json_ttl(b->ttl_s),
+		    "by", json_out_string(b->by), "reason", json_out_string(b->reason),
+		    "at", json_time(b->at), "value", kind_name(b->kind)));
+	}
+	return a;
+}
+
+static json_t *json_counters(const struct redis_counter *v, size_t n)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:o, s:I, s:o}",
+		    "ip", json_out_string(v[i].key_ip), "count", (json_int_t)v[i].value,
+		    "ttl_s", json_ttl(v[i].ttl_s)));
+	return a;
+}
+
+static json_t *json_components(const struct health_result *h)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < h->n_components; i++) {
+		const struct health_component *c = &h->components[i];
+		json_array_append_new(a, json_pack("{s:o, s:s, s:o}",
+		    "name", json_out_string(c->name), "status", health_state_name(c->state),
+		    "detail", json_out_string(c->detail)));
+	}
+	return a;
+}
+
+static json_t *json_health_one(const struct health_result *h)
+{
+	json_t *findings = json_array();
+
+	for (size_t i = 0; i < h->n_findings; i++)
+		json_array_append_new(findings, json_out_string(h->findings[i]));
+	json_t *headers = json_pack("{s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "strict_transport_security", json_out_string(h->hsts),
+	    "x_content_type_options", json_out_string(h->content_type_options),
+	    "x_frame_options", json_out_string(h->frame_options),
+	    "content_security_policy", json_out_string(h->csp),
+	    "access_control_allow_origin", json_out_string(h->cors),
+	    "x_ratelimit_limit", json_out_string(h->ratelimit_limit),
+	    "x_ratelimit_remaining", json_out_string(h->ratelimit_remaining));
+	return json_pack("{s:o, s:o, s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+	    "name", json_out_string(h->name), "url", json_out_string(h->url),
+	    "status", health_state_name(h->state), "reason", json_out_string(h->reason),
+	    "latency_ms", h->checks ? json_real(h->latency_ms) : json_null(),
+	    "http_status", h->http_status ? json_integer(h->http_status) : json_null(),
+	    "components", json_components(h), "headers", headers,
+	    "cert_expires_at", json_time(h->cert_expires_at), "findings", findings,
+	    "checked_at", json_time(h->checked_at_ms / 1000));
+}
+
+static json_t *json_recent(const struct model *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->n_recent; i++) {
+		const struct event *e = &m->recent[i];
+		char ts[40], iso[32];
+		snapshot_iso_time(iso, sizeof iso, e->ts_us / 1000000);
+		/* keep the microseconds: two events in one second stay ordered */
+		snprintf(ts, sizeof ts, "%.19s.%06lldZ", iso, (long long)(e->ts_us % 1000000));
+		json_array_append_new(a, json_pack("{s:s, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o}",
+		    "timestamp", ts, "ip", json_out_string(e->ip), "tenant_id", json_out_string(e->tenant_id),
+		    "user_id", json_out_string(e->user_id), "action", json_out_string(e->action),
+		    "method", json_out_string(e->method), "path", json_out_string(e->path),
+		    "status_code", e->status_code ? json_integer(e->status_code) : json_null(),
+		    "user_agent", json_out_string(e->user_agent)));
+	}
+	return a;
+}
+
+int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms)
+{
+	int64_t stale_ms = (int64_t)cfg->refresh_ms * 3 + cfg->timeout_ms;
+	json_t *fpm = json_array(), *health = json_array();
+
+	for (int i = 0; i < MODEL_MINUTES; i++)
+		json_array_append_new(fpm, json_integer(m->fpm[i]));
+	for (size_t i = 0; i < m->n_health; i++)
+		json_array_append_new(health, json_health_one(&m->health[i]));
+	json_t *root = json_pack("{s:o, s:i, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
+	    "generated_at", json_time(now_ms / 1000),
+	    "window_s", m->window_s,
+	    "tenant", json_out_string(m->tenant),
+	    "sources", "postgres", json_source(&m->pg, now_ms, stale_ms),
+	               "redis", json_source(&m->redis, now_ms, stale_ms),
+	    "failures_per_minute", fpm,
+	    "failures_per_minute_start", json_time(m->fpm_start),
+	    "top_ips", json_top_ips(m, cfg),
+	    "tenants", json_tenants(m),
+	    "blocked", json_blocked(m),
+	    "failed_auth_counters", json_counters(m->counters, m->n_counters),
+	    "ratelimit_counters", json_counters(m->ratelimits, m->n_ratelimits),
+	    "health", health,
+	    "redis_walk_complete", m->walk_complete,
+	    "recent_failures", json_recent(m));
+	if (!root)
+		return -1;
+	int rc = json_out_write(root, f);
+	json_decref(root);
+	return rc;
+}
+
+/* ------------------------------------------------------------------ text */
+
+/* An untrusted value in a column of w terminal columns, padded. */
+static void put_cell(FILE *f, const char *s, int w, int flags)
+{
+	char buf[1024];
+	int used = sanitize_fit(s ? s : "-", s ? strlen(s) : 1, w, flags, buf, sizeof buf);
+
+	fputs(buf, f);
+	for (int i = used; i < w; i++)
+		fputc(' ', f);
+}
+
+static void text_sources(const struct model *m, FILE *f, int64_t now_ms, int64_t stale_ms, int fl)
+{
+	const struct { const char *name; const struct source_status *s; } src[] = {
+		{ "postgres", &m->pg }, { "redis", &m->redis },
+	};
+
+	for (size_t i = 0; i < 2; i++) {
+		enum source_state st = model_source_state(src[i].s, now_ms, stale_ms);
+		fprintf(f, "  %-9s %-10s", src[i].name, source_state_name(st));
+		if (src[i].s->last_ok_ms)
+			fprintf(f, " age %llds", (long long)(now_ms - src[i].s->last_ok_ms) / 1000);
+		if (src[i].s->error[0]) {
+			fputs("  ", f);
+			put_cell(f, src[i].s->error, 100, fl);
+		}
+		fputc('\n', f);
+	}
+}
+
+static void text_top_ips(const struct model *m, const struct config *cfg, FILE *f, int fl)
+{
+	fprintf(f, "\nTop addresses by failures\n  %-39s %8s %8s %5s %7s %7s %s\n",
+	        "address", "failures", "requests", "users", "tenants", "counter", "blocked");
+	for (size_t i = 0; i < m->n_top_ips; i++) {
+		const struct ip_stat *s = &m->top_ips[i];
+		const struct ip_redis *r = redis_of(m, s->ip);
+		fprintf(f, "%s ", snapshot_ip_alert(m, cfg, s) ? "!" : " ");
+		put_cell(f, s->ip, 39, fl);
+		fprintf(f, " %8ld %8ld %5ld %7ld ", s->failures, s->requests, s->users, s->tenants);
+		if (r && r->failed_auth >= 0)
+			fprintf(f, "%7ld ", r->failed_auth);
+		else
+			fprintf(f, "%7s ", "-");
+		if (!r)
+			fputs("?", f);
+		else if (r->blocked)
+			fprintf(f, "yes ttl %lds", r->block_ttl_s);
+		else
+			fputs(r->wrong_type ? "no (wrong key type)" : "no", f);
+		fputc('\n', f);
+	}
+}
+
+static void text_tenants(const struct model *m, FILE *f, int fl)
+{
+	fprintf(f, "\nTenants\n  %-24s %9s %8s %6s %6s %6s %6s\n",
+	        "tenant", "requests", "failures", "unauth", "cross", "ips", "users");
+	for (size_t i = 0; i < m->n_tenants; i++) {
+		const struct tenant_stat *t = &m->tenants[i];
+		fputs("  ", f);
+		put_cell(f, t->tenant_id ? t->tenant_id : "(none)", 24, fl);
+		fprintf(f, " %9ld %8ld %6ld %6ld %6ld %6ld\n", t->requests, t->failures,
+		        t->unauthorized, t->cross_tenant, t->ips, t->users);
+	}
+}
+
+static void text_blocked(const struct model *m, FILE *f, int fl)
+{
+	fprintf(f, "\nBlocked addresses (%zu%s)\n", m->n_blocked,
+	        m->walk_complete ? "" : ", key walk not finished");
+	for (size_t i = 0; i < m->n_blocked; i++) {
+		const struct block_entry *b = &m->blocked[i];
+		fputs("  ", f);
+		put_cell(f, b->key_ip, 39, fl);
+		fprintf(f, " ttl %6lds  by ", b->ttl_s);
+		put_cell(f, b->by ? b->by : "(server)", 16, fl);
+		fputc(' ', f);
+		put_cell(f, b->reason, 40, fl);
+		fputc('\n', f);
+	}
+}
+
+static void text_health(const struct model *m, FILE *f, int fl)
+{
+	fputs("\nHealth\n", f);
+	for (size_t i = 0; i < m->n_health; i++) {
+		const struct health_result *h = &m->health[i];
+		fputs("  ", f);
+		put_cell(f, h->name, 12, fl);
+		fprintf(f, " %-8s %4ld %7.1fms ", health_state_name(h->state), h->http_status, h->latency_ms);
+		put_cell(f, h->url, 40, fl);
+		if (h->reason) {
+			fputs("  ", f);
+			put_cell(f, h->reason, 60, fl);
+		}
+		fputc('\n', f);
+		for (size_t c = 0; c < h->n_components; c++) {
+			fputs("      ", f);
+			put_cell(f, h->components[c].name, 20, fl);
+			fprintf(f, " %-8s ", health_state_name(h->components[c].state));
+			put_cell(f, h->components[c].detail, 50, fl);
+			fputc('\n', f);
+		}
+		for (size_t k = 0; k < h->n_findings; k++) {
+			fputs("      finding: ", f);
+			put_cell(f, h->findings[k], 100, fl);
+			fputc('\n', f);
+		}
+	}
+}
+
+static void text_recent(const struct model *m, FILE *f, int fl)
+{
+	fputs("\nRecent failures\n", f);
+	for (size_t i = 0; i < m->n_recent; i++) {
+		const struct event *e = &m->recent[i];
+		char iso[32];
+		snapshot_iso_time(iso, sizeof iso, e->ts_us / 1000000);
+		fprintf(f, "  %s ", iso);
+		put_cell(f, e->ip, 39, fl);
+		fputc(' ', f);
+		put_cell(f, e->tenant_id, 12, fl);
+		fputc(' ', f);
+		put_cell(f, e->user_id, 14, fl);
+		fputc(' ', f);
+		put_cell(f, e->action, 20, fl);
+		fprintf(f, " %3d ", e->status_code);
+		put_cell(f, e->path, 30, fl);
+		fputc(' ', f);
+		put_cell(f, e->user_agent, 30, fl);
+		fputc('\n', f);
+	}
+}
+
+int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
+                        bool ascii)
+{
+	int fl = ascii ? SAN_ASCII : 0;
+	int64_t stale_ms = (int64_t)cfg->refresh_ms * 3 + cfg->timeout_ms;
+	char iso[32];
+	long total = 0;
+
+	snapshot_iso_time(iso, sizeof iso, now_ms / 1000);
+	fprintf(f, "sectop snapshot %s  window %ds  tenant ", iso, m->window_s);
+	put_cell(f, m->tenant ? m->tenant : "(all)", 0 + 32, fl);
+	fputs("\n\nSources\n", f);
+	text_sources(m, f, now_ms, stale_ms, fl);
+	for (int i = 0; i < MODEL_MINUTES; i++)
+		total += m->fpm[i];
+	fprintf(f, "\nFailures in the last 60 minutes: %ld (this minute %ld, last minute %ld)\n",
+	        total, m->fpm[MODEL_MINUTES - 1], m->fpm[MODEL_MINUTES - 2]);
+	text_top_ips(m, cfg, f, fl);
+	text_tenants(m, f, fl);
+	text_blocked(m, f, fl);
+	text_health(m, f, fl);
+	text_recent(m, f, fl);
+	fflush(f);
+	return ferror(f) ? -1 : 0;
+}
