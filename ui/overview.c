@@ -1,0 +1,246 @@
+/* overview.c: the default screen, fitting 80x24 and using more room when
+ * there is more. */
+#include "config.h"
+
+#include <stdio.h>
+#include <string.h>
+#include <time.h>
+
+#include "conf.h"
+#include "model.h"
+#include "snapshot_out.h"
+#include "view.h"
+
+static enum role state_role(enum source_state s)
+{
+	switch (s) {
+	case SOURCE_OK: return ROLE_OK;
+	case SOURCE_STALE: return ROLE_STALE;
+	case SOURCE_DOWN: return ROLE_ALERT;
+	default: return ROLE_WARN;
+	}
+}
+
+static enum role health_role(enum health_state s)
+{
+	switch (s) {
+	case HEALTH_HEALTHY: return ROLE_OK;
+	case HEALTH_DEGRADED: return ROLE_WARN;
+	case HEALTH_DOWN: return ROLE_ALERT;
+	default: return ROLE_DIM;
+	}
+}
+
+/* "pg ok", "redis stale 42s" */
+static int header_source(const struct view_ctx *v, int x, int cols, const char *name,
+                         const struct source_status *s)
+{
+	int64_t stale_ms = (int64_t)v->cfg->refresh_ms * 3 + v->cfg->timeout_ms;
+	enum source_state st = model_source_state(s, v->now_ms, stale_ms);
+	char buf[64];
+
+	if (st == SOURCE_STALE && s->last_ok_ms)
+		snprintf(buf, sizeof buf, "%s %s %llds", name, source_state_name(st),
+		         (long long)(v->now_ms - s->last_ok_ms) / 1000);
+	else
+		snprintf(buf, sizeof buf, "%s %s", name, source_state_name(st));
+	return x + draw_text(v->d, 0, x, cols - x, buf, state_role(st)) + 2;
+}
+
+static void draw_header(const struct view_ctx *v, int cols)
+{
+	const struct model *m = v->m;
+	char clock[16];
+	time_t t = (time_t)(v->now_ms / 1000);
+	struct tm tm;
+
+	draw_fill(v->d, 0, 0, cols, ROLE_HEADER);
+	int x = draw_text(v->d, 0, 1, cols - 1, "sectop", ROLE_HEADER) + 3;
+	x = header_source(v, x, cols, "pg", &m->pg);
+	x = header_source(v, x, cols, "redis", &m->redis);
+	size_t up = 0;
+	for (size_t i = 0; i < m->n_health; i++)
+		up += m->health[i].state == HEALTH_HEALTHY;
+	if (m->n_health)
+		x += draw_fmt(v->d, 0, x, cols - x, up == m->n_health ? ROLE_OK : ROLE_WARN,
+		              "health %zu/%zu", up, m->n_health) + 2;
+	x += draw_fmt(v->d, 0, x, cols - x, ROLE_HEADER, "win %dm", m->window_s / 60) + 2;
+	x += draw_text(v->d, 0, x, cols - x - 10 > 0 ? 24 : 0, m->tenant ? m->tenant : "all tenants",
+	               ROLE_HEADER) + 2;
+	if (v->cfg->read_only)
+		x += draw_text(v->d, 0, x, cols - x, "READ-ONLY", ROLE_BADGE) + 1;
+	if (v->cfg->dry_run)
+		x += draw_text(v->d, 0, x, cols - x, "DRY-RUN", ROLE_BADGE) + 1;
+	if (v->paused)
+		x += draw_text(v->d, 0, x, cols - x, "PAUSED", ROLE_BADGE) + 1;
+	strftime(clock, sizeof clock, "%H:%M:%S", localtime_r(&t, &tm));
+	if (cols - x > 9)
+		draw_text(v->d, 0, cols - 9, 8, clock, ROLE_HEADER);
+}
+
+static void draw_rate(const struct view_ctx *v, int y, int cols)
+{
+	const struct model *m = v->m;
+	long total = 0;
+
+	for (int i = 0; i < MODEL_MINUTES; i++)
+		total += m->fpm[i];
+	int x = draw_text(v->d, y, 1, cols, "failures/min", ROLE_LABEL) + 2;
+	int w = cols - x - 24;
+	if (w > MODEL_MINUTES)
+		w = MODEL_MINUTES;
+	if (w > 4)
+		draw_spark(v->d, y, x, w, m->fpm, MODEL_MINUTES);
+	x += w > 4 ? w + 1 : 0;
+	long now = m->fpm[MODEL_MINUTES - 1], last = m->fpm[MODEL_MINUTES - 2];
+	bool hot = last > v->cfg->alert_failures || now > v->cfg->alert_failures;
+	draw_fmt(v->d, y, x, cols - x, hot ? ROLE_WARN : ROLE_NORMAL, "%ld now %ld/60m", last > now ? last : now, total);
+}
+
+static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w)
+{
+	const struct model *m = v->m;
+	int ipw = w - 31;
+
+	draw_box(v->d, y, x, h, w, " Top addresses ", ROLE_TITLE);
+	if (ipw < 8)
+		return;
+	draw_fmt(v->d, y + 1, x, w, ROLE_LABEL, " %-*s %6s %7s %5s %8s", ipw - 1, "address", "fail",
+	         "req", "ctr", "blocked");
+	for (int i = 0; i < h - 2 && (size_t)i < m->n_top_ips; i++) {
+		const struct ip_stat *s = &m->top_ips[i];
+		const struct ip_redis *r = model_ip_redis(m, s->ip);
+		bool alert = snapshot_ip_alert(m, v->cfg, s);
+		enum role role = alert ? ROLE_ALERT : ROLE_NORMAL;
+		int row = y + 2 + i;
+		draw_fill(v->d, row, x, w, role);
+		draw_text(v->d, row, x + 1, ipw - 1, s->ip, role);
+		draw_num(v->d, row, x + ipw + 1, 6, s->failures, role);
+		draw_num(v->d, row, x + ipw + 8, 7, s->requests, role);
+		if (r && r->failed_auth >= 0)
+			draw_num(v->d, row, x + ipw + 16, 5, r->failed_auth, role);
+		if (r && r->blocked)
+			draw_fmt(v->d, row, x + ipw + 22, 9, alert ? role : ROLE_WARN, " %lds", r->block_ttl_s);
+		else if (r && r->wrong_type)
+			draw_text(v->d, row, x + ipw + 22, 9, " type?", ROLE_WARN);
+	}
+}
+
+static void draw_tenants(const struct view_ctx *v, int y, int x, int h, int w)
+{
+	const struct model *m = v->m;
+	int namew = w - 16;
+
+	draw_box(v->d, y, x, h, w, " Tenants ", ROLE_TITLE);
+	if (namew < 4)
+		return;
+	draw_fmt(v->d, y + 1, x, w, ROLE_LABEL, " %-*s %7s %6s", namew - 1, "tenant", "req", "fail");
+	for (int i = 0; i < h - 2 && (size_t)i < m->n_tenants; i++) {
+		const struct tenant_stat *t = &m->tenants[i];
+		int row = y + 2 + i;
+		draw_text(v->d, row, x + 1, namew - 1, t->tenant_id ? t->tenant_id : "(none)",
+		          t->tenant_id ? ROLE_NORMAL : ROLE_DIM);
+		draw_num(v->d, row, x + namew + 1, 7, t->requests, ROLE_NORMAL);
+		draw_num(v->d, row, x + namew + 9, 6, t->failures, t->failures ? ROLE_WARN : ROLE_NORMAL);
+	}
+}
+
+static void draw_health(const struct view_ctx *v, int y, int x, int h, int w)
+{
+	const struct model *m = v->m;
+
+	draw_box(v->d, y, x, h, w, " Health ", ROLE_TITLE);
+	for (int i = 0; i < h - 1 && (size_t)i < m->n_health; i++) {
+		const struct health_result *r = &m->health[i];
+		int row = y + 1 + i;
+		int c = x + 1 + draw_text(v->d, row, x + 1, 12, r->name, ROLE_NORMAL);
+		c = x + 14;
+		c += draw_text(v->d, row, c, 9, health_state_name(r->state), health_role(r->state)) + 1;
+		if (r->checks && r->http_status)
+			c += draw_fmt(v->d, row, c, x + w - c, ROLE_DIM, "%4.0fms ", r->latency_ms);
+		if (r->reason)
+			draw_text(v->d, row, c, x + w - c, r->reason, ROLE_DIM);
+		else if (r->n_findings)
+			draw_text(v->d, row, c, x + w - c, r->findings[0], ROLE_WARN);
+	}
+}
+
+static void draw_blocked(const struct view_ctx *v, int y, int x, int h, int w)
+{
+	const struct model *m = v->m;
+	char title[48];
+
+	snprintf(title, sizeof title, " Blocked (%zu%s) ", m->n_blocked, m->walk_complete ? "" : "...");
+	draw_box(v->d, y, x, h, w, title, ROLE_TITLE);
+	for (int i = 0; i < h - 1 && (size_t)i < m->n_blocked; i++) {
+		const struct block_entry *b = &m->blocked[i];
+		int row = y + 1 + i;
+		int ipw = w - 10;
+		draw_text(v->d, row, x + 1, ipw - 1, b->key_ip, ROLE_NORMAL);
+		draw_fmt(v->d, row, x + ipw, 9, ROLE_DIM, "%8lds", b->ttl_s);
+	}
+}
+
+static void draw_tail(const struct view_ctx *v, int y, int h, int cols)
+{
+	const struct model *m = v->m;
+
+	draw_box(v->d, y, 0, h, cols, " Recent failures ", ROLE_TITLE);
+	for (int i = 0; i < h - 1 && (size_t)i < m->n_recent; i++) {
+		const struct event *e = &m->recent[i];
+		char when[16];
+		time_t t = (time_t)(e->ts_us / 1000000);
+		struct tm tm;
+		int row = y + 1 + i;
+		strftime(when, sizeof when, "%H:%M:%S", localtime_r(&t, &tm));
+		int x = 1 + draw_text(v->d, row, 1, 8, when, ROLE_DIM) + 1;
+		x += draw_text(v->d, row, x, 16, e->ip ? e->ip : "-", ROLE_NORMAL);
+		x = 27;
+		x += draw_text(v->d, row, x, 10, e->tenant_id ? e->tenant_id : "-", ROLE_NORMAL) + 1;
+		x = 38;
+		x += draw_text(v->d, row, x, 12, e->user_id ? e->user_id : "-", ROLE_NORMAL) + 1;
+		x = 51;
+		draw_fmt(v->d, row, x, 4, ROLE_WARN, "%3d", e->status_code);
+		x = 55;
+		x += draw_text(v->d, row, x, (cols - x) / 2, e->path ? e->path : "-", ROLE_NORMAL) + 1;
+		draw_text(v->d, row, x, cols - x - 1, e->user_agent ? e->user_agent : "", ROLE_DIM);
+	}
+}
+
+static void draw_footer(const struct view_ctx *v, int rows, int cols)
+{
+	draw_fill(v->d, rows - 1, 0, cols, ROLE_DIM);
+	if (v->message)
+		draw_text(v->d, rows - 1, 1, cols - 2, v->message, ROLE_WARN);
+	else
+		draw_text(v->d, rows - 1, 1, cols - 2,
+		          "q quit  r refresh", ROLE_DIM);
+}
+
+void view_overview(const struct view_ctx *v, int rows, int cols)
+{
+	int body = rows - 3;                     /* header, rate, footer */
+	int top_h = body * 9 / 20, mid_h = body * 5 / 20;
+	int tail_h = body - top_h - mid_h;
+	int left_w = cols * 62 / 100;
+
+	draw_header(v, cols);
+	draw_rate(v, 1, cols);
+	draw_top_ips(v, 2, 0, top_h, left_w);
+	draw_tenants(v, 2, left_w + 1, top_h, cols - left_w - 1);
+	draw_health(v, 2 + top_h, 0, mid_h, left_w);
+	draw_blocked(v, 2 + top_h, left_w + 1, mid_h, cols - left_w - 1);
+	draw_tail(v, 2 + top_h + mid_h, tail_h, cols);
+	draw_footer(v, rows, cols);
+}
+
+void view_too_small(const struct view_ctx *v, int rows, int cols)
+{
+	char msg[64];
+
+	snprintf(msg, sizeof msg, "terminal too small: %dx%d, need %dx%d", cols, rows,
+	         VIEW_MIN_COLS, VIEW_MIN_ROWS);
+	draw_text(v->d, rows / 2, 0, cols, msg, ROLE_WARN);
+	if (rows > 2)
+		draw_text(v->d, rows / 2 + 1, 0, cols, "q quits", ROLE_DIM);
+}
