@@ -1,0 +1,45 @@
+/* redis.h: the Redis source.  The hiredis async API on our own poll adapter:
+ * the context says which events it wants, the loop polls its fd, ready()
+ * hands the events back.  hiredis 0.14 has no async timeouts, so every batch
+ * of commands in flight carries its own deadline; past it the connection is
+ * dropped and remade with backoff.  A refresh:
+ *   - fetches the exact state of every address on screen (m->top_ips) in one
+ *     pipeline: GET+TTL of the block key, GET of both counters;
+ *   - walks the keyspace with SCAN ... MATCH <prefix>* COUNT n, a little per
+ *     refresh (cfg->scan_budget_ms), and publishes the block list and the
+ *     largest counters when a walk is complete.
+ */
+#ifndef SECTOP_REDIS_H
+#define SECTOP_REDIS_H
+
+#include <stddef.h>
+
+#include "source.h"
+
+struct config;
+struct model;
+struct redis;
+
+/* Most blocked keys one walk keeps, and most counters of each kind. */
+#define REDIS_MAX_BLOCKED 100000
+#define REDIS_TOP_COUNTERS 200
+
+/* Parses cfg->redis; does not connect yet (the first tick does).  NULL with
+ * a reason in err on a bad URL or when out of memory. */
+struct redis *redis_new(const struct config *cfg, struct model *m, char *err, size_t errsz);
+struct source redis_source(struct redis *r);
+
+/* The server as shown in the header and the logs: never the password. */
+const char *redis_display(const struct redis *r);
+
+/* What the source did so far, for tests and the benchmark. */
+struct redis_stats {
+	unsigned long commands;      /* commands sent */
+	unsigned long scan_steps;    /* SCAN commands sent */
+	unsigned long walks;         /* complete walks published */
+	unsigned long connects;      /* connections attempted */
+	unsigned long blocked_dropped; /* blocked keys beyond REDIS_MAX_BLOCKED in the last walk */
+};
+void redis_get_stats(const struct redis *r, struct redis_stats *out);
+
+#endif

@@ -1,0 +1,40 @@
+/* redis_url.h: where the Redis server is, parsed from a URL.  Pure: no I/O.
+ *
+ *   redis://[[user]:password@]host[:port][/db]     host may be [IPv6]
+ *   unix:/path/redis.sock[?db=N]                    also unix:///path,
+ *   redis+unix:/path[?db=N]                         unix://[user:pw@]/path
+ *
+ * Defaults: host 127.0.0.1, port 6379, db 0.  The user and the password are
+ * percent-decoded.  rediss:// is refused: the hiredis this is built with
+ * (0.14) has no TLS.
+ */
+#ifndef SECTOP_REDIS_URL_H
+#define SECTOP_REDIS_URL_H
+
+#include <stddef.h>
+
+#define REDIS_URL_DEFAULT "redis://127.0.0.1:6379/0"
+
+struct redis_target {
+	char host[256];       /* empty for a unix socket */
+	int port;
+	char path[108];       /* sizeof sun_path; empty for TCP */
+	int db;
+	char user[128];       /* empty: the default user */
+	char *password;       /* malloc'd, NULL when none; wiped on free */
+};
+
+/* Parse url into t.  NULL or "" gives the defaults.  Returns 0, or -1 with a
+ * reason in err (which never contains the password); t then holds nothing
+ * that needs freeing. */
+int redis_url_parse(const char *url, struct redis_target *t, char *err, size_t errsz);
+
+/* Wipe and free the password. */
+void redis_target_free(struct redis_target *t);
+
+/* The target as a URL without the password, for the header and the logs:
+ * "redis://127.0.0.1:6379/0", "redis://[::1]:6380/2", "unix:/run/r.sock?db=1".
+ * Returns what snprintf returns. */
+int redis_target_display(const struct redis_target *t, char *out, size_t outsz);
+
+#endif

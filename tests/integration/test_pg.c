@@ -1,0 +1,424 @@
+/* The PostgreSQL source against a real server: every figure checked against
+ * an independent SQL count on seeded data, the tail's cursor against rows
+ * that commit out of order, a quiet refresh costing one query, and faults
+ * (wrong password, nothing listening, a killed and a stopped backend). */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <libpq-fe.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "clock.h"
+#include "conf.h"
+#include "loop.h"
+#include "model.h"
+#include "pg.h"
+#include "testenv.h"
+
+static const char *dsn;
+static PGconn *db;                 /* the test's own connection, for seeding and checking */
+static char table[64];
+
+struct rig {
+	struct config cfg;
+	struct model m;
+	struct loop *loop;
+	struct pg *pg;
+	int64_t worst_turn_ms;
+};
+
+static PGresult *sql(const char *q, int n, const char *const *params)
+{
+	PGresult *r = PQexecParams(db, q, n, NULL, params, NULL, NULL, 0);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_COMMAND_OK && st != PGRES_TUPLES_OK)
+		fail_msg("%s: %s", q, PQerrorMessage(db));
+	return r;
+}
+
+static void sql_do(const char *fmt, ...)
+{
+	char q[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof q, fmt, ap);
+	va_end(ap);
+	PQclear(sql(q, 0, NULL));
+}
+
+static long long sql_num(const char *fmt, ...)
+{
+	char q[4096];
+	va_list ap;
+	va_start(ap, fmt);
+	vsnprintf(q, sizeof q, fmt, ap);
+	va_end(ap);
+	PGresult *r = sql(q, 0, NULL);
+	long long v = PQntuples(r) ? strtoll(PQgetvalue(r, 0, 0), NULL, 10) : -1;
+	PQclear(r);
+	return v;
+}
+
+/* A week-shaped but small data set: normal traffic, failures of every kind,
+ * an attack from a few addresses (one IPv6), NULL columns, an unknown
+ * action, hostile strings, and rows outside the window. */
+static void seed(void)
+{
+	sql_do("SELECT setseed(0.42)");
+	sql_do("INSERT INTO %s (\"timestamp\", tenant_id, user_id, action, ip_address, method, path, status_code, user_agent)"
+	       " SELECT now() - (random() * interval '14 minutes'),"
+	       "  (ARRAY['acme','globex','initech',NULL])[1 + (g %% 4)],"
+	       "  'user_' || (g %% 37),"
+	       "  (ARRAY['api_request','api_request','api_request','auth_attempt','failed_auth','unauthorized_access','cross_tenant_access','rate_limit_exceeded','weird_new_action'])[1 + (g %% 9)],"
+	       "  ('10.0.' || (g %% 7) || '.' || (g %% 13))::inet,"
+	       "  'GET', '/api/v1/items/' || g,"
+	       "  (ARRAY[200,200,401,403,200,429,500])[1 + (g %% 7)],"
+	       "  'curl/8.' || (g %% 5)"
+	       " FROM generate_series(1, 3000) g", table);
+	/* the attack, in the last five minutes */
+	sql_do("INSERT INTO %s (\"timestamp\", tenant_id, user_id, action, ip_address, status_code, user_agent, path)"
+	       " SELECT now() - (random() * interval '5 minutes'), 'acme', 'victim_' || (g %% 50), 'failed_auth',"
+	       "  (ARRAY['203.0.113.7','203.0.113.8','2001:db8::bad:1'])[1 + (g %% 3)]::inet, 401,"
+	       "  E'evil\\x1b]0;pwned\\x07agent', E'/login\\u202e'"
+	       " FROM generate_series(1, 600) g", table);
+	/* outside the window: must not count */
+	sql_do("INSERT INTO %s (\"timestamp\", tenant_id, action, ip_address, status_code)"
+	       " SELECT now() - interval '3 hours', 'acme', 'failed_auth', '198.51.100.1', 401"
+	       " FROM generate_series(1, 500)", table);
+	/* NULLs everywhere but the action */
+	sql_do("INSERT INTO %s (action) VALUES ('failed_auth'), ('api_request')", table);
+}
+
+static int group_setup(void **state)
+{
+	(void)state;
+	dsn = testenv_need("SECTOP_TEST_DB");
+	db = PQconnectdb(dsn);
+	if (PQstatus(db) != CONNECTION_OK) {
+		fprintf(stderr, "cannot connect: %s", PQerrorMessage(db));
+		return -1;
+	}
+	snprintf(table, sizeof table, "audit_log_test_pg_%d", (int)getpid());
+	sql_do("CREATE TABLE %s (LIKE audit_log INCLUDING ALL)", table);
+	sql_do("CREATE INDEX ON %s (\"timestamp\", id)", table);
+	seed();
+	sql_do("ANALYZE %s", table);
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	if (db) {
+		sql_do("DROP TABLE IF EXISTS %s", table);
+		PQfinish(db);
+	}
+	return 0;
+}
+
+static void rig_open(struct rig *r, const char *conninfo, const char *tenant)
+{
+	char err[256];
+
+	memset(r, 0, sizeof *r);
+	conf_defaults(&r->cfg);
+	assert_int_equal(conf_set(&r->cfg, "db", conninfo, err, sizeof err), 0);
+	assert_int_equal(conf_set(&r->cfg, "table", table, err, sizeof err), 0);
+	assert_int_equal(conf_set(&r->cfg, "refresh", "200ms", err, sizeof err), 0);
+	assert_int_equal(conf_set(&r->cfg, "server-timeout", "1s", err, sizeof err), 0);
+	assert_int_equal(conf_set(&r->cfg, "top", "500", err, sizeof err), 0);
+	if (tenant)
+		assert_int_equal(conf_set(&r->cfg, "tenant", tenant, err, sizeof err), 0);
+	model_init(&r->m, r->cfg.window_s, r->cfg.tenant);
+	r->loop = loop_new();
+	r->pg = pg_new(&r->cfg, &r->m, err, sizeof err);
+	assert_non_null(r->pg);
+	loop_add(r->loop, pg_source(r->pg));
+}
+
+static void rig_close(struct rig *r)
+{
+	loop_free(r->loop);
+	model_free(&r->m);
+	conf_free(&r->cfg);
+}
+
+/* Turn the loop until the source has done `refreshes` more refreshes or
+ * failed `failures` more times; false at the deadline. */
+static bool rig_until(struct rig *r, unsigned refreshes, unsigned failures, int64_t ms)
+{
+	unsigned want_ok = r->m.pg.refreshes + refreshes, want_fail = r->m.pg.failures + failures;
+	int64_t end = clock_mono_ms() + ms;
+
+	while (clock_mono_ms() < end) {
+		int64_t t0 = clock_mono_ms();
+		loop_turn(r->loop, 50, NULL, 0);
+		int64_t took = clock_mono_ms() - t0;
+		/* poll() itself may wait; what matters is that no turn overruns it */
+		if (took - 50 > r->worst_turn_ms)
+			r->worst_turn_ms = took - 50;
+		if (refreshes && r->m.pg.refreshes >= want_ok)
+			return true;
+		if (failures && r->m.pg.failures >= want_fail)
+			return true;
+	}
+	return false;
+}
+
+#define WINDOW "date_trunc('minute', now()) - interval '15 minutes'"
+#define FAIL "(action IN ('failed_auth','unauthorized_access','authentication_failed') OR status_code IN (401,403))"
+
+static void check_top_ips(const struct model *m, const char *tenant_filter)
+{
+	assert_true(m->n_top_ips > 3);
+	for (size_t i = 0; i < m->n_top_ips; i++) {
+		const struct ip_stat *s = &m->top_ips[i];
+		const char *p[] = { s->ip };
+		char q[1024];
+		snprintf(q, sizeof q,
+		    "SELECT count(*) FILTER (WHERE " FAIL "), count(*), count(DISTINCT user_id), count(DISTINCT tenant_id)"
+		    " FROM %s WHERE ip_address = $1::inet AND \"timestamp\" >= " WINDOW " %s", table, tenant_filter);
+		PGresult *r = sql(q, 1, p);
+		assert_int_equal(s->failures, strtol(PQgetvalue(r, 0, 0), NULL, 10));
+		assert_int_equal(s->requests, strtol(PQgetvalue(r, 0, 1), NULL, 10));
+		assert_int_equal(s->users, strtol(PQgetvalue(r, 0, 2), NULL, 10));
+		assert_int_equal(s->tenants, strtol(PQgetvalue(r, 0, 3), NULL, 10));
+		PQclear(r);
+		if (i)
+			assert_true(m->top_ips[i - 1].failures >= s->failures);
+	}
+}
+
+static void test_figures_match_independent_counts(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, dsn, NULL);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.pg.state, SOURCE_OK);
+
+	/* top addresses: the attack first (a tie, ordered by address), and
+	 * every figure exact */
+	assert_string_equal(r.m.top_ips[0].ip, "203.0.113.7");
+	assert_string_equal(r.m.top_ips[1].ip, "203.0.113.8");
+	assert_string_equal(r.m.top_ips[2].ip, "2001:db8::bad:1");
+	check_top_ips(&r.m, "");
+	long long distinct_failing = sql_num(
+	    "SELECT count(DISTINCT ip_address) FROM %s WHERE \"timestamp\" >= " WINDOW " AND " FAIL
+	    " AND ip_address IS NOT NULL", table);
+	assert_int_equal(r.m.n_top_ips, distinct_failing);
+
+	/* failures per minute, 60 buckets */
+	long total = 0;
+	for (int i = 0; i < MODEL_MINUTES; i++)
+		total += r.m.fpm[i];
+	assert_int_equal(total, sql_num("SELECT count(*) FROM %s WHERE \"timestamp\" >= "
+	    "date_trunc('minute', now()) - interval '59 minutes' AND " FAIL, table));
+	assert_int_equal(r.m.fpm[MODEL_MINUTES - 1], sql_num("SELECT count(*) FROM %s WHERE "
+	    "\"timestamp\" >= date_trunc('minute', now()) AND " FAIL, table));
+
+	/* tenants, NULL tenant included */
+	assert_int_equal(r.m.n_tenants, sql_num("SELECT count(DISTINCT coalesce(tenant_id, '<null>')) FROM %s"
+	    " WHERE \"timestamp\" >= " WINDOW, table));
+	for (size_t i = 0; i < r.m.n_tenants; i++) {
+		const struct tenant_stat *t = &r.m.tenants[i];
+		const char *p[] = { t->tenant_id };
+		char q[1024];
+		snprintf(q, sizeof q, "SELECT count(*), count(*) FILTER (WHERE " FAIL "),"
+		    " count(*) FILTER (WHERE action = 'unauthorized_access' OR status_code = 403),"
+		    " count(*) FILTER (WHERE action = 'cross_tenant_access'),"
+		    " count(DISTINCT ip_address), count(DISTINCT user_id)"
+		    " FROM %s WHERE \"timestamp\" >= " WINDOW " AND tenant_id IS NOT DISTINCT FROM $1", table);
+		PGresult *res = sql(q, 1, p);
+		assert_int_equal(t->requests, strtol(PQgetvalue(res, 0, 0), NULL, 10));
+		assert_int_equal(t->failures, strtol(PQgetvalue(res, 0, 1), NULL, 10));
+		assert_int_equal(t->unauthorized, strtol(PQgetvalue(res, 0, 2), NULL, 10));
+		assert_int_equal(t->cross_tenant, strtol(PQgetvalue(res, 0, 3), NULL, 10));
+		assert_int_equal(t->ips, strtol(PQgetvalue(res, 0, 4), NULL, 10));
+		assert_int_equal(t->users, strtol(PQgetvalue(res, 0, 5), NULL, 10));
+		PQclear(res);
+	}
+
+	/* the tail: newest failures first, hostile strings kept raw and exact */
+	assert_int_equal(r.m.n_recent, 100);
+	for (size_t i = 1; i < r.m.n_recent; i++)
+		assert_true(r.m.recent[i - 1].ts_us >= r.m.recent[i].ts_us);
+	bool hostile = false;
+	for (size_t i = 0; i < r.m.n_recent; i++)
+		if (r.m.recent[i].user_agent && strcmp(r.m.recent[i].user_agent, "evil\x1b]0;pwned\x07" "agent") == 0)
+			hostile = true;
+	assert_true(hostile);
+	rig_close(&r);
+}
+
+static void test_tenant_scope(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, dsn, "globex");
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.n_tenants, 1);
+	assert_string_equal(r.m.tenants[0].tenant_id, "globex");
+	check_top_ips(&r.m, "AND tenant_id = 'globex'");
+	for (size_t i = 0; i < r.m.n_recent; i++)
+		assert_string_equal(r.m.recent[i].tenant_id, "globex");
+	rig_close(&r);
+}
+
+static void test_quiet_refresh_costs_one_query(void **state)
+{
+	struct rig r;
+	unsigned long q0, quiet0, q1, quiet1;
+	(void)state;
+	rig_open(&r, dsn, "initech");
+	assert_true(rig_until(&r, 1, 0, 10000));
+	/* a minute boundary would legitimately force a full refresh: avoid it */
+	while (clock_wall_ms() % 60000 > 55000)
+		loop_turn(r.loop, 100, NULL, 0);
+	pg_counters(r.pg, &q0, &quiet0);
+	assert_true(rig_until(&r, 3, 0, 10000));
+	pg_counters(r.pg, &q1, &quiet1);
+	assert_int_equal(quiet1 - quiet0, 3);
+	assert_int_equal(q1 - q0, 3);          /* one probe each */
+
+	/* a new row makes the next refresh a full one, and it shows */
+	sql_do("INSERT INTO %s (tenant_id, action, ip_address, status_code) VALUES ('initech', 'failed_auth', '192.0.2.99', 401)", table);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	bool found = false;
+	for (size_t i = 0; i < r.m.n_top_ips; i++)
+		found |= strcmp(r.m.top_ips[i].ip, "192.0.2.99") == 0;
+	assert_true(found);
+	assert_string_equal(r.m.recent[0].ip, "192.0.2.99");
+	rig_close(&r);
+}
+
+/* A row whose transaction started first but committed last has the older
+ * timestamp: a cursor on (timestamp, id) alone would skip it. */
+static void test_tail_catches_rows_committed_late(void **state)
+{
+	struct rig r;
+	(void)state;
+	PGconn *slow = PQconnectdb(dsn);
+	assert_int_equal(PQstatus(slow), CONNECTION_OK);
+	rig_open(&r, dsn, "latecorp");
+
+	PQclear(PQexec(slow, "BEGIN"));
+	char q[512];
+	snprintf(q, sizeof q, "INSERT INTO %s (tenant_id, action, ip_address, status_code, user_id)"
+	         " VALUES ('latecorp', 'failed_auth', '192.0.2.1', 401, 'late') RETURNING id", table);
+	PGresult *late = PQexec(slow, q);
+	assert_int_equal(PQresultStatus(late), PGRES_TUPLES_OK);
+	char late_id[64];
+	snprintf(late_id, sizeof late_id, "%s", PQgetvalue(late, 0, 0));
+	PQclear(late);
+
+	usleep(300 * 1000);
+	sql_do("INSERT INTO %s (tenant_id, action, ip_address, status_code, user_id)"
+	       " VALUES ('latecorp', 'failed_auth', '192.0.2.2', 401, 'early')", table);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.n_recent, 1);
+	assert_string_equal(r.m.recent[0].user_id, "early");
+
+	PQclear(PQexec(slow, "COMMIT"));
+	PQfinish(slow);
+	assert_true(rig_until(&r, 2, 0, 10000));
+	assert_int_equal(r.m.n_recent, 2);
+	assert_string_equal(r.m.recent[0].user_id, "early");
+	assert_string_equal(r.m.recent[1].user_id, "late");
+	assert_string_equal(r.m.recent[1].id, late_id);
+	/* and it is not shown twice on later refreshes */
+	assert_true(rig_until(&r, 2, 0, 10000));
+	assert_int_equal(r.m.n_recent, 2);
+	rig_close(&r);
+}
+
+static void test_wrong_password_is_a_clear_failure(void **state)
+{
+	struct rig r;
+	char conninfo[512];
+	(void)state;
+	snprintf(conninfo, sizeof conninfo, "%s password=definitely-wrong", dsn);
+	rig_open(&r, conninfo, NULL);
+	assert_true(rig_until(&r, 0, 1, 10000));
+	assert_int_equal(model_source_state(&r.m.pg, clock_wall_ms(), 0), SOURCE_DOWN);
+	assert_non_null(strstr(r.m.pg.error, "password authentication failed"));
+	assert_null(strstr(r.m.pg.error, "definitely-wrong"));
+	rig_close(&r);
+}
+
+static void test_nothing_listening(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, "host=127.0.0.1 port=1 dbname=x user=x connect_timeout=1", NULL);
+	assert_true(rig_until(&r, 0, 2, 10000));     /* fails, backs off, fails again */
+	assert_int_equal(model_source_state(&r.m.pg, clock_wall_ms(), 0), SOURCE_DOWN);
+	assert_non_null(strstr(r.m.pg.error, "refused"));
+	assert_true(r.worst_turn_ms < 50);
+	rig_close(&r);
+}
+
+static int backend_pid(void)
+{
+	return (int)sql_num("SELECT pid FROM pg_stat_activity WHERE application_name = 'sectop'"
+	                    " AND pid <> pg_backend_pid() ORDER BY backend_start DESC LIMIT 1");
+}
+
+static void test_killed_backend_goes_stale_then_recovers(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, dsn, NULL);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	int pid = backend_pid();
+	assert_true(pid > 0);
+	sql_do("SELECT pg_terminate_backend(%d)", pid);
+	assert_true(rig_until(&r, 0, 1, 10000));
+	assert_int_equal(model_source_state(&r.m.pg, clock_wall_ms(), 0), SOURCE_STALE);
+	assert_true(r.m.n_top_ips > 0);              /* the last good data stays */
+	assert_true(rig_until(&r, 1, 0, 10000));     /* reconnected */
+	assert_int_equal(r.m.pg.state, SOURCE_OK);
+	rig_close(&r);
+}
+
+static void test_stopped_backend_times_out_without_blocking(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, dsn, NULL);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	int pid = backend_pid();
+	assert_true(pid > 0);
+	assert_int_equal(kill(pid, SIGSTOP), 0);
+	loop_refresh_all(r.loop);
+	bool failed = rig_until(&r, 0, 1, 5000);
+	kill(pid, SIGCONT);
+	assert_true(failed);
+	assert_non_null(strstr(r.m.pg.error, "timed out"));
+	assert_true(r.worst_turn_ms < 50);
+	assert_true(rig_until(&r, 1, 0, 15000));
+	rig_close(&r);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_figures_match_independent_counts),
+		cmocka_unit_test(test_tenant_scope),
+		cmocka_unit_test(test_quiet_refresh_costs_one_query),
+		cmocka_unit_test(test_tail_catches_rows_committed_late),
+		cmocka_unit_test(test_wrong_password_is_a_clear_failure),
+		cmocka_unit_test(test_nothing_listening),
+		cmocka_unit_test(test_killed_backend_goes_stale_then_recovers),
+		cmocka_unit_test(test_stopped_backend_times_out_without_blocking),
+	};
+	return cmocka_run_group_tests(tests, group_setup, group_teardown);
+}

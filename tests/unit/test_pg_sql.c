@@ -1,0 +1,103 @@
+/* SQL text: quoting of configured names, array parameters, and that no
+ * value is ever pasted into a query (every filter is a $n parameter). */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "pg_sql.h"
+
+static void test_ident_quoting(void **state)
+{
+	(void)state;
+	char *s = pg_sql_ident("audit_log");
+	assert_string_equal(s, "\"audit_log\"");
+	free(s);
+	s = pg_sql_ident("we\"ird; DROP TABLE x; --");
+	assert_string_equal(s, "\"we\"\"ird; DROP TABLE x; --\"");
+	free(s);
+	s = pg_sql_literal("it's");
+	assert_string_equal(s, "'it''s'");
+	free(s);
+}
+
+static void test_arrays(void **state)
+{
+	(void)state;
+	char v0[] = "failed_auth", v1[] = "a\"b", v2[] = "c\\d", v3[] = "x,y", v4[] = "";
+	char *v[] = { v0, v1, v2, v3, v4 };
+	char *s = pg_sql_text_array(v, 5);
+	assert_string_equal(s, "{\"failed_auth\",\"a\\\"b\",\"c\\\\d\",\"x,y\",\"\"}");
+	free(s);
+	s = pg_sql_text_array(v, 0);
+	assert_string_equal(s, "{}");
+	free(s);
+	int codes[] = { 401, 403 };
+	s = pg_sql_int_array(codes, 2);
+	assert_string_equal(s, "{401,403}");
+	free(s);
+}
+
+static void test_queries_use_configured_names(void **state)
+{
+	struct config c;
+	struct pg_sql q;
+	char err[128];
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(conf_set(&c, "table", "events", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "column-timestamp", "created_at", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "column-ip-address", "client_ip", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "tenant", "acme'; DROP TABLE events; --", err, sizeof err), 0);
+	assert_int_equal(pg_sql_build(&q, &c), 0);
+	const char *all[] = { q.probe, q.per_minute, q.top_ips, q.tenants, q.tail };
+	for (size_t i = 0; i < 5; i++) {
+		assert_non_null(strstr(all[i], "FROM \"events\""));
+		assert_non_null(strstr(all[i], "\"created_at\""));
+		assert_null(strstr(all[i], "audit_log"));
+		assert_null(strstr(all[i], "acme"));   /* the tenant is a parameter */
+		assert_non_null(strstr(all[i], "$1"));
+	}
+	assert_non_null(strstr(q.top_ips, "\"client_ip\""));
+	assert_non_null(strstr(q.tail, "ORDER BY a.\"created_at\" DESC, a.\"id\" DESC"));
+	/* failure actions and statuses are parameters too */
+	assert_null(strstr(q.per_minute, "failed_auth"));
+	assert_null(strstr(q.per_minute, "401"));
+	pg_sql_free(&q);
+	conf_free(&c);
+}
+
+static void test_indexes_match_the_failure_definition(void **state)
+{
+	struct config c;
+	char err[128];
+	(void)state;
+	conf_defaults(&c);
+	char *ddl = pg_sql_indexes(&c);
+	assert_non_null(strstr(ddl, "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"audit_log_ts_id\" ON \"audit_log\" (\"timestamp\", \"id\");"));
+	assert_non_null(strstr(ddl, "WHERE (\"action\" IN ('failed_auth', 'unauthorized_access', 'authentication_failed') OR \"status_code\" IN (401, 403));"));
+	assert_non_null(strstr(ddl, "\"audit_log_ip_ts\" ON \"audit_log\" (\"ip_address\", \"timestamp\")"));
+	free(ddl);
+	assert_int_equal(conf_set(&c, "failure-actions", "bad'login", err, sizeof err), 0);
+	ddl = pg_sql_indexes(&c);
+	assert_non_null(strstr(ddl, "IN ('bad''login')"));
+	free(ddl);
+	conf_free(&c);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_ident_quoting),
+		cmocka_unit_test(test_arrays),
+		cmocka_unit_test(test_queries_use_configured_names),
+		cmocka_unit_test(test_indexes_match_the_failure_definition),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
