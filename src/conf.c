@@ -431,6 +431,13 @@ static int parse_health(struct config *cfg, const char *v, char *err, size_t err
 		fail(err, errsz, "health: '%s' is not an http:// or https:// URL", eq + 1);
 		goto out;
 	}
+	/* user:password@ in the URL would be drawn on screen with it */
+	const char *auth = strstr(eq + 1, "://") + 3;
+	size_t auth_len = strcspn(auth, "/?#");
+	if (memchr(auth, '@', auth_len)) {
+		fail(err, errsz, "health: credentials in the URL would be shown; use api_key_env= or bearer_env=");
+		goto out;
+	}
 	h.name = strndup(first, (size_t)(eq - first));
 	h.url = xstrdup(eq + 1);
 	for (char *opt; (opt = strtok_r(NULL, " \t", &save));)

@@ -22,6 +22,11 @@
 #define HEALTH_CONNECT_MAX_MS 2000
 #define HEALTH_HEADER_MAX 512        /* bytes of a captured header value */
 #define HEALTH_BODY_DEFAULT (256 * 1024)
+/* Checks started in one loop turn, at most: each costs a connect and a TLS
+ * handshake (OpenSSL 3 makes a new SSL_CTX for each), and 32 endpoints all
+ * due at start-up would otherwise land in the same turn.  The rest are still
+ * due, so the loop comes back at once. */
+#define HEALTH_STARTS_PER_TICK 8
 
 enum captured { H_HSTS, H_XCTO, H_XFO, H_CSP, H_ACAO, H_RL_LIMIT, H_RL_REMAINING, H_N };
 
@@ -34,8 +39,6 @@ static const char *const captured_names[H_N] = {
 	[H_RL_LIMIT] = "X-RateLimit-Limit",
 	[H_RL_REMAINING] = "X-RateLimit-Remaining",
 };
-
-struct health;
 
 /* One multi handle per CA source (a ca_file, or the system bundle): curl
  * caches the loaded CA store in the multi handle, one store per handle, and
@@ -143,6 +146,11 @@ static int health_timeout_ms(const struct health *h, size_t i)
 {
 	int t = h->cfg->health[i].timeout_ms;
 	return t > 0 ? t : h->cfg->timeout_ms > 0 ? h->cfg->timeout_ms : 3000;
+}
+
+static int64_t health_refresh_ms(const struct health *h)
+{
+	return h->cfg->refresh_ms > 0 ? h->cfg->refresh_ms : 2000;
 }
 
 static size_t health_body_max(const struct health *h)
@@ -477,11 +485,11 @@ static char *transport_reason(struct health_xfer *x, CURLcode rc)
 		if (connect_us == 0 && x->timeout_ms > HEALTH_CONNECT_MAX_MS)
 			return fmt_dup("timed out after %d ms (connecting)", HEALTH_CONNECT_MAX_MS);
 		return fmt_dup("timed out after %d ms", x->timeout_ms);
-	case CURLE_WRITE_ERROR:
+	case CURLE_WRITE_ERROR:              /* our write callback said stop */
 		if (!x->too_big)
 			break;
-		/* fall through */
-	case CURLE_FILESIZE_EXCEEDED:
+		return fmt_dup("body larger than %zu bytes", health_body_max(x->h));
+	case CURLE_FILESIZE_EXCEEDED:        /* Content-Length said it first */
 		return fmt_dup("body larger than %zu bytes", health_body_max(x->h));
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		if (x->last_status >= 300 && x->last_status < 400)
@@ -582,7 +590,8 @@ static bool scheme_allowed(const char *url)
 }
 
 /* After a 3xx on a request with credentials: start the next hop, or say why
- * not.  0: the hop is under way; -1 with *reason set: publish as down. */
+ * not.  0: the hop is under way; -1 with *reason set: publish as down; 1: no
+ * Location to follow, publish the 3xx as it is. */
 static int xfer_follow(struct health *h, struct health_xfer *x, int64_t now, char **reason)
 {
 	char *next = NULL;
@@ -640,7 +649,13 @@ static void xfer_done(struct health *h, struct health_xfer *x, CURLcode rc)
 		free(r.reason);
 		r.reason = reason;
 	}
-	h->ep[x->idx].xfer = NULL;
+	struct health_endpoint *ep = &h->ep[x->idx];
+	ep->xfer = NULL;
+	/* A check that ran past its interval (a hung server) is not restarted
+	 * at once: half an interval of rest, so a dead endpoint is not hammered. */
+	int64_t rest = clock_mono_ms() + health_refresh_ms(h) / 2;
+	if (ep->next_due_ms < rest)
+		ep->next_due_ms = rest;
 	result_publish(h, x->idx, &r);
 	xfer_free(x);
 }
@@ -676,7 +691,7 @@ static void check_start(struct health *h, size_t i, int64_t now)
 	struct curl_slist *auth = NULL;
 	char reason[256];
 
-	h->ep[i].next_due_ms = now + (h->cfg->refresh_ms > 0 ? h->cfg->refresh_ms : 2000);
+	h->ep[i].next_due_ms = now + health_refresh_ms(h);
 	if (auth_headers(&h->cfg->health[i], &auth, reason, sizeof reason) < 0) {
 		slist_wipe_free(auth);
 		result_publish_failure(h, i, reason);
@@ -745,9 +760,12 @@ static void health_tick(void *self, int64_t now)
 	struct health *h = self;
 	int running;
 
-	for (size_t i = 0; i < h->n; i++)
-		if (!h->ep[i].xfer && now >= h->ep[i].next_due_ms)
+	int started = 0;
+	for (size_t i = 0; i < h->n && started < HEALTH_STARTS_PER_TICK; i++)
+		if (!h->ep[i].xfer && now >= h->ep[i].next_due_ms) {
 			check_start(h, i, now);
+			started++;
+		}
 	/* Adding a handle asks for an immediate timeout: honour it now rather
 	 * than one poll() later. */
 	for (size_t i = 0; i < h->n_multis; i++) {

@@ -355,17 +355,15 @@ static void text_recent(const struct model *m, FILE *f, int fl)
 	}
 }
 
-int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
-                        bool ascii)
+static void text_body(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms, int fl)
 {
-	int fl = ascii ? SAN_ASCII : 0;
 	int64_t stale_ms = (int64_t)cfg->refresh_ms * 3 + cfg->timeout_ms;
 	char iso[32];
 	long total = 0;
 
 	snapshot_iso_time(iso, sizeof iso, now_ms / 1000);
 	fprintf(f, "sectop snapshot %s  window %ds  tenant ", iso, m->window_s);
-	put_cell(f, m->tenant ? m->tenant : "(all)", 0 + 32, fl);
+	put_cell(f, m->tenant ? m->tenant : "(all)", 32, fl);
 	fputs("\n\nSources\n", f);
 	text_sources(m, f, now_ms, stale_ms, fl);
 	for (int i = 0; i < MODEL_MINUTES; i++)
@@ -377,6 +375,44 @@ int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f
 	text_blocked(m, f, fl);
 	text_health(m, f, fl);
 	text_recent(m, f, fl);
+}
+
+/* Columns are padded as they are written; the padding at the end of a
+ * line is noise in a file or a diff, so it goes. */
+static int write_trimmed(const char *text, size_t len, FILE *f)
+{
+	const char *p = text, *end = text + len;
+
+	while (p < end) {
+		const char *nl = memchr(p, '\n', (size_t)(end - p));
+		const char *stop = nl ? nl : end;
+		const char *last = stop;
+		while (last > p && last[-1] == ' ')
+			last--;
+		fwrite(p, 1, (size_t)(last - p), f);
+		if (nl)
+			fputc('\n', f);
+		p = nl ? nl + 1 : end;
+	}
 	fflush(f);
 	return ferror(f) ? -1 : 0;
+}
+
+int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
+                        bool ascii)
+{
+	char *text = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&text, &len);
+
+	if (!mem)
+		return -1;
+	text_body(m, cfg, mem, now_ms, ascii ? SAN_ASCII : 0);
+	if (fclose(mem) != 0) {
+		free(text);
+		return -1;
+	}
+	int rc = write_trimmed(text, len, f);
+	free(text);
+	return rc;
 }

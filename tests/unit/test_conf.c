@@ -147,9 +147,13 @@ static void test_health_spec(void **state)
 	assert_int_equal(conf_set(&c, "health", "web=ftp://x/", err, sizeof err), -1);
 	assert_int_equal(conf_set(&c, "health", "=http://x/", err, sizeof err), -1);
 	assert_int_equal(conf_set(&c, "health", "a b=http://x/", err, sizeof err), -1);
+	assert_int_equal(conf_set(&c, "health", "x=https://u:pw@x/health", err, sizeof err), -1);
+	assert_non_null(strstr(err, "credentials in the URL"));
+	assert_null(strstr(err, "pw"));
+	assert_int_equal(conf_set(&c, "health", "x=http://x/a@b", err, sizeof err), 0);
 	assert_int_equal(conf_set(&c, "health", "x=http://x/ token=abc", err, sizeof err), -1);
 	assert_non_null(strstr(err, "unknown option"));
-	assert_int_equal(c.n_health, 1);
+	assert_int_equal(c.n_health, 2);
 	conf_free(&c);
 }
 
