@@ -16,9 +16,11 @@
  *
  * Freeing a context runs every pending callback with a NULL reply, and
  * hiredis frees it by itself on an I/O error in the middle of
- * redisAsyncHandleRead().  So: callbacks never free anything; they ignore
- * NULL replies and, to give up, only record why in r->fail.  The context is
- * freed only from the top (ready, tick, destroy), and the batches after it.
+ * redisAsyncHandleRead().  So: callbacks never free the context; they
+ * ignore NULL replies and, to give up, only record why in r->fail.  The
+ * context is freed only from the top (ready, tick, destroy), and the batches
+ * its callbacks point to after it.  (A callback may free its own batch once
+ * its last reply is in: hiredis holds no other reference to it.)
  */
 #include "config.h"
 
@@ -89,8 +91,13 @@ struct walk {
 	int prefix;
 	char cursor[24];             /* decimal, as the server sent it */
 	int64_t slice_start_ms;
-	struct found *blocked;
+	/* The block list, built in the model's own type so that publishing
+	 * it is a hand-over, not a copy or a sort of up to 100000 entries. */
+	struct block_entry *blocked;
+	size_t *blocked_len;         /* key lengths: a key may hold NUL bytes */
 	size_t n_blocked, cap_blocked;
+	uint32_t *slots;             /* hash set over blocked: index + 1, 0 empty */
+	size_t n_slots;
 	unsigned long dropped;       /* blocked keys past REDIS_MAX_BLOCKED */
 	struct found top[2][REDIS_TOP_COUNTERS]; /* min-heaps by value */
 	size_t n_top[2];
@@ -416,8 +423,10 @@ static const char *batch_what(const struct redis *r, const struct batch *b)
 static void walk_clear(struct walk *w)
 {
 	for (size_t i = 0; i < w->n_blocked; i++)
-		found_free(&w->blocked[i]);
+		block_entry_free(&w->blocked[i]);
 	free(w->blocked);
+	free(w->blocked_len);
+	free(w->slots);
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < w->n_top[k]; i++)
 			found_free(&w->top[k][i]);
@@ -432,23 +441,102 @@ static void walk_start(struct walk *w)
 	strcpy(w->cursor, "0");
 }
 
+/* FNV-1a: keys are short, and this only spreads them over the set. */
+static uint32_t key_hash(const char *k, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)k[i]) * 16777619u;
+	return h;
+}
+
+/* The slot holding key, or the empty slot where it would go. */
+static uint32_t *walk_slot(struct walk *w, const char *key, size_t len)
+{
+	size_t mask = w->n_slots - 1;
+
+	for (size_t i = key_hash(key, len) & mask;; i = (i + 1) & mask) {
+		uint32_t *s = &w->slots[i];
+		if (*s == 0)
+			return s;
+		size_t j = *s - 1;
+		if (w->blocked_len[j] == len && memcmp(w->blocked[j].key_ip, key, len) == 0)
+			return s;
+	}
+}
+
+/* Keep the set at most half full. */
+static bool walk_grow_set(struct walk *w)
+{
+	if (2 * (w->n_blocked + 1) <= w->n_slots)
+		return true;
+	size_t n = w->n_slots ? 2 * w->n_slots : 256;
+	uint32_t *slots = calloc(n, sizeof *slots);
+	if (!slots)
+		return false;
+	free(w->slots);
+	w->slots = slots;
+	w->n_slots = n;
+	for (size_t j = 0; j < w->n_blocked; j++)
+		*walk_slot(w, w->blocked[j].key_ip, w->blocked_len[j]) = (uint32_t)j + 1;
+	return true;
+}
+
+static bool walk_grow_blocked(struct walk *w)
+{
+	if (w->n_blocked < w->cap_blocked)
+		return true;
+	size_t cap = w->cap_blocked ? 2 * w->cap_blocked : 64;
+	if (cap > REDIS_MAX_BLOCKED)
+		cap = REDIS_MAX_BLOCKED;
+	if (cap <= w->cap_blocked)
+		return false;
+	struct block_entry *v = realloc(w->blocked, cap * sizeof *v);
+	if (!v)
+		return false;
+	w->blocked = v;
+	size_t *l = realloc(w->blocked_len, cap * sizeof *l);
+	if (!l)
+		return false;
+	w->blocked_len = l;
+	w->cap_blocked = cap;
+	return true;
+}
+
+static void block_from_found(struct block_entry *b, struct found *f)
+{
+	*b = (struct block_entry){ .key_ip = f->key, .ttl_s = f->ttl, .by = f->by,
+	                           .reason = f->reason, .at = f->at, .kind = f->kind };
+	memset(f, 0, sizeof *f);
+}
+
+/* SCAN may return a key twice (when the table is rehashed during the
+ * walk): the second sighting replaces the first. */
 static void walk_keep_blocked(struct walk *w, struct found *f)
 {
-	if (w->n_blocked == w->cap_blocked) {
-		size_t cap = w->cap_blocked ? 2 * w->cap_blocked : 64;
-		if (cap > REDIS_MAX_BLOCKED)
-			cap = REDIS_MAX_BLOCKED;
-		struct found *v = cap > w->cap_blocked ? realloc(w->blocked, cap * sizeof *v) : NULL;
-		if (!v) {
-			w->dropped++;
-			found_free(f);
-			return;
-		}
-		w->blocked = v;
-		w->cap_blocked = cap;
+	size_t len = f->len;
+
+	if (!walk_grow_set(w)) {
+		w->dropped++;
+		found_free(f);
+		return;
 	}
-	w->blocked[w->n_blocked++] = *f;
-	memset(f, 0, sizeof *f);
+	uint32_t *slot = walk_slot(w, f->key, len);
+	if (*slot) {
+		struct block_entry *b = &w->blocked[*slot - 1];
+		block_entry_free(b);
+		block_from_found(b, f);
+		return;
+	}
+	if (!walk_grow_blocked(w)) {
+		w->dropped++;
+		found_free(f);
+		return;
+	}
+	*slot = (uint32_t)w->n_blocked + 1;
+	w->blocked_len[w->n_blocked] = len;
+	block_from_found(&w->blocked[w->n_blocked++], f);
 }
 
 static bool found_less(const struct found *a, const struct found *b)
@@ -532,35 +620,6 @@ static int found_cmp_value_desc(const void *pa, const void *pb)
 	return found_cmp_key(pa, pb);
 }
 
-/* Sorted by key, duplicates (SCAN may repeat a key) dropped; the entries
- * move into the model's block list. */
-static struct block_entry *walk_blocks(struct walk *w, size_t *n_out)
-{
-	size_t n = 0;
-
-	*n_out = 0;
-	if (w->n_blocked == 0)
-		return NULL;
-	struct block_entry *v = calloc(w->n_blocked, sizeof *v);
-	if (!v)
-		return NULL;
-	qsort(w->blocked, w->n_blocked, sizeof *w->blocked, found_cmp_key);
-	const char *prev = NULL;      /* the key kept last (moved out of w) */
-	size_t prev_len = 0;
-	for (size_t i = 0; i < w->n_blocked; i++) {
-		struct found *f = &w->blocked[i];
-		if (prev && f->len == prev_len && memcmp(f->key, prev, f->len) == 0)
-			continue;
-		v[n++] = (struct block_entry){ .key_ip = f->key, .ttl_s = f->ttl, .by = f->by,
-		                               .reason = f->reason, .at = f->at, .kind = f->kind };
-		prev = f->key;
-		prev_len = f->len;
-		f->key = f->by = f->reason = NULL;
-	}
-	*n_out = n;
-	return v;
-}
-
 /* Largest first; the entries move into the model's counter list. */
 static struct redis_counter *walk_counters(struct found *h, size_t n)
 {
@@ -580,12 +639,13 @@ static struct redis_counter *walk_counters(struct found *h, size_t n)
 static void walk_publish(struct redis *r)
 {
 	struct walk *w = &r->walk;
-	size_t n_blocked;
-	struct block_entry *blocked = walk_blocks(w, &n_blocked);
 	struct redis_counter *fa = walk_counters(w->top[0], w->n_top[0]);
 	struct redis_counter *rl = walk_counters(w->top[1], w->n_top[1]);
 
-	model_set_blocked(r->m, blocked, n_blocked);
+	/* in the order SCAN found them: the views sort */
+	model_set_blocked(r->m, w->blocked, w->n_blocked);
+	w->blocked = NULL;
+	w->n_blocked = 0;
 	model_set_counters(r->m, fa, fa ? w->n_top[0] : 0);
 	model_set_ratelimits(r->m, rl, rl ? w->n_top[1] : 0);
 	r->m->walk_complete = true;
@@ -697,10 +757,7 @@ static void fetch_done(struct redis *r, struct batch *b)
 		if (!f->present || f->ttl == -2)
 			continue;    /* gone since the SCAN, or not a number */
 		if (b->prefix == WALK_BLOCKED) {
-			if (w->n_blocked < REDIS_MAX_BLOCKED)
-				walk_keep_blocked(w, f);
-			else
-				w->dropped++;
+			walk_keep_blocked(w, f);
 		} else {
 			int k = b->prefix - WALK_FAILED_AUTH;
 			walk_keep_counter(w->top[k], &w->n_top[k], f);
@@ -794,6 +851,9 @@ static void exact_reply(struct redis *r, struct batch *b, size_t idx, const redi
 	struct ip_redis *ip = &b->ips[idx / 4];
 	switch (idx % 4) {
 	case 0:
+		/* a key of another type under the block prefix still exists (a
+		 * server that tests EXISTS refuses the address): blocked, and
+		 * shown as the wrong type */
 		if (parse_block(r, rep, &f) == 0) {
 			ip->blocked = f.present;
 			ip->block_kind = f.kind;

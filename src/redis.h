@@ -5,9 +5,11 @@
  * dropped and remade with backoff.  A refresh:
  *   - fetches the exact state of every address on screen (m->top_ips) in one
  *     pipeline: GET+TTL of the block key, GET of both counters;
- *   - walks the keyspace with SCAN ... MATCH <prefix>* COUNT n, a little per
- *     refresh (cfg->scan_budget_ms), and publishes the block list and the
- *     largest counters when a walk is complete.
+ *   - walks the keyspace with SCAN ... MATCH <prefix>* COUNT n (never KEYS),
+ *     one prefix after the other, for at most cfg->scan_budget_ms per refresh
+ *     (<= 0: no limit), and publishes the block list (in the order SCAN found
+ *     the keys) and the largest counters when a walk is complete.
+ * Key names are kept raw, whatever bytes they hold: views sanitise them.
  */
 #ifndef SECTOP_REDIS_H
 #define SECTOP_REDIS_H
