@@ -294,7 +294,8 @@ static void take_tail(struct pg *p, const PGresult *r)
 	for (int i = 0; i < PQntuples(r); i++)
 		if (!have_event(m, PQgetvalue(r, i, 0)))
 			event_from_row(&all[n++], r, i);
-	memcpy(all + n, m->recent, m->n_recent * sizeof *all);
+	if (m->n_recent)
+		memcpy(all + n, m->recent, m->n_recent * sizeof *all);
 	n += m->n_recent;
 	free(m->recent);              /* its strings moved into all[] */
 	m->recent = NULL;

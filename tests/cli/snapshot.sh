@@ -15,7 +15,7 @@ tsql -c "CREATE TABLE $table (LIKE audit_log INCLUDING ALL)"
 tsql <<SQL
 INSERT INTO $table ("timestamp", tenant_id, user_id, action, ip_address, path, status_code, user_agent)
 SELECT now() - (g % 600) * interval '1 second', 'acme', 'u' || (g % 9), 'failed_auth',
-       '198.51.100.23', '/login', 401, E'Mozilla \\x1b]0;owned\\x07 \\x1b[2J'
+       '198.51.100.23', E'/login\\u202e', 401, E'Mozilla \\x1b]0;owned\\x07 \\x1b[2J'
 FROM generate_series(1, 40) g;
 INSERT INTO $table ("timestamp", tenant_id, user_id, action, ip_address, path, status_code)
 SELECT now() - (g % 600) * interval '1 second', E'evil\\x1b[31mtenant', 'u' || g, 'api_request',
@@ -111,6 +111,7 @@ check "--help after a command" bash -c '"$SECTOP" snapshot --help | grep -q "usa
 check "--version" bash -c '"$SECTOP" --version | grep -q "^sectop [0-9]"'
 "$SECTOP" --print-indexes >"$work/idx.sql"
 check "--print-indexes prints DDL" grep -q 'CREATE INDEX CONCURRENTLY IF NOT EXISTS "audit_log_ts_id"' "$work/idx.sql"
-check "the printed indexes are valid SQL" bash -c "sed 's/audit_log/$table/g; s/ CONCURRENTLY//' '$work/idx.sql' | tsql >/dev/null"
+indexes_apply() { sed "s/audit_log/$table/g; s/ CONCURRENTLY//" "$work/idx.sql" | tsql >/dev/null; }
+check "the printed indexes are valid SQL" indexes_apply
 check "the console refuses to run without a terminal" bash -c '! "$SECTOP" </dev/null >/dev/null 2>&1'
 finish

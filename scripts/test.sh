@@ -1,0 +1,139 @@
+#!/usr/bin/env bash
+# test.sh: the project's test command, from nothing (as root, no terminal).
+#
+#   1. scripts/deps.sh: the Debian packages
+#   2. autoreconf -fi
+#   3. build/      configure --enable-werror, make
+#   4. PostgreSQL, Redis and the health fixture on loopback (scripts/stack.sh)
+#   5. make check in build/, with SECTOP_REQUIRE_SERVERS=1: a test that finds
+#      no server fails instead of skipping
+#   6. build-san/  configure --enable-werror --enable-sanitizers, make check
+#      under ASan (leaks too) and UBSan, on the same servers, data emptied
+#
+# Tests run one at a time: some stop or freeze a server on purpose, which
+# would break a test running beside them.  SECTOP_TEST_JOBS=N runs N at once;
+# SECTOP_CHECK_TIMEOUT (seconds, default 360) bounds each make check.
+# Ends with the line "N passed, N failed"; exits non-zero if anything failed.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+cd "$ROOT"
+JOBS=${SECTOP_TEST_JOBS:-1}
+CHECK_TIMEOUT=${SECTOP_CHECK_TIMEOUT:-360}
+export LANG=${LANG:-C.UTF-8}
+
+passed=0 failed=0 skipped=0
+failures=()
+
+say() { printf 'test: %s\n' "$*"; }
+
+# fail NAME: count a failure that is not a test (a build step).
+fail() { failed=$((failed + 1)); failures+=("$1"); }
+
+# quietly LOG CMD...: run CMD with its output in LOG; show the end on failure.
+quietly() {
+	local log=$1
+	shift
+	if "$@" >"$log" 2>&1; then return 0; fi
+	echo "---- last lines of $log ----"
+	tail -n 40 "$log"
+	return 1
+}
+
+# tally DIR: add up the automake .trs results of one build directory.
+tally() {
+	local dir=$1 res name trs
+	while IFS= read -r trs; do
+		name=${trs#"$ROOT"/}
+		name=${name%.trs}
+		res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
+		case $res in
+		PASS | XFAIL) passed=$((passed + 1)) ;;
+		SKIP) skipped=$((skipped + 1)); say "skipped: $name" ;;
+		*) fail "$name (${res:-no result})" ;;
+		esac
+	done < <(find "$dir" -name '*.trs' | sort)
+}
+
+# show_failed_logs DIR: the harness's summary log holds each failing test's log.
+show_failed_logs() {
+	[[ -s $1/test-suite.log ]] || return 0
+	echo "==== $1/test-suite.log ===="
+	cat "$1/test-suite.log"
+}
+
+# suite DIR CONFIGURE-ARGS...: configure, build and check in DIR; make check
+# runs with the variables in CHECK_ENV (the sanitizers' options).
+suite() {
+	local dir=$ROOT/$1 rc=0 before
+	shift
+	mkdir -p "$dir"
+	say "$(basename "$dir"): configure $*"
+	if ! (cd "$dir" && quietly configure.log "$ROOT/configure" "$@"); then
+		fail "$(basename "$dir"): configure"
+		return 0
+	fi
+	say "$(basename "$dir"): make"
+	if ! (cd "$dir" && quietly make.log make -j2 all && quietly make-tests.log make -j2 check TESTS=); then
+		fail "$(basename "$dir"): make"
+		return 0
+	fi
+	stack_start_all >/dev/null # revive a server an earlier test left stopped
+	stack_reset_data
+	find "$dir" -name '*.trs' -delete
+	say "$(basename "$dir"): make check"
+	before=$failed
+	(cd "$dir" && env "${CHECK_ENV[@]}" timeout --kill-after=10 "$CHECK_TIMEOUT" make -j"$JOBS" check) || rc=$?
+	tally "$dir"
+	if ((rc == 124 || rc == 137)); then
+		fail "$(basename "$dir"): make check timed out after $CHECK_TIMEOUT s"
+	elif ((rc != 0 && failed == before)); then
+		fail "$(basename "$dir"): make check (exit $rc)"
+	fi
+	((failed == before)) || show_failed_logs "$dir"
+}
+
+summary() {
+	if ((${#failures[@]})); then
+		say "failed:"
+		printf '  %s\n' "${failures[@]}"
+	fi
+	((skipped == 0)) || say "$skipped skipped"
+	echo "$passed passed, $failed failed"
+}
+
+say "packages"
+"$ROOT/scripts/deps.sh"
+
+# A tree configured in place refuses out-of-tree builds.
+if [[ -f config.status ]]; then
+	say "the source tree is configured in place: make distclean first"
+	make distclean >/dev/null 2>&1 || rm -f config.status
+fi
+say "autoreconf"
+mkdir -p build
+if ! quietly "$ROOT/build/autoreconf.log" autoreconf -fi; then
+	fail "autoreconf"
+	summary
+	exit 1
+fi
+
+# shellcheck source=scripts/stack.sh
+source "$ROOT/scripts/stack.sh"
+stack_trap
+say "servers: PostgreSQL, Redis, health fixture"
+stack_start_all
+stack_load_schema
+say "state in $SECTOP_TEST_STACK_DIR"
+export SECTOP_REQUIRE_SERVERS=1
+
+CHECK_ENV=()
+suite build --enable-werror
+
+CHECK_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+suite build-san --enable-werror --enable-sanitizers
+
+((passed > 0)) || fail "no test passed: did any run?"
+summary
+((failed == 0))
