@@ -75,6 +75,7 @@ struct health_xfer {
 
 struct health_endpoint {
 	int64_t next_due_ms;             /* monotonic */
+	bool forced;                     /* asked for now: runs even when paused */
 	struct health_xfer *xfer;        /* NULL when idle */
 	struct health_multi *hm;
 };
@@ -150,7 +151,13 @@ static int health_timeout_ms(const struct health *h, size_t i)
 
 static int64_t health_refresh_ms(const struct health *h)
 {
-	return h->cfg->refresh_ms > 0 ? h->cfg->refresh_ms : 2000;
+	return h->m->refresh_ms > 0 ? h->m->refresh_ms : 2000;
+}
+
+/* Paused, only a check asked for by the operator starts. */
+static bool health_may_start(const struct health *h, size_t i)
+{
+	return !h->ep[i].xfer && (!h->m->paused || h->ep[i].forced);
 }
 
 static size_t health_body_max(const struct health *h)
@@ -726,7 +733,7 @@ static int health_fds(void *self, struct pollfd *pfd, int max, int64_t now, int6
 		if (h->multis[i].timer_due_ms >= 0)
 			lower_timeout(timeout, h->multis[i].timer_due_ms - now);
 	for (size_t i = 0; i < h->n; i++)
-		if (!h->ep[i].xfer)
+		if (health_may_start(h, i))
 			lower_timeout(timeout, h->ep[i].next_due_ms - now);
 	return n;
 }
@@ -762,7 +769,8 @@ static void health_tick(void *self, int64_t now)
 
 	int started = 0;
 	for (size_t i = 0; i < h->n && started < HEALTH_STARTS_PER_TICK; i++)
-		if (!h->ep[i].xfer && now >= h->ep[i].next_due_ms) {
+		if (health_may_start(h, i) && now >= h->ep[i].next_due_ms) {
+			h->ep[i].forced = false;
 			check_start(h, i, now);
 			started++;
 		}
@@ -782,8 +790,10 @@ static void health_refresh_now(void *self)
 {
 	struct health *h = self;
 
-	for (size_t i = 0; i < h->n; i++)
+	for (size_t i = 0; i < h->n; i++) {
 		h->ep[i].next_due_ms = 0;
+		h->ep[i].forced = true;
+	}
 }
 
 static void health_destroy(void *self)

@@ -5,11 +5,18 @@
 
 #include "model.h"
 
-void model_init(struct model *m, int window_s, const char *tenant)
+static char *dup_or_null(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+void model_init(struct model *m, int window_s, const char *tenant, int refresh_ms)
 {
 	memset(m, 0, sizeof *m);
 	m->window_s = window_s;
-	m->tenant = tenant;
+	m->tenant = dup_or_null(tenant);
+	m->refresh_ms = refresh_ms;
+	m->scope_gen = 1;
 }
 
 void event_free(struct event *e)
@@ -143,8 +150,85 @@ void model_set_ratelimits(struct model *m, struct redis_counter *v, size_t n)
 	m->n_ratelimits = n;
 }
 
+void name_counts_free(struct name_count *v, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		free(v[i].name);
+	free(v);
+}
+
+static void detail_clear_data(struct detail *d)
+{
+	events_free(d->events, d->n_events);
+	d->events = NULL;
+	d->n_events = 0;
+	for (int g = 0; g < DETAIL_GROUPS; g++) {
+		name_counts_free(d->groups[g], d->n_groups[g]);
+		d->groups[g] = NULL;
+		d->n_groups[g] = 0;
+	}
+	free(d->ips);
+	d->ips = NULL;
+	d->n_ips = 0;
+	d->answered = 0;
+}
+
+void model_ask_detail(struct model *m, enum detail_kind kind, const char *key)
+{
+	struct detail *d = &m->detail;
+
+	detail_clear_data(d);
+	free(d->key);
+	d->kind = key ? kind : DETAIL_NONE;
+	d->key = d->kind != DETAIL_NONE ? strdup(key) : NULL;
+	d->asked++;
+	/* the address's Redis state is wanted too, even off the top list */
+	free(m->watch_key);
+	m->watch_key = d->kind == DETAIL_IP ? strdup(key) : NULL;
+	m->top_ips_gen++;
+}
+
+void model_set_detail(struct model *m, unsigned asked, struct event *events, size_t n_events,
+                      struct name_count *groups[DETAIL_GROUPS], size_t n_groups[DETAIL_GROUPS],
+                      struct ip_stat *ips, size_t n_ips)
+{
+	struct detail *d = &m->detail;
+
+	detail_clear_data(d);
+	d->events = events;
+	d->n_events = n_events;
+	for (int g = 0; g < DETAIL_GROUPS; g++) {
+		d->groups[g] = groups[g];
+		d->n_groups[g] = n_groups[g];
+	}
+	d->ips = ips;
+	d->n_ips = n_ips;
+	d->answered = asked;
+}
+
+void model_set_scope(struct model *m, int window_s, const char *tenant)
+{
+	char *t = dup_or_null(tenant);
+
+	free(m->tenant);
+	m->tenant = t;
+	m->window_s = window_s;
+	m->scope_gen++;
+	/* what was shown belongs to the old scope */
+	model_set_recent(m, NULL, 0);
+	model_set_top_ips(m, NULL, 0);
+	model_set_tenants(m, NULL, 0);
+	memset(m->fpm, 0, sizeof m->fpm);
+	detail_clear_data(&m->detail);
+	m->detail.asked++;
+}
+
 void model_free(struct model *m)
 {
+	detail_clear_data(&m->detail);
+	free(m->detail.key);
+	free(m->tenant);
+	free(m->watch_key);
 	free(m->top_ips);
 	tenants_free(m->tenants, m->n_tenants);
 	events_free(m->recent, m->n_recent);
@@ -156,6 +240,14 @@ void model_free(struct model *m)
 		health_result_free(&m->health[i]);
 	free(m->health);
 	memset(m, 0, sizeof *m);
+}
+
+bool model_ip_redis_wanted(const struct model *m, const char *ip)
+{
+	for (size_t i = 0; i < m->n_top_ips; i++)
+		if (strcmp(m->top_ips[i].ip, ip) == 0)
+			return true;
+	return false;
 }
 
 const struct ip_redis *model_ip_redis(const struct model *m, const char *ip)

@@ -110,11 +110,41 @@ struct health_result {
 	unsigned checks;
 };
 
+/* --- drill-down ---------------------------------------------------------- */
+
+enum detail_kind { DETAIL_NONE, DETAIL_IP, DETAIL_TENANT };
+enum { DETAIL_TENANTS, DETAIL_USERS, DETAIL_AGENTS, DETAIL_GROUPS };
+
+struct name_count {
+	char *name;                  /* NULL: the column was NULL */
+	long count, failures;
+};
+
+/* One address or tenant looked at closely, fetched while it is on screen. */
+struct detail {
+	enum detail_kind kind;
+	char *key;                   /* the address or tenant asked for */
+	unsigned asked;              /* bumped by every new request */
+	unsigned answered;           /* the request the data answers; 0: none yet */
+	struct event *events;        /* newest first: the address's events, the tenant's failures */
+	size_t n_events;
+	struct name_count *groups[DETAIL_GROUPS]; /* address: tenants, users, agents; tenant: users */
+	size_t n_groups[DETAIL_GROUPS];
+	struct ip_stat *ips;         /* tenant: its top addresses */
+	size_t n_ips;
+};
+
 /* --- the snapshot ------------------------------------------------------- */
 
 struct model {
+	/* what the operator chose; the console changes it at run time */
 	int window_s;
-	const char *tenant;          /* scope, NULL for all (owned by the config) */
+	char *tenant;                /* scope, NULL for all */
+	unsigned scope_gen;          /* bumped when the window or tenant changes */
+	int refresh_ms;
+	bool paused;                 /* sources start no refresh unless asked */
+	char *watch_key;             /* an address off the top list whose Redis state is wanted */
+	struct detail detail;
 
 	struct source_status pg, redis;
 
@@ -144,7 +174,16 @@ struct model {
 	size_t n_health;
 };
 
-void model_init(struct model *m, int window_s, const char *tenant);
+void model_init(struct model *m, int window_s, const char *tenant, int refresh_ms);
+/* Change the window and tenant scope (tenant NULL: all); the sources start over. */
+void model_set_scope(struct model *m, int window_s, const char *tenant);
+/* Ask for the drill-down of an address or tenant (kind NONE: stop). */
+void model_ask_detail(struct model *m, enum detail_kind kind, const char *key);
+/* Publish the drill-down data for request `asked`; takes ownership. */
+void model_set_detail(struct model *m, unsigned asked, struct event *events, size_t n_events,
+                      struct name_count *groups[DETAIL_GROUPS], size_t n_groups[DETAIL_GROUPS],
+                      struct ip_stat *ips, size_t n_ips);
+void name_counts_free(struct name_count *v, size_t n);
 void model_free(struct model *m);
 
 /* Replace parts whole; the model takes ownership of the arrays. */
@@ -161,6 +200,8 @@ void ip_redis_free(struct ip_redis *r);
 void block_entry_free(struct block_entry *b);
 void health_result_free(struct health_result *h);
 
+/* Is the address among the top addresses (whose Redis state is fetched)? */
+bool model_ip_redis_wanted(const struct model *m, const char *ip);
 /* The Redis state of an address, or NULL if none was fetched. */
 const struct ip_redis *model_ip_redis(const struct model *m, const char *ip);
 

@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <inttypes.h>
 #include <libpq-fe.h>
 #include <poll.h>
@@ -19,7 +20,12 @@
 enum pg_state { PG_IDLE, PG_CONNECTING, PG_READY, PG_BUSY };
 
 /* The steps of one refresh, in order.  SETUP runs once per connection. */
-enum pg_step { STEP_SETUP, STEP_PROBE, STEP_PER_MINUTE, STEP_TOP_IPS, STEP_TENANTS, STEP_TAIL, STEP_DONE };
+enum pg_step {
+	STEP_SETUP, STEP_PROBE, STEP_PER_MINUTE, STEP_TOP_IPS, STEP_TENANTS, STEP_TAIL,
+	/* the drill-down, when one is open: an address or a tenant */
+	STEP_DETAIL_EVENTS, STEP_DETAIL_A, STEP_DETAIL_B, STEP_DETAIL_C, STEP_DONE,
+	STEP_CONNECTED           /* SETUP answered: the first refresh starts at once */
+};
 
 struct pg {
 	const struct config *cfg;
@@ -47,12 +53,45 @@ struct pg {
 	size_t n_top;
 	struct tenant_stat *tenants;
 	size_t n_tenants;
+	unsigned scope_gen;      /* the model's scope this refresh was started for */
+	bool publish_main;       /* this refresh re-read the dashboard figures */
+
+	/* the drill-down being fetched */
+	unsigned detail_asked;
+	enum detail_kind detail_kind;
+	char *detail_key;
+	struct event *d_events;
+	size_t n_d_events;
+	struct name_count *d_groups[DETAIL_GROUPS];
+	size_t n_d_groups[DETAIL_GROUPS];
+	struct ip_stat *d_ips;
+	size_t n_d_ips;
 
 	unsigned long queries, quiet;
 };
 
+static void pg_discard_detail(struct pg *p)
+{
+	for (size_t i = 0; i < p->n_d_events; i++)
+		event_free(&p->d_events[i]);
+	free(p->d_events);
+	p->d_events = NULL;
+	p->n_d_events = 0;
+	for (int g = 0; g < DETAIL_GROUPS; g++) {
+		name_counts_free(p->d_groups[g], p->n_d_groups[g]);
+		p->d_groups[g] = NULL;
+		p->n_d_groups[g] = 0;
+	}
+	free(p->d_ips);
+	p->d_ips = NULL;
+	p->n_d_ips = 0;
+	free(p->detail_key);
+	p->detail_key = NULL;
+}
+
 static void pg_discard_staged(struct pg *p)
 {
+	pg_discard_detail(p);
 	free(p->top);
 	p->top = NULL;
 	p->n_top = 0;
@@ -130,12 +169,48 @@ static void int_param(char *buf, size_t n, long long v)
 	snprintf(buf, n, "%lld", v);
 }
 
+/* The drill-down of an address: its events, then by tenant, user and user
+ * agent.  Of a tenant: its failures, top addresses and users, through the
+ * dashboard's own queries scoped to it. */
+static void pg_send_detail(struct pg *p, int64_t now, const char *tenant, const char *window,
+                           const char *overlap, const char *cut)
+{
+	char limit[24];
+	const char *key = p->detail_key;
+
+	int_param(limit, sizeof limit, p->step == STEP_DETAIL_EVENTS ? 50 : 20);
+	if (p->detail_kind == DETAIL_IP) {
+		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, window, key, overlap, cut, limit };
+		const char *sql = p->step == STEP_DETAIL_EVENTS ? p->sql.ip_events
+		                : p->sql.ip_by[p->step - STEP_DETAIL_A];
+		pg_send(p, now, sql, 8, v);
+		return;
+	}
+	/* a tenant: the dashboard's queries with the tenant in place of the scope */
+	const char *v[] = { p->fail_actions, p->fail_statuses, key, window, NULL, overlap, cut, limit };
+	switch (p->step) {
+	case STEP_DETAIL_EVENTS:
+		pg_send(p, now, p->sql.tail, 8, v);
+		break;
+	case STEP_DETAIL_A: {
+		const char *t[] = { p->fail_actions, p->fail_statuses, key, window, limit };
+		pg_send(p, now, p->sql.top_ips, 5, t);
+		break;
+	}
+	default: {
+		const char *u[] = { p->fail_actions, p->fail_statuses, tenant, window, key, overlap, cut, limit };
+		pg_send(p, now, p->sql.tenant_users, 8, u);
+		break;
+	}
+	}
+}
+
 /* Send the query of the current step. */
 static void pg_send_step(struct pg *p, int64_t now)
 {
 	const struct config *c = p->cfg;
 	char window[24], limit[24], cut[24], overlap[24], minutes[24], ms[24], cursor[24];
-	const char *tenant = c->tenant;
+	const char *tenant = p->m->tenant;
 
 	int_param(window, sizeof window, p->m->window_s);
 	int_param(cut, sizeof cut, c->text_max);
@@ -181,7 +256,14 @@ static void pg_send_step(struct pg *p, int64_t now)
 		pg_send(p, now, p->sql.tail, 8, v);
 		break;
 	}
+	case STEP_DETAIL_EVENTS:
+	case STEP_DETAIL_A:
+	case STEP_DETAIL_B:
+	case STEP_DETAIL_C:
+		pg_send_detail(p, now, tenant, window, overlap, cut);
+		break;
 	case STEP_DONE:
+	case STEP_CONNECTED:
 		break;
 	}
 }
@@ -210,22 +292,41 @@ static void take_per_minute(struct pg *p, const PGresult *r)
 	}
 }
 
-static void take_top_ips(struct pg *p, const PGresult *r)
+static struct ip_stat *ip_stats_from(const PGresult *r, size_t *count)
 {
 	int n = PQntuples(r);
+	struct ip_stat *v = calloc((size_t)n + 1, sizeof *v);
 
-	p->top = calloc((size_t)n + 1, sizeof *p->top);
-	if (!p->top)
-		return;
+	*count = 0;
+	if (!v)
+		return NULL;
 	for (int i = 0; i < n; i++) {
-		struct ip_stat *s = &p->top[i];
+		struct ip_stat *s = &v[i];
 		snprintf(s->ip, sizeof s->ip, "%s", PQgetvalue(r, i, 0));
 		s->failures = (long)num(r, i, 1);
 		s->requests = (long)num(r, i, 2);
 		s->users = (long)num(r, i, 3);
 		s->tenants = (long)num(r, i, 4);
 	}
-	p->n_top = (size_t)n;
+	*count = (size_t)n;
+	return v;
+}
+
+static struct name_count *name_counts_from(const PGresult *r, size_t *count)
+{
+	int n = PQntuples(r);
+	struct name_count *v = calloc((size_t)n + 1, sizeof *v);
+
+	*count = 0;
+	if (!v)
+		return NULL;
+	for (int i = 0; i < n; i++) {
+		v[i].name = dup_or_null(r, i, 0);
+		v[i].count = (long)num(r, i, 1);
+		v[i].failures = (long)num(r, i, 2);
+	}
+	*count = (size_t)n;
+	return v;
 }
 
 static void take_tenants(struct pg *p, const PGresult *r)
@@ -260,6 +361,20 @@ static void event_from_row(struct event *e, const PGresult *r, int i)
 	e->path = dup_or_null(r, i, 7);
 	e->status_code = (int)num(r, i, 8);
 	e->user_agent = dup_or_null(r, i, 9);
+}
+
+static struct event *events_from(const PGresult *r, size_t *count)
+{
+	int n = PQntuples(r);
+	struct event *v = calloc((size_t)n + 1, sizeof *v);
+
+	*count = 0;
+	if (!v)
+		return NULL;
+	for (int i = 0; i < n; i++)
+		event_from_row(&v[i], r, i);
+	*count = (size_t)n;
+	return v;
 }
 
 static bool have_event(const struct model *m, const char *id)
@@ -330,11 +445,18 @@ static void pg_refresh_done(struct pg *p, int64_t now)
 	source_status_ok(&p->m->pg, clock_wall_ms());
 	backoff_reset(&p->backoff);
 	p->state = PG_READY;
-	p->next_refresh = now + p->cfg->refresh_ms;
+	p->next_refresh = now + p->m->refresh_ms;
+}
+
+/* After the dashboard's queries: the drill-down, if one is open. */
+static enum pg_step detail_or_done(const struct pg *p)
+{
+	return p->detail_kind != DETAIL_NONE ? STEP_DETAIL_EVENTS : STEP_DONE;
 }
 
 /* A probe that shows the same minute and the same count as the last
- * complete refresh means nothing arrived: the figures stand as they are. */
+ * complete refresh means nothing arrived: the figures stand as they are
+ * (only a drill-down nobody has seen yet is fetched). */
 static enum pg_step after_probe(struct pg *p, const PGresult *r)
 {
 	p->staged_minute = num(r, 0, 0);
@@ -342,28 +464,93 @@ static enum pg_step after_probe(struct pg *p, const PGresult *r)
 	if (p->have_probe && !p->force && p->staged_minute == p->probe_minute &&
 	    p->staged_count == p->probe_count) {
 		p->quiet++;
-		return STEP_DONE;
+		return p->m->detail.answered != p->detail_asked ? detail_or_done(p) : STEP_DONE;
 	}
 	return STEP_PER_MINUTE;
 }
 
-static void pg_take(struct pg *p, const PGresult *r, int64_t now)
+static void take_detail(struct pg *p, const PGresult *r)
 {
-	enum pg_step next = p->step + 1;
-
 	switch (p->step) {
-	case STEP_SETUP: next = STEP_PROBE; break;
-	case STEP_PROBE: next = after_probe(p, r); break;
+	case STEP_DETAIL_EVENTS:
+		p->d_events = events_from(r, &p->n_d_events);
+		break;
+	case STEP_DETAIL_A:
+		if (p->detail_kind == DETAIL_IP)
+			p->d_groups[DETAIL_TENANTS] = name_counts_from(r, &p->n_d_groups[DETAIL_TENANTS]);
+		else
+			p->d_ips = ip_stats_from(r, &p->n_d_ips);
+		break;
+	case STEP_DETAIL_B:
+		p->d_groups[DETAIL_USERS] = name_counts_from(r, &p->n_d_groups[DETAIL_USERS]);
+		break;
+	case STEP_DETAIL_C:
+		p->d_groups[DETAIL_AGENTS] = name_counts_from(r, &p->n_d_groups[DETAIL_AGENTS]);
+		break;
+	default:
+		break;
+	}
+}
+
+/* The drill-down is complete: publish it, unless another was asked for
+ * meanwhile (then it is thrown away and the next refresh fetches that one). */
+static void publish_detail(struct pg *p)
+{
+	struct model *m = p->m;
+
+	if (m->detail.asked != p->detail_asked)
+		return;          /* pg_discard_detail frees it at the next refresh */
+	model_set_detail(m, p->detail_asked, p->d_events, p->n_d_events, p->d_groups,
+	                 p->n_d_groups, p->d_ips, p->n_d_ips);
+	p->d_events = NULL;
+	p->n_d_events = 0;
+	memset(p->d_groups, 0, sizeof p->d_groups);
+	memset(p->n_d_groups, 0, sizeof p->n_d_groups);
+	p->d_ips = NULL;
+	p->n_d_ips = 0;
+}
+
+static enum pg_step pg_take_step(struct pg *p, const PGresult *r, int64_t now)
+{
+	switch (p->step) {
+	case STEP_SETUP: return STEP_CONNECTED;
+	case STEP_PROBE: return after_probe(p, r);
 	case STEP_PER_MINUTE: take_per_minute(p, r); break;
-	case STEP_TOP_IPS: take_top_ips(p, r); break;
+	case STEP_TOP_IPS: p->top = ip_stats_from(r, &p->n_top); break;
 	case STEP_TENANTS: take_tenants(p, r); break;
 	case STEP_TAIL:
 		take_tail(p, r);
 		pg_publish(p, now);
+		return detail_or_done(p);
+	case STEP_DETAIL_EVENTS:
+	case STEP_DETAIL_A:
+	case STEP_DETAIL_B:
+	case STEP_DETAIL_C:
+		take_detail(p, r);
+		/* a tenant's drill-down has two parts after its failures */
+		if (p->step == STEP_DETAIL_C || (p->step == STEP_DETAIL_B && p->detail_kind == DETAIL_TENANT)) {
+			publish_detail(p);
+			return STEP_DONE;
+		}
 		break;
-	case STEP_DONE: break;
+	case STEP_DONE:
+	case STEP_CONNECTED:
+		break;
 	}
-	p->step = next;
+	return p->step + 1;
+}
+
+/* Results for a window or tenant the operator has just left are dropped,
+ * and the refresh starts again for the new one. */
+static void pg_take(struct pg *p, const PGresult *r, int64_t now)
+{
+	if (p->step > STEP_SETUP && p->step < STEP_DONE && p->scope_gen != p->m->scope_gen) {
+		pg_discard_staged(p);
+		p->force = true;
+		p->step = STEP_DONE;
+		return;
+	}
+	p->step = pg_take_step(p, r, now);
 }
 
 static void pg_result(struct pg *p, PGresult *r, int64_t now)
@@ -392,7 +579,10 @@ static void pg_drain(struct pg *p, int64_t now)
 			continue;
 		}
 		/* NULL: the query is complete */
-		if (p->step == STEP_DONE) {
+		if (p->step == STEP_CONNECTED) {
+			p->state = PG_READY;
+			p->force = true;
+		} else if (p->step == STEP_DONE) {
 			p->force = false;
 			pg_refresh_done(p, now);
 		} else {
@@ -432,7 +622,9 @@ static int pg_fds(void *self, struct pollfd *pfd, int max, int64_t now, int64_t 
 
 	switch (p->state) {
 	case PG_IDLE: wake = p->retry_at; break;
-	case PG_READY: wake = p->force ? now : p->next_refresh; break;
+	case PG_READY:
+		wake = p->force ? now : p->m->paused ? now + 60000 : p->next_refresh;
+		break;
 	default: wake = p->deadline; break;
 	}
 	if (wake - now < *timeout)
@@ -474,6 +666,35 @@ static void pg_ready(void *self, const struct pollfd *pfd, int n, int64_t now)
 	pg_drain(p, now);
 }
 
+/* Only an address that parses goes into an ::inet parameter: a key name
+ * from Redis can be anything, and a failed cast would fail the refresh. */
+static bool is_address(const char *s)
+{
+	unsigned char buf[sizeof(struct in6_addr)];
+	return s && (inet_pton(AF_INET, s, buf) == 1 || inet_pton(AF_INET6, s, buf) == 1);
+}
+
+/* A refresh starts: note the scope and the drill-down it is for. */
+static void pg_begin(struct pg *p, int64_t now)
+{
+	const struct detail *d = &p->m->detail;
+
+	if (p->scope_gen != p->m->scope_gen) {
+		p->scope_gen = p->m->scope_gen;
+		p->have_probe = false;           /* a new scope: everything again */
+	}
+	pg_discard_detail(p);
+	p->detail_asked = d->asked;
+	p->detail_kind = d->kind;
+	if (d->kind == DETAIL_IP && !is_address(d->key))
+		p->detail_kind = DETAIL_NONE;
+	p->detail_key = p->detail_kind != DETAIL_NONE ? strdup(d->key) : NULL;
+	if (p->detail_kind != DETAIL_NONE && !p->detail_key)
+		p->detail_kind = DETAIL_NONE;
+	p->step = STEP_PROBE;
+	pg_send_step(p, now);
+}
+
 static void pg_tick(void *self, int64_t now)
 {
 	struct pg *p = self;
@@ -493,10 +714,8 @@ static void pg_tick(void *self, int64_t now)
 		}
 		break;
 	case PG_READY:
-		if (p->force || now >= p->next_refresh) {
-			p->step = STEP_PROBE;
-			pg_send_step(p, now);
-		}
+		if (p->force || (!p->m->paused && now >= p->next_refresh))
+			pg_begin(p, now);
 		break;
 	}
 }

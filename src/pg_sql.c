@@ -226,6 +226,15 @@ static char *build_tenants(const struct names *n)
 	return sb_take(&b);
 }
 
+/* The columns of an event row, as take_tail and the drill-down read them;
+ * $7 is the text cut. */
+#define EVENT_COLUMNS \
+	"a.%s::text, (extract(epoch FROM a.%s) * 1000000)::bigint, host(a.%s)," \
+	" left(a.%s, $7::int), left(a.%s, $7::int), left(a.%s, $7::int)," \
+	" left(a.%s, $7::int), left(a.%s, $7::int), a.%s, left(a.%s, $7::int)"
+#define EVENT_NAMES(n) n->id, n->ts, n->ip, n->tenant, n->user, n->action, n->method, \
+	n->path, n->status, n->ua
+
 /* $1 $2 failures, $3 tenant, $4 window, $5 bigint cursor (unix us, NULL at
  * first), $6 int overlap seconds, $7 int text cut, $8 int limit.  Rows can
  * commit out of timestamp order: re-reading the overlap catches late ones,
@@ -235,16 +244,57 @@ static char *build_tail(const struct names *n)
 	struct sqlbuf b = { 0 };
 
 	sb_printf(&b,
-	    "SELECT a.%s::text, (extract(epoch FROM a.%s) * 1000000)::bigint, host(a.%s),"
-	    " left(a.%s, $7::int), left(a.%s, $7::int), left(a.%s, $7::int),"
-	    " left(a.%s, $7::int), left(a.%s, $7::int), a.%s, left(a.%s, $7::int)"
+	    "SELECT " EVENT_COLUMNS
 	    " FROM %s a"
 	    " WHERE a.%s >= COALESCE('epoch'::timestamptz + make_interval(secs => $5::bigint / 1000000.0)"
 	    " - make_interval(secs => $6::int), " WINDOW_START ")"
 	    " AND " FAILURE("a") " AND " TENANT("a")
 	    " ORDER BY a.%s DESC, a.%s DESC LIMIT $8::int",
-	    n->id, n->ts, n->ip, n->tenant, n->user, n->action, n->method, n->path,
-	    n->status, n->ua, n->t, n->ts, n->action, n->status, n->tenant, n->ts, n->id);
+	    EVENT_NAMES(n), n->t, n->ts, n->action, n->status, n->tenant, n->ts, n->id);
+	return sb_take(&b);
+}
+
+/* $1 $2 failures, $3 tenant, $4 window, $5 text address, $6 unused int
+ * (kept so every drill-down query shares one parameter list), $7 text cut,
+ * $8 limit.  Served by the (ip, timestamp) index. */
+static char *build_ip_events(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT " EVENT_COLUMNS
+	    " FROM %s a WHERE a.%s = $5::inet AND a.%s >= " WINDOW_START " AND " TENANT("a")
+	    " AND $6::int IS NOT NULL AND ($1::text[], $2::int[]) IS NOT NULL"
+	    " ORDER BY a.%s DESC, a.%s DESC LIMIT $8::int",
+	    EVENT_NAMES(n), n->t, n->ip, n->ts, n->tenant, n->ts, n->id);
+	return sb_take(&b);
+}
+
+/* The same parameters; one address's events counted by one column. */
+static char *build_ip_by(const struct names *n, const char *col)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT left(a.%s, $7::int), count(*), count(*) FILTER (WHERE " FAILURE("a") ")"
+	    " FROM %s a WHERE a.%s = $5::inet AND a.%s >= " WINDOW_START " AND " TENANT("a")
+	    " AND $6::int IS NOT NULL"
+	    " GROUP BY a.%s ORDER BY 2 DESC, 1 LIMIT $8::int",
+	    col, n->action, n->status, n->t, n->ip, n->ts, n->tenant, col);
+	return sb_take(&b);
+}
+
+/* The same parameters, $5 the tenant looked at; its users by failures. */
+static char *build_tenant_users(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT left(a.%s, $7::int), count(*), count(*) FILTER (WHERE " FAILURE("a") ")"
+	    " FROM %s a WHERE a.%s = $5::text AND a.%s >= " WINDOW_START " AND " TENANT("a")
+	    " AND $6::int IS NOT NULL"
+	    " GROUP BY a.%s ORDER BY 3 DESC, 2 DESC, 1 LIMIT $8::int",
+	    n->user, n->action, n->status, n->t, n->tenant, n->ts, n->tenant, n->user);
 	return sb_take(&b);
 }
 
@@ -260,8 +310,14 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg)
 	q->top_ips = build_top_ips(&n);
 	q->tenants = build_tenants(&n);
 	q->tail = build_tail(&n);
+	q->ip_events = build_ip_events(&n);
+	q->ip_by[0] = build_ip_by(&n, n.tenant);
+	q->ip_by[1] = build_ip_by(&n, n.user);
+	q->ip_by[2] = build_ip_by(&n, n.ua);
+	q->tenant_users = build_tenant_users(&n);
 	names_free(&n);
-	if (!q->probe || !q->per_minute || !q->top_ips || !q->tenants || !q->tail) {
+	if (!q->probe || !q->per_minute || !q->top_ips || !q->tenants || !q->tail ||
+	    !q->ip_events || !q->ip_by[0] || !q->ip_by[1] || !q->ip_by[2] || !q->tenant_users) {
 		pg_sql_free(q);
 		return -1;
 	}
@@ -275,6 +331,10 @@ void pg_sql_free(struct pg_sql *q)
 	free(q->top_ips);
 	free(q->tenants);
 	free(q->tail);
+	free(q->ip_events);
+	for (int i = 0; i < 3; i++)
+		free(q->ip_by[i]);
+	free(q->tenant_users);
 	memset(q, 0, sizeof *q);
 }
 

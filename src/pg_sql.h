@@ -20,6 +20,10 @@ struct pg_sql {
 	char *top_ips;      /* top addresses by failures in the window */
 	char *tenants;      /* per-tenant activity in the window */
 	char *tail;         /* newest failures since a cursor, with overlap */
+	/* drill-down */
+	char *ip_events;    /* one address's newest events */
+	char *ip_by[3];     /* one address's events by tenant, user, user agent */
+	char *tenant_users; /* one tenant's users */
 };
 
 int pg_sql_build(struct pg_sql *q, const struct config *cfg);

@@ -821,18 +821,21 @@ static void exact_send(struct redis *r)
 	r->exact_inflight = true;
 	r->have_exact = true;
 	r->exact_gen = b->gen = m->top_ips_gen;
-	if (m->n_top_ips == 0) {
+	/* the top addresses, and the one being looked at if it is not among them */
+	size_t n = m->n_top_ips;
+	bool watch = m->watch_key && !model_ip_redis_wanted(m, m->watch_key);
+	if (n + watch == 0) {
 		batch_cmd(r, b, "PING");   /* nothing to fetch, but prove the server answers */
 		return;
 	}
-	b->ips = calloc(m->n_top_ips, sizeof *b->ips);
+	b->ips = calloc(n + watch, sizeof *b->ips);
 	if (!b->ips) {
 		redis_set_fail(r, "out of memory");
 		return;
 	}
-	b->n_ips = m->n_top_ips;
+	b->n_ips = n + watch;
 	for (size_t i = 0; i < b->n_ips; i++) {
-		exact_init(&b->ips[i], m->top_ips[i].ip);
+		exact_init(&b->ips[i], i < n ? m->top_ips[i].ip : m->watch_key);
 		/* "%s%s": prefix and address are one argument, never format text */
 		const char *ip = b->ips[i].ip;
 		batch_cmd(r, b, "GET %s%s", r->prefix[WALK_BLOCKED], ip);
@@ -1111,9 +1114,9 @@ static bool exact_due(const struct redis *r)
 
 static void refresh_tick(struct redis *r, int64_t now)
 {
-	if (r->refresh_asked || now >= r->next_refresh_ms) {
+	if (r->refresh_asked || (!r->m->paused && now >= r->next_refresh_ms)) {
 		r->refresh_asked = false;
-		r->next_refresh_ms = now + (r->cfg->refresh_ms > 0 ? r->cfg->refresh_ms : 2000);
+		r->next_refresh_ms = now + (r->m->refresh_ms > 0 ? r->m->refresh_ms : 2000);
 		r->exact_wanted = true;
 		walk_slice_begin(r, now);
 	}
@@ -1150,7 +1153,7 @@ static int64_t redis_wake_at(const struct redis *r, int64_t now)
 		if (b->deadline_ms < wake)
 			wake = b->deadline_ms;
 	if (r->conn == CONN_READY) {
-		if (r->next_refresh_ms < wake)
+		if (r->next_refresh_ms < wake && !r->m->paused)
 			wake = r->next_refresh_ms;
 		if (r->refresh_asked || exact_due(r) || walk_can_step(r))
 			wake = now;

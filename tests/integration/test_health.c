@@ -50,7 +50,7 @@ static void run_init(struct run *r, int refresh_ms, int timeout_ms)
 	r->cfg.timeout_ms = timeout_ms;
 	r->cfg.health_body_max = BODY_MAX;
 	r->cfg.cert_warn_days = 14;
-	model_init(&r->m, r->cfg.window_s, NULL);
+	model_init(&r->m, r->cfg.window_s, NULL, r->cfg.refresh_ms);
 }
 
 static struct conf_health *run_add(struct run *r, const char *name, const char *base,

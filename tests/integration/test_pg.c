@@ -106,6 +106,8 @@ static int group_setup(void **state)
 		fprintf(stderr, "cannot connect: %s", PQerrorMessage(db));
 		return -1;
 	}
+	/* a test that fails with a transaction open must not hang the teardown */
+	PQclear(PQexec(db, "SET lock_timeout = '10s'"));
 	snprintf(table, sizeof table, "audit_log_test_pg_%d", (int)getpid());
 	sql_do("CREATE TABLE %s (LIKE audit_log INCLUDING ALL)", table);
 	sql_do("CREATE INDEX ON %s (\"timestamp\", id)", table);
@@ -137,7 +139,7 @@ static void rig_open(struct rig *r, const char *conninfo, const char *tenant)
 	assert_int_equal(conf_set(&r->cfg, "top", "500", err, sizeof err), 0);
 	if (tenant)
 		assert_int_equal(conf_set(&r->cfg, "tenant", tenant, err, sizeof err), 0);
-	model_init(&r->m, r->cfg.window_s, r->cfg.tenant);
+	model_init(&r->m, r->cfg.window_s, r->cfg.tenant, r->cfg.refresh_ms);
 	r->loop = loop_new();
 	r->pg = pg_new(&r->cfg, &r->m, err, sizeof err);
 	assert_non_null(r->pg);
@@ -408,6 +410,73 @@ static void test_stopped_backend_times_out_without_blocking(void **state)
 	rig_close(&r);
 }
 
+/* The drill-down of an address: its events and who it touched, each count
+ * equal to SQL's; then of a tenant. */
+static void test_drill_down(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, dsn, NULL);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	model_ask_detail(&r.m, DETAIL_IP, "2001:db8::bad:1");
+	assert_true(rig_until(&r, 1, 0, 10000));
+	const struct detail *d = &r.m.detail;
+	assert_int_equal(d->answered, d->asked);
+	assert_int_equal(d->n_events, 50);
+	for (size_t i = 0; i < d->n_events; i++)
+		assert_string_equal(d->events[i].ip, "2001:db8::bad:1");
+	assert_int_equal(d->n_groups[DETAIL_TENANTS], 1);
+	assert_string_equal(d->groups[DETAIL_TENANTS][0].name, "acme");
+	assert_int_equal(d->groups[DETAIL_TENANTS][0].count, sql_num(
+	    "SELECT count(*) FROM %s WHERE ip_address = '2001:db8::bad:1' AND \"timestamp\" >= " WINDOW, table));
+	assert_int_equal(d->n_groups[DETAIL_USERS], 20);          /* 50 victims, top 20 */
+	assert_int_equal(d->n_groups[DETAIL_AGENTS], 1);
+	assert_string_equal(d->groups[DETAIL_AGENTS][0].name, "evil\x1b]0;pwned\x07" "agent");
+
+	model_ask_detail(&r.m, DETAIL_TENANT, "globex");
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(d->answered, d->asked);
+	assert_true(d->n_ips > 0);
+	for (size_t i = 0; i < d->n_events; i++)
+		assert_string_equal(d->events[i].tenant_id, "globex");
+	long users_sql = sql_num("SELECT count(DISTINCT user_id) FROM %s WHERE tenant_id = 'globex' AND \"timestamp\" >= " WINDOW, table);
+	assert_int_equal(d->n_groups[DETAIL_USERS], users_sql < 20 ? users_sql : 20);
+
+	/* a key name that is no address never reaches an ::inet cast */
+	model_ask_detail(&r.m, DETAIL_IP, "\x1b]0;pwned\x07");
+	assert_true(rig_until(&r, 2, 0, 10000));
+	assert_int_equal(r.m.pg.state, SOURCE_OK);
+	assert_int_equal(d->n_events, 0);
+	rig_close(&r);
+}
+
+/* Paused, no refresh starts by itself; the window changes on request. */
+static void test_pause_and_scope(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, dsn, NULL);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	r.m.paused = true;
+	unsigned before = r.m.pg.refreshes;
+	rig_until(&r, 1, 0, 1000);
+	assert_int_equal(r.m.pg.refreshes, before);
+	loop_refresh_all(r.loop);                 /* r: one refresh on request */
+	assert_true(rig_until(&r, 1, 0, 5000));
+	r.m.paused = false;
+
+	model_set_scope(&r.m, 3 * 3600, NULL);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	long in_3h = sql_num("SELECT count(*) FILTER (WHERE " FAIL ") FROM %s WHERE ip_address = '198.51.100.1'"
+	                     " AND \"timestamp\" >= date_trunc('minute', now()) - interval '3 hours'", table);
+	bool found = false;
+	for (size_t i = 0; i < r.m.n_top_ips; i++)
+		if (strcmp(r.m.top_ips[i].ip, "198.51.100.1") == 0)
+			found = r.m.top_ips[i].failures == in_3h;
+	assert_true(found);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -415,6 +484,8 @@ int main(void)
 		cmocka_unit_test(test_tenant_scope),
 		cmocka_unit_test(test_quiet_refresh_costs_one_query),
 		cmocka_unit_test(test_tail_catches_rows_committed_late),
+		cmocka_unit_test(test_drill_down),
+		cmocka_unit_test(test_pause_and_scope),
 		cmocka_unit_test(test_wrong_password_is_a_clear_failure),
 		cmocka_unit_test(test_nothing_listening),
 		cmocka_unit_test(test_killed_backend_goes_stale_then_recovers),

@@ -165,7 +165,7 @@ static void rig_config(struct rig *g, int db)
 static void rig_start(struct rig *g)
 {
 	char err[256];
-	model_init(&g->m, 900, NULL);
+	model_init(&g->m, 900, NULL, g->cfg.refresh_ms);
 	g->r = redis_new(&g->cfg, &g->m, err, sizeof err);
 	if (!g->r)
 		fail_msg("redis_new: %s", err);
