@@ -1,22 +1,34 @@
 /* console.c: `sectop` with no command: the interactive console.  One loop:
- * the sources' fds, stdin and a one-second timer in a single poll(). */
+ * the sources' fds, stdin and a one-second timer in a single poll().  Keys
+ * only change what is shown or ask the model for something; they never
+ * wait on a server. */
 #include "config.h"
 
+#include <arpa/inet.h>
 #include <curses.h>
 #include <errno.h>
+#include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
+#include <wchar.h>
 
 #include "app.h"
 #include "clock.h"
 #include "conf.h"
+#include "detail.h"
 #include "draw.h"
+#include "keys.h"
+#include "lists.h"
 #include "loop.h"
+#include "snapshot_out.h"
 #include "theme.h"
 #include "view.h"
+
+enum scr { SCR_OVERVIEW, SCR_LIST, SCR_DETAIL, SCR_HELP };
+enum prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_TENANT };
 
 static volatile sig_atomic_t console_quit_signal;
 
@@ -29,21 +41,445 @@ struct console {
 	struct app *app;
 	struct theme theme;
 	struct draw draw;
-	bool paused, quit, curses_on;
+	bool quit, curses_on, bell;
+
+	enum scr screen;
+	enum list_id list;                       /* the list shown, or the one left for a detail */
+	enum scr back;                        /* where Esc returns from a detail or help */
+	struct table_state lists[LIST_COUNT];
+	struct table_state overview;             /* the selection in the overview's top addresses */
+	struct rows rows;                        /* the current screen's rows, rebuilt per frame */
+	size_t visible;                          /* rows a page holds */
+
+	enum detail_view detail;
+	char *detail_key;
+	struct table_state scroll;               /* detail and help */
+	unsigned help_where;
+
+	enum prompt_kind prompt;
+	char input[128];
+
 	char message[256];
 	int64_t message_until;
+	size_t alerts;                           /* for the bell: ring when it grows */
 };
 
 static void console_message(struct console *c, const char *msg)
 {
 	snprintf(c->message, sizeof c->message, "%s", msg);
-	c->message_until = clock_mono_ms() + 5000;
+	c->message_until = clock_mono_ms() + 4000;
 }
 
 static void theme_warn(void *ctx, const char *msg)
 {
 	console_message(ctx, msg);
 }
+
+/* ---------------------------------------------------------------- state */
+
+static unsigned console_where(const struct console *c)
+{
+	switch (c->screen) {
+	case SCR_OVERVIEW: return IN_OVERVIEW;
+	case SCR_LIST: return IN_LIST;
+	case SCR_DETAIL: return IN_DETAIL;
+	case SCR_HELP: return IN_HELP;
+	}
+	return IN_OVERVIEW;
+}
+
+static void show_list(struct console *c, enum list_id id)
+{
+	c->screen = SCR_LIST;
+	c->list = id;
+}
+
+static void open_detail(struct console *c, enum detail_view what, const char *key)
+{
+	struct model *m = &c->app->model;
+	unsigned char addr[16];
+
+	if (what == DV_IP && inet_pton(AF_INET, key, addr) != 1 && inet_pton(AF_INET6, key, addr) != 1) {
+		console_message(c, "not an address: nothing to drill into");
+		return;
+	}
+	free(c->detail_key);
+	c->detail_key = strdup(key);
+	c->detail = what;
+	c->back = c->screen;
+	c->screen = SCR_DETAIL;
+	memset(&c->scroll, 0, sizeof c->scroll);
+	if (what == DV_IP)
+		model_ask_detail(m, DETAIL_IP, key);
+	else if (what == DV_TENANT)
+		model_ask_detail(m, DETAIL_TENANT, key);
+	loop_refresh_all(c->app->loop);
+}
+
+static void close_detail(struct console *c)
+{
+	model_ask_detail(&c->app->model, DETAIL_NONE, NULL);
+	c->screen = c->back == SCR_DETAIL ? SCR_OVERVIEW : c->back;
+}
+
+static void go_back(struct console *c)
+{
+	if (c->screen == SCR_DETAIL)
+		close_detail(c);
+	else if (c->screen == SCR_HELP)
+		c->screen = c->back;
+	else
+		c->screen = SCR_OVERVIEW;
+}
+
+/* Tab order: overview, then each list. */
+static void cycle_view(struct console *c, int dir)
+{
+	int pos = c->screen == SCR_OVERVIEW ? 0 : (int)c->list + 1;
+	pos = (pos + dir + LIST_COUNT + 1) % (LIST_COUNT + 1);
+	if (pos == 0)
+		c->screen = SCR_OVERVIEW;
+	else
+		show_list(c, (enum list_id)(pos - 1));
+}
+
+static void enter_row(struct console *c)
+{
+	const struct model *m = &c->app->model;
+
+	if (c->screen == SCR_OVERVIEW) {
+		if (c->overview.selected < m->n_top_ips)
+			open_detail(c, DV_IP, m->top_ips[c->overview.selected].ip);
+		return;
+	}
+	const struct row *r = table_current(&c->lists[c->list], &c->rows);
+	if (!r)
+		return;
+	switch (r->kind) {
+	case ROW_IP: open_detail(c, DV_IP, c->list == LIST_TAIL ? r->cells[1] : r->key); break;
+	case ROW_TENANT: open_detail(c, DV_TENANT, r->key); break;
+	case ROW_HEALTH: open_detail(c, DV_HEALTH, r->key); break;
+	default: console_message(c, "nothing to drill into here"); break;
+	}
+}
+
+static void cycle_window(struct console *c)
+{
+	static const int windows[] = { 300, 900, 3600, 86400 };
+	struct model *m = &c->app->model;
+	size_t i = 0;
+
+	while (i < 4 && windows[i] <= m->window_s)
+		i++;
+	model_set_scope(m, windows[i % 4], m->tenant);
+	loop_refresh_all(c->app->loop);
+}
+
+static void change_refresh(struct console *c, int dir)
+{
+	static const int steps[] = { 500, 1000, 2000, 5000, 10000, 30000, 60000 };
+	struct model *m = &c->app->model;
+	int i = 0;
+	char msg[64];
+
+	while (i < 6 && steps[i] < m->refresh_ms)
+		i++;
+	i += dir;
+	i = i < 0 ? 0 : i > 6 ? 6 : i;
+	m->refresh_ms = steps[i];
+	snprintf(msg, sizeof msg, "refresh every %.1f s", steps[i] / 1000.0);
+	console_message(c, msg);
+}
+
+static void sort_list(struct console *c, bool reverse)
+{
+	struct table_state *st = &c->lists[c->list];
+	const struct list_def *def = &list_defs[c->list];
+
+	if (reverse) {
+		st->sort_desc = !st->sort_desc;
+		return;
+	}
+	st->sort_col = (st->sort_col + 1) % def->ncols;
+	st->sort_desc = def->cols[st->sort_col].numeric;     /* biggest first */
+}
+
+/* --------------------------------------------------------------- prompt */
+
+static void prompt_start(struct console *c, enum prompt_kind kind)
+{
+	const char *init = "";
+
+	c->prompt = kind;
+	if (kind == PROMPT_FILTER)
+		init = c->lists[c->list].filter;
+	else if (c->screen == SCR_LIST && c->list == LIST_TENANTS) {
+		const struct row *r = table_current(&c->lists[c->list], &c->rows);
+		init = r ? r->key : "";
+	} else if (c->app->model.tenant)
+		init = c->app->model.tenant;
+	snprintf(c->input, sizeof c->input, "%s", init);
+}
+
+static void prompt_apply(struct console *c)
+{
+	if (c->prompt == PROMPT_FILTER) {
+		struct table_state *st = &c->lists[c->list];
+		snprintf(st->filter, sizeof st->filter, "%s", c->input);
+		st->selected = 0;
+		free(st->selected_key);
+		st->selected_key = NULL;
+	} else if (c->prompt == PROMPT_TENANT) {
+		struct model *m = &c->app->model;
+		model_set_scope(m, m->window_s, c->input[0] ? c->input : NULL);
+		loop_refresh_all(c->app->loop);
+	}
+	c->prompt = PROMPT_NONE;
+}
+
+/* Typing in the prompt: printable characters only; control bytes (what a
+ * terminal may send back on its own) are ignored. */
+static void prompt_key(struct console *c, int is_key, wint_t ch)
+{
+	size_t len = strlen(c->input);
+
+	if (!is_key && (ch == '\r' || ch == '\n')) {
+		prompt_apply(c);
+	} else if (!is_key && ch == 27) {
+		c->prompt = PROMPT_NONE;
+	} else if ((is_key && ch == KEY_BACKSPACE) || (!is_key && (ch == 127 || ch == 8))) {
+		while (len > 0 && ((unsigned char)c->input[len - 1] & 0xc0) == 0x80)
+			len--;                           /* a whole UTF-8 character */
+		if (len > 0)
+			len--;
+		c->input[len] = '\0';
+	} else if (is_key && ch == KEY_ENTER) {
+		prompt_apply(c);
+	} else if (!is_key && ch >= 0x20 && ch != 0x7f && !(ch >= 0x80 && ch < 0xa0)) {
+		char mb[MB_LEN_MAX];
+		mbstate_t ps = { 0 };
+		size_t n = wcrtomb(mb, (wchar_t)ch, &ps);
+		if (n != (size_t)-1 && len + n < sizeof c->input) {
+			memcpy(c->input + len, mb, n);
+			c->input[len + n] = '\0';
+		}
+	}
+	if (c->prompt == PROMPT_FILTER)      /* the list follows as you type */
+		snprintf(c->lists[c->list].filter, sizeof c->lists[c->list].filter, "%s", c->input);
+}
+
+/* ----------------------------------------------------------------- keys */
+
+static void move_selection(struct console *c, long delta, bool to_end)
+{
+	struct table_state *st;
+	const struct model *m = &c->app->model;
+
+	switch (c->screen) {
+	case SCR_OVERVIEW:
+		if (to_end)
+			c->overview.selected = delta < 0 ? 0 : (m->n_top_ips ? m->n_top_ips - 1 : 0);
+		else if (delta < 0 && c->overview.selected > 0)
+			c->overview.selected--;
+		else if (delta > 0 && c->overview.selected + 1 < m->n_top_ips)
+			c->overview.selected++;
+		return;
+	case SCR_LIST:
+		st = &c->lists[c->list];
+		if (to_end)
+			table_select(st, &c->rows, delta < 0 ? 0 : c->rows.n);
+		else
+			table_move(st, &c->rows, delta);
+		return;
+	default:
+		st = &c->scroll;
+		if (to_end)
+			st->top = delta < 0 ? 0 : (size_t)-1 / 2;
+		else if (delta < 0)
+			st->top = st->top > (size_t)-delta ? st->top - (size_t)-delta : 0;
+		else
+			st->top += (size_t)delta;
+		return;
+	}
+}
+
+static void console_action(struct console *c, enum action a)
+{
+	struct model *m = &c->app->model;
+	long page = c->visible > 1 ? (long)c->visible - 1 : 1;
+
+	switch (a) {
+	case ACT_QUIT: c->quit = true; break;
+	case ACT_HELP:
+		c->help_where = console_where(c);
+		c->back = c->screen;
+		c->screen = SCR_HELP;
+		memset(&c->scroll, 0, sizeof c->scroll);
+		break;
+	case ACT_BACK: go_back(c); break;
+	case ACT_ENTER: enter_row(c); break;
+	case ACT_VIEW_OVERVIEW:
+		if (c->screen == SCR_DETAIL)
+			close_detail(c);
+		c->screen = SCR_OVERVIEW;
+		break;
+	case ACT_VIEW_IPS: case ACT_VIEW_TENANTS: case ACT_VIEW_HEALTH:
+	case ACT_VIEW_BLOCKED: case ACT_VIEW_TAIL:
+		if (c->screen == SCR_DETAIL)
+			model_ask_detail(m, DETAIL_NONE, NULL);
+		show_list(c, (enum list_id)(a - ACT_VIEW_IPS));
+		break;
+	case ACT_NEXT_VIEW: cycle_view(c, 1); break;
+	case ACT_PREV_VIEW: cycle_view(c, -1); break;
+	case ACT_UP: move_selection(c, -1, false); break;
+	case ACT_DOWN: move_selection(c, 1, false); break;
+	case ACT_PAGE_UP: move_selection(c, -page, false); break;
+	case ACT_PAGE_DOWN: move_selection(c, page, false); break;
+	case ACT_TOP: move_selection(c, -1, true); break;
+	case ACT_BOTTOM: move_selection(c, 1, true); break;
+	case ACT_FILTER: prompt_start(c, PROMPT_FILTER); break;
+	case ACT_NEXT_MATCH: table_next_match(&c->lists[c->list], &c->rows, 1); break;
+	case ACT_PREV_MATCH: table_next_match(&c->lists[c->list], &c->rows, -1); break;
+	case ACT_SORT: sort_list(c, false); break;
+	case ACT_SORT_REVERSE: sort_list(c, true); break;
+	case ACT_WINDOW: cycle_window(c); break;
+	case ACT_TENANT: prompt_start(c, PROMPT_TENANT); break;
+	case ACT_PAUSE:
+		m->paused = !m->paused;
+		console_message(c, m->paused ? "paused: figures frozen (r refreshes once, space resumes)" : "resumed");
+		break;
+	case ACT_FASTER: change_refresh(c, -1); break;
+	case ACT_SLOWER: change_refresh(c, 1); break;
+	case ACT_REFRESH:
+		loop_refresh_all(c->app->loop);
+		console_message(c, "refreshing");
+		break;
+	case ACT_BELL:
+		c->bell = !c->bell;
+		console_message(c, c->bell ? "bell on new alerts: on" : "bell: off");
+		break;
+	case ACT_NONE: break;
+	}
+}
+
+static void console_input(struct console *c)
+{
+	wint_t ch;
+	int rc;
+
+	while ((rc = get_wch(&ch)) != ERR) {
+		bool is_key = rc == KEY_CODE_YES;
+		if (is_key && ch == KEY_RESIZE) {
+			clear();
+			continue;
+		}
+		if (c->prompt != PROMPT_NONE) {
+			prompt_key(c, is_key, ch);
+			continue;
+		}
+		console_action(c, keys_action((int)ch, console_where(c)));
+	}
+}
+
+/* -------------------------------------------------------------- drawing */
+
+/* Alerts now on screen: addresses over the threshold, endpoints down or
+ * with a certificate about to expire, sources stale for long. */
+static size_t count_alerts(const struct console *c, int64_t now)
+{
+	const struct model *m = &c->app->model;
+	const struct config *cfg = c->app->cfg;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_top_ips; i++)
+		n += snapshot_ip_alert(m, cfg, &m->top_ips[i]);
+	for (size_t i = 0; i < m->n_health; i++) {
+		const struct health_result *h = &m->health[i];
+		n += h->state == HEALTH_DOWN;
+		n += h->cert_expires_at && h->cert_expires_at - now / 1000 < (int64_t)cfg->cert_warn_days * 86400;
+	}
+	const struct source_status *s[] = { &m->pg, &m->redis };
+	for (int i = 0; i < 2; i++)
+		n += s[i]->state != SOURCE_OK && s[i]->last_ok_ms &&
+		     now - s[i]->last_ok_ms > (int64_t)cfg->stale_alert_s * 1000;
+	return n;
+}
+
+static void draw_list(struct console *c, const struct view_ctx *v, int rows, int cols)
+{
+	const struct list_def *def = &list_defs[c->list];
+	struct table_state *st = &c->lists[c->list];
+	char title[96], right[200];
+
+	rows_clear(&c->rows);
+	def->build(&c->rows, v->m, v->cfg, v->now_ms);
+	size_t total = c->rows.n;
+	table_apply(st, &c->rows, def->cols, def->ncols);
+	snprintf(title, sizeof title, " %d %s (%zu) ", (int)c->list + 2, def->title, total);
+	if (st->filter[0])
+		snprintf(right, sizeof right, " filter \"%.60s\": %zu ", st->filter, c->rows.n);
+	else
+		right[0] = '\0';
+	view_header(v, cols);
+	view_title(v, 1, cols, title, right[0] ? right : NULL);
+	c->visible = (size_t)(rows - 4);
+	table_draw(v->d, st, &c->rows, def->cols, def->ncols, 2, 0, rows - 3, cols);
+	view_footer(v, rows, cols, "Enter drill down  / filter  s sort  S reverse  Esc back  ? help");
+}
+
+static void draw_lines(struct console *c, const struct view_ctx *v, int rows, int cols,
+                       const char *title, const char *hint)
+{
+	view_header(v, cols);
+	view_title(v, 1, cols, title, NULL);
+	c->visible = (size_t)(rows - 3);
+	lines_draw(v->d, &c->scroll, &c->rows, 2, rows - 3, cols);
+	view_footer(v, rows, cols, hint);
+}
+
+static void console_draw(struct console *c)
+{
+	int64_t now = clock_wall_ms();
+	char prompt[200];
+	struct view_ctx v = { .m = &c->app->model, .cfg = c->app->cfg, .d = &c->draw, .now_ms = now };
+	int rows, cols;
+
+	if (c->prompt != PROMPT_NONE) {
+		snprintf(prompt, sizeof prompt, "%s%s_", c->prompt == PROMPT_FILTER ? "filter: " : "tenant (empty: all): ",
+		         c->input);
+		v.message = prompt;
+		v.message_is_prompt = true;
+	} else if (clock_mono_ms() < c->message_until) {
+		v.message = c->message;
+	}
+	getmaxyx(stdscr, rows, cols);
+	erase();
+	if (rows < VIEW_MIN_ROWS || cols < VIEW_MIN_COLS) {
+		view_too_small(&v, rows, cols);
+	} else if (c->screen == SCR_OVERVIEW) {
+		if (c->overview.selected >= v.m->n_top_ips && v.m->n_top_ips)
+			c->overview.selected = v.m->n_top_ips - 1;
+		view_overview(&v, rows, cols, c->overview.selected);
+	} else if (c->screen == SCR_LIST) {
+		draw_list(c, &v, rows, cols);
+	} else if (c->screen == SCR_DETAIL) {
+		rows_clear(&c->rows);
+		detail_build(&c->rows, c->detail, c->detail_key, v.m, v.cfg, now);
+		draw_lines(c, &v, rows, cols, c->detail == DV_IP ? " Address " : c->detail == DV_TENANT ? " Tenant " : " Endpoint ",
+		           "Esc back  j/k scroll  w window  space pause  ? help");
+	} else {
+		rows_clear(&c->rows);
+		help_build(&c->rows, c->help_where);
+		draw_lines(c, &v, rows, cols, " Help ", "Esc back  q quit");
+	}
+	refresh();
+	size_t alerts = count_alerts(c, now);
+	if (c->bell && alerts > c->alerts)
+		beep();
+	c->alerts = alerts;
+}
+
+/* -------------------------------------------------------------- the loop */
 
 /* The terminal comes back as it was on every way out, signals included. */
 static void console_end(struct console *c)
@@ -81,43 +517,19 @@ static void console_start(struct console *c)
 	nodelay(stdscr, TRUE);
 	curs_set(0);
 	draw_init(&c->draw, &c->theme, colour, c->app->ascii);
+	for (int i = 0; i < LIST_COUNT; i++)
+		c->lists[i].sort_col = list_defs[i].default_sort;
+	c->bell = cfg->bell;
 }
 
-static void console_key(struct console *c, int ch)
+static void console_free(struct console *c)
 {
-	switch (ch) {
-	case 'q':
-	case 'Q':
-		c->quit = true;
-		break;
-	case 'r':
-		loop_refresh_all(c->app->loop);
-		console_message(c, "refreshing");
-		break;
-	case KEY_RESIZE:
-		clear();
-		break;
-	default:
-		break;
-	}
-}
-
-static void console_draw(struct console *c, const struct model *shown)
-{
-	struct view_ctx v = {
-		.m = shown, .cfg = c->app->cfg, .d = &c->draw, .now_ms = clock_wall_ms(),
-		.paused = c->paused,
-		.message = clock_mono_ms() < c->message_until ? c->message : NULL,
-	};
-	int rows, cols;
-
-	getmaxyx(stdscr, rows, cols);
-	erase();
-	if (rows < VIEW_MIN_ROWS || cols < VIEW_MIN_COLS)
-		view_too_small(&v, rows, cols);
-	else
-		view_overview(&v, rows, cols);
-	refresh();
+	rows_clear(&c->rows);
+	free(c->rows.v);
+	for (int i = 0; i < LIST_COUNT; i++)
+		free(c->lists[i].selected_key);
+	free(c->overview.selected_key);
+	free(c->detail_key);
 }
 
 int app_console(struct app *app)
@@ -140,16 +552,16 @@ int app_console(struct app *app)
 	console_signals();
 	console_start(&c);
 	while (!c.quit && !console_quit_signal) {
-		console_draw(&c, &app->model);
+		console_draw(&c);
 		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
 		int64_t wait = 1000 - clock_wall_ms() % 1000;   /* tick with the clock */
 		if (loop_turn(app->loop, wait, &in, 1) < 0)
 			break;
 		if (in.revents & (POLLHUP | POLLERR | POLLNVAL))
 			break;                               /* the terminal went away */
-		for (int ch; (ch = getch()) != ERR;)
-			console_key(&c, ch);
+		console_input(&c);
 	}
 	console_end(&c);
+	console_free(&c);
 	return 0;
 }

@@ -7,6 +7,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "lists.h"
 #include "model.h"
 #include "snapshot_out.h"
 #include "view.h"
@@ -31,23 +32,39 @@ static enum role health_role(enum health_state s)
 	}
 }
 
-/* "pg ok", "redis stale 42s" */
+/* "pg ok", "redis stale 42s", "pg down": stale for long turns to alert. */
 static int header_source(const struct view_ctx *v, int x, int cols, const char *name,
                          const struct source_status *s)
 {
-	int64_t stale_ms = (int64_t)v->cfg->refresh_ms * 3 + v->cfg->timeout_ms;
+	int64_t stale_ms = (int64_t)v->m->refresh_ms * 3 + v->cfg->timeout_ms;
 	enum source_state st = model_source_state(s, v->now_ms, stale_ms);
+	int64_t age_s = s->last_ok_ms ? (v->now_ms - s->last_ok_ms) / 1000 : 0;
+	enum role role = state_role(st);
 	char buf[64];
 
+	if (st == SOURCE_STALE && v->m->paused)
+		st = SOURCE_OK, role = ROLE_DIM;         /* paused on purpose: old, not failing */
 	if (st == SOURCE_STALE && s->last_ok_ms)
-		snprintf(buf, sizeof buf, "%s %s %llds", name, source_state_name(st),
-		         (long long)(v->now_ms - s->last_ok_ms) / 1000);
+		snprintf(buf, sizeof buf, "%s %s %llds", name, source_state_name(st), (long long)age_s);
 	else
 		snprintf(buf, sizeof buf, "%s %s", name, source_state_name(st));
-	return x + draw_text(v->d, 0, x, cols - x, buf, state_role(st)) + 2;
+	if (st == SOURCE_STALE && age_s > v->cfg->stale_alert_s)
+		role = ROLE_ALERT;
+	return x + draw_text(v->d, 0, x, cols - x, buf, role) + 2;
 }
 
-static void draw_header(const struct view_ctx *v, int cols)
+static const char *window_name(int s, char *buf, size_t n)
+{
+	if (s % 3600 == 0)
+		snprintf(buf, n, "%dh", s / 3600);
+	else if (s % 60 == 0)
+		snprintf(buf, n, "%dm", s / 60);
+	else
+		snprintf(buf, n, "%ds", s);
+	return buf;
+}
+
+void view_header(const struct view_ctx *v, int cols)
 {
 	const struct model *m = v->m;
 	char clock[16];
@@ -58,24 +75,37 @@ static void draw_header(const struct view_ctx *v, int cols)
 	int x = draw_text(v->d, 0, 1, cols - 1, "sectop", ROLE_HEADER) + 3;
 	x = header_source(v, x, cols, "pg", &m->pg);
 	x = header_source(v, x, cols, "redis", &m->redis);
-	size_t up = 0;
-	for (size_t i = 0; i < m->n_health; i++)
+	size_t up = 0, down = 0;
+	for (size_t i = 0; i < m->n_health; i++) {
 		up += m->health[i].state == HEALTH_HEALTHY;
+		down += m->health[i].state == HEALTH_DOWN;
+	}
 	if (m->n_health)
-		x += draw_fmt(v->d, 0, x, cols - x, up == m->n_health ? ROLE_OK : ROLE_WARN,
+		x += draw_fmt(v->d, 0, x, cols - x, down ? ROLE_ALERT : up == m->n_health ? ROLE_OK : ROLE_WARN,
 		              "health %zu/%zu", up, m->n_health) + 2;
-	x += draw_fmt(v->d, 0, x, cols - x, ROLE_HEADER, "win %dm", m->window_s / 60) + 2;
-	x += draw_text(v->d, 0, x, cols - x - 10 > 0 ? 24 : 0, m->tenant ? m->tenant : "all tenants",
-	               ROLE_HEADER) + 2;
+	char win[16];
+	x += draw_fmt(v->d, 0, x, cols - x, ROLE_HEADER, "win %s", window_name(m->window_s, win, sizeof win)) + 2;
+	int tw = cols - x - 10 < 20 ? cols - x - 10 : 20;
+	x += draw_text(v->d, 0, x, tw, m->tenant ? m->tenant : "all tenants", ROLE_HEADER) + 2;
 	if (v->cfg->read_only)
 		x += draw_text(v->d, 0, x, cols - x, "READ-ONLY", ROLE_BADGE) + 1;
 	if (v->cfg->dry_run)
 		x += draw_text(v->d, 0, x, cols - x, "DRY-RUN", ROLE_BADGE) + 1;
-	if (v->paused)
+	if (m->paused)
 		x += draw_text(v->d, 0, x, cols - x, "PAUSED", ROLE_BADGE) + 1;
 	strftime(clock, sizeof clock, "%H:%M:%S", localtime_r(&t, &tm));
 	if (cols - x > 9)
 		draw_text(v->d, 0, cols - 9, 8, clock, ROLE_HEADER);
+}
+
+void view_title(const struct view_ctx *v, int y, int cols, const char *title, const char *right)
+{
+	draw_box(v->d, y, 0, 2, cols, title, ROLE_TITLE);
+	if (right) {
+		int w = (int)strlen(right);
+		if (w < cols - (int)strlen(title) - 4)
+			draw_text(v->d, y, cols - w - 1, w, right, ROLE_LABEL);
+	}
 }
 
 static void draw_rate(const struct view_ctx *v, int y, int cols)
@@ -94,10 +124,10 @@ static void draw_rate(const struct view_ctx *v, int y, int cols)
 	x += w > 4 ? w + 1 : 0;
 	long now = m->fpm[MODEL_MINUTES - 1], last = m->fpm[MODEL_MINUTES - 2];
 	bool hot = last > v->cfg->alert_failures || now > v->cfg->alert_failures;
-	draw_fmt(v->d, y, x, cols - x, hot ? ROLE_WARN : ROLE_NORMAL, "%ld now %ld/60m", last > now ? last : now, total);
+	draw_fmt(v->d, y, x, cols - x, hot ? ROLE_WARN : ROLE_NORMAL, "%ld/min, %ld in 60m", last > now ? last : now, total);
 }
 
-static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w)
+static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w, size_t selected)
 {
 	const struct model *m = v->m;
 	int ipw = w - 31;
@@ -111,7 +141,7 @@ static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w)
 		const struct ip_stat *s = &m->top_ips[i];
 		const struct ip_redis *r = model_ip_redis(m, s->ip);
 		bool alert = snapshot_ip_alert(m, v->cfg, s);
-		enum role role = alert ? ROLE_ALERT : ROLE_NORMAL;
+		enum role role = (size_t)i == selected ? ROLE_SELECTION : alert ? ROLE_ALERT : ROLE_NORMAL;
 		int row = y + 2 + i;
 		draw_fill(v->d, row, x, w, role);
 		draw_text(v->d, row, x + 1, ipw - 1, s->ip, role);
@@ -119,8 +149,11 @@ static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w)
 		draw_num(v->d, row, x + ipw + 8, 7, s->requests, role);
 		if (r && r->failed_auth >= 0)
 			draw_num(v->d, row, x + ipw + 16, 5, r->failed_auth, role);
-		if (r && r->blocked)
-			draw_fmt(v->d, row, x + ipw + 22, 9, alert ? role : ROLE_WARN, " %lds", r->block_ttl_s);
+		if (r && r->blocked) {
+			char ttl[16];
+			format_ttl(ttl, sizeof ttl, r->block_ttl_s);
+			draw_fmt(v->d, row, x + ipw + 22, 9, role == ROLE_NORMAL ? ROLE_WARN : role, " %8s", ttl);
+		}
 		else if (r && r->wrong_type)
 			draw_text(v->d, row, x + ipw + 22, 9, " type?", ROLE_WARN);
 	}
@@ -176,14 +209,18 @@ static void draw_blocked(const struct view_ctx *v, int y, int x, int h, int w)
 		const struct block_entry *b = &m->blocked[i];
 		int row = y + 1 + i;
 		int ipw = w - 10;
+		char ttl[16];
+		format_ttl(ttl, sizeof ttl, b->ttl_s);
 		draw_text(v->d, row, x + 1, ipw - 1, b->key_ip, ROLE_NORMAL);
-		draw_fmt(v->d, row, x + ipw, 9, ROLE_DIM, "%8lds", b->ttl_s);
+		draw_fmt(v->d, row, x + ipw, 9, ROLE_DIM, "%9s", ttl);
 	}
 }
 
 static void draw_tail(const struct view_ctx *v, int y, int h, int cols)
 {
 	const struct model *m = v->m;
+	int ipw = cols >= 110 ? 39 : cols >= 95 ? 24 : 16;
+	int tw = cols >= 110 ? 14 : 10, uw = cols >= 110 ? 16 : 12;
 
 	draw_box(v->d, y, 0, h, cols, " Recent failures ", ROLE_TITLE);
 	for (int i = 0; i < h - 1 && (size_t)i < m->n_recent; i++) {
@@ -191,47 +228,50 @@ static void draw_tail(const struct view_ctx *v, int y, int h, int cols)
 		char when[16];
 		time_t t = (time_t)(e->ts_us / 1000000);
 		struct tm tm;
-		int row = y + 1 + i;
+		int row = y + 1 + i, x = 1;
 		strftime(when, sizeof when, "%H:%M:%S", localtime_r(&t, &tm));
-		int x = 1 + draw_text(v->d, row, 1, 8, when, ROLE_DIM) + 1;
-		x += draw_text(v->d, row, x, 16, e->ip ? e->ip : "-", ROLE_NORMAL);
-		x = 27;
-		x += draw_text(v->d, row, x, 10, e->tenant_id ? e->tenant_id : "-", ROLE_NORMAL) + 1;
-		x = 38;
-		x += draw_text(v->d, row, x, 12, e->user_id ? e->user_id : "-", ROLE_NORMAL) + 1;
-		x = 51;
+		draw_text(v->d, row, x, 8, when, ROLE_DIM);
+		x += 9;
+		draw_text(v->d, row, x, ipw, e->ip ? e->ip : "-", ROLE_NORMAL);
+		x += ipw + 1;
+		draw_text(v->d, row, x, tw, e->tenant_id ? e->tenant_id : "-", ROLE_NORMAL);
+		x += tw + 1;
+		draw_text(v->d, row, x, uw, e->user_id ? e->user_id : "-", ROLE_NORMAL);
+		x += uw + 1;
 		draw_fmt(v->d, row, x, 4, ROLE_WARN, "%3d", e->status_code);
-		x = 55;
-		x += draw_text(v->d, row, x, (cols - x) / 2, e->path ? e->path : "-", ROLE_NORMAL) + 1;
+		x += 4;
+		int pw = (cols - x) / 2;
+		draw_text(v->d, row, x, pw - 1, e->path ? e->path : "-", ROLE_NORMAL);
+		x += pw;
 		draw_text(v->d, row, x, cols - x - 1, e->user_agent ? e->user_agent : "", ROLE_DIM);
 	}
 }
 
-static void draw_footer(const struct view_ctx *v, int rows, int cols)
+void view_footer(const struct view_ctx *v, int rows, int cols, const char *hint)
 {
-	draw_fill(v->d, rows - 1, 0, cols, ROLE_DIM);
+	draw_fill(v->d, rows - 1, 0, cols, ROLE_NORMAL);
 	if (v->message)
-		draw_text(v->d, rows - 1, 1, cols - 2, v->message, ROLE_WARN);
+		draw_text(v->d, rows - 1, 0, cols - 1, v->message,
+		          v->message_is_prompt ? ROLE_NORMAL : ROLE_WARN);
 	else
-		draw_text(v->d, rows - 1, 1, cols - 2,
-		          "q quit  r refresh", ROLE_DIM);
+		draw_text(v->d, rows - 1, 0, cols - 1, hint, ROLE_DIM);
 }
 
-void view_overview(const struct view_ctx *v, int rows, int cols)
+void view_overview(const struct view_ctx *v, int rows, int cols, size_t selected)
 {
 	int body = rows - 3;                     /* header, rate, footer */
 	int top_h = body * 9 / 20, mid_h = body * 5 / 20;
 	int tail_h = body - top_h - mid_h;
 	int left_w = cols * 62 / 100;
 
-	draw_header(v, cols);
+	view_header(v, cols);
 	draw_rate(v, 1, cols);
-	draw_top_ips(v, 2, 0, top_h, left_w);
+	draw_top_ips(v, 2, 0, top_h, left_w, selected);
 	draw_tenants(v, 2, left_w + 1, top_h, cols - left_w - 1);
 	draw_health(v, 2 + top_h, 0, mid_h, left_w);
 	draw_blocked(v, 2 + top_h, left_w + 1, mid_h, cols - left_w - 1);
 	draw_tail(v, 2 + top_h + mid_h, tail_h, cols);
-	draw_footer(v, rows, cols);
+	view_footer(v, rows, cols, "q quit  ? help  2-6 views  Enter drill down  w window  t tenant  space pause");
 }
 
 void view_too_small(const struct view_ctx *v, int rows, int cols)

@@ -1,0 +1,60 @@
+#include "config.h"
+
+#include <curses.h>
+
+#include "keys.h"
+
+#define CTRL(c) ((c) & 0x1f)
+
+const struct key_binding key_bindings[] = {
+	{ 'q', "q", ACT_QUIT, IN_ALL, "quit (Ctrl-C too)" },
+	{ '?', "?", ACT_HELP, IN_OVERVIEW | IN_LIST | IN_DETAIL, "this help" },
+	{ 27, "Esc", ACT_BACK, IN_LIST | IN_DETAIL | IN_HELP, "back" },
+	{ KEY_BACKSPACE, NULL, ACT_BACK, IN_DETAIL | IN_HELP, NULL },
+	{ 'h', NULL, ACT_BACK, IN_DETAIL | IN_HELP, NULL },
+	{ '\r', "Enter", ACT_ENTER, IN_OVERVIEW | IN_LIST, "drill down into the selected row" },
+	{ '\n', NULL, ACT_ENTER, IN_OVERVIEW | IN_LIST, NULL },
+	{ KEY_ENTER, NULL, ACT_ENTER, IN_OVERVIEW | IN_LIST, NULL },
+	{ '1', "1", ACT_VIEW_OVERVIEW, IN_ALL, "overview" },
+	{ '2', "2", ACT_VIEW_IPS, IN_ALL, "top addresses" },
+	{ '3', "3", ACT_VIEW_TENANTS, IN_ALL, "tenants" },
+	{ '4', "4", ACT_VIEW_HEALTH, IN_ALL, "health endpoints" },
+	{ '5', "5", ACT_VIEW_BLOCKED, IN_ALL, "blocked addresses" },
+	{ '6', "6", ACT_VIEW_TAIL, IN_ALL, "recent failures" },
+	{ '\t', "Tab", ACT_NEXT_VIEW, IN_OVERVIEW | IN_LIST, "next view" },
+	{ KEY_BTAB, "Shift-Tab", ACT_PREV_VIEW, IN_OVERVIEW | IN_LIST, "previous view" },
+	{ KEY_UP, "Up k", ACT_UP, IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP, "previous row" },
+	{ 'k', NULL, ACT_UP, IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP, NULL },
+	{ KEY_DOWN, "Down j", ACT_DOWN, IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP, "next row" },
+	{ 'j', NULL, ACT_DOWN, IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP, NULL },
+	{ KEY_PPAGE, "PgUp Ctrl-b", ACT_PAGE_UP, IN_LIST | IN_DETAIL | IN_HELP, "page up" },
+	{ CTRL('b'), NULL, ACT_PAGE_UP, IN_LIST | IN_DETAIL | IN_HELP, NULL },
+	{ KEY_NPAGE, "PgDn Ctrl-f", ACT_PAGE_DOWN, IN_LIST | IN_DETAIL | IN_HELP, "page down" },
+	{ CTRL('f'), NULL, ACT_PAGE_DOWN, IN_LIST | IN_DETAIL | IN_HELP, NULL },
+	{ 'g', "g Home", ACT_TOP, IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP, "first row" },
+	{ KEY_HOME, NULL, ACT_TOP, IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP, NULL },
+	{ 'G', "G End", ACT_BOTTOM, IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP, "last row" },
+	{ KEY_END, NULL, ACT_BOTTOM, IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP, NULL },
+	{ '/', "/", ACT_FILTER, IN_LIST, "filter rows (substring, any case; empty clears)" },
+	{ 'n', "n", ACT_NEXT_MATCH, IN_LIST, "next matching row" },
+	{ 'N', "N", ACT_PREV_MATCH, IN_LIST, "previous matching row" },
+	{ 's', "s", ACT_SORT, IN_LIST, "sort by the next column" },
+	{ 'S', "S", ACT_SORT_REVERSE, IN_LIST, "reverse the sort" },
+	{ 'w', "w", ACT_WINDOW, IN_OVERVIEW | IN_LIST | IN_DETAIL, "window: 5m, 15m, 1h, 24h" },
+	{ 't', "t", ACT_TENANT, IN_OVERVIEW | IN_LIST | IN_DETAIL, "tenant scope (empty: all)" },
+	{ ' ', "Space", ACT_PAUSE, IN_OVERVIEW | IN_LIST | IN_DETAIL, "pause / resume refreshing" },
+	{ '+', "+", ACT_FASTER, IN_OVERVIEW | IN_LIST | IN_DETAIL, "refresh more often" },
+	{ '-', "-", ACT_SLOWER, IN_OVERVIEW | IN_LIST | IN_DETAIL, "refresh less often" },
+	{ 'r', "r", ACT_REFRESH, IN_OVERVIEW | IN_LIST | IN_DETAIL, "refresh now" },
+	{ 'b', "b", ACT_BELL, IN_OVERVIEW | IN_LIST | IN_DETAIL, "bell on new alerts on/off" },
+};
+
+const size_t n_key_bindings = sizeof key_bindings / sizeof key_bindings[0];
+
+enum action keys_action(int key, unsigned where)
+{
+	for (size_t i = 0; i < n_key_bindings; i++)
+		if (key_bindings[i].key == key && (key_bindings[i].where & where))
+			return key_bindings[i].action;
+	return ACT_NONE;
+}

@@ -1,0 +1,30 @@
+/* lists.h: the full-screen lists, each a set of columns and the rows it
+ * builds from the model. */
+#ifndef SECTOP_LISTS_H
+#define SECTOP_LISTS_H
+
+#include <stdint.h>
+
+#include "table.h"
+
+struct model;
+struct config;
+
+/* What Enter on a row opens. */
+enum row_kind { ROW_NONE, ROW_IP, ROW_TENANT, ROW_HEALTH };
+
+enum list_id { LIST_IPS, LIST_TENANTS, LIST_HEALTH, LIST_BLOCKED, LIST_TAIL, LIST_COUNT };
+
+struct list_def {
+	const char *title;
+	const struct column *cols;
+	int ncols;
+	int default_sort;        /* column, or -1 for the model's order */
+	void (*build)(struct rows *r, const struct model *m, const struct config *cfg, int64_t now_ms);
+};
+
+extern const struct list_def list_defs[LIST_COUNT];
+
+/* "1h02m", "59s", "no expiry" */
+void format_ttl(char *buf, size_t n, long ttl_s);
+#endif
