@@ -80,6 +80,8 @@ fi
 
 say "running sectop (q quits; state in $SECTOP_TEST_STACK_DIR)"
 rc=0
+# the themes of this tree, for --theme dark and friends before `make install`
+export SECTOP_THEME_DIR=${SECTOP_THEME_DIR:-$ROOT/themes}
 "$sectop" "$@" \
 	--db "$SECTOP_TEST_DB" \
 	--redis "$SECTOP_TEST_REDIS" \

@@ -268,6 +268,19 @@ static void prompt_key(struct console *c, int is_key, wint_t ch)
 		snprintf(c->lists[c->list].filter, sizeof c->lists[c->list].filter, "%s", c->input);
 }
 
+/* The rows of the list on screen, filtered and sorted; returns how many
+ * there were before the filter. */
+static size_t list_rows(struct console *c)
+{
+	const struct list_def *def = &list_defs[c->list];
+
+	rows_clear(&c->rows);
+	def->build(&c->rows, &c->app->model, c->app->cfg, clock_wall_ms());
+	size_t total = c->rows.n;
+	table_apply(&c->lists[c->list], &c->rows, def->cols, def->ncols);
+	return total;
+}
+
 /* ----------------------------------------------------------------- keys */
 
 static void move_selection(struct console *c, long delta, bool to_end)
@@ -377,6 +390,9 @@ static void console_input(struct console *c)
 			prompt_key(c, is_key, ch);
 			continue;
 		}
+		/* keys typed ahead act on what the screen would show by then */
+		if (c->screen == SCR_LIST)
+			list_rows(c);
 		console_action(c, keys_action((int)ch, console_where(c)));
 	}
 }
@@ -410,11 +426,7 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 	const struct list_def *def = &list_defs[c->list];
 	struct table_state *st = &c->lists[c->list];
 	char title[96], right[200];
-
-	rows_clear(&c->rows);
-	def->build(&c->rows, v->m, v->cfg, v->now_ms);
-	size_t total = c->rows.n;
-	table_apply(st, &c->rows, def->cols, def->ncols);
+	size_t total = list_rows(c);
 	snprintf(title, sizeof title, " %d %s (%zu) ", (int)c->list + 2, def->title, total);
 	if (st->filter[0])
 		snprintf(right, sizeof right, " filter \"%.60s\": %zu ", st->filter, c->rows.n);

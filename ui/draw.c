@@ -15,13 +15,28 @@ static const attr_t mono_attr[ROLE_COUNT] = {
 	[ROLE_INERT] = A_DIM,
 };
 
+/* A colour of a 256-colour theme on a terminal with fewer: the nearest of
+ * the eight, so a dark theme stays dark on a plain xterm or the console. */
+static short nearest_colour(short c)
+{
+	if (c < 0 || c < COLORS)
+		return c;
+	if (c < 16)
+		return (short)(c - 8);
+	if (c >= 232)
+		return c < 244 ? COLOR_BLACK : COLOR_WHITE;
+	int i = c - 16, r = i / 36, g = i / 6 % 6, b = i % 6;
+	return (short)((r >= 3 ? 1 : 0) | (g >= 3 ? 2 : 0) | (b >= 3 ? 4 : 0));
+}
+
 void draw_init(struct draw *d, const struct theme *t, bool colour, bool ascii)
 {
-	d->colour = colour && has_colors();
+	d->colour = colour && has_colors() && COLORS >= 8;
 	d->ascii = ascii;
+	bool defaults = false;
 	if (d->colour) {
 		start_color();
-		use_default_colors();
+		defaults = use_default_colors() == OK;
 	}
 	for (int r = 0; r < ROLE_COUNT; r++) {
 		const struct role_style *s = &t->role[r];
@@ -29,7 +44,11 @@ void draw_init(struct draw *d, const struct theme *t, bool colour, bool ascii)
 			d->attr[r] = mono_attr[r];
 			continue;
 		}
-		short fg = s->fg < COLORS ? s->fg : -1, bg = s->bg < COLORS ? s->bg : -1;
+		short fg = nearest_colour(s->fg), bg = nearest_colour(s->bg);
+		if (!defaults) {          /* no "default" colour: the classic pair */
+			fg = fg < 0 ? COLOR_WHITE : fg;
+			bg = bg < 0 ? COLOR_BLACK : bg;
+		}
 		init_pair((short)(r + 1), fg, bg);
 		d->attr[r] = COLOR_PAIR(r + 1) | s->attrs;
 	}

@@ -180,17 +180,18 @@ int theme_load(struct theme *t, const char *name,
 		return 0;
 	if (!theme_name_ok(name))
 		return -1;
-	const char *dirs[4] = { NULL };
+	const char *dirs[3] = { NULL };
 	char user[768] = "";
 	if (xdg && *xdg == '/')
 		snprintf(user, sizeof user, "%s/sectop/themes", xdg);
 	else if (home)
 		snprintf(user, sizeof user, "%s/.config/sectop/themes", home);
+	/* the user's own first, then SECTOP_THEME_DIR (an uninstalled tree),
+	 * then the installed ones */
 	dirs[0] = user;
 	dirs[1] = srcdir;
 	dirs[2] = PKGDATADIR "/themes";
-	dirs[3] = "themes";
-	for (size_t i = 0; i < 4; i++) {
+	for (size_t i = 0; i < 3; i++) {
 		if (!dirs[i] || !*dirs[i])
 			continue;
 		snprintf(path, sizeof path, "%s/%s.theme", dirs[i], name);
