@@ -175,10 +175,11 @@ static void build_blocked(struct rows *r, const struct model *m, const struct co
 
 /* --- recent failures ---------------------------------------------------- */
 
+/* Narrow terminals drop columns from the right: what matters most first. */
 static const struct column tail_cols[] = {
-	{ "time", 14, false, false }, { "address", 22, false, false }, { "tenant", 12, false, false },
-	{ "user", 14, false, false }, { "action", 14, false, false }, { "st", 3, false, true },
-	{ "path", 20, true, false }, { "user agent", 24, false, false },
+	{ "time", 8, false, true }, { "address", 18, false, false }, { "tenant", 10, false, false },
+	{ "user", 12, false, false }, { "st", 3, false, true }, { "action", 14, false, false },
+	{ "path", 20, true, false }, { "user agent", 28, false, false },
 };
 
 static void build_tail(struct rows *r, const struct model *m, const struct config *cfg, int64_t now)
@@ -189,15 +190,17 @@ static void build_tail(struct rows *r, const struct model *m, const struct confi
 		char buf[32];
 		if (!w)
 			return;
+		time_t t = (time_t)(e->ts_us / 1000000);
+		struct tm tm;
 		w->kind = e->ip ? ROW_IP : ROW_NONE;
-		clock_text(buf, sizeof buf, e->ts_us / 1000000);
+		strftime(buf, sizeof buf, "%H:%M:%S", localtime_r(&t, &tm));
 		row_num_text(w, 0, (long)(e->ts_us / 1000), buf);
 		row_text(w, 1, e->ip ? e->ip : "-");
 		row_text(w, 2, e->tenant_id);
 		row_text(w, 3, e->user_id);
-		row_text(w, 4, e->action);
 		if (e->status_code)
-			row_num(w, 5, e->status_code);
+			row_num(w, 4, e->status_code);
+		row_text(w, 5, e->action);
 		row_text(w, 6, e->path);
 		row_text(w, 7, e->user_agent);
 	}

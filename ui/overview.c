@@ -247,12 +247,30 @@ static void draw_tail(const struct view_ctx *v, int y, int h, int cols)
 	}
 }
 
+/* Why a source is failing, for the footer: the header has room only for
+ * its state. */
+static bool source_errors(const struct model *m, char *buf, size_t n)
+{
+	const char *pg = m->pg.state != SOURCE_OK ? m->pg.error : "";
+	const char *rd = m->redis.state != SOURCE_OK ? m->redis.error : "";
+
+	if (!*pg && !*rd)
+		return false;
+	snprintf(buf, n, "%s%s%s%s%s", *pg ? "pg: " : "", pg, *pg && *rd ? "  " : "",
+	         *rd ? "redis: " : "", rd);
+	return true;
+}
+
 void view_footer(const struct view_ctx *v, int rows, int cols, const char *hint)
 {
+	char errors[600];
+
 	draw_fill(v->d, rows - 1, 0, cols, ROLE_NORMAL);
 	if (v->message)
 		draw_text(v->d, rows - 1, 0, cols - 1, v->message,
 		          v->message_is_prompt ? ROLE_NORMAL : ROLE_WARN);
+	else if (source_errors(v->m, errors, sizeof errors))
+		draw_text(v->d, rows - 1, 0, cols - 1, errors, ROLE_ALERT);
 	else
 		draw_text(v->d, rows - 1, 0, cols - 1, hint, ROLE_DIM);
 }
