@@ -399,28 +399,6 @@ static void console_input(struct console *c)
 
 /* -------------------------------------------------------------- drawing */
 
-/* Alerts now on screen: addresses over the threshold, endpoints down or
- * with a certificate about to expire, sources stale for long. */
-static size_t count_alerts(const struct console *c, int64_t now)
-{
-	const struct model *m = &c->app->model;
-	const struct config *cfg = c->app->cfg;
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->n_top_ips; i++)
-		n += snapshot_ip_alert(m, cfg, &m->top_ips[i]);
-	for (size_t i = 0; i < m->n_health; i++) {
-		const struct health_result *h = &m->health[i];
-		n += h->state == HEALTH_DOWN;
-		n += h->cert_expires_at && h->cert_expires_at - now / 1000 < (int64_t)cfg->cert_warn_days * 86400;
-	}
-	const struct source_status *s[] = { &m->pg, &m->redis };
-	for (int i = 0; i < 2; i++)
-		n += s[i]->state != SOURCE_OK && s[i]->last_ok_ms &&
-		     now - s[i]->last_ok_ms > (int64_t)cfg->stale_alert_s * 1000;
-	return n;
-}
-
 static void draw_list(struct console *c, const struct view_ctx *v, int rows, int cols)
 {
 	const struct list_def *def = &list_defs[c->list];
@@ -485,7 +463,7 @@ static void console_draw(struct console *c)
 		draw_lines(c, &v, rows, cols, " Help ", "Esc back  q quit");
 	}
 	refresh();
-	size_t alerts = count_alerts(c, now);
+	size_t alerts = view_alerts(&v);
 	if (c->bell && alerts > c->alerts)
 		beep();
 	c->alerts = alerts;

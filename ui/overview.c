@@ -53,6 +53,27 @@ static int header_source(const struct view_ctx *v, int x, int cols, const char *
 	return x + draw_text(v->d, 0, x, cols - x, buf, role) + 2;
 }
 
+size_t view_alerts(const struct view_ctx *v)
+{
+	const struct model *m = v->m;
+	const struct config *cfg = v->cfg;
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->n_top_ips; i++)
+		n += snapshot_ip_alert(m, cfg, &m->top_ips[i]);
+	for (size_t i = 0; i < m->n_health; i++) {
+		const struct health_result *h = &m->health[i];
+		n += h->state == HEALTH_DOWN;
+		n += h->cert_expires_at &&
+		     h->cert_expires_at - v->now_ms / 1000 < (int64_t)cfg->cert_warn_days * 86400;
+	}
+	const struct source_status *s[] = { &m->pg, &m->redis };
+	for (int i = 0; i < 2; i++)
+		n += s[i]->state != SOURCE_OK && s[i]->last_ok_ms &&
+		     v->now_ms - s[i]->last_ok_ms > (int64_t)cfg->stale_alert_s * 1000;
+	return n;
+}
+
 static const char *window_name(int s, char *buf, size_t n)
 {
 	if (s % 3600 == 0)
@@ -93,6 +114,9 @@ void view_header(const struct view_ctx *v, int cols)
 		x += draw_text(v->d, 0, x, cols - x, "DRY-RUN", ROLE_BADGE) + 1;
 	if (m->paused)
 		x += draw_text(v->d, 0, x, cols - x, "PAUSED", ROLE_BADGE) + 1;
+	size_t alerts = view_alerts(v);
+	if (alerts && cols - x > 18)
+		x += draw_fmt(v->d, 0, x, cols - x - 9, ROLE_ALERT, "ALERTS %zu", alerts) + 1;
 	strftime(clock, sizeof clock, "%H:%M:%S", localtime_r(&t, &tm));
 	if (cols - x > 9)
 		draw_text(v->d, 0, cols - 9, 8, clock, ROLE_HEADER);

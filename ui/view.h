@@ -25,6 +25,9 @@ struct view_ctx {
 #define VIEW_MIN_COLS 50
 #define VIEW_MIN_ROWS 14
 
+/* Alerts now: addresses over the threshold, endpoints down or with a
+ * certificate about to expire, sources stale for long. */
+size_t view_alerts(const struct view_ctx *v);
 /* The header line: sources, scope, badges, clock. */
 void view_header(const struct view_ctx *v, int cols);
 /* The footer line: the message, or the hint. */
