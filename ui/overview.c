@@ -222,16 +222,39 @@ static void draw_health(const struct view_ctx *v, int y, int x, int h, int w)
 	}
 }
 
+/* The first n blocks in key order, without sorting them all: the walk
+ * publishes them in SCAN order, and there may be many. */
+static size_t first_blocks(const struct model *m, const struct block_entry **out, size_t n)
+{
+	size_t k = 0;
+
+	for (size_t i = 0; i < m->n_blocked; i++) {
+		const struct block_entry *b = &m->blocked[i];
+		size_t at = k;
+		while (at > 0 && strcmp(b->key_ip, out[at - 1]->key_ip) < 0)
+			at--;
+		if (at >= n)
+			continue;
+		if (k < n)
+			k++;
+		memmove(out + at + 1, out + at, (k - 1 - at) * sizeof *out);
+		out[at] = b;
+	}
+	return k;
+}
+
 static void draw_blocked(const struct view_ctx *v, int y, int x, int h, int w)
 {
 	const struct model *m = v->m;
+	const struct block_entry *shown[64];
 	char title[48];
 
 	snprintf(title, sizeof title, " Blocked (%zu%s) ", m->n_blocked, m->walk_complete ? "" : "...");
 	draw_box(v->d, y, x, h, w, title, ROLE_TITLE);
-	for (int i = 0; i < h - 1 && (size_t)i < m->n_blocked; i++) {
-		const struct block_entry *b = &m->blocked[i];
-		int row = y + 1 + i;
+	size_t n = first_blocks(m, shown, h - 1 < 64 ? (size_t)(h - 1) : 64);
+	for (size_t i = 0; i < n; i++) {
+		const struct block_entry *b = shown[i];
+		int row = y + 1 + (int)i;
 		int ipw = w - 10;
 		char ttl[16];
 		format_ttl(ttl, sizeof ttl, b->ttl_s);
