@@ -30,6 +30,7 @@ enum conf_type {
 	CT_STATUSES,    /* int list, comma-separated HTTP statuses */
 	CT_HEALTH,      /* NAME=URL [option=value ...] */
 	CT_IDENT,       /* char *, an SQL identifier or key prefix: no control bytes */
+	CT_ROTATION,    /* NAME kind=KIND [max_age=DURATION]: a secret to rotate */
 };
 
 struct conf_key {
@@ -94,6 +95,19 @@ static const struct conf_key conf_table[] = {
 	K("timeout", CT_SECONDS, snapshot_timeout_s, 1, 3600),
 	K("log", CT_STRING, log_file, 0, 0),
 	K("verbose", CT_INT, verbose, 0, 3),
+	K("since", CT_STRING, since, 0, 0),
+	K("until", CT_STRING, until, 0, 0),
+	K("section", CT_STRING, section, 0, 0),
+	K("output", CT_STRING, output, 0, 0),
+	K("fail-on", CT_LIST, fail_on, 0, 0),
+	K("hot-threshold", CT_INT, hot_threshold, 1, 1000000000),
+	K("key-unused-days", CT_INT, key_unused_days, 1, 3650),
+	K("rotation-warn-days", CT_INT, rotation_warn_days, 0, 3650),
+	K("report-timeout", CT_SECONDS, report_timeout_s, 1, 86400),
+	K("rollup-recheck", CT_SECONDS, rollup_recheck_s, 0, 7 * 86400),
+	K("secret", CT_ROTATION, secrets, 0, 0),
+	K("rollup", CT_BOOL, rollup, 0, 0),
+	K("drop-rollup", CT_BOOL, drop_rollup, 0, 0),
 };
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
@@ -185,6 +199,12 @@ void conf_defaults(struct config *cfg)
 	set_str(&cfg->theme, "default");
 	set_str(&cfg->format, "text");
 	cfg->snapshot_timeout_s = 10;
+	set_str(&cfg->since, "7d");
+	cfg->hot_threshold = 1000;
+	cfg->key_unused_days = 90;
+	cfg->rotation_warn_days = 14;
+	cfg->report_timeout_s = 300;
+	cfg->rollup_recheck_s = 2 * 3600;
 }
 
 static void wipe_free(char *s)
@@ -207,6 +227,13 @@ static void health_free(struct conf_health *h)
 	free(h->bearer_env);
 	free(h->ca_file);
 	memset(h, 0, sizeof *h);
+}
+
+static void secret_free(struct conf_secret *s)
+{
+	free(s->name);
+	free(s->kind);
+	memset(s, 0, sizeof *s);
 }
 
 void conf_free(struct config *cfg)
@@ -235,6 +262,8 @@ void conf_free(struct config *cfg)
 	}
 	for (size_t i = 0; i < cfg->n_health; i++)
 		health_free(&cfg->health[i]);
+	for (size_t i = 0; i < cfg->n_secrets; i++)
+		secret_free(&cfg->secrets[i]);
 	free(cfg->config_file);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -463,6 +492,96 @@ out:
 	return rc;
 }
 
+int conf_secret_default_age_s(const char *kind)
+{
+	static const struct { const char *kind; int days; } ages[] = {
+		{ "api_key", 90 }, { "db_password", 180 }, { "tls_cert", 365 }, { "ssh_key", 365 },
+	};
+
+	for (size_t i = 0; kind && i < sizeof ages / sizeof ages[0]; i++)
+		if (strcmp(kind, ages[i].kind) == 0)
+			return ages[i].days * 86400;
+	return -1;
+}
+
+/* A secret's name is what audit rows call it (resource_id is VARCHAR(100)). */
+static bool secret_name_ok(const char *s)
+{
+	size_t n = strlen(s);
+
+	if (n == 0 || n > 100)
+		return false;
+	for (size_t i = 0; i < n; i++)
+		if (!isalnum((unsigned char)s[i]) && !strchr("_.:/@-", s[i]))
+			return false;
+	return true;
+}
+
+static int secret_option(struct conf_secret *s, const char *opt, char *err, size_t errsz)
+{
+	const char *v = strchr(opt, '=');
+
+	if (!v || !v[1])
+		return fail(err, errsz, "secret: option '%s' is not key=value", opt);
+	v++;
+	if (strncmp(opt, "kind=", 5) == 0) {
+		if (conf_secret_default_age_s(v) < 0)
+			return fail(err, errsz, "secret: kind '%s' is not api_key, db_password, tls_cert or ssh_key", v);
+		set_str(&s->kind, v);
+	} else if (strncmp(opt, "max_age=", 8) == 0) {
+		long long ms = conf_parse_duration_ms(v, 'd');
+		if (ms < 3600 * 1000LL || ms > 3650 * 86400 * 1000LL || ms % 1000)
+			return fail(err, errsz, "secret: max_age '%s' must be between 1h and 3650d", v);
+		s->max_age_s = (int)(ms / 1000);
+	} else
+		return fail(err, errsz, "secret: unknown option '%.*s' (kind, max_age)",
+		            (int)(v - 1 - opt), opt);
+	return 0;
+}
+
+/* "NAME kind=KIND [max_age=90d]"; a name seen before is replaced. */
+static int parse_secret(struct config *cfg, const char *v, char *err, size_t errsz)
+{
+	struct conf_secret s = { 0 };
+	char *copy = xstrdup(v), *save = NULL;
+	char *name = strtok_r(copy, " \t", &save);
+	int rc = -1;
+
+	if (!name || !secret_name_ok(name)) {
+		fail(err, errsz, "secret: expected NAME kind=KIND [max_age=DURATION], a name of up to 100 "
+		     "letters, digits or _.:/@-");
+		goto out;
+	}
+	s.name = xstrdup(name);
+	for (char *opt; (opt = strtok_r(NULL, " \t", &save));)
+		if (secret_option(&s, opt, err, errsz) < 0)
+			goto out;
+	if (!s.kind) {
+		fail(err, errsz, "secret: %s needs kind=api_key, db_password, tls_cert or ssh_key", s.name);
+		goto out;
+	}
+	if (!s.max_age_s)
+		s.max_age_s = conf_secret_default_age_s(s.kind);
+	size_t i = 0;
+	while (i < cfg->n_secrets && strcmp(cfg->secrets[i].name, s.name) != 0)
+		i++;
+	if (i == CONF_MAX_LIST) {
+		fail(err, errsz, "secret: at most %d secrets", CONF_MAX_LIST);
+		goto out;
+	}
+	if (i < cfg->n_secrets)
+		secret_free(&cfg->secrets[i]);
+	else
+		cfg->n_secrets++;
+	cfg->secrets[i] = s;
+	memset(&s, 0, sizeof s);
+	rc = 0;
+out:
+	secret_free(&s);
+	free(copy);
+	return rc;
+}
+
 static const struct conf_key *conf_find(const char *key)
 {
 	for (size_t i = 0; i < CONF_NKEYS; i++)
@@ -512,6 +631,8 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 	}
 	case CT_HEALTH:
 		return parse_health(cfg, value, err, errsz);
+	case CT_ROTATION:
+		return parse_secret(cfg, value, err, errsz);
 	}
 	return fail(err, errsz, "%s: unsupported", key);
 }
@@ -665,8 +786,12 @@ int conf_validate(const struct config *cfg, char *err, size_t errsz)
 {
 	if (cfg->failure_actions.n == 0 && cfg->n_failure_statuses == 0)
 		return fail(err, errsz, "failure-actions and failure-statuses are both empty: nothing counts as a failure");
-	if (strcmp(cfg->format, "text") != 0 && strcmp(cfg->format, "json") != 0)
-		return fail(err, errsz, "format: '%s' is not text or json", cfg->format);
+	static const char *const formats[] = { "text", "json", "markdown", "csv", "html", NULL };
+	size_t f = 0;
+	while (formats[f] && strcmp(cfg->format, formats[f]) != 0)
+		f++;
+	if (!formats[f])
+		return fail(err, errsz, "format: '%s' is not text, json, markdown, csv or html", cfg->format);
 	if (cfg->tenant && !*cfg->tenant)
 		return fail(err, errsz, "tenant: must not be empty");
 	return 0;

@@ -18,6 +18,15 @@ struct conf_list {
 	size_t n;
 };
 
+/* A secret whose rotation the report watches: its last rotation is the
+ * newest "secret_rotated" audit row naming it (resource_id or
+ * details->>'secret'). */
+struct conf_secret {
+	char *name;
+	char *kind;            /* api_key, db_password, tls_cert or ssh_key */
+	int max_age_s;         /* rotate at least this often */
+};
+
 struct conf_health {
 	char *name;
 	char *url;
@@ -50,6 +59,9 @@ struct config {
 	struct conf_health health[CONF_MAX_LIST];
 	size_t n_health;
 
+	struct conf_secret secrets[CONF_MAX_LIST];
+	size_t n_secrets;
+
 	struct conf_schema schema;
 	struct conf_keys keys;
 
@@ -81,10 +93,22 @@ struct config {
 	bool read_only, dry_run;
 
 	/* non-interactive */
-	char *format;            /* text | json */
+	char *format;            /* text | json; the report also markdown | csv | html */
 	int snapshot_timeout_s;
 	char *log_file;
 	int verbose;
+
+	/* sectop report, sectop setup */
+	char *since, *until;     /* a duration back from now (7d, 36h) or an ISO 8601 time */
+	char *section;           /* csv: the one table to write */
+	char *output;            /* write the report here instead of stdout */
+	struct conf_list fail_on; /* thresholds: "failures>1000", "overdue-rotations>0" */
+	int hot_threshold;       /* requests from one address within one hour */
+	int key_unused_days;     /* an API key unused this long is reported */
+	int rotation_warn_days;  /* a secret this close to its maximum age is due */
+	int report_timeout_s;    /* bound on each report query */
+	int rollup_recheck_s;    /* rolled-up hours re-checked for late rows */
+	bool rollup, drop_rollup;
 };
 
 enum conf_status { CONF_OK = 0, CONF_ERROR = 2 };
@@ -108,6 +132,10 @@ void conf_apply_env(struct config *cfg);
 
 /* Final checks across settings (e.g. window >= refresh).  0 or -1 + err. */
 int conf_validate(const struct config *cfg, char *err, size_t errsz);
+
+/* The default maximum age of a secret of this kind in seconds; -1 when the
+ * kind is not one of api_key, db_password, tls_cert, ssh_key. */
+int conf_secret_default_age_s(const char *kind);
 
 /* Parse "15m", "1h", "90s", "7d", "250ms" (unit default given). -1 on error. */
 long long conf_parse_duration_ms(const char *s, char default_unit);

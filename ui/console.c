@@ -58,6 +58,7 @@ struct console {
 
 	enum prompt_kind prompt;
 	char input[128];
+	char filter_before[128];                 /* Esc in the filter prompt puts it back */
 
 	char message[256];
 	int64_t message_until;
@@ -211,8 +212,10 @@ static void prompt_start(struct console *c, enum prompt_kind kind)
 	const char *init = "";
 
 	c->prompt = kind;
-	if (kind == PROMPT_FILTER)
+	if (kind == PROMPT_FILTER) {
 		init = c->lists[c->list].filter;
+		snprintf(c->filter_before, sizeof c->filter_before, "%s", init);
+	}
 	else if (c->screen == SCR_LIST && c->list == LIST_TENANTS) {
 		const struct row *r = table_current(&c->lists[c->list], &c->rows);
 		init = r ? r->key : "";
@@ -246,7 +249,10 @@ static void prompt_key(struct console *c, int is_key, wint_t ch)
 	if (!is_key && (ch == '\r' || ch == '\n')) {
 		prompt_apply(c);
 	} else if (!is_key && ch == 27) {
+		if (c->prompt == PROMPT_FILTER)
+			snprintf(c->lists[c->list].filter, sizeof c->lists[c->list].filter, "%s", c->filter_before);
 		c->prompt = PROMPT_NONE;
+		return;
 	} else if ((is_key && ch == KEY_BACKSPACE) || (!is_key && (ch == 127 || ch == 8))) {
 		while (len > 0 && ((unsigned char)c->input[len - 1] & 0xc0) == 0x80)
 			len--;                           /* a whole UTF-8 character */
@@ -460,7 +466,7 @@ static void console_draw(struct console *c)
 	} else {
 		rows_clear(&c->rows);
 		help_build(&c->rows, c->help_where);
-		draw_lines(c, &v, rows, cols, " Help ", "Esc back  q quit");
+		draw_lines(c, &v, rows, cols, " Help ", "Esc back  j/k scroll  q quit");
 	}
 	refresh();
 	size_t alerts = view_alerts(&v);
@@ -495,7 +501,8 @@ static void console_signals(void)
 static void console_start(struct console *c)
 {
 	const struct config *cfg = c->app->cfg;
-	bool colour = !cfg->no_color && !getenv("NO_COLOR");
+	const char *no_colour = getenv("NO_COLOR");      /* set and not empty: see no-color.org */
+	bool colour = !cfg->no_color && !(no_colour && *no_colour);
 
 	set_escdelay(25);
 	initscr();

@@ -108,10 +108,12 @@ static void ip_redis_lines(struct rows *r, const struct model *m, const struct c
 		line(r, ROLE_DIM, "Redis: not fetched yet");
 		return;
 	}
+	char fa[24], rl[24];
+	snprintf(fa, sizeof fa, rd->failed_auth < 0 ? "none" : "%ld", rd->failed_auth);
+	snprintf(rl, sizeof rl, rd->ratelimit < 0 ? "none" : "%ld", rd->ratelimit);
 	line(r, rd->failed_auth > cfg->alert_failures ? ROLE_ALERT : ROLE_NORMAL,
-	     "Redis: failed_auth counter %ld (the servers block above %d in %ds), ratelimit %ld",
-	     rd->failed_auth < 0 ? 0 : rd->failed_auth, cfg->alert_failures, cfg->alert_window_s,
-	     rd->ratelimit < 0 ? 0 : rd->ratelimit);
+	     "Redis: failed_auth counter %s (the servers block above %d in %ds), ratelimit counter %s",
+	     fa, cfg->alert_failures, cfg->alert_window_s, rl);
 	if (rd->blocked) {
 		format_ttl(ttl, sizeof ttl, rd->block_ttl_s);
 		line(r, ROLE_WARN, "Blocked: yes, %s left, by %s%s%s", ttl,
@@ -206,7 +208,7 @@ static void health_detail(struct rows *r, const char *name, const struct model *
 			const struct health_component *hc = &h->components[c];
 			line(r, hc->state == HEALTH_HEALTHY ? ROLE_NORMAL : ROLE_WARN, "  %s %-9s %s",
 			     fit(a, sizeof a, hc->name, 24), health_state_name(hc->state),
-			     fit(b, sizeof b, hc->detail ? hc->detail : "", 60));
+			     safe(b, sizeof b, hc->detail ? hc->detail : "", 60));
 		}
 		line(r, ROLE_TITLE, "Security headers");
 		header_line(r, "Strict-Transport-Security", h->hsts);

@@ -31,13 +31,10 @@ static short nearest_colour(short c)
 
 void draw_init(struct draw *d, const struct theme *t, bool colour, bool ascii)
 {
-	d->colour = colour && has_colors() && COLORS >= 8;
+	/* COLORS is known only once start_color() has run */
+	d->colour = colour && has_colors() && start_color() == OK && COLORS >= 8;
 	d->ascii = ascii;
-	bool defaults = false;
-	if (d->colour) {
-		start_color();
-		defaults = use_default_colors() == OK;
-	}
+	bool defaults = d->colour && use_default_colors() == OK;
 	for (int r = 0; r < ROLE_COUNT; r++) {
 		const struct role_style *s = &t->role[r];
 		if (!d->colour) {

@@ -35,10 +35,11 @@ static void clock_text(char *buf, size_t n, int64_t unix_s)
 
 /* --- top addresses --------------------------------------------------- */
 
+/* In order of importance: narrow terminals drop columns from the right. */
 static const struct column ip_cols[] = {
-	{ "address", 39, true, false }, { "fail", 7, false, true }, { "req", 8, false, true },
-	{ "users", 6, false, true }, { "tenants", 7, false, true }, { "counter", 7, false, true },
-	{ "ratelim", 7, false, true }, { "blocked", 9, false, true }, { "by", 12, false, false },
+	{ "address", 28, true, false }, { "fail", 7, false, true }, { "req", 8, false, true },
+	{ "counter", 7, false, true }, { "blocked", 9, false, true }, { "users", 6, false, true },
+	{ "tenants", 7, false, true }, { "ratelim", 7, false, true }, { "by", 12, false, false },
 };
 
 static void build_ips(struct rows *r, const struct model *m, const struct config *cfg, int64_t now)
@@ -54,15 +55,15 @@ static void build_ips(struct rows *r, const struct model *m, const struct config
 		row_text(w, 0, s->ip);
 		row_num(w, 1, s->failures);
 		row_num(w, 2, s->requests);
-		row_num(w, 3, s->users);
-		row_num(w, 4, s->tenants);
+		row_num(w, 5, s->users);
+		row_num(w, 6, s->tenants);
 		if (rd && rd->failed_auth >= 0)
-			row_num(w, 5, rd->failed_auth);
+			row_num(w, 3, rd->failed_auth);
 		if (rd && rd->ratelimit >= 0)
-			row_num(w, 6, rd->ratelimit);
+			row_num(w, 7, rd->ratelimit);
 		if (rd && rd->blocked) {
 			format_ttl(ttl, sizeof ttl, rd->block_ttl_s);
-			row_num_text(w, 7, rd->block_ttl_s == -1 ? 1L << 40 : rd->block_ttl_s, ttl);
+			row_num_text(w, 4, rd->block_ttl_s == -1 ? 1L << 40 : rd->block_ttl_s, ttl);
 			row_text(w, 8, rd->block_kind == RV_JSON_BLOCK ? rd->block_by : "(server)");
 		}
 		if (rd && rd->wrong_type)
@@ -150,8 +151,8 @@ static void build_health(struct rows *r, const struct model *m, const struct con
 /* --- blocked ------------------------------------------------------------ */
 
 static const struct column blocked_cols[] = {
-	{ "address (key)", 39, true, false }, { "ttl", 9, false, true }, { "by", 12, false, false },
-	{ "since", 14, false, false }, { "reason", 24, false, false },
+	{ "address (key)", 32, false, false }, { "ttl", 9, false, true }, { "by", 12, false, false },
+	{ "reason", 16, true, false }, { "since", 14, false, false },
 };
 
 static void build_blocked(struct rows *r, const struct model *m, const struct config *cfg, int64_t now)
@@ -168,8 +169,8 @@ static void build_blocked(struct rows *r, const struct model *m, const struct co
 		row_num_text(w, 1, b->ttl_s == -1 ? 1L << 40 : b->ttl_s, buf);
 		row_text(w, 2, b->kind == RV_JSON_BLOCK ? b->by : b->kind == RV_WRONG_TYPE ? "wrong type" : "(server)");
 		clock_text(buf, sizeof buf, b->at);
-		row_num_text(w, 3, (long)b->at, buf);
-		row_text(w, 4, b->reason);
+		row_num_text(w, 4, (long)b->at, buf);
+		row_text(w, 3, b->reason);
 	}
 }
 
@@ -177,7 +178,7 @@ static void build_blocked(struct rows *r, const struct model *m, const struct co
 
 /* Narrow terminals drop columns from the right: what matters most first. */
 static const struct column tail_cols[] = {
-	{ "time", 8, false, true }, { "address", 18, false, false }, { "tenant", 10, false, false },
+	{ "time", 8, false, true }, { "address", 24, false, false }, { "tenant", 10, false, false },
 	{ "user", 12, false, false }, { "st", 3, false, true }, { "action", 14, false, false },
 	{ "path", 20, true, false }, { "user agent", 28, false, false },
 };

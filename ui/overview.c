@@ -154,13 +154,14 @@ static void draw_rate(const struct view_ctx *v, int y, int cols)
 static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w, size_t selected)
 {
 	const struct model *m = v->m;
-	int ipw = w - 31;
+	bool full = w - 31 >= 16;                /* room for the Redis columns */
+	int ipw = full ? w - 31 : w - 16;
 
 	draw_box(v->d, y, x, h, w, " Top addresses ", ROLE_TITLE);
 	if (ipw < 8)
 		return;
 	draw_fmt(v->d, y + 1, x, w, ROLE_LABEL, " %-*s %6s %7s %5s %8s", ipw - 1, "address", "fail",
-	         "req", "ctr", "blocked");
+	         "req", full ? "ctr" : "", full ? "blocked" : "");
 	for (int i = 0; i < h - 2 && (size_t)i < m->n_top_ips; i++) {
 		const struct ip_stat *s = &m->top_ips[i];
 		const struct ip_redis *r = model_ip_redis(m, s->ip);
@@ -171,6 +172,8 @@ static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w, s
 		draw_text(v->d, row, x + 1, ipw - 1, s->ip, role);
 		draw_num(v->d, row, x + ipw + 1, 6, s->failures, role);
 		draw_num(v->d, row, x + ipw + 8, 7, s->requests, role);
+		if (!full)
+			continue;
 		if (r && r->failed_auth >= 0)
 			draw_num(v->d, row, x + ipw + 16, 5, r->failed_auth, role);
 		if (r && r->blocked) {
@@ -210,11 +213,13 @@ static void draw_health(const struct view_ctx *v, int y, int x, int h, int w)
 	for (int i = 0; i < h - 1 && (size_t)i < m->n_health; i++) {
 		const struct health_result *r = &m->health[i];
 		int row = y + 1 + i;
-		int c = x + 1 + draw_text(v->d, row, x + 1, 12, r->name, ROLE_NORMAL);
-		c = x + 14;
-		c += draw_text(v->d, row, c, 9, health_state_name(r->state), health_role(r->state)) + 1;
+		int c = x + 14;
+		draw_text(v->d, row, x + 1, 12, r->name, ROLE_NORMAL);
+		draw_text(v->d, row, c, 9, health_state_name(r->state), health_role(r->state));
+		c += 10;
 		if (r->checks && r->http_status)
-			c += draw_fmt(v->d, row, c, x + w - c, ROLE_DIM, "%4.0fms ", r->latency_ms);
+			draw_fmt(v->d, row, c, x + w - c, ROLE_DIM, "%5.0fms", r->latency_ms);
+		c += 8;
 		if (r->reason)
 			draw_text(v->d, row, c, x + w - c, r->reason, ROLE_DIM);
 		else if (r->n_findings)
@@ -327,14 +332,18 @@ void view_overview(const struct view_ctx *v, int rows, int cols, size_t selected
 	int body = rows - 3;                     /* header, rate, footer */
 	int top_h = body * 9 / 20, mid_h = body * 5 / 20;
 	int tail_h = body - top_h - mid_h;
-	int left_w = cols * 62 / 100;
+	/* under 72 columns the right-hand panes go: their lists are a key away */
+	bool narrow = cols < 72;
+	int left_w = narrow ? cols : cols * 62 / 100;
 
 	view_header(v, cols);
 	draw_rate(v, 1, cols);
 	draw_top_ips(v, 2, 0, top_h, left_w, selected);
-	draw_tenants(v, 2, left_w + 1, top_h, cols - left_w - 1);
 	draw_health(v, 2 + top_h, 0, mid_h, left_w);
-	draw_blocked(v, 2 + top_h, left_w + 1, mid_h, cols - left_w - 1);
+	if (!narrow) {
+		draw_tenants(v, 2, left_w + 1, top_h, cols - left_w - 1);
+		draw_blocked(v, 2 + top_h, left_w + 1, mid_h, cols - left_w - 1);
+	}
 	draw_tail(v, 2 + top_h + mid_h, tail_h, cols);
 	view_footer(v, rows, cols, "q quit  ? help  2-6 views  Enter drill down  w window  t tenant  space pause");
 }

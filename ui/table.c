@@ -160,8 +160,9 @@ void table_next_match(struct table_state *st, const struct rows *r, int dir)
 	}
 }
 
-/* Each column's width for a total of w: the flex column takes what is
- * left, down to its own width; past that, columns drop from the right. */
+/* Each column's width for a total of w.  Too narrow: columns drop from the
+ * right (they come in order of importance) before the flex column shrinks;
+ * wide: the flex column takes the rest. */
 static void layout(const struct column *cols, int ncols, int w, int *widths)
 {
 	int used = 0, flex = -1;
@@ -172,21 +173,16 @@ static void layout(const struct column *cols, int ncols, int w, int *widths)
 		if (cols[c].flex)
 			flex = c;
 	}
-	if (flex >= 0 && used > w) {
-		int shrink = used - w < widths[flex] - 15 ? used - w : widths[flex] - 15;
-		if (shrink > 0) {
-			widths[flex] -= shrink;
-			used -= shrink;
-		}
-	}
 	for (int c = ncols - 1; c > 0 && used > w; c--) {
 		if (c == flex)
 			continue;
 		used -= widths[c] + 1;
 		widths[c] = 0;
 	}
-	if (flex >= 0 && used < w)
-		widths[flex] += w - used;
+	if (flex >= 0)
+		widths[flex] += w - used;     /* grows, or shrinks as a last resort */
+	if (flex >= 0 && widths[flex] < 1)
+		widths[flex] = 1;
 }
 
 static void draw_header_row(const struct draw *d, const struct table_state *st,

@@ -1,0 +1,465 @@
+/* report_sql.c: the report's and the rollup's SQL, as templates.
+ *
+ * A template names columns and tables by token ({ts}, {T}, {R_HOUR}) and
+ * shares fragments the same way ({LIVE}, {FAIL}, {AGG_HOUR}); text between
+ * [[ and ]] reads the rollup and is left out of the raw-table variant.
+ */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "pg_sql.h"
+#include "report.h"
+#include "report_sql.h"
+
+#define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
+
+/* ------------------------------------------------------------- fragments */
+
+/* The live rows of the period, in scope.  $1..$4, $5. */
+#define F_LIVE "((a.{ts} >= $1 AND a.{ts} < $3) OR (a.{ts} >= $4 AND a.{ts} < $2))" \
+	" AND ($5 IS NULL OR a.{tenant} = $5)"
+#define F_FAIL "(a.{action} = ANY($6) OR a.{status} = ANY($7))"
+/* as the console's tenant panel counts it */
+#define F_UNAUTH "(a.{action} = ANY($8) OR a.{status} = 403)"
+#define F_CROSS "a.{action} = ANY($9)"
+#define F_OPS "a.{action} = ANY($10)"
+/* rollup rows of the period, in scope */
+#define F_RANGE "r.hour >= $3 AND r.hour < $4"
+#define F_SCOPE "($5 IS NULL OR r.tenant = $5)"
+/* rollup rows keyed by tenant: '*' all tenants, md5 of one, '-' no tenant */
+#define F_TKEY "COALESCE(md5($5), '*')"
+#define F_TKEY_OF "CASE WHEN GROUPING(a.{tenant}) = 1 THEN '*' ELSE COALESCE(md5(a.{tenant}), '-') END"
+#define F_TENANT_OF "CASE WHEN GROUPING(a.{tenant}) = 0 THEN a.{tenant} END"
+/* the hour h as a bit of its ISO week (Monday 00:00 UTC), in three words */
+#define F_HOUR_INDEX "(extract(epoch FROM h - date_trunc('week', h)) / 3600)::int"
+#define F_BITS "bit_or(CASE WHEN i < 64 THEN 1::bigint << i ELSE 0 END) AS b0," \
+	" bit_or(CASE WHEN i >= 64 AND i < 128 THEN 1::bigint << (i - 64) ELSE 0 END) AS b1," \
+	" bit_or(CASE WHEN i >= 128 THEN 1::bigint << (i - 128) ELSE 0 END) AS b2"
+/* the hours of the rollup's part, as bits per week */
+#define F_MASKS "masks AS (SELECT date_trunc('week', h) AS bucket, {BITS}" \
+	" FROM (SELECT h, {HOUR_INDEX} AS i" \
+	" FROM generate_series($3, $4 - interval '1 hour', interval '1 hour') h) x GROUP BY 1)"
+#define F_MASKHIT "((r.h0 & m.b0) <> 0 OR (r.h1 & m.b1) <> 0 OR (r.h2 & m.b2) <> 0)"
+
+/* Raw rows aggregated as the rollup keeps them.  The report reads them for
+ * its live part; the rollup stores them for [a, b). */
+#define F_AGG_HOUR "SELECT date_trunc('hour', a.{ts}) AS hour, a.{tenant} AS tenant," \
+	" count(*) AS events, count(*) FILTER (WHERE {FAIL}) AS failures," \
+	" count(*) FILTER (WHERE {UNAUTH}) AS unauthorized," \
+	" count(*) FILTER (WHERE {CROSS}) AS cross_tenant," \
+	" count(*) FILTER (WHERE a.{action} = 'ip_blocked') AS blocks," \
+	" count(*) FILTER (WHERE {OPS}) AS actions" \
+	" FROM {T} a WHERE {LIVE} GROUP BY 1, 2"
+#define F_AGG_FAIL "SELECT date_trunc('hour', a.{ts}) AS hour, a.{ip} AS ip, a.{tenant} AS tenant," \
+	" count(*) AS failures FROM {T} a WHERE {LIVE} AND {FAIL} AND a.{ip} IS NOT NULL GROUP BY 1, 2, 3"
+#define F_AGG_USERS "SELECT date_trunc('hour', a.{ts}) AS hour, a.{tenant} AS tenant, a.{user} AS user_id," \
+	" count(*) FILTER (WHERE {UNAUTH}) AS unauthorized, count(*) FILTER (WHERE {CROSS}) AS cross_tenant" \
+	" FROM {T} a WHERE {LIVE} AND ({UNAUTH} OR {CROSS}) GROUP BY 1, 2, 3"
+#define F_AGG_ACTIONS "SELECT a.{ts} AS ts, a.{user} AS user_id, a.{action} AS action," \
+	" a.{rtype} AS resource_type, a.{rid} AS resource_id, a.{tenant} AS tenant, a.{ip} AS ip," \
+	" a.{details} ->> 'reason' AS reason, a.{details} ->> 'secret' AS secret" \
+	" FROM {T} a WHERE {LIVE} AND ({OPS} OR a.{action} = 'secret_rotated')"
+
+/* --------------------------------------------------------------- report */
+
+static const char *const query_tmpl[RQ_N] = {
+	[RQ_HOURS] =
+	    "WITH s AS ([[SELECT r.hour, r.events, r.failures, r.unauthorized, r.cross_tenant, r.blocks,"
+	    " r.actions FROM {R_HOUR} r WHERE {RANGE} AND {SCOPE} UNION ALL ]]"
+	    "SELECT hour, events, failures, unauthorized, cross_tenant, blocks, actions FROM ({AGG_HOUR}) l)"
+	    " SELECT " US("hour") ", sum(events)::bigint, sum(failures)::bigint, sum(unauthorized)::bigint,"
+	    " sum(cross_tenant)::bigint, sum(blocks)::bigint, sum(actions)::bigint"
+	    " FROM s GROUP BY hour ORDER BY hour",
+	[RQ_DISTINCT] =
+	    "[[WITH {MASKS} ]]SELECT count(*) FROM ("
+	    "[[SELECT r.ip FROM {R_IPS} r JOIN masks m ON r.bucket = m.bucket"
+	    " WHERE r.tkey = {TKEY} AND {MASKHIT} UNION ]]"
+	    "SELECT DISTINCT a.{ip} FROM {T} a WHERE {LIVE} AND a.{ip} IS NOT NULL) u",
+	/* f is read three times: materialised.  Tenants touched count every
+	 * event of the address, not only its failures. */
+	[RQ_TOP] =
+	    "WITH f AS MATERIALIZED ([[SELECT r.hour, r.ip, r.failures FROM {R_FAIL} r"
+	    " WHERE {RANGE} AND {SCOPE} UNION ALL ]]SELECT hour, ip, failures FROM ({AGG_FAIL}) l),"
+	    " top AS (SELECT ip, sum(failures) AS n FROM f GROUP BY ip ORDER BY n DESC, ip LIMIT $11),"
+	    " peak AS (SELECT DISTINCT ON (f.ip) f.ip, f.hour, sum(f.failures) AS n FROM f"
+	    " JOIN top ON top.ip = f.ip GROUP BY f.ip, f.hour ORDER BY f.ip, n DESC, f.hour),"
+	    " [[{MASKS}, ]]"
+	    "tn AS ([[SELECT r.ip, r.tenant FROM {R_IPS} r JOIN masks m ON r.bucket = m.bucket"
+	    " WHERE r.ip IN (SELECT ip FROM top) AND r.tkey <> '*' AND r.tkey = COALESCE(md5($5), r.tkey)"
+	    " AND {MASKHIT} UNION ]]"
+	    "SELECT DISTINCT a.{ip}, a.{tenant} FROM {T} a WHERE {LIVE} AND a.{ip} IN (SELECT ip FROM top)),"
+	    " tt AS (SELECT ip, count(tenant) AS n, json_agg(left(tenant, $12) ORDER BY tenant)"
+	    " FILTER (WHERE tenant IS NOT NULL) AS names FROM tn GROUP BY ip)"
+	    " SELECT host(top.ip), top.n, " US("peak.hour") ", peak.n, COALESCE(tt.n, 0), tt.names"
+	    " FROM top JOIN peak ON peak.ip = top.ip LEFT JOIN tt ON tt.ip = top.ip"
+	    " ORDER BY top.n DESC, top.ip",
+	[RQ_HOT] =
+	    "WITH h AS ([[SELECT r.hour, r.ip, r.events FROM {R_HOT} r"
+	    " WHERE {RANGE} AND r.tkey = {TKEY} AND r.events > $13 UNION ALL ]]"
+	    "SELECT date_trunc('hour', a.{ts}) AS hour, a.{ip} AS ip, count(*) AS events FROM {T} a"
+	    " WHERE {LIVE} AND a.{ip} IS NOT NULL GROUP BY 1, 2 HAVING count(*) > $13)"
+	    " SELECT host(ip), count(*), max(events), " US("(array_agg(hour ORDER BY events DESC, hour))[1]")
+	    ", sum(events), count(*) OVER () FROM h GROUP BY ip ORDER BY max(events) DESC, ip LIMIT $11",
+	[RQ_ACCESS] =
+	    "WITH u AS ([[SELECT r.tenant, r.user_id, r.unauthorized, r.cross_tenant FROM {R_USERS} r"
+	    " WHERE {RANGE} AND {SCOPE} UNION ALL ]]"
+	    "SELECT tenant, user_id, unauthorized, cross_tenant FROM ({AGG_USERS}) l)"
+	    " SELECT left(tenant, $12), left(user_id, $12), sum(unauthorized)::bigint,"
+	    " sum(cross_tenant)::bigint, count(*) OVER () FROM u GROUP BY tenant, user_id"
+	    " ORDER BY sum(unauthorized) + sum(cross_tenant) DESC, sum(unauthorized) DESC,"
+	    " tenant NULLS LAST, user_id NULLS LAST LIMIT $11",
+	[RQ_ACTIONS] =
+	    "WITH x AS ([[SELECT r.ts, r.user_id, r.action, r.resource_type, r.resource_id, r.tenant,"
+	    " r.ip, r.reason FROM {R_ACTIONS} r WHERE r.ts >= $3 AND r.ts < $4 AND {SCOPE}"
+	    " AND r.action = ANY($10) UNION ALL ]]"
+	    "SELECT ts, user_id, action, resource_type, resource_id, tenant, ip, reason"
+	    " FROM ({AGG_ACTIONS}) l WHERE l.action = ANY($10))"
+	    " SELECT " US("ts") ", left(user_id, $12), left(action, $12), left(resource_type, $12),"
+	    " left(resource_id, $12), left(tenant, $12), host(ip), left(reason, $12)"
+	    " FROM x ORDER BY ts, action, resource_id LIMIT $17",
+	/* all of history: the rollup's rows, raw rows outside it */
+	[RQ_ROTATIONS] =
+	    "WITH s AS (SELECT DISTINCT unnest($15) AS name),"
+	    " rot AS ([[SELECT r.ts, r.resource_id, r.secret FROM {R_ACTIONS} r"
+	    " WHERE r.action = 'secret_rotated' UNION ALL ]]"
+	    "SELECT ts, resource_id, secret FROM ({AGG_ACTIONS}) l WHERE l.action = 'secret_rotated')"
+	    " SELECT s.name, " US("max(rot.ts)") " FROM s"
+	    " LEFT JOIN rot ON rot.resource_id = s.name OR rot.secret = s.name GROUP BY s.name",
+	[RQ_KEYS] =
+	    "SELECT left(k.tenant_id, $12), left(k.name, $12), left(k.key_prefix, $12),"
+	    " " US("k.created_at") ", " US("k.last_used_at") ", " US("k.expires_at") ", count(*) OVER ()"
+	    " FROM {KEYS} k WHERE k.revoked_at IS NULL AND ($5 IS NULL OR k.tenant_id = $5)"
+	    " AND (k.expires_at <= now() OR k.last_used_at IS NULL"
+	    " OR k.last_used_at < now() - make_interval(days => $16))"
+	    " ORDER BY k.expires_at <= now() DESC NULLS LAST, k.last_used_at NULLS FIRST,"
+	    " k.tenant_id, k.name LIMIT $17",
+};
+
+/* --------------------------------------------------------------- rollup */
+
+/* Each fill replaces the hours of [$1, $2) (deleted and inserted in one
+ * statement), except the address sets, which only ever gain bits. */
+static const char *const rollup_tmpl[RS_N] = {
+	[RS_FILL_HOUR] =
+	    "WITH d AS (DELETE FROM {R_HOUR} WHERE hour >= $1 AND hour < $2)"
+	    " INSERT INTO {R_HOUR} (hour, tenant, events, failures, unauthorized, cross_tenant, blocks,"
+	    " actions) {AGG_HOUR}",
+	[RS_FILL_FAIL] =
+	    "WITH d AS (DELETE FROM {R_FAIL} WHERE hour >= $1 AND hour < $2)"
+	    " INSERT INTO {R_FAIL} (hour, ip, tenant, failures) {AGG_FAIL}",
+	[RS_FILL_USERS] =
+	    "WITH d AS (DELETE FROM {R_USERS} WHERE hour >= $1 AND hour < $2)"
+	    " INSERT INTO {R_USERS} (hour, tenant, user_id, unauthorized, cross_tenant) {AGG_USERS}",
+	/* an hour of an address is kept when it reaches $14 requests, in all
+	 * (tkey '*') or for one tenant */
+	[RS_FILL_HOT] =
+	    "WITH d AS (DELETE FROM {R_HOT} WHERE hour >= $1 AND hour < $2)"
+	    " INSERT INTO {R_HOT} (hour, ip, tkey, tenant, events)"
+	    " SELECT date_trunc('hour', a.{ts}), a.{ip}, {TKEY_OF}, {TENANT_OF}, count(*) FROM {T} a"
+	    " WHERE {LIVE} AND a.{ip} IS NOT NULL GROUP BY GROUPING SETS"
+	    " ((date_trunc('hour', a.{ts}), a.{ip}), (date_trunc('hour', a.{ts}), a.{ip}, a.{tenant}))"
+	    " HAVING count(*) >= $14",
+	[RS_FILL_ACTIONS] =
+	    "WITH d AS (DELETE FROM {R_ACTIONS} WHERE ts >= $1 AND ts < $2)"
+	    " INSERT INTO {R_ACTIONS} (ts, user_id, action, resource_type, resource_id, tenant, ip,"
+	    " reason, secret) {AGG_ACTIONS}",
+	[RS_FILL_IPS] =
+	    "INSERT INTO {R_IPS} (bucket, ip, tkey, tenant, h0, h1, h2)"
+	    " SELECT date_trunc('week', h), ip, tkey, min(tenant), {BITS} FROM ("
+	    "SELECT h, ip, tkey, tenant, {HOUR_INDEX} AS i FROM ("
+	    "SELECT date_trunc('hour', a.{ts}) AS h, a.{ip} AS ip, {TKEY_OF} AS tkey, {TENANT_OF} AS tenant"
+	    " FROM {T} a WHERE {LIVE} AND a.{ip} IS NOT NULL GROUP BY GROUPING SETS"
+	    " ((date_trunc('hour', a.{ts}), a.{ip}), (date_trunc('hour', a.{ts}), a.{ip}, a.{tenant}))"
+	    ") g) x GROUP BY 1, 2, 3"
+	    " ON CONFLICT (bucket, ip, tkey) DO UPDATE SET h0 = {R_IPS}.h0 | EXCLUDED.h0,"
+	    " h1 = {R_IPS}.h1 | EXCLUDED.h1, h2 = {R_IPS}.h2 | EXCLUDED.h2",
+	[RS_STATE] =
+	    "SELECT definition, " US("rolled_from") ", " US("rolled_until") " FROM {R_STATE} WHERE id = 1",
+	[RS_STATE_LOCK] =
+	    "SELECT definition, " US("rolled_from") ", " US("rolled_until") " FROM {R_STATE} WHERE id = 1"
+	    " FOR UPDATE",
+	[RS_STATE_INIT] =
+	    "INSERT INTO {R_STATE} (id, definition, rolled_from, rolled_until) VALUES (1, $18, $1, $1)"
+	    " ON CONFLICT (id) DO NOTHING",
+	[RS_STATE_SET] =
+	    "UPDATE {R_STATE} SET rolled_from = least(rolled_from, $1),"
+	    " rolled_until = greatest(rolled_until, $2), definition = $18, updated_at = now() WHERE id = 1",
+	[RS_STATE_RESET] =
+	    "UPDATE {R_STATE} SET rolled_from = $1, rolled_until = $1, definition = $18, updated_at = now()"
+	    " WHERE id = 1",
+	/* Rows commit late (the default timestamp is the transaction's start):
+	 * an hour whose rows no longer add up to what was rolled up is redone. */
+	[RS_RECHECK] =
+	    "SELECT " US("h") " FROM (SELECT date_trunc('hour', a.{ts}) AS h, count(*) AS n FROM {T} a"
+	    " WHERE a.{ts} >= $1 AND a.{ts} < $2 GROUP BY 1) x"
+	    " FULL JOIN (SELECT r.hour AS h, sum(r.events) AS n FROM {R_HOUR} r"
+	    " WHERE r.hour >= $1 AND r.hour < $2 GROUP BY 1) y USING (h)"
+	    " WHERE x.n IS DISTINCT FROM y.n ORDER BY 1",
+	[RS_CLOCK] =
+	    "SELECT " US("date_trunc('hour', now())") ", " US("date_trunc('hour', min(a.{ts}))")
+	    " FROM {T} a",
+};
+
+/* The tables the rollup is made of, and their indexes. */
+static const char create_tmpl[] =
+	"CREATE TABLE IF NOT EXISTS {R_STATE} (id int PRIMARY KEY CHECK (id = 1),"
+	" definition text NOT NULL, rolled_from timestamptz NOT NULL,"
+	" rolled_until timestamptz NOT NULL, updated_at timestamptz NOT NULL DEFAULT now());\n"
+	"CREATE TABLE IF NOT EXISTS {R_HOUR} (hour timestamptz NOT NULL, tenant text,"
+	" events bigint NOT NULL, failures bigint NOT NULL, unauthorized bigint NOT NULL,"
+	" cross_tenant bigint NOT NULL, blocks bigint NOT NULL, actions bigint NOT NULL);\n"
+	"CREATE INDEX IF NOT EXISTS {I_HOUR} ON {R_HOUR} (hour);\n"
+	"CREATE TABLE IF NOT EXISTS {R_FAIL} (hour timestamptz NOT NULL, ip inet NOT NULL,"
+	" tenant text, failures bigint NOT NULL);\n"
+	"CREATE INDEX IF NOT EXISTS {I_FAIL} ON {R_FAIL} (hour);\n"
+	"CREATE TABLE IF NOT EXISTS {R_USERS} (hour timestamptz NOT NULL, tenant text, user_id text,"
+	" unauthorized bigint NOT NULL, cross_tenant bigint NOT NULL);\n"
+	"CREATE INDEX IF NOT EXISTS {I_USERS} ON {R_USERS} (hour);\n"
+	"CREATE TABLE IF NOT EXISTS {R_HOT} (hour timestamptz NOT NULL, ip inet NOT NULL,"
+	" tkey text NOT NULL, tenant text, events bigint NOT NULL);\n"
+	"CREATE INDEX IF NOT EXISTS {I_HOT} ON {R_HOT} (hour);\n"
+	"CREATE TABLE IF NOT EXISTS {R_IPS} (bucket timestamptz NOT NULL, ip inet NOT NULL,"
+	" tkey text NOT NULL, tenant text, h0 bigint NOT NULL, h1 bigint NOT NULL, h2 bigint NOT NULL);\n"
+	"CREATE UNIQUE INDEX IF NOT EXISTS {I_IPS} ON {R_IPS} (bucket, ip, tkey);\n"
+	"CREATE INDEX IF NOT EXISTS {I_IPS_T} ON {R_IPS} (bucket, tkey);\n"
+	"CREATE TABLE IF NOT EXISTS {R_ACTIONS} (ts timestamptz NOT NULL, user_id text,"
+	" action text NOT NULL, resource_type text, resource_id text, tenant text, ip inet,"
+	" reason text, secret text);\n"
+	"CREATE INDEX IF NOT EXISTS {I_ACTIONS} ON {R_ACTIONS} (ts);\n";
+
+static const char truncate_tmpl[] =
+	"TRUNCATE {R_HOUR}, {R_FAIL}, {R_USERS}, {R_HOT}, {R_IPS}, {R_ACTIONS}";
+static const char analyze_tmpl[] =
+	"ANALYZE {R_HOUR}, {R_FAIL}, {R_USERS}, {R_HOT}, {R_IPS}, {R_ACTIONS}, {R_STATE}";
+static const char drop_tmpl[] =
+	"DROP TABLE IF EXISTS {R_HOUR}, {R_FAIL}, {R_USERS}, {R_HOT}, {R_IPS}, {R_ACTIONS}, {R_STATE}";
+
+/* ------------------------------------------------------------ expansion */
+
+#define MAX_DEPTH 6
+
+static const char *token_value(const char *const (*tokens)[2], size_t n, const char *name, size_t len)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strlen(tokens[i][0]) == len && memcmp(tokens[i][0], name, len) == 0)
+			return tokens[i][1];
+	return NULL;
+}
+
+static int expand_into(FILE *out, const char *t, const char *const (*tokens)[2], size_t n,
+                       bool keep, int depth)
+{
+	bool skipping = false;
+
+	if (depth > MAX_DEPTH)
+		return -1;
+	for (const char *p = t; *p;) {
+		if (p[0] == '[' && p[1] == '[') {
+			skipping = !keep;
+			p += 2;
+			continue;
+		}
+		if (p[0] == ']' && p[1] == ']') {
+			skipping = false;
+			p += 2;
+			continue;
+		}
+		size_t len = 0;
+		if (*p == '{')
+			while (isalnum((unsigned char)p[1 + len]) || p[1 + len] == '_')
+				len++;
+		if (len && p[1 + len] == '}') {
+			const char *v = token_value(tokens, n, p + 1, len);
+			if (!v)
+				return -1;
+			if (!skipping && expand_into(out, v, tokens, n, keep, depth + 1) < 0)
+				return -1;
+			p += len + 2;
+			continue;
+		}
+		if (!skipping)
+			fputc(*p, out);
+		p++;
+	}
+	return 0;
+}
+
+char *report_sql_expand(const char *tmpl, const char *const (*tokens)[2], size_t n_tokens, bool keep)
+{
+	char *s = NULL;
+	size_t len = 0;
+	FILE *out = open_memstream(&s, &len);
+
+	if (!out)
+		return NULL;
+	int rc = expand_into(out, tmpl, tokens, n_tokens, keep, 0);
+	if (fclose(out) != 0 || rc < 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
+
+/* --------------------------------------------------------------- names */
+
+enum name {
+	N_T, N_KEYS, N_TS, N_TENANT, N_USER, N_ACTION, N_RTYPE, N_RID, N_IP, N_STATUS, N_DETAILS,
+	N_R_STATE, N_R_HOUR, N_R_FAIL, N_R_USERS, N_R_HOT, N_R_IPS, N_R_ACTIONS,
+	N_I_HOUR, N_I_FAIL, N_I_USERS, N_I_HOT, N_I_IPS, N_I_IPS_T, N_I_ACTIONS, N_COUNT
+};
+
+static const char *const token_names[N_COUNT] = {
+	"T", "KEYS", "ts", "tenant", "user", "action", "rtype", "rid", "ip", "status", "details",
+	"R_STATE", "R_HOUR", "R_FAIL", "R_USERS", "R_HOT", "R_IPS", "R_ACTIONS",
+	"I_HOUR", "I_FAIL", "I_USERS", "I_HOT", "I_IPS", "I_IPS_T", "I_ACTIONS",
+};
+
+/* The rollup's names: the audit table's name and a suffix, so that two
+ * audit tables have two rollups.  The longest must fit in PostgreSQL's 63
+ * bytes, or names would be cut and collide. */
+static const char *const suffix[N_COUNT] = {
+	[N_R_STATE] = "_rollup_state", [N_R_HOUR] = "_rollup_hour", [N_R_FAIL] = "_rollup_fail",
+	[N_R_USERS] = "_rollup_users", [N_R_HOT] = "_rollup_hot", [N_R_IPS] = "_rollup_ips",
+	[N_R_ACTIONS] = "_rollup_actions",
+	[N_I_HOUR] = "_rollup_hour_i", [N_I_FAIL] = "_rollup_fail_i", [N_I_USERS] = "_rollup_users_i",
+	[N_I_HOT] = "_rollup_hot_i", [N_I_IPS] = "_rollup_ips_u", [N_I_IPS_T] = "_rollup_ips_t",
+	[N_I_ACTIONS] = "_rollup_actions_i",
+};
+#define LONGEST_SUFFIX 22           /* "_rollup_state_pkey" and friends, with room */
+#define PG_NAME_MAX 63
+
+static char *suffixed(const char *table, const char *suf)
+{
+	char *raw = NULL;
+
+	if (asprintf(&raw, "%s%s", table, suf) < 0)
+		return NULL;
+	char *q = pg_sql_ident(raw);
+	free(raw);
+	return q;
+}
+
+static int names_build(char *v[N_COUNT], const struct config *cfg)
+{
+	const struct conf_schema *s = &cfg->schema;
+	const char *raw[N_COUNT] = {
+		[N_T] = s->table, [N_KEYS] = s->keys_table, [N_TS] = s->timestamp,
+		[N_TENANT] = s->tenant_id, [N_USER] = s->user_id, [N_ACTION] = s->action,
+		[N_RTYPE] = s->resource_type, [N_RID] = s->resource_id, [N_IP] = s->ip_address,
+		[N_STATUS] = s->status_code, [N_DETAILS] = s->details,
+	};
+
+	for (int i = 0; i < N_COUNT; i++) {
+		v[i] = raw[i] ? pg_sql_ident(raw[i]) : suffixed(s->table, suffix[i]);
+		if (!v[i])
+			return -1;
+	}
+	return 0;
+}
+
+/* What the rollup's figures depend on.  A rollup built for another
+ * definition is not used (and `sectop setup --rollup` rebuilds it). */
+static char *definition_build(const struct config *cfg, char *const names[N_COUNT])
+{
+	char *s = NULL, *arr[5];
+	size_t n_ops = 0;
+
+	while (report_operator_actions[n_ops])
+		n_ops++;
+	char *ops = pg_sql_text_array((char *const *)report_operator_actions, n_ops);
+
+	arr[0] = pg_sql_text_array(cfg->failure_actions.v, cfg->failure_actions.n);
+	arr[1] = pg_sql_int_array(cfg->failure_statuses, cfg->n_failure_statuses);
+	arr[2] = pg_sql_text_array(cfg->unauthorized_actions.v, cfg->unauthorized_actions.n);
+	arr[3] = pg_sql_text_array(cfg->cross_tenant_actions.v, cfg->cross_tenant_actions.n);
+	arr[4] = ops;
+	if (arr[0] && arr[1] && arr[2] && arr[3] && arr[4] &&
+	    asprintf(&s, "sectop rollup 1; hot %d; failures %s %s; unauthorized %s +403;"
+	             " cross-tenant %s; operator %s; columns %s %s %s %s %s %s %s %s %s",
+	             REPORT_HOT_MIN, arr[0], arr[1], arr[2], arr[3], arr[4], names[N_TS],
+	             names[N_TENANT], names[N_USER], names[N_ACTION], names[N_RTYPE], names[N_RID],
+	             names[N_IP], names[N_STATUS], names[N_DETAILS]) < 0)
+		s = NULL;
+	for (int i = 0; i < 5; i++)
+		free(arr[i]);
+	return s;
+}
+
+/* ---------------------------------------------------------------- build */
+
+int report_sql_build(struct report_sql *q, const struct config *cfg, char *err, size_t errsz)
+{
+	char *names[N_COUNT] = { 0 };
+	const char *tokens[N_COUNT + 24][2];
+	size_t n = 0;
+	int rc = -1;
+
+	memset(q, 0, sizeof *q);
+	if (strlen(cfg->schema.table) + LONGEST_SUFFIX > PG_NAME_MAX) {
+		snprintf(err, errsz, "table: '%s' is too long for the report's rollup names (at most %d bytes)",
+		         cfg->schema.table, PG_NAME_MAX - LONGEST_SUFFIX);
+		return -1;
+	}
+	if (names_build(names, cfg) < 0)
+		goto out;
+	for (int i = 0; i < N_COUNT; i++) {
+		tokens[n][0] = token_names[i];
+		tokens[n++][1] = names[i];
+	}
+	static const char *const fragments[][2] = {
+		{ "LIVE", F_LIVE }, { "FAIL", F_FAIL }, { "UNAUTH", F_UNAUTH }, { "CROSS", F_CROSS },
+		{ "OPS", F_OPS }, { "RANGE", F_RANGE }, { "SCOPE", F_SCOPE }, { "TKEY", F_TKEY },
+		{ "TKEY_OF", F_TKEY_OF }, { "TENANT_OF", F_TENANT_OF }, { "HOUR_INDEX", F_HOUR_INDEX },
+		{ "BITS", F_BITS }, { "MASKS", F_MASKS }, { "MASKHIT", F_MASKHIT },
+		{ "AGG_HOUR", F_AGG_HOUR }, { "AGG_FAIL", F_AGG_FAIL }, { "AGG_USERS", F_AGG_USERS },
+		{ "AGG_ACTIONS", F_AGG_ACTIONS },
+	};
+	for (size_t i = 0; i < sizeof fragments / sizeof fragments[0]; i++) {
+		tokens[n][0] = fragments[i][0];
+		tokens[n++][1] = fragments[i][1];
+	}
+	for (int i = 0; i < RQ_N; i++)
+		for (int roll = 0; roll < 2; roll++)
+			if (!(q->query[i][roll] = report_sql_expand(query_tmpl[i], tokens, n, roll)))
+				goto out;
+	for (int i = 0; i < RS_N; i++)
+		if (!(q->rollup[i] = report_sql_expand(rollup_tmpl[i], tokens, n, true)))
+			goto out;
+	q->create = report_sql_expand(create_tmpl, tokens, n, true);
+	q->truncate = report_sql_expand(truncate_tmpl, tokens, n, true);
+	q->drop = report_sql_expand(drop_tmpl, tokens, n, true);
+	q->analyze = report_sql_expand(analyze_tmpl, tokens, n, true);
+	q->state_table = strdup(names[N_R_STATE]);
+	q->definition = definition_build(cfg, names);
+	if (q->create && q->truncate && q->drop && q->analyze && q->state_table && q->definition)
+		rc = 0;
+out:
+	for (int i = 0; i < N_COUNT; i++)
+		free(names[i]);
+	if (rc < 0) {
+		report_sql_free(q);
+		snprintf(err, errsz, "out of memory");
+	}
+	return rc;
+}
+
+void report_sql_free(struct report_sql *q)
+{
+	for (int i = 0; i < RQ_N; i++)
+		for (int roll = 0; roll < 2; roll++)
+			free(q->query[i][roll]);
+	for (int i = 0; i < RS_N; i++)
+		free(q->rollup[i]);
+	free(q->create);
+	free(q->truncate);
+	free(q->drop);
+	free(q->analyze);
+	free(q->state_table);
+	free(q->definition);
+	memset(q, 0, sizeof *q);
+}
