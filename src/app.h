@@ -37,6 +37,8 @@ bool app_first_refresh_done(const struct app *app);
 
 /* The commands: exit statuses. */
 int app_snapshot(struct app *app);
+int app_report(struct app *app);       /* cmd_report.c */
+int app_setup(struct app *app);        /* cmd_setup.c */
 int app_console(struct app *app);      /* ui/console.c */
 
 #endif

@@ -46,6 +46,9 @@ static void usage(FILE *f)
 	      "  (none)             the console (default)\n"
 	      "  snapshot           wait for one refresh of every source, print it, exit\n"
 	      "                     (exit 0: all sources answered, 3: some were down)\n"
+	      "  report             the review of a period: --since 7d --until TIME --format\n"
+	      "                     text|markdown|json|csv|html --output FILE --fail-on failures>1000\n"
+	      "  setup --rollup     create (or bring up to date) the report's rollup; --drop-rollup\n"
 	      "\n"
 	      "options (also accepted after the command):\n"
 	      "  -c, --config FILE  read FILE instead of the user and system files\n"
@@ -55,7 +58,7 @@ static void usage(FILE *f)
 	      "                     api_key_env=VAR bearer_env=VAR ca_file=FILE timeout=2s\n"
 	      "  --tenant ID        every figure for one tenant\n"
 	      "  --window DURATION  5m, 15m, 1h or 24h (default 15m)\n"
-	      "  --format FORMAT    text or json (snapshot)\n"
+	      "  --format FORMAT    text or json (snapshot); also markdown, csv, html (report)\n"
 	      "  --timeout DURATION how long snapshot waits (default 10s)\n"
 	      "  --print-indexes    print the indexes that keep refreshes cheap, and exit\n"
 	      "  -v                 more detail in the log file (--log FILE)\n"
@@ -217,6 +220,8 @@ static const struct command {
 } commands[] = {
 	{ "console", app_console },
 	{ "snapshot", app_snapshot },
+	{ "report", app_report },
+	{ "setup", app_setup },
 };
 
 static const struct command *command_find(const char *name)

@@ -5,7 +5,9 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "clock.h"
 #include "conf.h"
+#include "log.h"
 #include "report.h"
 #include "report_db.h"
 #include "report_pg.h"
@@ -57,7 +59,10 @@ static struct pg_result *run(struct fill *f, const char *step, enum report_query
 	f->db->step = step;
 	if (!report_db_ok(f->db))
 		return NULL;
+	int64_t t0 = clock_mono_ms();
 	struct pg_result *res = report_db_query(f->db, f->q->query[qi][variant], f->p.v);
+	log_msg(LOG_INFO, "report: %s: %lld ms%s", step, (long long)(clock_mono_ms() - t0),
+	        variant ? " (rollup)" : "");
 	if (!res) {
 		f->r->pg_ok = false;
 		if (!f->r->pg_error[0])
@@ -330,11 +335,13 @@ static void prepare_rollup(struct fill *f, rollup_progress_fn progress, void *ct
 		return;
 	}
 	f->db->step = "rolling up";
+	int64_t t0 = clock_mono_ms();
 	if (f->st.matches && rollup_update(f->db, f->q, &f->p, f->cfg, &f->st, false, progress, ctx) < 0) {
 		snapshot_iso_time(iso, sizeof iso, f->st.until_us / 1000000);
 		report_note(r, "the rollup was not brought up to date (%s): what came after %s is read "
 		            "from the table", f->db->error, iso);
 	}
+	log_msg(LOG_INFO, "report: rollup check and update: %lld ms", (long long)(clock_mono_ms() - t0));
 	if (!f->st.matches) {
 		report_note(r, "the rollup was built for other names or another failure definition and is "
 		            "not used (sectop setup --rollup rebuilds it)");

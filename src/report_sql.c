@@ -92,7 +92,7 @@ static const char *const query_tmpl[RQ_N] = {
 	    "tn AS ([[SELECT r.ip, r.tenant FROM {R_IPS} r JOIN masks m ON r.bucket = m.bucket"
 	    " WHERE r.ip IN (SELECT ip FROM top) AND r.tkey <> '*' AND r.tkey = COALESCE(md5($5), r.tkey)"
 	    " AND {MASKHIT} UNION ]]"
-	    "SELECT DISTINCT a.{ip}, a.{tenant} FROM {T} a WHERE {LIVE} AND a.{ip} IN (SELECT ip FROM top)),"
+	    "SELECT DISTINCT a.{ip} AS ip, a.{tenant} AS tenant FROM {T} a WHERE {LIVE} AND a.{ip} IN (SELECT ip FROM top)),"
 	    " tt AS (SELECT ip, count(tenant) AS n, json_agg(left(tenant, $12) ORDER BY tenant)"
 	    " FILTER (WHERE tenant IS NOT NULL) AS names FROM tn GROUP BY ip)"
 	    " SELECT host(top.ip), top.n, " US("peak.hour") ", peak.n, COALESCE(tt.n, 0), tt.names"
@@ -136,8 +136,8 @@ static const char *const query_tmpl[RQ_N] = {
 	    " FROM {KEYS} k WHERE k.revoked_at IS NULL AND ($5 IS NULL OR k.tenant_id = $5)"
 	    " AND (k.expires_at <= now() OR k.last_used_at IS NULL"
 	    " OR k.last_used_at < now() - make_interval(days => $16))"
-	    " ORDER BY k.expires_at <= now() DESC NULLS LAST, k.last_used_at NULLS FIRST,"
-	    " k.tenant_id, k.name LIMIT $17",
+	    " ORDER BY CASE WHEN k.expires_at <= now() THEN 0 WHEN k.last_used_at IS NULL THEN 1 ELSE 2 END,"
+	    " k.last_used_at NULLS FIRST, k.tenant_id, k.name LIMIT $17",
 };
 
 /* --------------------------------------------------------------- rollup */

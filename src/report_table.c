@@ -16,7 +16,7 @@
 
 static const struct rcol summary_cols[] = {
 	{ "metric", "Figure", 14 }, { "current", "This period", 12 },
-	{ "previous", "Previous", 12 }, { "change_pct", "Change", 8 },
+	{ "previous", "Previous", 12 }, { "change_pct", "Change", 10 },
 };
 static const struct rcol day_cols[] = {
 	{ "day", "Day (UTC)", 10 }, { "events", "Events", 10 }, { "failures", "Failures", 9 },
