@@ -13,6 +13,7 @@
 #include "health.h"
 #include "health_parse.h"
 #include "log.h"
+#include "strutil.h"
 
 /* Name lookups: Debian's libcurl is built with the threaded resolver
  * (AsynchDNS), so a lookup runs in a helper thread and the multi interface
@@ -99,20 +100,6 @@ struct health {
 };
 
 /* --- small helpers ------------------------------------------------------- */
-
-static char *fmt_dup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt_dup(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
-}
 
 static void wipe(char *s)
 {
@@ -361,7 +348,7 @@ static int auth_append(struct curl_slist **list, const char *prefix, const char 
 			snprintf(reason, rsz, "environment variable %s holds control characters", var);
 			return -1;
 		}
-	char *line = fmt_dup("%s%s", prefix, v);
+	char *line = str_printf("%s%s", prefix, v);
 	struct curl_slist *l = line ? curl_slist_append(*list, line) : NULL;
 	wipe(line);
 	free(line);
@@ -490,30 +477,30 @@ static char *transport_reason(struct health_xfer *x, CURLcode rc)
 	case CURLE_OPERATION_TIMEDOUT:
 		curl_easy_getinfo(x->easy, CURLINFO_CONNECT_TIME_T, &connect_us);
 		if (connect_us == 0 && x->timeout_ms > HEALTH_CONNECT_MAX_MS)
-			return fmt_dup("timed out after %d ms (connecting)", HEALTH_CONNECT_MAX_MS);
-		return fmt_dup("timed out after %d ms", x->timeout_ms);
+			return str_printf("timed out after %d ms (connecting)", HEALTH_CONNECT_MAX_MS);
+		return str_printf("timed out after %d ms", x->timeout_ms);
 	case CURLE_WRITE_ERROR:              /* our write callback said stop */
 		if (!x->too_big)
 			break;
-		return fmt_dup("body larger than %zu bytes", health_body_max(x->h));
+		return str_printf("body larger than %zu bytes", health_body_max(x->h));
 	case CURLE_FILESIZE_EXCEEDED:        /* Content-Length said it first */
-		return fmt_dup("body larger than %zu bytes", health_body_max(x->h));
+		return str_printf("body larger than %zu bytes", health_body_max(x->h));
 	case CURLE_UNSUPPORTED_PROTOCOL:
 		if (x->last_status >= 300 && x->last_status < 400)
 			return strdup("redirect to a disallowed scheme");
 		return strdup("URL scheme is not http or https");
 	case CURLE_TOO_MANY_REDIRECTS:
-		return fmt_dup("more than %d redirects", HEALTH_MAX_REDIRECTS);
+		return str_printf("more than %d redirects", HEALTH_MAX_REDIRECTS);
 	case CURLE_COULDNT_RESOLVE_HOST:
-		return fmt_dup("could not resolve host: %s", eb);
+		return str_printf("could not resolve host: %s", eb);
 	case CURLE_COULDNT_CONNECT:
-		return fmt_dup("could not connect: %s", eb);
+		return str_printf("could not connect: %s", eb);
 	case CURLE_PEER_FAILED_VERIFICATION:
-		return fmt_dup("TLS certificate verification failed: %s", eb);
+		return str_printf("TLS certificate verification failed: %s", eb);
 	case CURLE_SSL_CACERT_BADFILE:
-		return fmt_dup("cannot use the CA file: %s", eb);
+		return str_printf("cannot use the CA file: %s", eb);
 	case CURLE_SSL_CONNECT_ERROR:
-		return fmt_dup("TLS handshake failed: %s", eb);
+		return str_printf("TLS handshake failed: %s", eb);
 	case CURLE_GOT_NOTHING:
 		return strdup("empty reply from server");
 	default:
@@ -610,11 +597,11 @@ static int xfer_follow(struct health *h, struct health_xfer *x, int64_t now, cha
 	if (!scheme_allowed(next))
 		*reason = strdup("redirect to a disallowed scheme");
 	else if (x->hops >= HEALTH_MAX_REDIRECTS)
-		*reason = fmt_dup("more than %d redirects", HEALTH_MAX_REDIRECTS);
+		*reason = str_printf("more than %d redirects", HEALTH_MAX_REDIRECTS);
 	else if (!same_origin(h->cfg->health[x->idx].url, next))
 		*reason = strdup("redirect to another origin not followed (credentials would go there)");
 	else if (remaining <= 0)
-		*reason = fmt_dup("timed out after %d ms", x->timeout_ms);
+		*reason = str_printf("timed out after %d ms", x->timeout_ms);
 	if (*reason)
 		return -1;
 	char *url = strdup(next);

@@ -10,6 +10,7 @@
 #include <jansson.h>
 
 #include "health_parse.h"
+#include "strutil.h"
 
 /* --- small string helpers ------------------------------------------------ */
 
@@ -73,20 +74,6 @@ static char *dup_capped(const char *s, size_t max)
 		d[n] = '\0';
 	}
 	return d;
-}
-
-static char *fmt_dup(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
-
-static char *fmt_dup(const char *fmt, ...)
-{
-	va_list ap;
-	char *s = NULL;
-
-	va_start(ap, fmt);
-	if (vasprintf(&s, fmt, ap) < 0)
-		s = NULL;
-	va_end(ap);
-	return s;
 }
 
 /* --- states -------------------------------------------------------------- */
@@ -315,7 +302,7 @@ static enum health_state body_state(const json_t *root, long http_status, char *
 	const char *status = json_string_value(sv);
 
 	if (http_status != 200) {
-		*reason = fmt_dup("HTTP %ld", http_status);
+		*reason = str_printf("HTTP %ld", http_status);
 		return HEALTH_DOWN;
 	}
 	if (!sv) {
@@ -329,7 +316,7 @@ static enum health_state body_state(const json_t *root, long http_status, char *
 	enum health_state st = health_state_from_word(status);
 	if (st != HEALTH_HEALTHY) {
 		char *word = dup_capped(status, 64);
-		*reason = word ? fmt_dup("status \"%s\"", word) : NULL;
+		*reason = word ? str_printf("status \"%s\"", word) : NULL;
 		free(word);
 	}
 	return st;
@@ -353,16 +340,16 @@ enum health_state health_parse_body(const char *body, size_t len, long http_stat
 	else if (json_too_deep(body, len, HEALTH_MAX_DEPTH))
 		bad = "body is nested deeper than 64 levels";
 	if (bad) {
-		*reason = http_status != 200 ? fmt_dup("HTTP %ld", http_status) : strdup(bad);
+		*reason = http_status != 200 ? str_printf("HTTP %ld", http_status) : strdup(bad);
 		return HEALTH_DOWN;
 	}
 
 	json_t *root = json_loadb(body, len, 0, &jerr);
 	if (!root || !json_is_object(root)) {
 		if (http_status != 200)
-			*reason = fmt_dup("HTTP %ld", http_status);
+			*reason = str_printf("HTTP %ld", http_status);
 		else if (!root)
-			*reason = fmt_dup("body is not JSON: %s", jerr.text);
+			*reason = str_printf("body is not JSON: %s", jerr.text);
 		else
 			*reason = strdup("body is not a JSON object");
 		json_decref(root);

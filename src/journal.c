@@ -10,24 +10,16 @@
 #include <unistd.h>
 
 #include "journal.h"
-
-static char *join(const char *a, const char *b)
-{
-	size_t n = strlen(a) + strlen(b) + 1;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s%s", a, b);
-	return p;
-}
+#include "strutil.h"
 
 char *journal_default_path(void)
 {
 	const char *xdg = getenv("XDG_STATE_HOME"), *home = getenv("HOME");
 
 	if (xdg && *xdg == '/')
-		return join(xdg, "/sectop/journal.jsonl");
+		return str_printf("%s/sectop/journal.jsonl", xdg);
 	if (home && *home)
-		return join(home, "/.local/state/sectop/journal.jsonl");
+		return str_printf("%s/.local/state/sectop/journal.jsonl", home);
 	return NULL;
 }
 
