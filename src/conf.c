@@ -91,6 +91,11 @@ static const struct conf_key conf_table[] = {
 	K("bell", CT_BOOL, bell, 0, 0),
 	K("read-only", CT_BOOL, read_only, 0, 0),
 	K("dry-run", CT_BOOL, dry_run, 0, 0),
+	K("journal", CT_STRING, journal, 0, 0),
+	K("ttl", CT_SECONDS, block_ttl_s, 1, 365 * 86400),
+	K("reason", CT_STRING, reason, 0, 0),
+	K("incident", CT_STRING, incident, 0, 0),
+	K("yes", CT_BOOL, yes, 0, 0),
 	K("format", CT_STRING, format, 0, 0),
 	K("timeout", CT_SECONDS, snapshot_timeout_s, 1, 3600),
 	K("log", CT_STRING, log_file, 0, 0),
@@ -199,6 +204,7 @@ void conf_defaults(struct config *cfg)
 	set_str(&cfg->theme, "default");
 	set_str(&cfg->format, "text");
 	cfg->snapshot_timeout_s = 10;
+	cfg->block_ttl_s = 3600;
 	set_str(&cfg->since, "7d");
 	cfg->hot_threshold = 1000;
 	cfg->key_unused_days = 90;

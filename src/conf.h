@@ -92,6 +92,12 @@ struct config {
 	bool no_color, ascii, bell;
 	bool read_only, dry_run;
 
+	/* actions */
+	char *journal;           /* NULL: $XDG_STATE_HOME/sectop/journal.jsonl */
+	int block_ttl_s;         /* --ttl: how long a block lasts */
+	char *reason, *incident; /* --reason, --incident of one action */
+	bool yes;                /* --yes: no question asked (scripts) */
+
 	/* non-interactive */
 	char *format;            /* text | json; the report also markdown | csv | html */
 	int snapshot_timeout_s;

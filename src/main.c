@@ -46,6 +46,9 @@ static void usage(FILE *f)
 	      "  (none)             the console (default)\n"
 	      "  snapshot           wait for one refresh of every source, print it, exit\n"
 	      "                     (exit 0: all sources answered, 3: some were down)\n"
+	      "  block ADDRESS      block an address: --reason TEXT [--ttl 1h] [--yes]\n"
+	      "  unblock ADDRESS    remove a block;  extend ADDRESS: reset its time to live\n"
+	      "                     (exit 0 done, 4 nothing to do, 5 refused, 6 failed)\n"
 	      "  report             the review of a period: --since 7d --until TIME --format\n"
 	      "                     text|markdown|json|csv|html --output FILE --fail-on failures>1000\n"
 	      "  setup --rollup     create (or bring up to date) the report's rollup; --drop-rollup\n"
@@ -221,6 +224,9 @@ static const struct command {
 	{ "console", app_console },
 	{ "snapshot", app_snapshot },
 	{ "report", app_report },
+	{ "block", app_block },
+	{ "unblock", app_unblock },
+	{ "extend", app_extend },
 	{ "setup", app_setup },
 };
 

@@ -1,0 +1,472 @@
+#include "config.h"
+
+#include <hiredis/hiredis.h>
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <pwd.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "actions.h"
+#include "conf.h"
+#include "pg_sql.h"
+#include "redis_url.h"
+#include "strutil.h"
+
+const char *op_action_name(enum op_kind k)
+{
+	switch (k) {
+	case OP_BLOCK: return "ip_blocked";
+	case OP_UNBLOCK: return "ip_unblocked";
+	case OP_EXTEND: return "ip_block_extended";
+	}
+	return "?";
+}
+
+static enum op_status say(struct op_result *r, enum op_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+static enum op_status say(struct op_result *r, enum op_status st, const char *fmt, ...)
+{
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->message, sizeof r->message, fmt, ap);
+	va_end(ap);
+	r->status = st;
+	return st;
+}
+
+/* "alice@198.51.100.4": who, and from where when over SSH. */
+static void operator_id(char *out, size_t n)
+{
+	const char *who = getenv("SECTOP_OPERATOR");
+	char from[IPADDR_LEN];
+	struct passwd *pw;
+
+	if (!who || !*who)
+		who = getlogin();
+	if ((!who || !*who) && (pw = getpwuid(geteuid())))
+		who = pw->pw_name;
+	if (!who || !*who)
+		who = "unknown";
+	if (ipaddr_ssh_client(from, sizeof from))
+		snprintf(out, n, "%.100s@%s", who, from);
+	else
+		snprintf(out, n, "%.100s", who);
+}
+
+int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz)
+{
+	memset(o, 0, sizeof *o);
+	o->cfg = cfg;
+	o->journal.fd = -1;
+	operator_id(o->operator_id, sizeof o->operator_id);
+	snprintf(o->blocked_prefix, sizeof o->blocked_prefix, "%s", cfg->keys.blocked);
+	char *path = cfg->journal ? strdup(cfg->journal) : journal_default_path();
+	int rc = journal_open(&o->journal, path, err, errsz);
+	free(path);
+	return rc;
+}
+
+void ops_close(struct ops *o)
+{
+	if (o->redis)
+		redisFree(o->redis);
+	if (o->pg)
+		PQfinish(o->pg);
+	journal_close(&o->journal);
+	o->redis = o->pg = NULL;
+}
+
+/* ------------------------------------------------------------------ Redis */
+
+static redisContext *ops_redis(struct ops *o, struct op_result *r)
+{
+	struct redis_target t;
+	char err[256];
+	int ms = o->cfg->timeout_ms;
+	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+
+	if (o->redis)
+		return o->redis;
+	if (redis_url_parse(o->cfg->redis, &t, err, sizeof err) < 0) {
+		say(r, OP_FAILED, "redis: %s", err);
+		return NULL;
+	}
+	redisContext *c = t.path[0] ? redisConnectUnixWithTimeout(t.path, tv)
+	                            : redisConnectWithTimeout(t.host, t.port, tv);
+	const char *pw = t.password ? t.password : o->cfg->redis_password;
+	if (!c || c->err) {
+		say(r, OP_FAILED, "redis: %s", c ? c->errstr : "out of memory");
+		goto fail;
+	}
+	redisSetTimeout(c, tv);
+	redisReply *rep = NULL;
+	if (pw && *pw)
+		rep = t.user[0] ? redisCommand(c, "AUTH %s %s", t.user, pw) : redisCommand(c, "AUTH %s", pw);
+	if (pw && *pw && (!rep || rep->type == REDIS_REPLY_ERROR)) {
+		say(r, OP_FAILED, "redis AUTH: %s", rep ? rep->str : c->errstr);
+		freeReplyObject(rep);
+		goto fail;
+	}
+	freeReplyObject(rep);
+	rep = t.db ? redisCommand(c, "SELECT %d", t.db) : NULL;
+	if (t.db && (!rep || rep->type == REDIS_REPLY_ERROR)) {
+		say(r, OP_FAILED, "redis SELECT: %s", rep ? rep->str : c->errstr);
+		freeReplyObject(rep);
+		goto fail;
+	}
+	freeReplyObject(rep);
+	redis_target_free(&t);
+	return o->redis = c;
+fail:
+	if (c)
+		redisFree(c);
+	redis_target_free(&t);
+	return NULL;
+}
+
+static void block_value_fields(const char *v, size_t len, struct op_plan *p)
+{
+	json_t *j = json_loadb(v, len, 0, NULL);
+	const char *by = json_string_value(json_object_get(j, "by"));
+	const char *why = json_string_value(json_object_get(j, "reason"));
+
+	snprintf(p->by, sizeof p->by, "%s", by ? by : json_is_object(j) ? "?" : "the servers");
+	snprintf(p->reason, sizeof p->reason, "%s", why ? why : "");
+	json_decref(j);
+}
+
+/* The address's keys as they are now, one round trip each (a handful). */
+static enum op_status read_state(struct ops *o, const struct op *op, struct op_plan *p,
+                                 struct op_result *r)
+{
+	redisContext *c = ops_redis(o, r);
+	if (!c)
+		return r->status;
+	redisReply *v = redisCommand(c, "GET %s%s", o->blocked_prefix, op->target);
+	redisReply *t = v ? redisCommand(c, "TTL %s%s", o->blocked_prefix, op->target) : NULL;
+	redisReply *f = t ? redisCommand(c, "GET %s%s", o->cfg->keys.failed_auth, op->target) : NULL;
+	enum op_status st = OP_DONE;
+
+	if (!v || !t || !f) {
+		st = say(r, OP_FAILED, "redis: %s", c->errstr);
+		redisFree(c);
+		o->redis = NULL;
+	} else {
+		p->blocked = v->type != REDIS_REPLY_NIL;
+		if (v->type == REDIS_REPLY_STRING)
+			block_value_fields(v->str, v->len, p);
+		else if (v->type == REDIS_REPLY_ERROR)
+			snprintf(p->by, sizeof p->by, "(a key of another type)");
+		p->ttl_s = t->type == REDIS_REPLY_INTEGER ? (long)t->integer : -2;
+		p->failed_auth = f->type == REDIS_REPLY_STRING ? strtol(f->str, NULL, 10) : -1;
+	}
+	freeReplyObject(v);
+	freeReplyObject(t);
+	freeReplyObject(f);
+	return st;
+}
+
+/* The JSON value sectop writes: {"by","reason","at"}. */
+static char *block_value(const struct ops *o, const struct op *op)
+{
+	json_t *j = json_pack("{s:s, s:s, s:I}", "by", o->operator_id, "reason", op->reason,
+	                      "at", (json_int_t)time(NULL));
+	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(j);
+	return s;
+}
+
+/* ---------------------------------------------------------------- prepare */
+
+static enum op_status check_op(const struct ops *o, struct op *op, struct op_result *r)
+{
+	char normal[IPADDR_LEN], err[200];
+
+	if (o->cfg->read_only)
+		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
+	if (ipaddr_normalize(op->target, normal, sizeof normal, err, sizeof err) < 0)
+		return say(r, OP_REFUSED, "%s", err);
+	memcpy(op->target, normal, sizeof normal);
+	if (op->kind != OP_UNBLOCK && (!op->reason || !*op->reason))
+		return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
+	if (op->kind != OP_UNBLOCK && (op->ttl_s < 1 || op->ttl_s > 365L * 86400))
+		return say(r, OP_REFUSED, "the time to live must be between 1 s and 365 days");
+	return OP_DONE;
+}
+
+static void plan_extra(const struct op *op, struct op_plan *p)
+{
+	char own[IPADDR_LEN];
+	enum ip_class cls = ipaddr_class(op->target);
+
+	if (op->kind != OP_BLOCK)
+		return;
+	if (ipaddr_ssh_client(own, sizeof own) && strcmp(own, op->target) == 0) {
+		p->extra_confirm = true;
+		snprintf(p->extra_why, sizeof p->extra_why, "this is YOUR OWN SSH client address");
+	} else if (cls != IP_PUBLIC) {
+		p->extra_confirm = true;
+		snprintf(p->extra_why, sizeof p->extra_why, "a %s address: blocking it may cut off your own services",
+		         ipaddr_class_name(cls));
+	}
+}
+
+enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, struct op_result *r)
+{
+	memset(p, 0, sizeof *p);
+	memset(r, 0, sizeof *r);
+	if (check_op(o, op, r) != OP_DONE)
+		return r->status;
+	if (read_state(o, op, p, r) != OP_DONE)
+		return r->status;
+	plan_extra(op, p);
+	switch (op->kind) {
+	case OP_BLOCK: {
+		char *v = block_value(o, op);
+		snprintf(p->command, sizeof p->command, "SET %s%s '%s' EX %ld", o->blocked_prefix,
+		         op->target, v ? v : "", op->ttl_s);
+		free(v);
+		break;
+	}
+	case OP_UNBLOCK:
+		snprintf(p->command, sizeof p->command, "DEL %s%s", o->blocked_prefix, op->target);
+		break;
+	case OP_EXTEND:
+		snprintf(p->command, sizeof p->command, "EXPIRE %s%s %ld", o->blocked_prefix,
+		         op->target, op->ttl_s);
+		break;
+	}
+	return r->status = OP_DONE;
+}
+
+/* ---------------------------------------------------------------- journal */
+
+static json_t *record(const struct ops *o, const char *id, const char *phase)
+{
+	char when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	return json_pack("{s:s, s:s, s:s, s:s}", "id", id, "time", when, "phase", phase,
+	                 "operator", o->operator_id);
+}
+
+static int journal_intent(struct ops *o, const struct op *op, const struct op_plan *p,
+                          struct op_result *r)
+{
+	char err[300];
+	json_t *j = record(o, r->journal_id, "intent");
+
+	json_object_set_new(j, "action", json_string(op_action_name(op->kind)));
+	json_object_set_new(j, "target", json_string(op->target));
+	json_object_set_new(j, "reason", op->reason ? json_string(op->reason) : json_null());
+	json_object_set_new(j, "ttl_s", op->kind == OP_UNBLOCK ? json_null() : json_integer(op->ttl_s));
+	json_object_set_new(j, "incident", op->incident ? json_string(op->incident) : json_null());
+	json_object_set_new(j, "mode", json_string(o->cfg->dry_run ? "dry-run" : "live"));
+	json_object_set_new(j, "command", json_string(p->command));
+	int rc = journal_append(&o->journal, j, err, sizeof err);
+	json_decref(j);
+	if (rc < 0)
+		say(r, OP_REFUSED, "refused: the journal cannot be written (%s)", err);
+	return rc;
+}
+
+static void journal_phase(struct ops *o, const struct op_result *r, const char *phase)
+{
+	static const char *const names[] = { [OP_DONE] = "done", [OP_ALREADY] = "already",
+	                                     [OP_REFUSED] = "refused", [OP_FAILED] = "failed" };
+	char err[300];
+	json_t *j = record(o, r->journal_id, phase);
+
+	if (strcmp(phase, "result") == 0) {
+		json_object_set_new(j, "status", json_string(names[r->status]));
+		json_object_set_new(j, "message", json_string(r->message));
+	}
+	journal_append(&o->journal, j, err, sizeof err);   /* the intent is on disk already */
+	json_decref(j);
+}
+
+/* ------------------------------------------------------------------ audit */
+
+static PGconn *ops_pg(struct ops *o)
+{
+	char timeout[16], options[64];
+	const char *keys[] = { "dbname", "fallback_application_name", "connect_timeout", "options", NULL };
+	const char *vals[] = { o->cfg->db, "sectop-actions", timeout, options, NULL };
+	int first = o->cfg->db ? 0 : 1;
+
+	if (o->pg && PQstatus(o->pg) == CONNECTION_OK)
+		return o->pg;
+	if (o->pg)
+		PQfinish(o->pg);
+	snprintf(timeout, sizeof timeout, "%d", (o->cfg->timeout_ms + 999) / 1000);
+	snprintf(options, sizeof options, "-c statement_timeout=%d", o->cfg->timeout_ms);
+	o->pg = PQconnectdbParams(keys + first, vals + first, 1);
+	return PQstatus(o->pg) == CONNECTION_OK ? o->pg : NULL;
+}
+
+/* One audit row: the action, the operator as user_id, the address. */
+static int audit_insert(struct ops *o, const char *action, const char *target, const char *tenant,
+                        const char *details)
+{
+	const struct conf_schema *s = &o->cfg->schema;
+	PGconn *c = ops_pg(o);
+	if (!c)
+		return -1;
+	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *u = pg_sql_ident(s->user_id),
+	     *rt = pg_sql_ident(s->resource_type), *ri = pg_sql_ident(s->resource_id),
+	     *tn = pg_sql_ident(s->tenant_id), *d = pg_sql_ident(s->details);
+	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s) VALUES ($1, $2, 'ip', $3, $4, $5::jsonb)",
+	                       t, a, u, rt, ri, tn, d);
+	const char *v[] = { action, o->operator_id, target, tenant, details };
+	PGresult *res = sql ? PQexecParams(c, sql, 5, NULL, v, NULL, NULL, 0) : NULL;
+	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+	PQclear(res);
+	free(sql);
+	free(t); free(a); free(u); free(rt); free(ri); free(tn); free(d);
+	return rc;
+}
+
+static char *audit_details(const struct ops *o, const struct op *op, const char *id)
+{
+	json_t *j = json_pack("{s:s, s:o, s:o, s:s, s:o}", "journal_id", id,
+	    "reason", op->reason ? json_string(op->reason) : json_null(),
+	    "ttl_s", op->kind == OP_UNBLOCK ? json_null() : json_integer(op->ttl_s),
+	    "mode", "live", "incident", op->incident ? json_string(op->incident) : json_null());
+	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
+	json_decref(j);
+	return s;
+}
+
+/* ---------------------------------------------------------------- execute */
+
+static enum op_status run_redis(struct ops *o, const struct op *op, const struct op_plan *p,
+                                struct op_result *r)
+{
+	redisContext *c = ops_redis(o, r);
+	redisReply *rep = NULL;
+
+	if (!c)
+		return r->status;
+	switch (op->kind) {
+	case OP_BLOCK: {
+		char *v = block_value(o, op);
+		rep = v ? redisCommand(c, "SET %s%s %s EX %ld", o->blocked_prefix, op->target, v, op->ttl_s) : NULL;
+		free(v);
+		break;
+	}
+	case OP_UNBLOCK:
+		rep = redisCommand(c, "DEL %s%s", o->blocked_prefix, op->target);
+		break;
+	case OP_EXTEND:
+		rep = redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s);
+		break;
+	}
+	if (!rep || rep->type == REDIS_REPLY_ERROR) {
+		say(r, OP_FAILED, "redis: %s", rep ? rep->str : c->errstr);
+	} else if (op->kind != OP_BLOCK && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0) {
+		say(r, OP_ALREADY, "%s was not blocked (it may have expired meanwhile)", op->target);
+	} else {
+		say(r, OP_DONE, "%s %s", op->target, op->kind == OP_BLOCK ? "blocked" :
+		    op->kind == OP_UNBLOCK ? "unblocked" : "block extended");
+	}
+	freeReplyObject(rep);
+	return r->status;
+}
+
+enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *p,
+                           struct op_result *r)
+{
+	memset(r, 0, sizeof *r);
+	if (o->cfg->read_only)
+		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
+	if (op->kind == OP_BLOCK && p->blocked)
+		return say(r, OP_ALREADY, "%s is already blocked (%ld s left): extend it instead", op->target, p->ttl_s);
+	if (op->kind != OP_BLOCK && !p->blocked)
+		return say(r, OP_ALREADY, "%s is not blocked", op->target);
+	journal_new_id(r->journal_id);
+	if (journal_intent(o, op, p, r) < 0)
+		return r->status;
+	if (o->cfg->dry_run) {
+		say(r, OP_DONE, "dry run: would send %s", p->command);
+		journal_phase(o, r, "result");
+		return r->status;
+	}
+	run_redis(o, op, p, r);
+	journal_phase(o, r, "result");
+	if (r->status != OP_DONE)
+		return r->status;
+	char *details = audit_details(o, op, r->journal_id);
+	r->audited = details && audit_insert(o, op_action_name(op->kind), op->target, NULL, details) == 0;
+	free(details);
+	if (r->audited)
+		journal_phase(o, r, "audited");
+	else
+		snprintf(r->message + strlen(r->message), sizeof r->message - strlen(r->message),
+		         "; the audit row waits in the journal (PostgreSQL unavailable)");
+	return r->status;
+}
+
+/* ------------------------------------------------------------------ retry */
+
+/* The journal's done actions with no "audited" record after them. */
+int ops_retry_audits(struct ops *o)
+{
+	size_t bad;
+	json_t *all = journal_read(o->journal.path, &bad), *rec;
+	json_t *intents = json_object(), *done = json_object();
+	size_t i;
+	int missing = 0;
+
+	if (!all)
+		return -1;
+	json_array_foreach(all, i, rec) {
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		const char *phase = json_string_value(json_object_get(rec, "phase"));
+		const char *status = json_string_value(json_object_get(rec, "status"));
+		if (!id || !phase)
+			continue;
+		if (strcmp(phase, "intent") == 0)
+			json_object_set(intents, id, rec);
+		else if (strcmp(phase, "result") == 0 && status && strcmp(status, "done") == 0 &&
+		         strcmp(json_string_value(json_object_get(json_object_get(intents, id), "mode")) ?: "", "live") == 0)
+			json_object_set_new(done, id, json_true());
+		else if (strcmp(phase, "audited") == 0)
+			json_object_del(done, id);
+	}
+	const char *id;
+	json_t *v;
+	json_object_foreach(done, id, v) {
+		json_t *in = json_object_get(intents, id);
+		struct op op = { .reason = json_string_value(json_object_get(in, "reason")),
+		                 .ttl_s = (long)json_integer_value(json_object_get(in, "ttl_s")),
+		                 .incident = json_string_value(json_object_get(in, "incident")) };
+		const char *action = json_string_value(json_object_get(in, "action"));
+		const char *target = json_string_value(json_object_get(in, "target"));
+		op.kind = action && strcmp(action, "ip_unblocked") == 0 ? OP_UNBLOCK :
+		          action && strcmp(action, "ip_block_extended") == 0 ? OP_EXTEND : OP_BLOCK;
+		char *details = audit_details(o, &op, id);
+		struct op_result r = { 0 };
+		snprintf(r.journal_id, sizeof r.journal_id, "%s", id);
+		if (details && action && target && audit_insert(o, action, target, NULL, details) == 0) {
+			journal_phase(o, &r, "audited");
+			o->retried++;
+		} else {
+			missing++;
+		}
+		free(details);
+	}
+	json_decref(all);
+	json_decref(intents);
+	json_decref(done);
+	return missing;
+}

@@ -1,0 +1,84 @@
+/* actions.h: the one gate every write goes through.  It validates,
+ * previews, journals, executes and audits; views and the command line only
+ * call it.  --read-only refuses here, for every caller; --dry-run stops
+ * here, after showing exactly what would be sent.
+ *
+ * These calls talk to the servers synchronously, each bounded by the
+ * configured server timeout: the command line calls them directly.
+ */
+#ifndef SECTOP_ACTIONS_H
+#define SECTOP_ACTIONS_H
+
+#include <stdbool.h>
+#include <stddef.h>
+
+#include "ipaddr.h"
+#include "journal.h"
+
+struct config;
+
+enum op_kind { OP_BLOCK, OP_UNBLOCK, OP_EXTEND };
+
+/* Also the command line's exit statuses. */
+enum op_status {
+	OP_DONE = 0,             /* done (or, in a dry run, shown) */
+	OP_ALREADY = 4,          /* nothing to do: already blocked, not blocked */
+	OP_REFUSED = 5,          /* refused: bad input, read-only, not confirmed, no journal */
+	OP_FAILED = 6,           /* the server said no, or could not be reached */
+};
+
+struct op {
+	enum op_kind kind;
+	char target[IPADDR_LEN];     /* the address, normalised by ops_prepare */
+	const char *reason;
+	long ttl_s;                  /* block and extend */
+	const char *incident;
+};
+
+/* What the address looks like now, and what the operation will send. */
+struct op_plan {
+	bool blocked;
+	long ttl_s;                  /* -1 no expiry, -2 absent */
+	char by[128], reason[256];   /* of the current block, raw */
+	long failed_auth;            /* -1 absent */
+	char command[512];           /* the Redis command, as it will be sent */
+	bool extra_confirm;          /* private, loopback, or the operator's own address */
+	char extra_why[160];
+};
+
+struct op_result {
+	enum op_status status;
+	char message[512];
+	char journal_id[33];
+	bool audited;
+};
+
+struct ops {
+	const struct config *cfg;
+	struct journal journal;
+	char operator_id[160];       /* $SECTOP_OPERATOR or the login, @ the SSH client */
+	char blocked_prefix[128];    /* the drill prefix in front during a drill */
+	void *redis;                 /* redisContext, connected on first use */
+	void *pg;                    /* PGconn for the audit rows */
+	unsigned retried;            /* audit rows written again from the journal */
+};
+
+const char *op_action_name(enum op_kind k);     /* ip_blocked, ... */
+
+/* Open the journal and learn who the operator is.  -1 with err. */
+int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz);
+void ops_close(struct ops *o);
+
+/* Validate op (normalising its address) and read the address's current
+ * state into plan.  OP_DONE, or OP_REFUSED / OP_FAILED with r->message. */
+enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *plan, struct op_result *r);
+
+/* Journal, execute (unless a dry run), journal the result, audit. */
+enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *plan,
+                           struct op_result *r);
+
+/* Write the audit rows the journal says were never written (PostgreSQL was
+ * down when the action ran).  Returns how many are still missing. */
+int ops_retry_audits(struct ops *o);
+
+#endif

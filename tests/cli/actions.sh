@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# Block, unblock and extend through the one gate, against the real Redis and
+# PostgreSQL: success, nothing to do, every malformed address refused,
+# read-only and dry-run changing nothing, the journal before the action, the
+# audit row after it, and the audit retried from the journal once
+# PostgreSQL is back.
+. "$(dirname "$0")/lib.sh"
+need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS
+
+work=$(mktemp -d)
+db=6
+redis_url="${SECTOP_TEST_REDIS%/*}/$db"
+export XDG_STATE_HOME=$work/state SECTOP_OPERATOR=alice
+journal=$work/state/sectop/journal.jsonl
+trap 'redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1; tsql -c "DELETE FROM audit_log WHERE user_id = '"'"'alice'"'"'" >/dev/null 2>&1; rm -rf "$work"' EXIT
+redis-cli -u "$redis_url" FLUSHDB >/dev/null
+
+act() { "$SECTOP" "$@" --db "$SECTOP_TEST_DB" --redis "$redis_url" </dev/null; }
+rget() { redis-cli -u "$redis_url" "$@"; }
+audits() { tsql -c "SELECT count(*) FROM audit_log WHERE user_id = 'alice' AND action = '$1' AND resource_id = '$2'"; }
+
+act block 203.0.113.50 --reason "brute force on /login" --ttl 10m --yes >"$work/out" 2>&1
+check "block exits 0" [ $? -eq 0 ]
+check "the key holds sectop's JSON" python3 -c '
+import json, sys
+v = json.loads(sys.argv[1])
+assert v["by"] == "alice" and v["reason"] == "brute force on /login" and isinstance(v["at"], int)
+' "$(rget GET blocked:203.0.113.50)"
+ttl=$(rget TTL blocked:203.0.113.50)
+check "with the TTL asked for ($ttl)" [ "$ttl" -gt 590 ] && [ "$ttl" -le 600 ]
+check "an audit row was written" [ "$(audits ip_blocked 203.0.113.50)" = 1 ]
+check "the journal has intent, result, audited" [ "$(grep -c 'ip_blocked\|"phase":"result"\|"phase":"audited"' "$journal")" -ge 3 ]
+check "the journal is private" [ "$(stat -c %a "$journal")" = 600 ]
+
+act block 203.0.113.50 --reason again --yes >/dev/null 2>&1
+check "blocking a blocked address: exit 4, nothing changed" [ $? -eq 4 ]
+check "... the reason is still the first" [ "$(rget GET blocked:203.0.113.50 | python3 -c 'import json,sys; print(json.load(sys.stdin)["reason"])')" = "brute force on /login" ]
+
+act extend 203.0.113.50 --reason "still attacking" --ttl 2h --yes >/dev/null 2>&1
+check "extend exits 0" [ $? -eq 0 ]
+check "... and resets the TTL" [ "$(rget TTL blocked:203.0.113.50)" -gt 7000 ]
+
+act block 2001:DB8:0:0::7 --reason v6 --yes >/dev/null 2>&1
+check "an IPv6 address is stored in inet_ntop's form" [ "$(rget EXISTS blocked:2001:db8::7)" = 1 ]
+
+for bad in 10.1 10.0.1 010.0.0.1 0x7f.0.0.1 256.1.1.1 10.0.0.0/8 2001:db8::/32 'fe80::1%eth0' 'a b' ''; do
+	act block "$bad" --reason x --yes >/dev/null 2>"$work/err"
+	check "refused: '$bad' (exit 5)" [ $? -eq 5 ]
+done
+check "no key was written for them" [ "$(rget --scan --pattern 'blocked:*' | wc -l)" = 2 ]
+act block 203.0.113.51 --yes >/dev/null 2>"$work/err"
+check "a reason is required" [ $? -eq 5 ] && grep -q "reason is required" "$work/err"
+
+lines=$(wc -l <"$journal")
+act block 203.0.113.52 --reason x --yes --read-only >/dev/null 2>&1
+check "read-only refuses (exit 5)" [ $? -eq 5 ]
+check "... leaving no key" [ "$(rget EXISTS blocked:203.0.113.52)" = 0 ]
+check "... and no journal record" [ "$(wc -l <"$journal")" = "$lines" ]
+act block 203.0.113.52 --reason rehearsal --dry-run --format json >"$work/dry.json" 2>&1
+check "dry run exits 0" [ $? -eq 0 ]
+check "... shows the exact command" [ "$(jpath "$work/dry.json" 'd["command"].startswith("SET blocked:203.0.113.52 ")')" = True ]
+check "... leaving no key" [ "$(rget EXISTS blocked:203.0.113.52)" = 0 ]
+check "... and no audit row" [ "$(audits ip_blocked 203.0.113.52)" = 0 ]
+check "... but the rehearsal is journalled as such" grep -q '"mode":"dry-run"' "$journal"
+
+act block 203.0.113.53 --reason x >/dev/null 2>"$work/err"
+check "without a terminal and without --yes nothing is done" [ $? -eq 5 ] && [ "$(rget EXISTS blocked:203.0.113.53)" = 0 ]
+
+XDG_STATE_HOME=/proc/nonexistent act block 203.0.113.54 --reason x --yes >/dev/null 2>"$work/err"
+check "no journal, no action (exit 5)" [ $? -eq 5 ] && [ "$(rget EXISTS blocked:203.0.113.54)" = 0 ]
+check "... saying why" grep -q "journal" "$work/err"
+
+# PostgreSQL unreachable: the action happens, the audit row waits in the journal
+port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+"$SECTOP" unblock 203.0.113.50 --yes --db "host=127.0.0.1 port=$port dbname=x user=x" --redis "$redis_url" \
+	--server-timeout 1s </dev/null >"$work/out" 2>&1
+check "unblock with PostgreSQL down still unblocks" [ $? -eq 0 ] && [ "$(rget EXISTS blocked:203.0.113.50)" = 0 ]
+check "... and says the audit waits" grep -q "waits in the journal" "$work/out"
+check "... no audit row yet" [ "$(audits ip_unblocked 203.0.113.50)" = 0 ]
+act unblock 203.0.113.99 --yes >"$work/out" 2>&1
+check "the next command writes it from the journal" [ "$(audits ip_unblocked 203.0.113.50)" = 1 ]
+act unblock 203.0.113.98 --yes >/dev/null 2>&1
+check "... exactly once" [ "$(audits ip_unblocked 203.0.113.50)" = 1 ]
+act unblock 203.0.113.97 --yes >/dev/null 2>&1
+check "unblocking what is not blocked: exit 4" [ $? -eq 4 ]
+finish
