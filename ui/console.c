@@ -15,6 +15,7 @@
 #include <unistd.h>
 #include <wchar.h>
 
+#include "act_job.h"
 #include "app.h"
 #include "clock.h"
 #include "conf.h"
@@ -28,7 +29,7 @@
 #include "view.h"
 
 enum scr { SCR_OVERVIEW, SCR_LIST, SCR_DETAIL, SCR_HELP };
-enum prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_TENANT };
+enum prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_TENANT, PROMPT_REASON, PROMPT_CONFIRM };
 
 static volatile sig_atomic_t console_quit_signal;
 
@@ -60,8 +61,15 @@ struct console {
 	char input[128];
 	char filter_before[128];                 /* Esc in the filter prompt puts it back */
 
-	char message[256];
+	char message[600];
 	int64_t message_until;
+
+	/* the action being asked for, confirmed or run */
+	struct op op;
+	char op_reason[256];
+	bool op_extra;                           /* private / loopback / own address: "yes ADDRESS" */
+	char op_expect[80];                      /* what must be typed to confirm */
+	struct act_job job;
 	size_t alerts;                           /* for the bell: ring when it grows */
 };
 
@@ -205,6 +213,95 @@ static void sort_list(struct console *c, bool reverse)
 	st->sort_desc = def->cols[st->sort_col].numeric;     /* biggest first */
 }
 
+/* The rows of the list on screen, filtered and sorted; returns how many
+ * there were before the filter. */
+static size_t list_rows(struct console *c)
+{
+	const struct list_def *def = &list_defs[c->list];
+
+	rows_clear(&c->rows);
+	def->build(&c->rows, &c->app->model, c->app->cfg, clock_wall_ms());
+	size_t total = c->rows.n;
+	table_apply(&c->lists[c->list], &c->rows, def->cols, def->ncols);
+	return total;
+}
+
+/* The address the selection stands on, or NULL. */
+static const char *selected_address(struct console *c)
+{
+	const struct model *m = &c->app->model;
+
+	if (c->screen == SCR_OVERVIEW)
+		return c->overview.selected < m->n_top_ips ? m->top_ips[c->overview.selected].ip : NULL;
+	if (c->screen == SCR_DETAIL)
+		return c->detail == DV_IP ? c->detail_key : NULL;
+	if (c->screen != SCR_LIST)
+		return NULL;
+	list_rows(c);
+	const struct row *r = table_current(&c->lists[c->list], &c->rows);
+	if (!r || r->kind != ROW_IP)
+		return NULL;
+	return c->list == LIST_TAIL ? r->cells[1] : r->key;
+}
+
+/* B, U, X: the target is fixed now, whatever the list does meanwhile. */
+static void action_begin(struct console *c, enum op_kind kind)
+{
+	const char *addr = selected_address(c);
+	char err[200];
+
+	if (c->app->cfg->read_only) {
+		console_message(c, "read-only: no action is taken (--read-only)");
+		return;
+	}
+	if (c->job.running) {
+		console_message(c, "an action is still running");
+		return;
+	}
+	memset(&c->op, 0, sizeof c->op);
+	if (!addr || ipaddr_normalize(addr, c->op.target, sizeof c->op.target, err, sizeof err) < 0) {
+		console_message(c, addr ? err : "select an address first");
+		return;
+	}
+	const struct ip_redis *rd = model_ip_redis(&c->app->model, c->op.target);
+	if (kind == OP_BLOCK && rd && rd->blocked)
+		kind = OP_EXTEND;                      /* blocked already: offer to extend */
+	c->op.kind = kind;
+	c->op.ttl_s = c->app->cfg->block_ttl_s;
+	char own[IPADDR_LEN];
+	c->op_extra = kind == OP_BLOCK && (ipaddr_class(c->op.target) != IP_PUBLIC ||
+	              (ipaddr_ssh_client(own, sizeof own) && strcmp(own, c->op.target) == 0));
+	snprintf(c->op_expect, sizeof c->op_expect, "%s%s", c->op_extra ? "yes " : "", c->op.target);
+	c->prompt = kind == OP_UNBLOCK ? PROMPT_CONFIRM : PROMPT_REASON;
+	c->input[0] = '\0';
+}
+
+static void action_confirmed(struct console *c)
+{
+	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
+	c->op.incident = c->app->cfg->incident;
+	if (strcmp(c->input, c->op_expect) != 0) {
+		console_message(c, "not confirmed: nothing done (type the address exactly)");
+		return;
+	}
+	if (act_job_start(&c->job, c->app->cfg, &c->op) < 0)
+		console_message(c, "cannot start the action");
+	else
+		console_message(c, "working...");
+}
+
+static void action_finished(struct console *c)
+{
+	char msg[600];
+
+	act_job_finish(&c->job);
+	snprintf(msg, sizeof msg, "%s%s", c->job.result.status == OP_DONE ? "" : "not done: ",
+	         c->job.result.message);
+	console_message(c, msg);
+	c->message_until = clock_mono_ms() + 8000;
+	loop_refresh_all(c->app->loop);
+}
+
 /* --------------------------------------------------------------- prompt */
 
 static void prompt_start(struct console *c, enum prompt_kind kind)
@@ -236,6 +333,20 @@ static void prompt_apply(struct console *c)
 		struct model *m = &c->app->model;
 		model_set_scope(m, m->window_s, c->input[0] ? c->input : NULL);
 		loop_refresh_all(c->app->loop);
+	} else if (c->prompt == PROMPT_REASON) {
+		if (!c->input[0]) {
+			console_message(c, "a reason is required: nothing done");
+			c->prompt = PROMPT_NONE;
+			return;
+		}
+		snprintf(c->op_reason, sizeof c->op_reason, "%s", c->input);
+		c->input[0] = '\0';
+		c->prompt = PROMPT_CONFIRM;
+		return;
+	} else if (c->prompt == PROMPT_CONFIRM) {
+		c->prompt = PROMPT_NONE;
+		action_confirmed(c);
+		return;
 	}
 	c->prompt = PROMPT_NONE;
 }
@@ -272,19 +383,6 @@ static void prompt_key(struct console *c, int is_key, wint_t ch)
 	}
 	if (c->prompt == PROMPT_FILTER)      /* the list follows as you type */
 		snprintf(c->lists[c->list].filter, sizeof c->lists[c->list].filter, "%s", c->input);
-}
-
-/* The rows of the list on screen, filtered and sorted; returns how many
- * there were before the filter. */
-static size_t list_rows(struct console *c)
-{
-	const struct list_def *def = &list_defs[c->list];
-
-	rows_clear(&c->rows);
-	def->build(&c->rows, &c->app->model, c->app->cfg, clock_wall_ms());
-	size_t total = c->rows.n;
-	table_apply(&c->lists[c->list], &c->rows, def->cols, def->ncols);
-	return total;
 }
 
 /* ----------------------------------------------------------------- keys */
@@ -377,6 +475,9 @@ static void console_action(struct console *c, enum action a)
 		c->bell = !c->bell;
 		console_message(c, c->bell ? "bell on new alerts: on" : "bell: off");
 		break;
+	case ACT_BLOCK: action_begin(c, OP_BLOCK); break;
+	case ACT_UNBLOCK: action_begin(c, OP_UNBLOCK); break;
+	case ACT_EXTEND: action_begin(c, OP_EXTEND); break;
 	case ACT_NONE: break;
 	}
 }
@@ -433,6 +534,47 @@ static void draw_lines(struct console *c, const struct view_ctx *v, int rows, in
 	view_footer(v, rows, cols, hint);
 }
 
+/* What the action will do, from what the screen knows; the gate reads the
+ * key again itself before acting. */
+static void draw_action_dialog(struct console *c, const struct view_ctx *v, int rows, int cols)
+{
+	const struct model *m = v->m;
+	const struct ip_redis *rd = model_ip_redis(m, c->op.target);
+	int w = cols - 8 < 76 ? cols - 8 : 76, h = 10, y = (rows - h) / 2, x = (cols - w) / 2;
+	char ttl[32], line[300];
+
+	for (int i = 0; i < h; i++)
+		draw_fill(v->d, y + i, x, w, ROLE_SELECTION);
+	snprintf(line, sizeof line, " %s %s%s ", op_action_name(c->op.kind), c->op.target,
+	         v->cfg->dry_run ? "  (DRY RUN: nothing is changed)" : "");
+	draw_text(v->d, y, x + 1, w - 2, line, ROLE_BADGE);
+	format_ttl(ttl, sizeof ttl, rd && rd->blocked ? rd->block_ttl_s : -2);
+	snprintf(line, sizeof line, "now: %s%s%s, failed_auth counter %ld",
+	         rd && rd->blocked ? "blocked, " : "not blocked", rd && rd->blocked ? ttl : "",
+	         rd && rd->blocked ? " left" : "", rd && rd->failed_auth > 0 ? rd->failed_auth : 0);
+	draw_text(v->d, y + 2, x + 2, w - 4, line, ROLE_SELECTION);
+	for (size_t i = 0; i < m->n_top_ips; i++)
+		if (strcmp(m->top_ips[i].ip, c->op.target) == 0) {
+			snprintf(line, sizeof line, "in the window: %ld failures, %ld requests, %ld users, %ld tenants",
+			         m->top_ips[i].failures, m->top_ips[i].requests, m->top_ips[i].users, m->top_ips[i].tenants);
+			draw_text(v->d, y + 3, x + 2, w - 4, line, ROLE_SELECTION);
+		}
+	format_ttl(ttl, sizeof ttl, c->op.ttl_s);
+	if (c->op.kind == OP_UNBLOCK)
+		snprintf(line, sizeof line, "will send: DEL %s%s", v->cfg->keys.blocked, c->op.target);
+	else if (c->op.kind == OP_EXTEND)
+		snprintf(line, sizeof line, "will send: EXPIRE %s%s %ld (%s)", v->cfg->keys.blocked, c->op.target, c->op.ttl_s, ttl);
+	else
+		snprintf(line, sizeof line, "will send: SET %s%s {by,reason,at} EX %ld (%s)", v->cfg->keys.blocked,
+		         c->op.target, c->op.ttl_s, ttl);
+	draw_text(v->d, y + 5, x + 2, w - 4, line, ROLE_SELECTION);
+	if (c->op_extra)
+		draw_text(v->d, y + 6, x + 2, w - 4, "WARNING: a private, loopback or your own address", ROLE_ALERT);
+	snprintf(line, sizeof line, c->prompt == PROMPT_REASON ? "Why? Type a reason, Enter (Esc cancels)"
+	         : "To confirm, type: %s  then Enter (Esc cancels)", c->op_expect);
+	draw_text(v->d, y + 8, x + 2, w - 4, line, ROLE_SELECTION);
+}
+
 static void console_draw(struct console *c)
 {
 	int64_t now = clock_wall_ms();
@@ -441,8 +583,10 @@ static void console_draw(struct console *c)
 	int rows, cols;
 
 	if (c->prompt != PROMPT_NONE) {
-		snprintf(prompt, sizeof prompt, "%s%s_", c->prompt == PROMPT_FILTER ? "filter: " : "tenant (empty: all): ",
-		         c->input);
+		static const char *const asks[] = { [PROMPT_FILTER] = "filter: ",
+			[PROMPT_TENANT] = "tenant (empty: all): ", [PROMPT_REASON] = "reason: ",
+			[PROMPT_CONFIRM] = "type to confirm: " };
+		snprintf(prompt, sizeof prompt, "%s%s_", asks[c->prompt], c->input);
 		v.message = prompt;
 		v.message_is_prompt = true;
 	} else if (clock_mono_ms() < c->message_until) {
@@ -468,6 +612,8 @@ static void console_draw(struct console *c)
 		help_build(&c->rows, c->help_where);
 		draw_lines(c, &v, rows, cols, " Help ", "Esc back  j/k scroll  q quit");
 	}
+	if ((c->prompt == PROMPT_REASON || c->prompt == PROMPT_CONFIRM) && rows >= 12 && cols >= 50)
+		draw_action_dialog(c, &v, rows, cols);
 	refresh();
 	size_t alerts = view_alerts(&v);
 	if (c->bell && alerts > c->alerts)
@@ -550,15 +696,19 @@ int app_console(struct app *app)
 	console_start(&c);
 	while (!c.quit && !console_quit_signal) {
 		console_draw(&c);
-		struct pollfd in = { .fd = STDIN_FILENO, .events = POLLIN };
+		struct pollfd in[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
+		                        { .fd = act_job_fd(&c.job), .events = POLLIN } };
 		int64_t wait = 1000 - clock_wall_ms() % 1000;   /* tick with the clock */
-		if (loop_turn(app->loop, wait, &in, 1) < 0)
+		if (loop_turn(app->loop, wait, in, c.job.running ? 2 : 1) < 0)
 			break;
-		if (in.revents & (POLLHUP | POLLERR | POLLNVAL))
+		if (in[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break;                               /* the terminal went away */
+		if (c.job.running && (in[1].revents & POLLIN))
+			action_finished(&c);
 		console_input(&c);
 	}
 	console_end(&c);
+	act_job_finish(&c.job);                      /* an action under way ends first */
 	console_free(&c);
 	return 0;
 }

@@ -47,6 +47,9 @@ const struct key_binding key_bindings[] = {
 	{ '-', "-", ACT_SLOWER, IN_OVERVIEW | IN_LIST | IN_DETAIL, "refresh less often" },
 	{ 'r', "r", ACT_REFRESH, IN_OVERVIEW | IN_LIST | IN_DETAIL, "refresh now" },
 	{ 'b', "b", ACT_BELL, IN_OVERVIEW | IN_LIST | IN_DETAIL, "bell on new alerts on/off" },
+	{ 'B', "B", ACT_BLOCK, IN_OVERVIEW | IN_LIST | IN_DETAIL, "block the selected address (reason, then type it)" },
+	{ 'U', "U", ACT_UNBLOCK, IN_OVERVIEW | IN_LIST | IN_DETAIL, "unblock the selected address" },
+	{ 'X', "X", ACT_EXTEND, IN_OVERVIEW | IN_LIST | IN_DETAIL, "extend the selected address's block" },
 };
 
 const size_t n_key_bindings = sizeof key_bindings / sizeof key_bindings[0];
