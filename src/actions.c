@@ -3,6 +3,7 @@
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <ctype.h>
 #include <pwd.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -24,6 +25,7 @@ const char *op_action_name(enum op_kind k)
 	case OP_BLOCK: return "ip_blocked";
 	case OP_UNBLOCK: return "ip_unblocked";
 	case OP_EXTEND: return "ip_block_extended";
+	case OP_REVOKE: return "api_key_revoked";
 	}
 	return "?";
 }
@@ -192,6 +194,16 @@ static enum op_status check_op(const struct ops *o, struct op *op, struct op_res
 
 	if (o->cfg->read_only)
 		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
+	if (op->kind == OP_REVOKE) {
+		if (!op->tenant || !*op->tenant)
+			return say(r, OP_REFUSED, "the key's tenant is required (--tenant T)");
+		if (!op->reason || !*op->reason)
+			return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
+		for (const char *p = op->target; *p; p++)
+			if (!isxdigit((unsigned char)*p) && *p != '-')
+				return say(r, OP_REFUSED, "a key id holds only hexadecimal digits and '-'");
+		return op->target[0] ? OP_DONE : say(r, OP_REFUSED, "no key id given");
+	}
 	if (ipaddr_normalize(op->target, normal, sizeof normal, err, sizeof err) < 0)
 		return say(r, OP_REFUSED, "%s", err);
 	memcpy(op->target, normal, sizeof normal);
@@ -219,12 +231,67 @@ static void plan_extra(const struct op *op, struct op_plan *p)
 	}
 }
 
+static PGconn *ops_pg(struct ops *o);
+
+/* The key's row, as the keys table has it: name, prefix, last use. */
+static enum op_status read_key(struct ops *o, const struct op *op, struct op_plan *p, struct op_result *r)
+{
+	const struct conf_schema *s = &o->cfg->schema;
+	PGconn *c = ops_pg(o);
+	if (!c)
+		return say(r, OP_FAILED, "postgres: %s", o->pg ? PQerrorMessage(o->pg) : "out of memory");
+	char *t = pg_sql_ident(s->keys_table);
+	char *sql = str_printf("SELECT name, key_prefix, coalesce(last_used_at::text, 'never'), revoked_at IS NOT NULL"
+	                       " FROM %s WHERE id::text = $1 AND tenant_id = $2", t);
+	const char *v[] = { op->target, op->tenant };
+	PGresult *res = sql ? PQexecParams(c, sql, 2, NULL, v, NULL, NULL, 0) : NULL;
+	enum op_status st = OP_DONE;
+	if (PQresultStatus(res) != PGRES_TUPLES_OK)
+		st = say(r, OP_FAILED, "postgres: %s", PQerrorMessage(c));
+	else if (PQntuples(res) == 0)
+		st = say(r, OP_REFUSED, "no key %s for tenant %s", op->target, op->tenant);
+	else if (PQntuples(res) > 1)
+		st = say(r, OP_REFUSED, "%d keys match %s for tenant %s: not one, nothing done",
+		         PQntuples(res), op->target, op->tenant);
+	else {
+		p->key_found = true;
+		snprintf(p->key_name, sizeof p->key_name, "%s", PQgetvalue(res, 0, 0));
+		snprintf(p->key_prefix, sizeof p->key_prefix, "%s", PQgetvalue(res, 0, 1));
+		snprintf(p->key_last_used, sizeof p->key_last_used, "%s", PQgetvalue(res, 0, 2));
+		p->key_revoked = PQgetvalue(res, 0, 3)[0] == 't';
+	}
+	PQclear(res);
+	free(sql);
+	free(t);
+	return st;
+}
+
+static char *revoke_sql(const struct ops *o)
+{
+	char *t = pg_sql_ident(o->cfg->schema.keys_table);
+	char *sql = str_printf("UPDATE %s SET revoked_at = now(), revoked_by = $1, revoke_reason = $2"
+	                       " WHERE id::text = $3 AND tenant_id = $4 AND revoked_at IS NULL", t);
+	free(t);
+	return sql;
+}
+
 enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, struct op_result *r)
 {
 	memset(p, 0, sizeof *p);
 	memset(r, 0, sizeof *r);
 	if (check_op(o, op, r) != OP_DONE)
 		return r->status;
+	if (op->kind == OP_REVOKE) {
+		if (read_key(o, op, p, r) != OP_DONE)
+			return r->status;
+		char *sql = revoke_sql(o);
+		snprintf(p->command, sizeof p->command, "BEGIN; %s; COMMIT only if exactly one row changed",
+		         sql ? sql : "");
+		free(sql);
+		snprintf(p->confirm, sizeof p->confirm, "%s", p->key_prefix);
+		return r->status = OP_DONE;
+	}
+	snprintf(p->confirm, sizeof p->confirm, "%s", op->target);
 	if (read_state(o, op, p, r) != OP_DONE)
 		return r->status;
 	plan_extra(op, p);
@@ -242,6 +309,8 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 	case OP_EXTEND:
 		snprintf(p->command, sizeof p->command, "EXPIRE %s%s %ld", o->blocked_prefix,
 		         op->target, op->ttl_s);
+		break;
+	case OP_REVOKE:
 		break;
 	}
 	return r->status = OP_DONE;
@@ -269,8 +338,9 @@ static int journal_intent(struct ops *o, const struct op *op, const struct op_pl
 	json_object_set_new(j, "action", json_string(op_action_name(op->kind)));
 	json_object_set_new(j, "target", json_string(op->target));
 	json_object_set_new(j, "reason", op->reason ? json_string(op->reason) : json_null());
-	json_object_set_new(j, "ttl_s", op->kind == OP_UNBLOCK ? json_null() : json_integer(op->ttl_s));
+	json_object_set_new(j, "ttl_s", op->kind == OP_BLOCK || op->kind == OP_EXTEND ? json_integer(op->ttl_s) : json_null());
 	json_object_set_new(j, "incident", op->incident ? json_string(op->incident) : json_null());
+	json_object_set_new(j, "tenant", op->tenant ? json_string(op->tenant) : json_null());
 	json_object_set_new(j, "mode", json_string(o->cfg->dry_run ? "dry-run" : "live"));
 	json_object_set_new(j, "command", json_string(p->command));
 	int rc = journal_append(&o->journal, j, err, sizeof err);
@@ -315,8 +385,8 @@ static PGconn *ops_pg(struct ops *o)
 }
 
 /* One audit row: the action, the operator as user_id, the address. */
-static int audit_insert(struct ops *o, const char *action, const char *target, const char *tenant,
-                        const char *details)
+static int audit_insert(struct ops *o, const char *action, const char *type, const char *target,
+                        const char *tenant, const char *details)
 {
 	const struct conf_schema *s = &o->cfg->schema;
 	PGconn *c = ops_pg(o);
@@ -325,10 +395,10 @@ static int audit_insert(struct ops *o, const char *action, const char *target, c
 	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *u = pg_sql_ident(s->user_id),
 	     *rt = pg_sql_ident(s->resource_type), *ri = pg_sql_ident(s->resource_id),
 	     *tn = pg_sql_ident(s->tenant_id), *d = pg_sql_ident(s->details);
-	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s) VALUES ($1, $2, 'ip', $3, $4, $5::jsonb)",
+	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
 	                       t, a, u, rt, ri, tn, d);
-	const char *v[] = { action, o->operator_id, target, tenant, details };
-	PGresult *res = sql ? PQexecParams(c, sql, 5, NULL, v, NULL, NULL, 0) : NULL;
+	const char *v[] = { action, o->operator_id, type, target, tenant, details };
+	PGresult *res = sql ? PQexecParams(c, sql, 6, NULL, v, NULL, NULL, 0) : NULL;
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
 	PQclear(res);
 	free(sql);
@@ -340,7 +410,7 @@ static char *audit_details(const struct ops *o, const struct op *op, const char 
 {
 	json_t *j = json_pack("{s:s, s:o, s:o, s:s, s:o}", "journal_id", id,
 	    "reason", op->reason ? json_string(op->reason) : json_null(),
-	    "ttl_s", op->kind == OP_UNBLOCK ? json_null() : json_integer(op->ttl_s),
+	    "ttl_s", op->kind == OP_BLOCK || op->kind == OP_EXTEND ? json_integer(op->ttl_s) : json_null(),
 	    "mode", "live", "incident", op->incident ? json_string(op->incident) : json_null());
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
@@ -370,6 +440,8 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 	case OP_EXTEND:
 		rep = redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s);
 		break;
+	case OP_REVOKE:
+		return say(r, OP_FAILED, "not a Redis action");
 	}
 	if (!rep || rep->type == REDIS_REPLY_ERROR) {
 		say(r, OP_FAILED, "redis: %s", rep ? rep->str : c->errstr);
@@ -383,30 +455,77 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 	return r->status;
 }
 
+static bool pg_ok(PGconn *c, const char *sql)
+{
+	PGresult *res = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
+	bool ok = PQresultStatus(res) == PGRES_COMMAND_OK;
+	PQclear(res);
+	return ok;
+}
+
+/* In a transaction committed only when exactly one row changed; a dry run
+ * always rolls back, and says how many rows it would have changed. */
+static enum op_status run_revoke(struct ops *o, const struct op *op, struct op_result *r, bool dry)
+{
+	PGconn *c = ops_pg(o);
+	char *sql = revoke_sql(o);
+	const char *v[] = { o->operator_id, op->reason, op->target, op->tenant };
+
+	if (!c || !sql || !pg_ok(c, "BEGIN")) {
+		free(sql);
+		return say(r, OP_FAILED, "postgres: %s", c ? PQerrorMessage(c) : "cannot connect");
+	}
+	PGresult *res = PQexecParams(c, sql, 4, NULL, v, NULL, NULL, 0);
+	long rows = PQresultStatus(res) == PGRES_COMMAND_OK ? strtol(PQcmdTuples(res), NULL, 10) : -1;
+	if (rows < 0)
+		say(r, OP_FAILED, "postgres: %s", PQerrorMessage(c));
+	PQclear(res);
+	free(sql);
+	if (rows == 1 && !dry && pg_ok(c, "COMMIT"))
+		return say(r, OP_DONE, "key %s of %s revoked", op->target, op->tenant);
+	pg_ok(c, "ROLLBACK");
+	if (dry && rows >= 0)
+		return say(r, OP_DONE, "dry run: the UPDATE would change %ld row%s (rolled back)", rows, rows == 1 ? "" : "s");
+	if (rows == 0)
+		return say(r, OP_ALREADY, "key %s is already revoked (or gone): nothing changed", op->target);
+	if (rows > 1)
+		return say(r, OP_FAILED, "the UPDATE matched %ld rows, not one: rolled back", rows);
+	return r->status;
+}
+
 enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *p,
                            struct op_result *r)
 {
 	memset(r, 0, sizeof *r);
 	if (o->cfg->read_only)
 		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
+	if (op->kind == OP_REVOKE && p->key_revoked)
+		return say(r, OP_ALREADY, "key %s is already revoked", op->target);
 	if (op->kind == OP_BLOCK && p->blocked)
 		return say(r, OP_ALREADY, "%s is already blocked (%ld s left): extend it instead", op->target, p->ttl_s);
-	if (op->kind != OP_BLOCK && !p->blocked)
+	if ((op->kind == OP_UNBLOCK || op->kind == OP_EXTEND) && !p->blocked)
 		return say(r, OP_ALREADY, "%s is not blocked", op->target);
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, p, r) < 0)
 		return r->status;
 	if (o->cfg->dry_run) {
-		say(r, OP_DONE, "dry run: would send %s", p->command);
+		if (op->kind == OP_REVOKE)
+			run_revoke(o, op, r, true);
+		else
+			say(r, OP_DONE, "dry run: would send %s", p->command);
 		journal_phase(o, r, "result");
 		return r->status;
 	}
-	run_redis(o, op, p, r);
+	if (op->kind == OP_REVOKE)
+		run_revoke(o, op, r, false);
+	else
+		run_redis(o, op, p, r);
 	journal_phase(o, r, "result");
 	if (r->status != OP_DONE)
 		return r->status;
 	char *details = audit_details(o, op, r->journal_id);
-	r->audited = details && audit_insert(o, op_action_name(op->kind), op->target, NULL, details) == 0;
+	r->audited = details && audit_insert(o, op_action_name(op->kind), op->kind == OP_REVOKE ? "api_key" : "ip",
+	                                     op->target, op->tenant, details) == 0;
 	free(details);
 	if (r->audited)
 		journal_phase(o, r, "audited");
@@ -453,11 +572,14 @@ int ops_retry_audits(struct ops *o)
 		const char *action = json_string_value(json_object_get(in, "action"));
 		const char *target = json_string_value(json_object_get(in, "target"));
 		op.kind = action && strcmp(action, "ip_unblocked") == 0 ? OP_UNBLOCK :
-		          action && strcmp(action, "ip_block_extended") == 0 ? OP_EXTEND : OP_BLOCK;
+		          action && strcmp(action, "ip_block_extended") == 0 ? OP_EXTEND :
+		          action && strcmp(action, "api_key_revoked") == 0 ? OP_REVOKE : OP_BLOCK;
+		op.tenant = json_string_value(json_object_get(in, "tenant"));
 		char *details = audit_details(o, &op, id);
 		struct op_result r = { 0 };
 		snprintf(r.journal_id, sizeof r.journal_id, "%s", id);
-		if (details && action && target && audit_insert(o, action, target, NULL, details) == 0) {
+		if (details && action && target &&
+		    audit_insert(o, action, op.kind == OP_REVOKE ? "api_key" : "ip", target, op.tenant, details) == 0) {
 			journal_phase(o, &r, "audited");
 			o->retried++;
 		} else {

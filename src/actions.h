@@ -17,7 +17,7 @@
 
 struct config;
 
-enum op_kind { OP_BLOCK, OP_UNBLOCK, OP_EXTEND };
+enum op_kind { OP_BLOCK, OP_UNBLOCK, OP_EXTEND, OP_REVOKE };
 
 /* Also the command line's exit statuses. */
 enum op_status {
@@ -29,7 +29,8 @@ enum op_status {
 
 struct op {
 	enum op_kind kind;
-	char target[IPADDR_LEN];     /* the address, normalised by ops_prepare */
+	char target[IPADDR_LEN];     /* the address (normalised by ops_prepare), or a key id */
+	const char *tenant;          /* revoke: the key's tenant */
 	const char *reason;
 	long ttl_s;                  /* block and extend */
 	const char *incident;
@@ -44,6 +45,10 @@ struct op_plan {
 	char command[512];           /* the Redis command, as it will be sent */
 	bool extra_confirm;          /* private, loopback, or the operator's own address */
 	char extra_why[160];
+	/* revoke: the key as the table has it (never the key itself) */
+	bool key_found, key_revoked;
+	char key_name[128], key_prefix[16], key_last_used[40];
+	char confirm[64];            /* what the operator types: the address, or the key's prefix */
 };
 
 struct op_result {

@@ -40,7 +40,8 @@ int app_snapshot(struct app *app);
 int app_report(struct app *app);
 int app_block(struct app *app);        /* cmd_action.c */
 int app_unblock(struct app *app);
-int app_extend(struct app *app);       /* cmd_report.c */
+int app_extend(struct app *app);
+int app_revoke(struct app *app);       /* cmd_report.c */
 int app_setup(struct app *app);        /* cmd_setup.c */
 int app_console(struct app *app);      /* ui/console.c */
 

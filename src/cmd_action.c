@@ -32,8 +32,24 @@ static bool ask(const char *question, const char *expect)
 	return strcmp(line, expect) == 0;
 }
 
+static void show_key_plan(const struct op *op, const struct op_plan *p, bool ascii)
+{
+	char *name = sanitize_str(p->key_name, ascii ? SAN_ASCII : 0);
+	char *tenant = sanitize_str(op->tenant, ascii ? SAN_ASCII : 0);
+
+	printf("%s %s\n  key: %s (prefix %s), tenant %s, last used %s%s\n  will run: %s\n",
+	       op_action_name(op->kind), op->target, name, p->key_prefix, tenant, p->key_last_used,
+	       p->key_revoked ? ", ALREADY REVOKED" : "", p->command);
+	free(name);
+	free(tenant);
+}
+
 static void show_plan(const struct op *op, const struct op_plan *p, bool ascii)
 {
+	if (op->kind == OP_REVOKE) {
+		show_key_plan(op, p, ascii);
+		return;
+	}
 	char *by = sanitize_str(p->by, ascii ? SAN_ASCII : 0), *why = sanitize_str(p->reason, ascii ? SAN_ASCII : 0);
 
 	printf("%s %s\n", op_action_name(op->kind), op->target);
@@ -56,8 +72,9 @@ static bool confirm(const struct ops *o, const struct op *op, const struct op_pl
 
 	if (o->cfg->yes || o->cfg->dry_run)
 		return true;
-	snprintf(q, sizeof q, "Type the address to confirm (%s): ", op->target);
-	if (!ask(q, op->target))
+	snprintf(q, sizeof q, "Type the %s to confirm (%s): ", op->kind == OP_REVOKE ? "key's prefix" : "address",
+	         p->confirm);
+	if (!p->confirm[0] || !ask(q, p->confirm))
 		return false;
 	return !p->extra_confirm || ask("Type 'yes' to act on it anyway: ", "yes");
 }
@@ -82,7 +99,7 @@ static int run(struct app *app, enum op_kind kind)
 {
 	struct ops o;
 	struct op op = { .kind = kind, .reason = app->cfg->reason, .ttl_s = app->cfg->block_ttl_s,
-	                 .incident = app->cfg->incident };
+	                 .incident = app->cfg->incident, .tenant = app->cfg->tenant };
 	struct op_plan plan = { 0 };
 	struct op_result r = { 0 };
 	char err[400];
@@ -91,13 +108,14 @@ static int run(struct app *app, enum op_kind kind)
 	memset(&o, 0, sizeof o);
 	o.cfg = app->cfg;
 	if (app->n_operands != 1) {
-		fprintf(stderr, "sectop: give one address (sectop %s ADDRESS --reason TEXT)\n",
-		        kind == OP_BLOCK ? "block" : kind == OP_UNBLOCK ? "unblock" : "extend");
+		fprintf(stderr, "sectop: give one %s (sectop %s)\n", kind == OP_REVOKE ? "key id" : "address",
+		        kind == OP_BLOCK ? "block ADDRESS --reason TEXT" : kind == OP_UNBLOCK ? "unblock ADDRESS" :
+		        kind == OP_EXTEND ? "extend ADDRESS --reason TEXT" : "revoke KEY_ID --tenant T --reason TEXT");
 		return 2;
 	}
 	snprintf(op.target, sizeof op.target, "%.45s", app->operands[0]);
 	if (strlen(app->operands[0]) >= sizeof op.target) {
-		snprintf(r.message, sizeof r.message, "too long for an address");
+		snprintf(r.message, sizeof r.message, "too long for an address or a key id");
 		r.status = OP_REFUSED;
 	} else if (ops_open(&o, app->cfg, err, sizeof err) < 0) {
 		snprintf(r.message, sizeof r.message, "refused: %s", err);
@@ -142,4 +160,9 @@ int app_unblock(struct app *app)
 int app_extend(struct app *app)
 {
 	return run(app, OP_EXTEND);
+}
+
+int app_revoke(struct app *app)
+{
+	return run(app, OP_REVOKE);
 }

@@ -48,6 +48,7 @@ static void usage(FILE *f)
 	      "                     (exit 0: all sources answered, 3: some were down)\n"
 	      "  block ADDRESS      block an address: --reason TEXT [--ttl 1h] [--yes]\n"
 	      "  unblock ADDRESS    remove a block;  extend ADDRESS: reset its time to live\n"
+	      "  revoke KEY_ID      revoke an API key: --tenant T --reason TEXT [--yes]\n"
 	      "                     (exit 0 done, 4 nothing to do, 5 refused, 6 failed)\n"
 	      "  report             the review of a period: --since 7d --until TIME --format\n"
 	      "                     text|markdown|json|csv|html --output FILE --fail-on failures>1000\n"
@@ -227,6 +228,7 @@ static const struct command {
 	{ "block", app_block },
 	{ "unblock", app_unblock },
 	{ "extend", app_extend },
+	{ "revoke", app_revoke },
 	{ "setup", app_setup },
 };
 

@@ -83,4 +83,33 @@ act unblock 203.0.113.98 --yes >/dev/null 2>&1
 check "... exactly once" [ "$(audits ip_unblocked 203.0.113.50)" = 1 ]
 act unblock 203.0.113.97 --yes >/dev/null 2>&1
 check "unblocking what is not blocked: exit 4" [ $? -eq 4 ]
+
+# --- revoking an API key: one row, in a transaction -------------------------
+tenant="revoke-test-$$"
+dup="api_keys_dup_$$"
+trap 'redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1; tsql -c "DELETE FROM audit_log WHERE user_id = '"'"'alice'"'"'; DELETE FROM api_keys WHERE tenant_id = '"'"'$tenant'"'"'; DROP TABLE IF EXISTS $dup" >/dev/null 2>&1; rm -rf "$work"' EXIT
+key=$(tsql -c "INSERT INTO api_keys (tenant_id, name, key_prefix, scopes) VALUES ('$tenant', 'ci deploy', 'sk_live_ab12', '{deploy}') RETURNING id" | head -1)
+revoked() { tsql -c "SELECT revoked_at IS NOT NULL, coalesce(revoked_by, ''), coalesce(revoke_reason, '') FROM api_keys WHERE id = '$key'"; }
+act revoke "$key" --tenant "$tenant" --reason "leaked in a log" --dry-run >"$work/out" 2>&1
+check "revoke dry run exits 0" [ $? -eq 0 ]
+check "... says the UPDATE would change 1 row" grep -q "would change 1 row (rolled back)" "$work/out"
+check "... and changes nothing" [ "$(revoked)" = "f||" ]
+act revoke "$key" --tenant other-tenant --reason x --yes >"$work/out" 2>&1
+check "revoke with the wrong tenant is refused (exit 5)" [ $? -eq 5 ] && [ "$(revoked)" = "f||" ]
+act revoke "$key" --tenant "$tenant" --yes >/dev/null 2>&1
+check "revoke needs a reason" [ $? -eq 5 ]
+act revoke "$key" --tenant "$tenant" --reason "leaked in a log" --yes >"$work/out" 2>&1
+check "revoke exits 0" [ $? -eq 0 ]
+check "... the key is revoked by the operator with the reason" [ "$(revoked)" = "t|alice|leaked in a log" ]
+check "... shows the prefix, never the key" grep -q "prefix sk_live_ab12" "$work/out"
+check "... audited as api_key_revoked with its tenant" [ "$(tsql -c "SELECT count(*) FROM audit_log WHERE user_id = 'alice' AND action = 'api_key_revoked' AND resource_id = '$key' AND tenant_id = '$tenant'")" = 1 ]
+act revoke "$key" --tenant "$tenant" --reason again --yes >/dev/null 2>&1
+check "revoking a revoked key: exit 4" [ $? -eq 4 ]
+act revoke "'; DROP TABLE api_keys; --" --tenant "$tenant" --reason x --yes >/dev/null 2>&1
+check "a key id that is not one is refused (exit 5)" [ $? -eq 5 ] && tsql -c "SELECT 1 FROM api_keys LIMIT 1" >/dev/null
+# two rows matching (a keys table without a primary key): nothing is committed
+tsql -c "CREATE TABLE $dup (LIKE api_keys INCLUDING DEFAULTS)"
+tsql -c "INSERT INTO $dup (id, tenant_id, name, key_prefix) VALUES ('$key', '$tenant', 'a', 'p1'), ('$key', '$tenant', 'b', 'p1')"
+act revoke "$key" --tenant "$tenant" --reason x --yes --keys-table "$dup" >"$work/out" 2>&1
+check "two rows matched: refused or failed, not committed" [ $? -ne 0 ] && [ "$(tsql -c "SELECT count(*) FROM $dup WHERE revoked_at IS NOT NULL")" = 0 ]
 finish
