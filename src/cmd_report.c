@@ -19,6 +19,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "health.h"
+#include "log.h"
 #include "loop.h"
 #include "redis.h"
 #include "report.h"
@@ -26,6 +27,7 @@
 #include "report_pg.h"
 #include "report_sql.h"
 #include "report_table.h"
+#include "strutil.h"
 
 enum { EXIT_OK = 0, EXIT_WRITE = 1, EXIT_USAGE = 2, EXIT_SOURCE = 3, EXIT_THRESHOLD = 4 };
 
@@ -130,12 +132,15 @@ static bool sources_done(const struct model *m)
 
 /* The database session waits here: the loop turns, the other sources
  * progress, and so does the line on the terminal. */
-static void wait_turn(void *ctx, int fd, short events)
+static void wait_turn(void *ctx, struct pollfd *fds, int n)
 {
 	struct now_sources *s = ctx;
-	struct pollfd pfd = { .fd = fd, .events = events };
 
-	loop_turn(s->loop, 100, &pfd, 1);
+	loop_turn(s->loop, 100, fds, n);
+	/* one answer of each is what the report shows: no walk again of a
+	 * large keyspace every refresh while a long query runs */
+	if (!s->model.paused && sources_done(&s->model))
+		s->model.paused = true;
 	progress_draw(s->progress);
 }
 
@@ -259,12 +264,11 @@ static int write_output(const struct report *r, const struct config *cfg, bool a
 		int rc = render(r, cfg, ascii, stdout);
 		return rc < 0 || fflush(stdout) != 0 ? -1 : 0;
 	}
-	char *dir_copy = strdup(cfg->output), *tmp = NULL;
-	if (!dir_copy || asprintf(&tmp, "%s/.sectop-report.XXXXXX", dirname(dir_copy)) < 0) {
-		free(dir_copy);
-		return -1;
-	}
+	char *dir_copy = strdup(cfg->output);
+	char *tmp = dir_copy ? str_printf("%s/.sectop-report.XXXXXX", dirname(dir_copy)) : NULL;
 	free(dir_copy);
+	if (!tmp)
+		return -1;
 	int fd = mkstemp(tmp);
 	FILE *f = fd >= 0 ? fdopen(fd, "w") : NULL;
 	int rc = -1;
@@ -315,15 +319,19 @@ static void thresholds_say(const struct report *r, const struct options *o, cons
 
 /* ---------------------------------------------------------------- run */
 
+/* Two sessions when the server lets us open a second (the report then
+ * takes about the time of the longer half), else one. */
 static void fill_from_db(struct report *r, struct config *cfg, const struct options *o,
                          struct now_sources *src, struct progress *pr, const struct report_sql *q)
 {
 	struct report_db db = { .wait = wait_turn, .wait_ctx = src };
+	struct report_db second = { .wait = wait_turn, .wait_ctx = src };
+	int timeout_ms = cfg->report_timeout_s * 1000;
 	char err[256];
 
 	pr->step = &db.step;
 	db.step = "connecting";
-	if (report_db_open(&db, cfg, cfg->report_timeout_s * 1000, err, sizeof err) < 0) {
+	if (report_db_open(&db, cfg, timeout_ms, err, sizeof err) < 0) {
 		snprintf(r->pg_error, sizeof r->pg_error, "%s", err);
 		report_note(r, "postgres: %s: no figures", err);
 		r->cur.since_us = o->since_us;
@@ -331,8 +339,14 @@ static void fill_from_db(struct report *r, struct config *cfg, const struct opti
 		r->prev.since_us = o->since_us - (o->until_us - o->since_us);
 		r->prev.until_us = o->since_us;
 	} else {
-		if (report_pg_fill(r, &db, q, cfg, o->since_us, o->until_us, progress_hours, pr) < 0)
+		bool two = cfg->report_sessions > 1 &&
+		           report_db_open(&second, cfg, timeout_ms, err, sizeof err) == 0;
+		if (!two && cfg->report_sessions > 1)
+			log_msg(LOG_INFO, "report: one session only (%s)", err);
+		if (report_pg_fill(r, &db, two ? &second : NULL, q, cfg, o->since_us, o->until_us,
+		                   progress_hours, pr) < 0)
 			report_note(r, "out of memory: the report is incomplete");
+		report_db_close(&second);
 		report_db_close(&db);
 	}
 	static const char *const waiting = "waiting for redis and the health endpoints";
@@ -348,7 +362,8 @@ int app_report(struct app *app)
 	struct progress pr;
 	struct report r;
 	char err[512];
-	int64_t now_us = clock_wall_ms() * 1000;
+	/* whole seconds: a period reads 2026-11-16T08:00:00Z, not ...:00.123Z */
+	int64_t now_us = clock_wall_ms() / 1000 * 1000000;
 	static const char *const starting = "starting";
 
 	if (options_parse(app, &o, now_us) < 0)

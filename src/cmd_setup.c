@@ -48,11 +48,9 @@ static void setup_hours(void *ctx, long done, long total)
 	setup_draw(p);
 }
 
-static void setup_wait(void *ctx, int fd, short events)
+static void setup_wait(void *ctx, struct pollfd *fds, int n)
 {
-	struct pollfd pfd = { .fd = fd, .events = events };
-
-	poll(&pfd, 1, 200);
+	poll(fds, (nfds_t)n, 200);
 	setup_draw(ctx);
 }
 

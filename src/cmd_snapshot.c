@@ -53,6 +53,11 @@ int app_snapshot(struct app *app)
 		fprintf(stderr, "sectop: snapshot takes no arguments ('%s')\n", app->operands[0]);
 		return 2;
 	}
+	/* markdown, csv and html are the report's */
+	if (strcmp(app->cfg->format, "text") != 0 && strcmp(app->cfg->format, "json") != 0) {
+		fprintf(stderr, "sectop: snapshot: --format is text or json\n");
+		return 2;
+	}
 	/* no screen to keep responsive: walk the Redis keyspace in one go */
 	app->cfg->scan_budget_ms = 0;
 	if (app_open(app, err, sizeof err) < 0) {

@@ -109,6 +109,7 @@ static const struct conf_key conf_table[] = {
 	K("key-unused-days", CT_INT, key_unused_days, 1, 3650),
 	K("rotation-warn-days", CT_INT, rotation_warn_days, 0, 3650),
 	K("report-timeout", CT_SECONDS, report_timeout_s, 1, 86400),
+	K("report-sessions", CT_INT, report_sessions, 1, 2),
 	K("rollup-recheck", CT_SECONDS, rollup_recheck_s, 0, 7 * 86400),
 	K("secret", CT_ROTATION, secrets, 0, 0),
 	K("rollup", CT_BOOL, rollup, 0, 0),
@@ -210,6 +211,7 @@ void conf_defaults(struct config *cfg)
 	cfg->key_unused_days = 90;
 	cfg->rotation_warn_days = 14;
 	cfg->report_timeout_s = 300;
+	cfg->report_sessions = 2;
 	cfg->rollup_recheck_s = 2 * 3600;
 }
 

@@ -113,6 +113,7 @@ struct config {
 	int key_unused_days;     /* an API key unused this long is reported */
 	int rotation_warn_days;  /* a secret this close to its maximum age is due */
 	int report_timeout_s;    /* bound on each report query */
+	int report_sessions;     /* 1, or 2: half the report's queries in a second session */
 	int rollup_recheck_s;    /* rolled-up hours re-checked for late rows */
 	bool rollup, drop_rollup;
 };

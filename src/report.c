@@ -91,6 +91,11 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return a / b - (a % b != 0 && (a < 0) != (b < 0));
 }
 
+int64_t report_floor_hour(int64_t us)
+{
+	return floor_div(us, REPORT_HOUR_US) * REPORT_HOUR_US;
+}
+
 /* Exactly n digits at *p, advancing it; -1 if not. */
 static int digits(const char **p, int n)
 {
@@ -220,7 +225,8 @@ int report_threshold_parse(const char *s, struct report_threshold *t, char *err,
 		p++;
 	size_t len = (size_t)(p - name);
 	int m = 0;
-	while (threshold_names[m] && (strlen(threshold_names[m]) != len || strncmp(threshold_names[m], name, len) != 0))
+	while (threshold_names[m] &&
+	       (strlen(threshold_names[m]) != len || strncmp(threshold_names[m], name, len) != 0))
 		m++;
 	if (!threshold_names[m]) {
 		snprintf(err, errsz, "fail-on: '%s': unknown figure '%.*s' (e.g. failures, overdue-rotations)",

@@ -148,6 +148,11 @@ int report_take_hours(struct report *r, struct report_period *p, const struct re
 /* Derived figures, once the hours and the other sources are in. */
 void report_finish(struct report *r, int64_t now_s, int rotation_warn_days);
 
+#define REPORT_HOUR_US (3600LL * 1000000)
+
+/* The hour that holds t (unix microseconds), as unix microseconds. */
+int64_t report_floor_hour(int64_t us);
+
 /* --since/--until: a duration back from now ("7d", "36h", "90m") or an ISO
  * 8601 date or time ("2026-11-16", "2026-11-16T08:00", "...:00Z",
  * "...+02:00"; no zone is UTC).  Unix microseconds, or -1. */

@@ -1,3 +1,4 @@
+/* report_db.c: the report's PostgreSQL session (report_db.h). */
 #include "config.h"
 
 #include <inttypes.h>
@@ -11,7 +12,6 @@
 #include "clock.h"
 #include "conf.h"
 #include "pg_sql.h"
-#include "report.h"
 #include "report_db.h"
 
 /* Type OIDs of the parameter slots (pg_type.h is a server header). */
@@ -49,16 +49,6 @@ bool report_db_error_is(const struct report_db *db, const char *sqlstate)
 	return strcmp(db->sqlstate, sqlstate) == 0;
 }
 
-static void wait_fd(struct report_db *db, short events)
-{
-	if (db->wait) {
-		db->wait(db->wait_ctx, PQsocket(db->conn), events);
-		return;
-	}
-	struct pollfd pfd = { .fd = PQsocket(db->conn), .events = events };
-	poll(&pfd, 1, 100);
-}
-
 /* A query past its deadline: ask the server to stop it (a cancel request
  * on its own connection, bounded by the connect timeout). */
 static void cancel(struct report_db *db)
@@ -72,80 +62,138 @@ static void cancel(struct report_db *db)
 	}
 }
 
+static int sent(struct report_db *db, int ok)
+{
+	if (!ok) {
+		set_error(db, PQerrorMessage(db->conn), NULL);
+		return -1;
+	}
+	db->busy = true;
+	db->failed = false;
+	db->last = NULL;
+	db->deadline = clock_mono_ms() + db->timeout_ms + CLIENT_GRACE_MS;
+	/* out whole now: a peer's socket is then watched for its answer only */
+	int f;
+	while ((f = PQflush(db->conn)) == 1 && clock_mono_ms() < db->deadline) {
+		struct pollfd pfd = { .fd = PQsocket(db->conn), .events = POLLOUT };
+		poll(&pfd, 1, 100);
+	}
+	return 0;
+}
+
+int report_db_send(struct report_db *db, const char *sql, const char *const *params)
+{
+	return sent(db, PQsendQueryParams(db->conn, sql, RP_N, param_types, params, NULL, NULL, 0));
+}
+
+int report_db_send_command(struct report_db *db, const char *sql)
+{
+	return sent(db, PQsendQuery(db->conn, sql));
+}
+
+/* The statement is over: its last result, or NULL with the first error. */
+static int finish(struct report_db *db, struct pg_result **out)
+{
+	if (PQstatus(db->conn) != CONNECTION_OK || (!db->last && !db->failed)) {
+		if (!db->failed)
+			set_error(db, PQerrorMessage(db->conn), NULL);
+		db->failed = true;
+	}
+	if (db->failed) {
+		PQclear(db->last);
+		db->last = NULL;
+	} else {
+		db->error[0] = db->sqlstate[0] = '\0';
+	}
+	*out = db->last;
+	db->last = NULL;
+	db->busy = false;
+	return 1;
+}
+
+int report_db_step(struct report_db *db, struct pg_result **out)
+{
+	*out = NULL;
+	if (!db->busy)
+		return -1;
+	int f = PQflush(db->conn);
+	if (f < 0 || !PQconsumeInput(db->conn))
+		return finish(db, out);
+	while (f == 0 && !PQisBusy(db->conn)) {
+		PGresult *r = PQgetResult(db->conn);
+		if (!r)
+			return finish(db, out);
+		ExecStatusType st = PQresultStatus(r);
+		if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && !db->failed) {
+			set_error(db, PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY),
+			          PQresultErrorField(r, PG_DIAG_SQLSTATE));
+			db->failed = true;
+		}
+		PQclear(db->last);
+		db->last = r;
+	}
+	if (clock_mono_ms() > db->deadline) {
+		cancel(db);
+		db->deadline += CLIENT_GRACE_MS;
+	}
+	return 0;
+}
+
+/* Wait a little for this connection, and for the peer's when it has a
+ * statement in flight (it is then served). */
+void report_db_wait(struct report_db *db)
+{
+	struct pollfd pfd[2] = { { .fd = PQsocket(db->conn), .events = POLLIN } };
+	struct report_db *peer = db->peer && db->peer->busy ? db->peer : NULL;
+	int n = 1;
+
+	if (PQflush(db->conn) == 1)
+		pfd[0].events |= POLLOUT;
+	if (peer)
+		pfd[n++] = (struct pollfd){ .fd = PQsocket(peer->conn), .events = POLLIN };
+	if (db->wait)
+		db->wait(db->wait_ctx, pfd, n);
+	else
+		poll(pfd, (nfds_t)n, 100);
+	if (peer && pfd[1].revents && db->peer_ready)
+		db->peer_ready(db->peer_ctx);
+}
+
 /* Wait for the statement sent; keep the last result, or the first error. */
 static PGresult *collect(struct report_db *db)
 {
-	int64_t deadline = clock_mono_ms() + db->timeout_ms + CLIENT_GRACE_MS;
-	PGresult *last = NULL;
-	bool failed = false;
+	struct pg_result *res;
 
-	for (;;) {
-		int f = PQflush(db->conn);
-		if (f < 0)
-			break;
-		if (f == 0 && !PQisBusy(db->conn)) {
-			PGresult *r = PQgetResult(db->conn);
-			if (!r)
-				break;
-			ExecStatusType st = PQresultStatus(r);
-			if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK && !failed) {
-				set_error(db, PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY),
-				          PQresultErrorField(r, PG_DIAG_SQLSTATE));
-				failed = true;
-			}
-			PQclear(last);
-			last = r;
-			continue;
-		}
-		if (clock_mono_ms() > deadline) {
-			cancel(db);
-			deadline += CLIENT_GRACE_MS;
-		}
-		wait_fd(db, (short)(f == 1 ? POLLIN | POLLOUT : POLLIN));
-		if (!PQconsumeInput(db->conn))
-			break;
-	}
-	if (PQstatus(db->conn) != CONNECTION_OK || (!last && !failed)) {
-		if (!failed)
-			set_error(db, PQerrorMessage(db->conn), NULL);
-		failed = true;
-	}
-	if (failed) {
-		PQclear(last);
-		return NULL;
-	}
-	db->error[0] = db->sqlstate[0] = '\0';
-	return last;
+	while (report_db_step(db, &res) == 0)
+		report_db_wait(db);
+	return res;
 }
 
 struct pg_result *report_db_query(struct report_db *db, const char *sql, const char *const *params)
 {
-	if (!PQsendQueryParams(db->conn, sql, RP_N, param_types, params, NULL, NULL, 0)) {
-		set_error(db, PQerrorMessage(db->conn), NULL);
-		return NULL;
-	}
-	return collect(db);
+	return report_db_send(db, sql, params) < 0 ? NULL : collect(db);
 }
 
 struct pg_result *report_db_query_n(struct report_db *db, const char *sql, int n,
                                     const char *const *params)
 {
-	if (!PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL, 0)) {
-		set_error(db, PQerrorMessage(db->conn), NULL);
-		return NULL;
-	}
-	return collect(db);
+	return sent(db, PQsendQueryParams(db->conn, sql, n, NULL, params, NULL, NULL, 0)) < 0 ? NULL
+	       : collect(db);
 }
 
 int report_db_command(struct report_db *db, const char *sql)
 {
-	if (!PQsendQuery(db->conn, sql)) {
-		set_error(db, PQerrorMessage(db->conn), NULL);
+	if (report_db_send_command(db, sql) < 0)
 		return -1;
-	}
 	PGresult *r = collect(db);
 	PQclear(r);
 	return r ? 0 : -1;
+}
+
+static void notice_ignore(void *arg, const char *message)
+{
+	(void)arg;
+	(void)message;
 }
 
 int report_db_open(struct report_db *db, const struct config *cfg, int timeout_ms,
@@ -167,17 +215,24 @@ int report_db_open(struct report_db *db, const struct config *cfg, int timeout_m
 		report_db_close(db);
 		return -1;
 	}
+	/* the server's notices ("table does not exist, skipping") are not
+	 * for stderr: nothing goes there but progress on a terminal */
+	PQsetNoticeProcessor(db->conn, notice_ignore, NULL);
 	if (PQsetnonblocking(db->conn, 1) != 0) {
 		snprintf(err, errsz, "%s", PQerrorMessage(db->conn));
 		report_db_close(db);
 		return -1;
 	}
-	/* Hours and days are UTC; a week's hash tables fit in memory. */
+	/* Hours and days are UTC; a week's hash tables fit in memory; the
+	 * rollup's queries are short, and JIT compiling them would cost more
+	 * than running them (the planner, counting on the audit table's size,
+	 * asks for it). */
 	const char *v[] = { ms };
 	snprintf(ms, sizeof ms, "%d", timeout_ms);
 	PGresult *r = report_db_query_n(db, "SELECT set_config('statement_timeout', $1, false),"
 	                                " set_config('TimeZone', 'UTC', false),"
-	                                " set_config('work_mem', '64MB', false)", 1, v);
+	                                " set_config('work_mem', '64MB', false),"
+	                                " set_config('jit', 'off', false)", 1, v);
 	if (!r) {
 		snprintf(err, errsz, "%s", db->error);
 		report_db_close(db);
@@ -189,6 +244,9 @@ int report_db_open(struct report_db *db, const struct config *cfg, int timeout_m
 
 void report_db_close(struct report_db *db)
 {
+	PQclear(db->last);
+	db->last = NULL;
+	db->busy = false;
 	if (db->conn)
 		PQfinish(db->conn);
 	db->conn = NULL;
@@ -271,19 +329,18 @@ static int own(struct report_params *p, enum report_param slot, char *s)
 int report_params_init(struct report_params *p, const struct config *cfg, const char *definition)
 {
 	const char *secrets[CONF_MAX_LIST];
-	size_t n_ops = 0;
 	int rc = 0;
 
 	memset(p, 0, sizeof *p);
 	for (size_t i = 0; i < cfg->n_secrets; i++)
 		secrets[i] = cfg->secrets[i].name;
-	while (report_operator_actions[n_ops])
-		n_ops++;
 	rc |= own(p, RP_FAIL_ACTIONS, pg_sql_text_array(cfg->failure_actions.v, cfg->failure_actions.n));
 	rc |= own(p, RP_FAIL_STATUSES, pg_sql_int_array(cfg->failure_statuses, cfg->n_failure_statuses));
-	rc |= own(p, RP_UNAUTH_ACTIONS, pg_sql_text_array(cfg->unauthorized_actions.v, cfg->unauthorized_actions.n));
-	rc |= own(p, RP_CROSS_ACTIONS, pg_sql_text_array(cfg->cross_tenant_actions.v, cfg->cross_tenant_actions.n));
-	rc |= own(p, RP_OPERATOR_ACTIONS, pg_sql_text_array((char *const *)report_operator_actions, n_ops));
+	rc |= own(p, RP_UNAUTH_ACTIONS,
+	          pg_sql_text_array(cfg->unauthorized_actions.v, cfg->unauthorized_actions.n));
+	rc |= own(p, RP_CROSS_ACTIONS,
+	          pg_sql_text_array(cfg->cross_tenant_actions.v, cfg->cross_tenant_actions.n));
+	rc |= own(p, RP_OPERATOR_ACTIONS, report_sql_operator_array());
 	rc |= own(p, RP_SECRETS, pg_sql_text_array((char *const *)secrets, cfg->n_secrets));
 	rc |= own(p, RP_DEFINITION, definition ? strdup(definition) : NULL);
 	report_params_int(p, RP_LIMIT, cfg->top_n);

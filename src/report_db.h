@@ -19,10 +19,11 @@
 struct config;
 struct pg_conn;
 struct pg_result;
+struct pollfd;
 
-/* Wait until fd is ready for `events` (POLLIN, POLLOUT) or a short while
- * (100 ms at most) has passed; the caller turns its loop meanwhile. */
-typedef void (*report_wait_fn)(void *ctx, int fd, short events);
+/* Wait until one of the fds is ready (revents set) or a short while (100
+ * ms at most) has passed; the caller turns its loop meanwhile. */
+typedef void (*report_wait_fn)(void *ctx, struct pollfd *fds, int n);
 
 struct report_db {
 	struct pg_conn *conn;
@@ -32,6 +33,17 @@ struct report_db {
 	const char *step;            /* what is being done now, for a progress line */
 	char error[256];             /* the last error, first line */
 	char sqlstate[6];            /* of the last error, "" when none or no server answer */
+
+	/* A second session may run beside this one: while this one waits, the
+	 * peer's socket is watched too and peer_ready called when it has input. */
+	struct report_db *peer;
+	void (*peer_ready)(void *ctx);
+	void *peer_ctx;
+
+	/* the statement in flight */
+	bool busy, failed;
+	struct pg_result *last;
+	int64_t deadline;
 };
 
 /* Connect (blocking, bounded by server-timeout) and set the session up:
@@ -49,6 +61,14 @@ struct pg_result *report_db_query_n(struct report_db *db, const char *sql, int n
                                     const char *const *params);
 /* Run statements without parameters (DDL, BEGIN, COMMIT); 0 or -1. */
 int report_db_command(struct report_db *db, const char *sql);
+
+/* The same, without waiting: send (0 or -1), then step until it says 1:
+ * the statement is over and *out is its result, or NULL with the error
+ * (0: not yet; -1: nothing in flight).  report_db_wait waits a little. */
+int report_db_send(struct report_db *db, const char *sql, const char *const *params);
+int report_db_send_command(struct report_db *db, const char *sql);
+int report_db_step(struct report_db *db, struct pg_result **out);
+void report_db_wait(struct report_db *db);
 /* Is the last error this SQLSTATE? */
 bool report_db_error_is(const struct report_db *db, const char *sqlstate);
 

@@ -10,6 +10,7 @@
 #include "report.h"
 #include "report_table.h"
 #include "sanitize.h"
+#include "snapshot_out.h"
 
 static const char style[] =
 	"body{font:14px/1.4 system-ui,-apple-system,\"Segoe UI\",Roboto,sans-serif;color:#1d1d1f;"
@@ -99,7 +100,7 @@ static void chart_days(FILE *f, const struct report *r)
 		char day[32];
 		int bh = (int)((double)r->days[i].failures * h / (double)max);
 		int x = left + bw * (int)i;
-		report_iso(day, sizeof day, r->days[i].day_s);
+		snapshot_iso_time(day, sizeof day, r->days[i].day_s);
 		fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#c0392b\">"
 		        "<title>%.10s: %lld failures of %lld events</title></rect>\n",
 		        x + 6, top + h - bh, bw - 12, bh, day, r->days[i].failures, r->days[i].events);
@@ -133,10 +134,11 @@ static void chart_hours(FILE *f, const struct report *r)
 		fprintf(f, "<text x=\"0\" y=\"%d\" font-size=\"11\">%s</text>\n", top + d * ch + 14, days[d]);
 		for (int hr = 0; hr < 24; hr++) {
 			long long v = r->hour_of_week[d][hr];
+			double opacity = v ? 0.08 + 0.92 * (double)v / (double)max : 0.0;
 			fprintf(f, "<rect x=\"%d\" y=\"%d\" width=\"%d\" height=\"%d\" fill=\"#c0392b\""
-			        " fill-opacity=\"%.2f\" stroke=\"#eee\"><title>%s %02d:00 UTC: %lld failures</title></rect>\n",
-			        left + hr * cw, top + d * ch, cw, ch, v ? 0.08 + 0.92 * (double)v / (double)max : 0.0,
-			        days[d], hr, v);
+			        " fill-opacity=\"%.2f\" stroke=\"#eee\">"
+			        "<title>%s %02d:00 UTC: %lld failures</title></rect>\n",
+			        left + hr * cw, top + d * ch, cw, ch, opacity, days[d], hr, v);
 		}
 	}
 	fputs("</svg>\n", f);

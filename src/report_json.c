@@ -8,6 +8,7 @@
 #include "json_out.h"
 #include "report.h"
 #include "report_table.h"
+#include "snapshot_out.h"
 
 #define REPORT_JSON_VERSION 1
 
@@ -22,10 +23,10 @@ static json_t *cell_json(const struct rcell *c)
 	case RC_WORD:
 	case RC_UNTRUSTED: return json_out_string(c->s);
 	case RC_TIME:
-		report_iso(buf, sizeof buf, c->t);
+		snapshot_iso_time(buf, sizeof buf, c->t);
 		return json_string(buf);
 	case RC_DAY:
-		report_iso(buf, sizeof buf, c->t);
+		snapshot_iso_time(buf, sizeof buf, c->t);
 		buf[10] = '\0';
 		return json_string(buf);
 	case RC_BOOL: return json_boolean(c->b);
@@ -69,7 +70,7 @@ int report_write_json(const struct report *r, FILE *f)
 	if (report_tables(r, &t, &n) < 0)
 		return -1;
 	report_meta(r, &m);
-	report_iso(until, sizeof until, r->rolled_until_s);
+	snapshot_iso_time(until, sizeof until, r->rolled_until_s);
 	json_t *sections = json_object(), *notes = json_array();
 	for (size_t i = 0; i < n; i++)
 		json_object_set_new(sections, t[i].id, table_json(&t[i]));

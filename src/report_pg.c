@@ -1,3 +1,11 @@
+/* report_pg.c: the report's figures, section by section.
+ *
+ * Each section is a query and what to do with its answer.  They run in two
+ * lanes: the first session runs its sections one after the other; a second
+ * session, when there is one, runs the others meanwhile, served from the
+ * first one's waits (report_db's peer), so that on a server with two cores
+ * the report takes the time of the longer lane, not of both.
+ */
 #include "config.h"
 
 #include <jansson.h>
@@ -14,74 +22,133 @@
 #include "report_sql.h"
 #include "snapshot_out.h"
 
-#define HOUR_US (3600LL * 1000000)
 /* Tenant names kept for each top address (the count is exact). */
 #define TENANT_NAMES 5
 /* Rows of the operator-action and key listings. */
 #define LIST_ROWS 1000
+/* prepare() returns it for a section with nothing to ask */
+#define SKIP RV_N
+
+struct fill;
+struct lane;
+
+/* Which period's summary a section's failure leaves unknown. */
+enum summary_part { SP_NONE, SP_CUR, SP_PREV };
+
+struct section {
+	const char *step;            /* our words: the progress line, notes, the log */
+	enum report_query query;
+	enum summary_part part;
+	/* set the lane's parameters; the variant to run, or SKIP */
+	enum report_variant (*prepare)(struct fill *f, struct lane *l);
+	int (*take)(struct fill *f, const struct pg_result *res);   /* -1: out of memory */
+};
+
+struct lane {
+	struct fill *f;
+	struct report_db *db;
+	struct report_params p;
+	enum report_variant rolled;  /* the variant that reads the rollup in this session */
+	const struct section *const *todo;   /* NULL-terminated */
+	size_t next;
+	const struct section *running;      /* sent, answer awaited (the second lane) */
+	enum report_variant variant;        /* of the section running */
+	int64_t started_ms;
+};
 
 struct fill {
 	struct report *r;
-	struct report_db *db;
 	const struct report_sql *q;
 	const struct config *cfg;
-	struct report_params p;
 	struct rollup_state st;
 	bool usable;                 /* the rollup matches and may be read */
+	bool oom;
+	struct lane lane[2];
 };
-
-static int64_t floor_hour(int64_t us)
-{
-	return us / HOUR_US * HOUR_US - (us % HOUR_US < 0 ? HOUR_US : 0);
-}
 
 /* Set the period, and the rollup's part of it: the whole hours inside it
  * that the rollup covers.  Returns which variant of a query to run. */
-static int set_period(struct fill *f, int64_t since, int64_t until, bool may_roll)
+static enum report_variant set_period(struct fill *f, struct lane *l, const struct report_period *per,
+                                      bool may_roll)
 {
-	int64_t ra = floor_hour(since + HOUR_US - 1), rb = floor_hour(until);
+	int64_t since = per->since_us, until = per->until_us;
+	int64_t ra = report_floor_hour(since + REPORT_HOUR_US - 1), rb = report_floor_hour(until);
 
+	report_params_tenant(&l->p, f->r->tenant);
 	if (ra < f->st.from_us)
 		ra = f->st.from_us;
 	if (rb > f->st.until_us)
 		rb = f->st.until_us;
 	if (!f->usable || !may_roll || ra >= rb) {
-		report_params_period(&f->p, since, until, since, since);
-		return 0;
+		report_params_period(&l->p, since, until, since, since);
+		return RV_TABLE;
 	}
-	report_params_period(&f->p, since, until, ra, rb);
-	return 1;
+	report_params_period(&l->p, since, until, ra, rb);
+	return l->rolled;
 }
 
-/* One section's query; a failure is noted and the other sections go on. */
-static struct pg_result *run(struct fill *f, const char *step, enum report_query qi, int variant)
+/* ------------------------------------------------------------ prepare */
+
+static enum report_variant prep_cur(struct fill *f, struct lane *l)
 {
-	f->db->step = step;
-	if (!report_db_ok(f->db))
-		return NULL;
-	int64_t t0 = clock_mono_ms();
-	struct pg_result *res = report_db_query(f->db, f->q->query[qi][variant], f->p.v);
-	log_msg(LOG_INFO, "report: %s: %lld ms%s", step, (long long)(clock_mono_ms() - t0),
-	        variant ? " (rollup)" : "");
-	if (!res) {
-		f->r->pg_ok = false;
-		if (!f->r->pg_error[0])
-			snprintf(f->r->pg_error, sizeof f->r->pg_error, "%s", f->db->error);
-		report_note(f->r, "%s: not read (%s)", step, f->db->error);
-	}
-	return res;
+	return set_period(f, l, &f->r->cur, true);
 }
 
-static int read_hours(struct fill *f, struct report_period *per, bool current)
+static enum report_variant prep_prev(struct fill *f, struct lane *l)
 {
-	int v = set_period(f, per->since_us, per->until_us, true);
-	struct pg_result *res = run(f, current ? "hours" : "previous period", RQ_HOURS, v);
-	if (!res)
-		return 0;
+	return set_period(f, l, &f->r->prev, true);
+}
+
+/* the rollup keeps hours of REPORT_HOT_MIN requests or more */
+static enum report_variant prep_hot(struct fill *f, struct lane *l)
+{
+	bool may_roll = f->r->hot_threshold >= REPORT_HOT_MIN;
+
+	if (!may_roll && f->usable)
+		report_note(f->r, "busy addresses: a threshold under %d is read from the table, not the rollup",
+		            REPORT_HOT_MIN);
+	return set_period(f, l, &f->r->cur, may_roll);
+}
+
+static enum report_variant prep_actions(struct fill *f, struct lane *l)
+{
+	report_params_int(&l->p, RP_ROWS, LIST_ROWS + 1);     /* one more: was it cut? */
+	return set_period(f, l, &f->r->cur, true);
+}
+
+/* Secrets are global: all of history, every tenant; the live part is what
+ * lies outside the rollup, read from the table. */
+static enum report_variant prep_rotations(struct fill *f, struct lane *l)
+{
+	if (!f->r->n_secrets)
+		return SKIP;
+	report_params_tenant(&l->p, NULL);
+	if (f->usable && f->st.until_us > f->st.from_us) {
+		report_params_period(&l->p, INT64_MIN, INT64_MAX, f->st.from_us, f->st.until_us);
+		return RV_ROLLUP_TABLE;
+	}
+	report_params_period(&l->p, INT64_MIN, INT64_MAX, INT64_MIN, INT64_MIN);
+	return RV_TABLE;
+}
+
+static enum report_variant prep_keys(struct fill *f, struct lane *l)
+{
+	report_params_tenant(&l->p, f->r->tenant);
+	report_params_int(&l->p, RP_ROWS, LIST_ROWS);
+	return RV_TABLE;
+}
+
+/* --------------------------------------------------------------- take */
+
+static int take_hours(struct fill *f, const struct pg_result *res, struct report_period *per,
+                      bool current)
+{
 	int n = report_db_rows(res);
 	struct report_hour *h = calloc((size_t)n + 1, sizeof *h);
-	int rc = h ? 0 : -1;
-	for (int i = 0; h && i < n; i++) {
+
+	if (!h)
+		return -1;
+	for (int i = 0; i < n; i++) {
 		h[i].hour_s = report_db_num(res, i, 0) / 1000000;
 		h[i].events = report_db_num(res, i, 1);
 		h[i].failures = report_db_num(res, i, 2);
@@ -90,26 +157,31 @@ static int read_hours(struct fill *f, struct report_period *per, bool current)
 		h[i].blocks = report_db_num(res, i, 5);
 		h[i].actions = report_db_num(res, i, 6);
 	}
-	report_db_clear(res);
-	if (h && report_take_hours(f->r, per, h, (size_t)n, current) < 0)
-		rc = -1;
+	int rc = report_take_hours(f->r, per, h, (size_t)n, current);
 	free(h);
-	if (rc == 0)
-		per->known = true;
 	return rc;
 }
 
-static void read_distinct(struct fill *f, struct report_period *per, bool current)
+static int take_hours_cur(struct fill *f, const struct pg_result *res)
 {
-	int v = set_period(f, per->since_us, per->until_us, true);
-	struct pg_result *res = run(f, current ? "distinct addresses" : "previous distinct addresses",
-	                            RQ_DISTINCT, v);
-	if (!res) {
-		per->known = false;
-		return;
-	}
-	per->v[RM_DISTINCT_IPS] = report_db_num(res, 0, 0);
-	report_db_clear(res);
+	return take_hours(f, res, &f->r->cur, true);
+}
+
+static int take_hours_prev(struct fill *f, const struct pg_result *res)
+{
+	return take_hours(f, res, &f->r->prev, false);
+}
+
+static int take_distinct_cur(struct fill *f, const struct pg_result *res)
+{
+	f->r->cur.v[RM_DISTINCT_IPS] = report_db_num(res, 0, 0);
+	return 0;
+}
+
+static int take_distinct_prev(struct fill *f, const struct pg_result *res)
+{
+	f->r->prev.v[RM_DISTINCT_IPS] = report_db_num(res, 0, 0);
+	return 0;
 }
 
 /* A JSON array of names (json_agg's), the first few kept. */
@@ -129,20 +201,15 @@ static void take_names(struct report_ip *ip, const char *text)
 	json_decref(a);
 }
 
-static int read_top(struct fill *f)
+static int take_top(struct fill *f, const struct pg_result *res)
 {
-	const struct report *r = f->r;
-	struct pg_result *res = run(f, "top addresses", RQ_TOP, set_period(f, r->cur.since_us, r->cur.until_us, true));
-	if (!res)
-		return 0;
+	struct report *r = f->r;
 	int n = report_db_rows(res);
-	f->r->top = calloc((size_t)n + 1, sizeof *f->r->top);
-	if (!f->r->top) {
-		report_db_clear(res);
+
+	if (!(r->top = calloc((size_t)n + 1, sizeof *r->top)))
 		return -1;
-	}
 	for (int i = 0; i < n; i++) {
-		struct report_ip *ip = &f->r->top[i];
+		struct report_ip *ip = &r->top[i];
 		snprintf(ip->ip, sizeof ip->ip, "%s", report_db_str_peek(res, i, 0));
 		ip->failures = report_db_num(res, i, 1);
 		ip->peak_hour_s = report_db_num(res, i, 2) / 1000000;
@@ -152,29 +219,17 @@ static int read_top(struct fill *f)
 		take_names(ip, *names ? names : NULL);
 		ip->blocked_now = -1;
 	}
-	f->r->n_top = (size_t)n;
-	report_db_clear(res);
+	r->n_top = (size_t)n;
 	return 0;
 }
 
-static int read_hot(struct fill *f)
+static int take_hot(struct fill *f, const struct pg_result *res)
 {
 	struct report *r = f->r;
-	/* the rollup keeps hours of REPORT_HOT_MIN requests or more */
-	bool may_roll = r->hot_threshold >= REPORT_HOT_MIN;
-	int v = set_period(f, r->cur.since_us, r->cur.until_us, may_roll);
-	if (!may_roll && f->usable)
-		report_note(r, "busy addresses: a threshold under %d is read from the table, not the rollup",
-		            REPORT_HOT_MIN);
-	struct pg_result *res = run(f, "busy addresses", RQ_HOT, v);
-	if (!res)
-		return 0;
 	int n = report_db_rows(res);
-	r->hot = calloc((size_t)n + 1, sizeof *r->hot);
-	if (!r->hot) {
-		report_db_clear(res);
+
+	if (!(r->hot = calloc((size_t)n + 1, sizeof *r->hot)))
 		return -1;
-	}
 	for (int i = 0; i < n; i++) {
 		struct report_hot *h = &r->hot[i];
 		snprintf(h->ip, sizeof h->ip, "%s", report_db_str_peek(res, i, 0));
@@ -186,23 +241,16 @@ static int read_hot(struct fill *f)
 		r->hot_total = (size_t)report_db_num(res, i, 5);
 	}
 	r->n_hot = (size_t)n;
-	report_db_clear(res);
 	return 0;
 }
 
-static int read_access(struct fill *f)
+static int take_access(struct fill *f, const struct pg_result *res)
 {
 	struct report *r = f->r;
-	struct pg_result *res = run(f, "unauthorized access", RQ_ACCESS,
-	                            set_period(f, r->cur.since_us, r->cur.until_us, true));
-	if (!res)
-		return 0;
 	int n = report_db_rows(res);
-	r->access = calloc((size_t)n + 1, sizeof *r->access);
-	if (!r->access) {
-		report_db_clear(res);
+
+	if (!(r->access = calloc((size_t)n + 1, sizeof *r->access)))
 		return -1;
-	}
 	for (int i = 0; i < n; i++) {
 		struct report_access *a = &r->access[i];
 		a->tenant = report_db_str(res, i, 0);
@@ -212,27 +260,19 @@ static int read_access(struct fill *f)
 		r->access_total = (size_t)report_db_num(res, i, 4);
 	}
 	r->n_access = (size_t)n;
-	report_db_clear(res);
 	return 0;
 }
 
-static int read_actions(struct fill *f)
+static int take_actions(struct fill *f, const struct pg_result *res)
 {
 	struct report *r = f->r;
-	int v = set_period(f, r->cur.since_us, r->cur.until_us, true);
-	report_params_int(&f->p, RP_ROWS, LIST_ROWS + 1);     /* one more: was it cut? */
-	struct pg_result *res = run(f, "operator actions", RQ_ACTIONS, v);
-	if (!res)
-		return 0;
 	int n = report_db_rows(res);
+
 	r->actions_cut = n > LIST_ROWS;
 	if (r->actions_cut)
 		n = LIST_ROWS;
-	r->actions = calloc((size_t)n + 1, sizeof *r->actions);
-	if (!r->actions) {
-		report_db_clear(res);
+	if (!(r->actions = calloc((size_t)n + 1, sizeof *r->actions)))
 		return -1;
-	}
 	for (int i = 0; i < n; i++) {
 		struct report_action *a = &r->actions[i];
 		a->ts_us = report_db_num(res, i, 0);
@@ -245,60 +285,27 @@ static int read_actions(struct fill *f)
 		a->reason = report_db_str(res, i, 7);
 	}
 	r->n_actions = (size_t)n;
-	report_db_clear(res);
 	return 0;
 }
 
-/* Secrets are global: all of history, every tenant. */
-static int read_rotations(struct fill *f)
+static int take_rotations(struct fill *f, const struct pg_result *res)
 {
 	struct report *r = f->r;
-	const struct config *cfg = f->cfg;
 
-	r->secrets = calloc(cfg->n_secrets + 1, sizeof *r->secrets);
-	if (!r->secrets)
-		return -1;
-	for (size_t i = 0; i < cfg->n_secrets; i++) {
-		r->secrets[i].name = cfg->secrets[i].name;
-		r->secrets[i].kind = cfg->secrets[i].kind;
-		r->secrets[i].max_age_s = cfg->secrets[i].max_age_s;
-	}
-	r->n_secrets = cfg->n_secrets;
-	if (!cfg->n_secrets)
-		return 0;
-	int v = 0;
-	if (f->usable && f->st.until_us > f->st.from_us) {
-		report_params_period(&f->p, INT64_MIN, INT64_MAX, f->st.from_us, f->st.until_us);
-		v = 1;
-	} else {
-		report_params_period(&f->p, INT64_MIN, INT64_MAX, INT64_MIN, INT64_MIN);
-	}
-	report_params_tenant(&f->p, NULL);
-	struct pg_result *res = run(f, "secret rotations", RQ_ROTATIONS, v);
-	report_params_tenant(&f->p, r->tenant);
-	if (!res)
-		return 0;
 	for (int i = 0; i < report_db_rows(res); i++)
 		for (size_t s = 0; s < r->n_secrets; s++)
 			if (strcmp(r->secrets[s].name, report_db_str_peek(res, i, 0)) == 0)
 				r->secrets[s].last_rotated_s = report_db_num(res, i, 1) / 1000000;
-	report_db_clear(res);
 	return 0;
 }
 
-static int read_keys(struct fill *f)
+static int take_keys(struct fill *f, const struct pg_result *res)
 {
 	struct report *r = f->r;
-	report_params_int(&f->p, RP_ROWS, LIST_ROWS);
-	struct pg_result *res = run(f, "API keys", RQ_KEYS, 0);
-	if (!res)
-		return 0;
 	int n = report_db_rows(res);
-	r->keys = calloc((size_t)n + 1, sizeof *r->keys);
-	if (!r->keys) {
-		report_db_clear(res);
+
+	if (!(r->keys = calloc((size_t)n + 1, sizeof *r->keys)))
 		return -1;
-	}
 	for (int i = 0; i < n; i++) {
 		struct report_key *k = &r->keys[i];
 		k->tenant = report_db_str(res, i, 0);
@@ -312,21 +319,135 @@ static int read_keys(struct fill *f)
 		         : !k->last_used_s ? RK_NEVER_USED : RK_UNUSED;
 	}
 	r->n_keys = (size_t)n;
-	report_db_clear(res);
 	return 0;
 }
+
+/* ------------------------------------------------------------ sections */
+
+static const struct section
+	s_hours = { "hours", RQ_HOURS, SP_CUR, prep_cur, take_hours_cur },
+	s_hours_prev = { "the previous period", RQ_HOURS, SP_PREV, prep_prev, take_hours_prev },
+	s_distinct = { "distinct addresses", RQ_DISTINCT, SP_CUR, prep_cur, take_distinct_cur },
+	s_distinct_prev = { "the previous period's addresses", RQ_DISTINCT, SP_PREV, prep_prev,
+	                    take_distinct_prev },
+	s_top = { "top addresses", RQ_TOP, SP_NONE, prep_cur, take_top },
+	s_hot = { "busy addresses", RQ_HOT, SP_NONE, prep_hot, take_hot },
+	s_access = { "unauthorized access", RQ_ACCESS, SP_NONE, prep_cur, take_access },
+	s_actions = { "operator actions", RQ_ACTIONS, SP_NONE, prep_actions, take_actions },
+	s_rotations = { "secret rotations", RQ_ROTATIONS, SP_NONE, prep_rotations, take_rotations },
+	s_keys = { "API keys", RQ_KEYS, SP_NONE, prep_keys, take_keys };
+
+/* The two lanes take about as long each (measured on ten million rows);
+ * with one session the first runs both lists. */
+static const struct section *const lane_first[] = {
+	&s_hours, &s_distinct, &s_top, &s_hot, NULL,
+};
+static const struct section *const lane_second[] = {
+	&s_hours_prev, &s_distinct_prev, &s_access, &s_actions, &s_rotations, &s_keys, NULL,
+};
+
+/* ---------------------------------------------------------------- run */
+
+static void section_failed(struct fill *f, const struct section *s, const char *why)
+{
+	struct report *r = f->r;
+
+	r->pg_ok = false;
+	if (!r->pg_error[0])
+		snprintf(r->pg_error, sizeof r->pg_error, "%s", why);
+	report_note(r, "%s: not read (%s)", s->step, why);
+	if (s->part == SP_CUR)
+		r->cur.known = false;
+	else if (s->part == SP_PREV)
+		r->prev.known = false;
+}
+
+/* An answer (or NULL: the error is in the lane's db) for the section. */
+static void section_done(struct fill *f, struct lane *l, const struct section *s,
+                         struct pg_result *res, enum report_variant v)
+{
+	static const char *const how[RV_N] = { "table", "rollup and copy", "rollup and table" };
+
+	log_msg(LOG_INFO, "report: %s: %lld ms (%s%s)", s->step, (long long)(clock_mono_ms() - l->started_ms),
+	        how[v], l == &f->lane[1] ? ", second session" : "");
+	if (!res)
+		section_failed(f, s, l->db->error);
+	else if (s->take(f, res) < 0)
+		f->oom = true;
+	report_db_clear(res);
+}
+
+/* The first lane: one section after the other, waiting (and so serving the
+ * second lane meanwhile). */
+static void run_section(struct fill *f, struct lane *l, const struct section *s)
+{
+	enum report_variant v = s->prepare(f, l);
+
+	if (v == SKIP)
+		return;
+	l->db->step = s->step;
+	l->started_ms = clock_mono_ms();
+	if (!report_db_ok(l->db)) {
+		section_failed(f, s, l->db->error[0] ? l->db->error : "no connection");
+		return;
+	}
+	section_done(f, l, s, report_db_query(l->db, f->q->query[s->query][v], l->p.v), v);
+}
+
+/* The second lane: send its next section, if any. */
+static void lane_send(struct lane *l)
+{
+	struct fill *f = l->f;
+
+	while (!l->running && l->todo && l->todo[l->next]) {
+		const struct section *s = l->todo[l->next++];
+		enum report_variant v = s->prepare(f, l);
+		if (v == SKIP)
+			continue;
+		l->db->step = s->step;
+		l->started_ms = clock_mono_ms();
+		if (report_db_send(l->db, f->q->query[s->query][v], l->p.v) < 0) {
+			section_failed(f, s, l->db->error);
+			continue;
+		}
+		l->running = s;
+		l->variant = v;
+	}
+}
+
+/* The second session has input: take an answer when complete, send on. */
+static void lane_ready(void *ctx)
+{
+	struct lane *l = ctx;
+	struct pg_result *res;
+
+	if (!l->running || report_db_step(l->db, &res) == 0)
+		return;
+	const struct section *s = l->running;
+	l->running = NULL;
+	section_done(l->f, l, s, res, l->variant);
+	lane_send(l);
+}
+
+static bool lane_busy(const struct lane *l)
+{
+	return l->running != NULL;
+}
+
+/* ------------------------------------------------------------- rollup */
 
 /* Use the rollup if it is there and built for this configuration, after
  * bringing it up to date; say in the report how the figures were read. */
 static void prepare_rollup(struct fill *f, rollup_progress_fn progress, void *ctx)
 {
 	struct report *r = f->r;
+	struct report_db *db = f->lane[0].db;
 	char iso[32];
 
-	f->db->step = "the rollup";
-	if (rollup_state_read(f->db, f->q, &f->st) < 0) {
+	db->step = "the rollup";
+	if (rollup_state_read(db, f->q, &f->st) < 0) {
 		report_note(r, "the rollup could not be read (%s): every figure is read from the table",
-		            f->db->error);
+		            db->error);
 		return;
 	}
 	if (!f->st.exists) {
@@ -334,12 +455,12 @@ static void prepare_rollup(struct fill *f, rollup_progress_fn progress, void *ct
 		            "tables (sectop setup --rollup creates one)");
 		return;
 	}
-	f->db->step = "rolling up";
+	db->step = "rolling up";
 	int64_t t0 = clock_mono_ms();
-	if (f->st.matches && rollup_update(f->db, f->q, &f->p, f->cfg, &f->st, false, progress, ctx) < 0) {
+	if (f->st.matches && rollup_update(db, f->q, &f->lane[0].p, f->cfg, &f->st, false, progress, ctx) < 0) {
 		snapshot_iso_time(iso, sizeof iso, f->st.until_us / 1000000);
 		report_note(r, "the rollup was not brought up to date (%s): what came after %s is read "
-		            "from the table", f->db->error, iso);
+		            "from the table", db->error, iso);
 	}
 	log_msg(LOG_INFO, "report: rollup check and update: %lld ms", (long long)(clock_mono_ms() - t0));
 	if (!f->st.matches) {
@@ -348,39 +469,134 @@ static void prepare_rollup(struct fill *f, rollup_progress_fn progress, void *ct
 		return;
 	}
 	f->usable = true;
+	f->lane[0].rolled = f->lane[1].rolled = RV_ROLLUP_TABLE;
 	r->rollup_used = true;
 	r->rolled_until_s = f->st.until_us / 1000000;
 }
 
-int report_pg_fill(struct report *r, struct report_db *db, const struct report_sql *q,
-                   const struct config *cfg, int64_t since_us, int64_t until_us,
-                   rollup_progress_fn progress, void *ctx)
+static bool copy_period(struct fill *f, struct lane *l, const struct report_period *per)
 {
-	struct fill f = { .r = r, .db = db, .q = q, .cfg = cfg };
-	int rc = 0;
+	if (set_period(f, l, per, true) == RV_TABLE)
+		return true;         /* this period reads the table only */
+	struct pg_result *res = report_db_query(l->db, f->q->rollup[RS_LIVE_FILL], l->p.v);
+	report_db_clear(res);
+	return res != NULL;
+}
 
+/* The edges of the periods this session reads are read by most of its
+ * sections: copied once into a temporary table, each section scans a few
+ * thousand rows instead of fetching them again from the audit table.
+ * Without the copy (no TEMP privilege, a read-only server) the sections
+ * read the table.  With a second session, that one reads the table for
+ * its sections, and the copy holds the current period only. */
+static void copy_live(struct fill *f, struct lane *l, bool both)
+{
+	int64_t t0 = clock_mono_ms();
+
+	l->db->step = "copying the periods' edges";
+	if (report_db_command(l->db, f->q->rollup[RS_LIVE_CREATE]) < 0 ||
+	    !copy_period(f, l, &f->r->cur) || (both && !copy_period(f, l, &f->r->prev)) ||
+	    report_db_command(l->db, f->q->rollup[RS_LIVE_ANALYZE]) < 0) {
+		log_msg(LOG_INFO, "report: no copy of the edges (%s): read from the table", l->db->error);
+		return;
+	}
+	l->rolled = RV_ROLLUP_COPY;
+	log_msg(LOG_INFO, "report: copy of the edges: %lld ms", (long long)(clock_mono_ms() - t0));
+}
+
+/* --------------------------------------------------------------- fill */
+
+static int declare_secrets(struct report *r, const struct config *cfg)
+{
+	if (!(r->secrets = calloc(cfg->n_secrets + 1, sizeof *r->secrets)))
+		return -1;
+	for (size_t i = 0; i < cfg->n_secrets; i++) {
+		r->secrets[i].name = cfg->secrets[i].name;
+		r->secrets[i].kind = cfg->secrets[i].kind;
+		r->secrets[i].max_age_s = cfg->secrets[i].max_age_s;
+	}
+	r->n_secrets = cfg->n_secrets;
+	return 0;
+}
+
+static void lanes_free(struct fill *f)
+{
+	for (int i = 0; i < 2; i++)
+		report_params_free(&f->lane[i].p);
+}
+
+static int lanes_init(struct fill *f, struct report_db *first, struct report_db *second)
+{
+	for (int i = 0; i < 2; i++) {
+		struct lane *l = &f->lane[i];
+		l->f = f;
+		l->db = i ? second : first;
+		l->rolled = RV_TABLE;
+		if (report_params_init(&l->p, f->cfg, f->q->definition) < 0) {
+			lanes_free(f);
+			return -1;
+		}
+	}
+	f->lane[1].todo = second ? lane_second : NULL;
+	if (second) {
+		first->peer = second;
+		first->peer_ready = lane_ready;
+		first->peer_ctx = &f->lane[1];
+	}
+	return 0;
+}
+
+/* Once the first lane is through, the second's remaining sections. */
+static void finish_second(struct fill *f)
+{
+	struct lane *l = &f->lane[1];
+
+	while (lane_busy(l)) {
+		f->lane[0].db->step = l->db->step;
+		report_db_wait(l->db);
+		lane_ready(l);
+	}
+}
+
+int report_pg_fill(struct report *r, struct report_db *db, struct report_db *second,
+                   const struct report_sql *q, const struct config *cfg, int64_t since_us,
+                   int64_t until_us, rollup_progress_fn progress, void *ctx)
+{
+	/* on the heap: the first session points at it while the second runs */
+	struct fill *f = calloc(1, sizeof *f);
+
+	if (!f)
+		return -1;
+	*f = (struct fill){ .r = r, .q = q, .cfg = cfg };
 	r->cur.since_us = since_us;
 	r->cur.until_us = until_us;
 	r->prev.since_us = since_us - (until_us - since_us);
 	r->prev.until_us = since_us;
-	if (report_params_init(&f.p, cfg, q->definition) < 0)
-		return -1;
+	r->cur.known = r->prev.known = true;
 	r->pg_ok = true;
-	prepare_rollup(&f, progress, ctx);
-	report_params_tenant(&f.p, r->tenant);
-	if (read_hours(&f, &r->cur, true) < 0 || read_hours(&f, &r->prev, false) < 0)
-		rc = -1;
-	if (rc == 0) {
-		read_distinct(&f, &r->cur, true);
-		read_distinct(&f, &r->prev, false);
-		if (read_top(&f) < 0 || read_hot(&f) < 0 || read_access(&f) < 0 || read_actions(&f) < 0 ||
-		    read_rotations(&f) < 0 || read_keys(&f) < 0)
-			rc = -1;
+	if (declare_secrets(r, cfg) < 0 || lanes_init(f, db, second) < 0) {
+		free(f);
+		return -1;
 	}
+	prepare_rollup(f, progress, ctx);
+	lane_send(&f->lane[1]);
+	if (f->usable)
+		copy_live(f, &f->lane[0], !second);
+	for (size_t i = 0; lane_first[i]; i++)
+		run_section(f, &f->lane[0], lane_first[i]);
+	if (!second)
+		for (size_t i = 0; lane_second[i]; i++)
+			run_section(f, &f->lane[0], lane_second[i]);
+	finish_second(f);
+	db->peer = NULL;
+	db->peer_ready = NULL;
+	db->peer_ctx = NULL;
 	if (!report_db_ok(db) && r->pg_ok) {
 		r->pg_ok = false;
 		snprintf(r->pg_error, sizeof r->pg_error, "%s", db->error);
 	}
-	report_params_free(&f.p);
+	int rc = f->oom ? -1 : 0;
+	lanes_free(f);
+	free(f);
 	return rc;
 }

@@ -16,10 +16,12 @@ struct report_db;
 struct report_sql;
 
 /* Fill r for [since, until) and the period of the same length before it.
- * A section that fails is noted in r and the rest still read; r->pg_ok
- * says whether everything was.  -1 only when out of memory. */
-int report_pg_fill(struct report *r, struct report_db *db, const struct report_sql *q,
-                   const struct config *cfg, int64_t since_us, int64_t until_us,
-                   rollup_progress_fn progress, void *ctx);
+ * `second` (may be NULL) is another session to the same database: half
+ * the sections run there meanwhile.  A section that fails is noted in r
+ * and the rest still read; r->pg_ok says whether everything was.  -1 only
+ * when out of memory. */
+int report_pg_fill(struct report *r, struct report_db *db, struct report_db *second,
+                   const struct report_sql *q, const struct config *cfg, int64_t since_us,
+                   int64_t until_us, rollup_progress_fn progress, void *ctx);
 
 #endif

@@ -1,3 +1,4 @@
+/* report_rollup.c: create, update, drop the report's rollup (report_rollup.h). */
 #include "config.h"
 
 #include <stdlib.h>
@@ -5,19 +6,14 @@
 
 #include "clock.h"
 #include "conf.h"
+#include "report.h"
 #include "report_db.h"
 #include "report_rollup.h"
 #include "report_sql.h"
 #include "snapshot_out.h"
 
-#define HOUR_US (3600LL * 1000000)
 /* Hours rolled up per transaction when catching up. */
 #define CHUNK_HOURS 24
-
-static int64_t floor_hour(int64_t us)
-{
-	return us / HOUR_US * HOUR_US - (us % HOUR_US < 0 ? HOUR_US : 0);
-}
 
 int rollup_state_read(struct report_db *db, const struct report_sql *q, struct rollup_state *st)
 {
@@ -112,7 +108,7 @@ static int set_state(struct report_db *db, const struct report_sql *q, struct re
 static int recheck(struct report_db *db, const struct report_sql *q, struct report_params *p,
                    const struct rollup_state *st, int recheck_s)
 {
-	int64_t a = floor_hour(st->until_us - (int64_t)recheck_s * 1000000 + HOUR_US - 1);
+	int64_t a = report_floor_hour(st->until_us - (int64_t)recheck_s * 1000000 + REPORT_HOUR_US - 1);
 
 	if (a < st->from_us)
 		a = st->from_us;
@@ -130,7 +126,7 @@ static int recheck(struct report_db *db, const struct report_sql *q, struct repo
 	if (!hours)
 		return -1;
 	for (int i = 0; rc == 0 && i < n; i++)
-		rc = fill(db, q, p, hours[i], hours[i] + HOUR_US);
+		rc = fill(db, q, p, hours[i], hours[i] + REPORT_HOUR_US);
 	free(hours);
 	return rc;
 }
@@ -187,7 +183,7 @@ static int update_begin(struct report_db *db, const struct report_sql *q, struct
 static int catch_up(struct report_db *db, const struct report_sql *q, struct report_params *p,
                     struct rollup_state *st, int64_t now_hour, rollup_progress_fn progress, void *ctx)
 {
-	long total = st->until_us < now_hour ? (long)((now_hour - st->until_us) / HOUR_US) : 0;
+	long total = st->until_us < now_hour ? (long)((now_hour - st->until_us) / REPORT_HOUR_US) : 0;
 	long done = 0;
 
 	while (st->until_us < now_hour) {
@@ -195,7 +191,7 @@ static int catch_up(struct report_db *db, const struct report_sql *q, struct rep
 		if (report_db_command(db, "BEGIN") < 0 || lock_state(db, q, st, &definition) < 0)
 			return abort_tx(db, definition);
 		free(definition);
-		int64_t a = st->until_us, b = a + CHUNK_HOURS * HOUR_US;
+		int64_t a = st->until_us, b = a + CHUNK_HOURS * REPORT_HOUR_US;
 		if (b > now_hour)
 			b = now_hour;
 		if (a < b && (fill(db, q, p, a, b) < 0 || set_state(db, q, p, RS_STATE_SET, st->from_us, b) < 0))
@@ -204,7 +200,7 @@ static int catch_up(struct report_db *db, const struct report_sql *q, struct rep
 			return -1;
 		if (a < b) {
 			st->until_us = b;
-			done += (long)((b - a) / HOUR_US);
+			done += (long)((b - a) / REPORT_HOUR_US);
 		}
 		if (progress)
 			progress(ctx, done, total);
@@ -248,7 +244,7 @@ int rollup_setup(struct report_db *db, const struct report_sql *q, struct report
 	snapshot_iso_time(from, sizeof from, st.from_us / 1000000);
 	snapshot_iso_time(until, sizeof until, st.until_us / 1000000);
 	fprintf(out, "rollup of %s: %lld complete hours, %s to %s, up to date (%.1f s)\n",
-	        cfg->schema.table, (long long)((st.until_us - st.from_us) / HOUR_US), from, until,
+	        cfg->schema.table, (long long)((st.until_us - st.from_us) / REPORT_HOUR_US), from, until,
 	        (double)(clock_mono_ms() - started) / 1000.0);
 	return 0;
 }

@@ -1,13 +1,14 @@
 /* report_rollup.h: the report's optional rollup, kept incrementally.
  *
- * `sectop setup --rollup` creates seven small tables named after the audit
- * table (see sectop(1), ROLLUP): per hour and tenant the counts, per hour
- * the failures of each address and tenant, the unauthorized and
- * cross-tenant rows of each tenant and user, the hours in which an address
- * made REPORT_HOT_MIN requests or more, per ISO week the hours each address
- * was seen in (per tenant and in all), a copy of sectop's own action rows
- * and of secret rotations, and a state row: the definition it was built
- * for and the hours it covers, [rolled_from, rolled_until).
+ * `sectop setup --rollup` creates small tables named after the audit table
+ * (report_sql.c has their DDL, sectop(1) ROLLUP describes them): per hour
+ * and tenant the counts; the failures of each address per hour (and
+ * tenant), and over two-week buckets for the top addresses; unauthorized
+ * and cross-tenant rows per tenant and user; the hours in which an address
+ * made REPORT_HOT_MIN requests or more; the hours each address was seen in,
+ * as bits; a copy of sectop's own action rows and of secret rotations; and
+ * a state row: the definition it was built for and the hours it covers,
+ * [rolled_from, rolled_until).
  *
  * Only complete hours are rolled up.  Each update (every report, and
  * setup again) first re-checks the last `rollup-recheck` hours: an hour

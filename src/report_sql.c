@@ -15,12 +15,14 @@
 #include "pg_sql.h"
 #include "report.h"
 #include "report_sql.h"
+#include "strutil.h"
 
 #define US(x) "(extract(epoch FROM " x ") * 1000000)::bigint"
 
 /* ------------------------------------------------------------- fragments */
 
-/* The live rows of the period, in scope.  $1..$4, $5. */
+/* The live rows of the period, in scope, from {L}: the audit table, or the
+ * report's temporary copy of the periods' edges.  $1..$4, $5. */
 #define F_LIVE "((a.{ts} >= $1 AND a.{ts} < $3) OR (a.{ts} >= $4 AND a.{ts} < $2))" \
 	" AND ($5 IS NULL OR a.{tenant} = $5)"
 #define F_FAIL "(a.{action} = ANY($6) OR a.{status} = ANY($7))"
@@ -35,16 +37,31 @@
 #define F_TKEY "COALESCE(md5($5), '*')"
 #define F_TKEY_OF "CASE WHEN GROUPING(a.{tenant}) = 1 THEN '*' ELSE COALESCE(md5(a.{tenant}), '-') END"
 #define F_TENANT_OF "CASE WHEN GROUPING(a.{tenant}) = 0 THEN a.{tenant} END"
-/* the hour h as a bit of its ISO week (Monday 00:00 UTC), in three words */
-#define F_HOUR_INDEX "(extract(epoch FROM h - date_trunc('week', h)) / 3600)::int"
-#define F_BITS "bit_or(CASE WHEN i < 64 THEN 1::bigint << i ELSE 0 END) AS b0," \
-	" bit_or(CASE WHEN i >= 64 AND i < 128 THEN 1::bigint << (i - 64) ELSE 0 END) AS b1," \
-	" bit_or(CASE WHEN i >= 128 THEN 1::bigint << (i - 128) ELSE 0 END) AS b2"
-/* the hours of the rollup's part, as bits per week */
-#define F_MASKS "masks AS (SELECT date_trunc('week', h) AS bucket, {BITS}" \
-	" FROM (SELECT h, {HOUR_INDEX} AS i" \
-	" FROM generate_series($3, $4 - interval '1 hour', interval '1 hour') h) x GROUP BY 1)"
-#define F_MASKHIT "((r.h0 & m.b0) <> 0 OR (r.h1 & m.b1) <> 0 OR (r.h2 & m.b2) <> 0)"
+
+/*
+ * The addresses seen, as bits: one row per address per two-week bucket,
+ * bit i set when it was seen in the bucket's hour i.  Rows for all tenants
+ * ({R_IPS}) are kept twice, in buckets starting every two weeks from the
+ * epoch (A) and in buckets a week later (B): any span of up to a week lies
+ * inside one bucket of A or of B, where each address has one row, so
+ * counting the addresses of a week is counting rows, with nothing to
+ * deduplicate.  Longer spans, and the rows of each tenant ({R_IPT}, in A
+ * only), are deduplicated.
+ */
+#define BUCKET_S "1209600"
+#define OFFSET_S "604800"
+#define F_MASK_OF(name, base) name " AS (SELECT to_timestamp(base) AS bucket, {BITS} FROM (SELECT " base \
+	" AS base, ((e - (" base ")) / 3600)::int AS i FROM hrs) x GROUP BY 1)"
+#define BASE_A "e - e % " BUCKET_S
+#define BASE_B "e - (e - " OFFSET_S ") % " BUCKET_S
+/* the hours of the rollup's part, as bits per bucket: ma (A), and masks,
+ * the one bucket of A or B that holds them all, else A's */
+#define F_MASKS "hrs AS (SELECT extract(epoch FROM h)::bigint AS e" \
+	" FROM generate_series($3, $4 - interval '1 hour', interval '1 hour') h), " \
+	F_MASK_OF("ma", BASE_A) ", " F_MASK_OF("mb", BASE_B) ", " \
+	"masks AS (SELECT * FROM ma WHERE $5 IS NOT NULL OR (SELECT count(*) FROM ma) = 1" \
+	" OR (SELECT count(*) FROM mb) > 1 UNION ALL SELECT * FROM mb WHERE $5 IS NULL" \
+	" AND (SELECT count(*) FROM ma) > 1 AND (SELECT count(*) FROM mb) = 1)"
 
 /* Raw rows aggregated as the rollup keeps them.  The report reads them for
  * its live part; the rollup stores them for [a, b). */
@@ -54,16 +71,16 @@
 	" count(*) FILTER (WHERE {CROSS}) AS cross_tenant," \
 	" count(*) FILTER (WHERE a.{action} = 'ip_blocked') AS blocks," \
 	" count(*) FILTER (WHERE {OPS}) AS actions" \
-	" FROM {T} a WHERE {LIVE} GROUP BY 1, 2"
+	" FROM {L} a WHERE {LIVE} GROUP BY 1, 2"
 #define F_AGG_FAIL "SELECT date_trunc('hour', a.{ts}) AS hour, a.{ip} AS ip, a.{tenant} AS tenant," \
-	" count(*) AS failures FROM {T} a WHERE {LIVE} AND {FAIL} AND a.{ip} IS NOT NULL GROUP BY 1, 2, 3"
+	" count(*) AS failures FROM {L} a WHERE {LIVE} AND {FAIL} AND a.{ip} IS NOT NULL GROUP BY 1, 2, 3"
 #define F_AGG_USERS "SELECT date_trunc('hour', a.{ts}) AS hour, a.{tenant} AS tenant, a.{user} AS user_id," \
 	" count(*) FILTER (WHERE {UNAUTH}) AS unauthorized, count(*) FILTER (WHERE {CROSS}) AS cross_tenant" \
-	" FROM {T} a WHERE {LIVE} AND ({UNAUTH} OR {CROSS}) GROUP BY 1, 2, 3"
+	" FROM {L} a WHERE {LIVE} AND ({UNAUTH} OR {CROSS}) GROUP BY 1, 2, 3"
 #define F_AGG_ACTIONS "SELECT a.{ts} AS ts, a.{user} AS user_id, a.{action} AS action," \
 	" a.{rtype} AS resource_type, a.{rid} AS resource_id, a.{tenant} AS tenant, a.{ip} AS ip," \
 	" a.{details} ->> 'reason' AS reason, a.{details} ->> 'secret' AS secret" \
-	" FROM {T} a WHERE {LIVE} AND ({OPS} OR a.{action} = 'secret_rotated')"
+	" FROM {L} a WHERE {LIVE} AND ({OPS} OR a.{action} = 'secret_rotated')"
 
 /* --------------------------------------------------------------- report */
 
@@ -75,24 +92,63 @@ static const char *const query_tmpl[RQ_N] = {
 	    " SELECT " US("hour") ", sum(events)::bigint, sum(failures)::bigint, sum(unauthorized)::bigint,"
 	    " sum(cross_tenant)::bigint, sum(blocks)::bigint, sum(actions)::bigint"
 	    " FROM s GROUP BY hour ORDER BY hour",
+	/* |R u L| = |R| + |L| - |R n L| when R has one row per address */
 	[RQ_DISTINCT] =
-	    "[[WITH {MASKS} ]]SELECT count(*) FROM ("
-	    "[[SELECT r.ip FROM {R_IPS} r JOIN masks m ON r.bucket = m.bucket"
-	    " WHERE r.tkey = {TKEY} AND {MASKHIT} UNION ]]"
-	    "SELECT DISTINCT a.{ip} FROM {T} a WHERE {LIVE} AND a.{ip} IS NOT NULL) u",
-	/* f is read three times: materialised.  Tenants touched count every
-	 * event of the address, not only its failures. */
+	    "WITH [[{MASKS}, ]]l AS MATERIALIZED (SELECT DISTINCT a.{ip} AS ip FROM {L} a"
+	    " WHERE {LIVE} AND a.{ip} IS NOT NULL)"
+	    "[[, r AS NOT MATERIALIZED (SELECT r.ip FROM {R_IPS} r JOIN masks m ON r.bucket = m.bucket"
+	    " WHERE $5 IS NULL AND r.bucket = ANY (ARRAY(SELECT bucket FROM masks)) AND {MASKHIT}"
+	    " UNION ALL SELECT r.ip FROM {R_IPT} r JOIN masks m ON r.bucket = m.bucket"
+	    " WHERE r.tkey = md5($5) AND r.bucket = ANY (ARRAY(SELECT bucket FROM masks)) AND {MASKHIT})]]"
+	    " SELECT [[CASE WHEN (SELECT count(*) FROM masks) <= 1"
+	    " THEN (SELECT count(*) - count(*) FILTER (WHERE r.ip IN (SELECT ip FROM l)) FROM r)"
+	    " + (SELECT count(*) FROM l)"
+	    " ELSE (SELECT count(*) FROM (SELECT ip FROM r UNION SELECT ip FROM l) u) END]]"
+	    "[!(SELECT count(*) FROM l)!]",
+	/*
+	 * Top addresses by failures.  Summing a week of failures per address
+	 * is the report's most expensive step, so with the rollup, for every
+	 * tenant, when the period lies in one bucket: the K = 4N addresses
+	 * with the most failures in the whole bucket are candidates, each
+	 * counted exactly over the period (a few index probes).  An address
+	 * that is not a candidate has at most the (K+1)-th bucket total plus
+	 * the most any address failed in the live part; when the N-th
+	 * candidate has more than that, the candidates' top N is the top N.
+	 * Otherwise (or for one tenant) every address is summed.
+	 *
+	 * Tenants touched count every event of the address, not only its
+	 * failures; a tenant's rows are in buckets A (ma).
+	 */
 	[RQ_TOP] =
-	    "WITH f AS MATERIALIZED ([[SELECT r.hour, r.ip, r.failures FROM {R_FAIL} r"
-	    " WHERE {RANGE} AND {SCOPE} UNION ALL ]]SELECT hour, ip, failures FROM ({AGG_FAIL}) l),"
-	    " top AS (SELECT ip, sum(failures) AS n FROM f GROUP BY ip ORDER BY n DESC, ip LIMIT $11),"
-	    " peak AS (SELECT DISTINCT ON (f.ip) f.ip, f.hour, sum(f.failures) AS n FROM f"
-	    " JOIN top ON top.ip = f.ip GROUP BY f.ip, f.hour ORDER BY f.ip, n DESC, f.hour),"
-	    " [[{MASKS}, ]]"
-	    "tn AS ([[SELECT r.ip, r.tenant FROM {R_IPS} r JOIN masks m ON r.bucket = m.bucket"
-	    " WHERE r.ip IN (SELECT ip FROM top) AND r.tkey <> '*' AND r.tkey = COALESCE(md5($5), r.tkey)"
-	    " AND {MASKHIT} UNION ]]"
-	    "SELECT DISTINCT a.{ip} AS ip, a.{tenant} AS tenant FROM {T} a WHERE {LIVE} AND a.{ip} IN (SELECT ip FROM top)),"
+	    "WITH [[{MASKS}, ]]lf AS MATERIALIZED (SELECT ip, sum(failures) AS n FROM ({AGG_FAIL}) l"
+	    " GROUP BY ip),"
+	    "[[ ub AS MATERIALIZED (SELECT r.ip, r.failures AS n FROM {R_FAILB} r WHERE $5 IS NULL"
+	    " AND (SELECT count(*) FROM masks) = 1 AND r.bucket = (SELECT bucket FROM masks)"
+	    " ORDER BY r.failures DESC, r.ip LIMIT $11 * 4 + 1),"
+	    " ex AS MATERIALIZED (SELECT u.ip, (SELECT COALESCE(sum(h.failures), 0) FROM {R_FAILH} h"
+	    " WHERE h.ip = u.ip AND h.hour >= $3 AND h.hour < $4) + COALESCE(lf.n, 0) AS n"
+	    " FROM (SELECT ip FROM ub ORDER BY n DESC, ip LIMIT $11 * 4) u LEFT JOIN lf ON lf.ip = u.ip),"
+	    " fast AS (SELECT COALESCE((SELECT count(*) FROM ub) = $11 * 4 + 1"
+	    " AND (SELECT n FROM ex ORDER BY n DESC, ip OFFSET $11 - 1 LIMIT 1)"
+	    " > (SELECT min(n) FROM ub) + COALESCE((SELECT max(n) FROM lf), 0), false) AS ok),]]"
+	    " top AS ([[SELECT ip, n FROM (SELECT ip, n FROM ex ORDER BY n DESC, ip LIMIT $11) e"
+	    " WHERE (SELECT ok FROM fast) UNION ALL ]]"
+	    "(SELECT ip, sum(n) AS n FROM ([[SELECT r.ip, r.failures AS n FROM {R_FAIL} r"
+	    " WHERE {RANGE} AND {SCOPE} UNION ALL ]]SELECT ip, n FROM lf) f"
+	    "[[ WHERE NOT (SELECT ok FROM fast)]] GROUP BY ip ORDER BY n DESC, ip LIMIT $11)),"
+	    " peak AS (SELECT DISTINCT ON (ip) ip, hour, n FROM (SELECT ip, hour, sum(failures) AS n FROM ("
+	    "[[SELECT r.ip, r.hour, r.failures FROM top t JOIN {R_FAILH} r ON r.ip = t.ip"
+	    " WHERE {RANGE} AND $5 IS NULL UNION ALL"
+	    " SELECT r.ip, r.hour, r.failures FROM top t JOIN {R_FAIL} r ON r.ip = t.ip"
+	    " WHERE {RANGE} AND r.tenant = $5 UNION ALL ]]"
+	    "SELECT a.{ip} AS ip, date_trunc('hour', a.{ts}) AS hour, count(*) AS failures FROM {L} a"
+	    " WHERE {LIVE} AND {FAIL} AND a.{ip} IN (SELECT ip FROM top) GROUP BY 1, 2) x GROUP BY 1, 2) y"
+	    " ORDER BY ip, n DESC, hour),"
+	    " tn AS ([[SELECT r.ip, r.tenant FROM top t JOIN {R_IPT} r ON r.ip = t.ip"
+	    " JOIN ma m ON r.bucket = m.bucket WHERE r.bucket = ANY (ARRAY(SELECT bucket FROM ma))"
+	    " AND r.tkey = COALESCE(md5($5), r.tkey) AND {MASKHIT} UNION ]]"
+	    "SELECT DISTINCT a.{ip} AS ip, a.{tenant} AS tenant FROM {L} a WHERE {LIVE}"
+	    " AND a.{ip} IN (SELECT ip FROM top)),"
 	    " tt AS (SELECT ip, count(tenant) AS n, json_agg(left(tenant, $12) ORDER BY tenant)"
 	    " FILTER (WHERE tenant IS NOT NULL) AS names FROM tn GROUP BY ip)"
 	    " SELECT host(top.ip), top.n, " US("peak.hour") ", peak.n, COALESCE(tt.n, 0), tt.names"
@@ -101,7 +157,7 @@ static const char *const query_tmpl[RQ_N] = {
 	[RQ_HOT] =
 	    "WITH h AS ([[SELECT r.hour, r.ip, r.events FROM {R_HOT} r"
 	    " WHERE {RANGE} AND r.tkey = {TKEY} AND r.events > $13 UNION ALL ]]"
-	    "SELECT date_trunc('hour', a.{ts}) AS hour, a.{ip} AS ip, count(*) AS events FROM {T} a"
+	    "SELECT date_trunc('hour', a.{ts}) AS hour, a.{ip} AS ip, count(*) AS events FROM {L} a"
 	    " WHERE {LIVE} AND a.{ip} IS NOT NULL GROUP BY 1, 2 HAVING count(*) > $13)"
 	    " SELECT host(ip), count(*), max(events), " US("(array_agg(hour ORDER BY events DESC, hour))[1]")
 	    ", sum(events), count(*) OVER () FROM h GROUP BY ip ORDER BY max(events) DESC, ip LIMIT $11",
@@ -143,7 +199,8 @@ static const char *const query_tmpl[RQ_N] = {
 /* --------------------------------------------------------------- rollup */
 
 /* Each fill replaces the hours of [$1, $2) (deleted and inserted in one
- * statement), except the address sets, which only ever gain bits. */
+ * statement), except the address sets, which only ever gain bits.  Fills
+ * read the audit table: {L} is {T} here. */
 static const char *const rollup_tmpl[RS_N] = {
 	[RS_FILL_HOUR] =
 	    "WITH d AS (DELETE FROM {R_HOUR} WHERE hour >= $1 AND hour < $2)"
@@ -152,6 +209,20 @@ static const char *const rollup_tmpl[RS_N] = {
 	[RS_FILL_FAIL] =
 	    "WITH d AS (DELETE FROM {R_FAIL} WHERE hour >= $1 AND hour < $2)"
 	    " INSERT INTO {R_FAIL} (hour, ip, tenant, failures) {AGG_FAIL}",
+	/* from the rows just filled: per hour and address in all, and the
+	 * bucket totals, A and B, moved by what changed (an hour redone
+	 * replaces its part of the total, never adds it twice) */
+	[RS_FILL_FAILH] =
+	    "WITH old AS (DELETE FROM {R_FAILH} WHERE hour >= $1 AND hour < $2 RETURNING hour, ip, failures),"
+	    " new AS (INSERT INTO {R_FAILH} (hour, ip, failures) SELECT hour, ip, sum(failures)"
+	    " FROM {R_FAIL} WHERE hour >= $1 AND hour < $2 GROUP BY 1, 2 RETURNING hour, ip, failures),"
+	    " d AS (SELECT extract(epoch FROM hour)::bigint AS e, ip, failures AS n FROM new"
+	    " UNION ALL SELECT extract(epoch FROM hour)::bigint, ip, -failures FROM old)"
+	    " INSERT INTO {R_FAILB} AS t (bucket, ip, failures)"
+	    " SELECT to_timestamp(v.base), d.ip, sum(d.n) FROM d CROSS JOIN LATERAL"
+	    " (VALUES (d.e - d.e % " BUCKET_S "), (d.e - (d.e - " OFFSET_S ") % " BUCKET_S ")) v(base)"
+	    " GROUP BY 1, 2 HAVING sum(d.n) <> 0"
+	    " ON CONFLICT (bucket, ip) DO UPDATE SET failures = t.failures + EXCLUDED.failures",
 	[RS_FILL_USERS] =
 	    "WITH d AS (DELETE FROM {R_USERS} WHERE hour >= $1 AND hour < $2)"
 	    " INSERT INTO {R_USERS} (hour, tenant, user_id, unauthorized, cross_tenant) {AGG_USERS}",
@@ -168,16 +239,26 @@ static const char *const rollup_tmpl[RS_N] = {
 	    "WITH d AS (DELETE FROM {R_ACTIONS} WHERE ts >= $1 AND ts < $2)"
 	    " INSERT INTO {R_ACTIONS} (ts, user_id, action, resource_type, resource_id, tenant, ip,"
 	    " reason, secret) {AGG_ACTIONS}",
+	/* an address's hours, in all: into buckets A and B */
 	[RS_FILL_IPS] =
-	    "INSERT INTO {R_IPS} (bucket, ip, tkey, tenant, h0, h1, h2)"
-	    " SELECT date_trunc('week', h), ip, tkey, min(tenant), {BITS} FROM ("
-	    "SELECT h, ip, tkey, tenant, {HOUR_INDEX} AS i FROM ("
-	    "SELECT date_trunc('hour', a.{ts}) AS h, a.{ip} AS ip, {TKEY_OF} AS tkey, {TENANT_OF} AS tenant"
-	    " FROM {T} a WHERE {LIVE} AND a.{ip} IS NOT NULL GROUP BY GROUPING SETS"
-	    " ((date_trunc('hour', a.{ts}), a.{ip}), (date_trunc('hour', a.{ts}), a.{ip}, a.{tenant}))"
-	    ") g) x GROUP BY 1, 2, 3"
-	    " ON CONFLICT (bucket, ip, tkey) DO UPDATE SET h0 = {R_IPS}.h0 | EXCLUDED.h0,"
-	    " h1 = {R_IPS}.h1 | EXCLUDED.h1, h2 = {R_IPS}.h2 | EXCLUDED.h2",
+	    "INSERT INTO {R_IPS} AS t (bucket, ip, {IPS_COLS})"
+	    " SELECT to_timestamp(base), ip, {BITS} FROM ("
+	    "SELECT g.ip, v.base, ((g.e - v.base) / 3600)::int AS i FROM ("
+	    "SELECT DISTINCT extract(epoch FROM date_trunc('hour', a.{ts}))::bigint AS e, a.{ip} AS ip"
+	    " FROM {T} a WHERE {LIVE} AND a.{ip} IS NOT NULL) g"
+	    " CROSS JOIN LATERAL (VALUES (g.e - g.e % " BUCKET_S "),"
+	    " (g.e - (g.e - " OFFSET_S ") % " BUCKET_S ")) v(base)) x GROUP BY 1, 2"
+	    " ON CONFLICT (bucket, ip) DO UPDATE SET {IPS_OR}",
+	/* an address's hours with each tenant: into buckets A */
+	[RS_FILL_IPT] =
+	    "INSERT INTO {R_IPT} AS t (bucket, ip, tkey, tenant, {IPS_COLS})"
+	    " SELECT to_timestamp(base), ip, tkey, min(tenant), {BITS} FROM ("
+	    "SELECT g.ip, g.tkey, g.tenant, g.e - g.e % " BUCKET_S " AS base,"
+	    " ((g.e % " BUCKET_S ") / 3600)::int AS i FROM ("
+	    "SELECT extract(epoch FROM date_trunc('hour', a.{ts}))::bigint AS e, a.{ip} AS ip,"
+	    " COALESCE(md5(a.{tenant}), '-') AS tkey, min(a.{tenant}) AS tenant"
+	    " FROM {T} a WHERE {LIVE} AND a.{ip} IS NOT NULL GROUP BY 1, 2, 3) g) x GROUP BY 1, 2, 3"
+	    " ON CONFLICT (bucket, ip, tkey) DO UPDATE SET {IPS_OR}",
 	[RS_STATE] =
 	    "SELECT definition, " US("rolled_from") ", " US("rolled_until") " FROM {R_STATE} WHERE id = 1",
 	[RS_STATE_LOCK] =
@@ -203,6 +284,23 @@ static const char *const rollup_tmpl[RS_N] = {
 	[RS_CLOCK] =
 	    "SELECT " US("date_trunc('hour', now())") ", " US("date_trunc('hour', min(a.{ts}))")
 	    " FROM {T} a",
+	/* the report's copy of the periods' edges (the live part), in scope */
+	[RS_LIVE_CREATE] =
+	    "CREATE TEMP TABLE IF NOT EXISTS sectop_live AS SELECT a.{ts}, a.{tenant}, a.{user},"
+	    " a.{action}, a.{status}, a.{ip}, a.{rtype}, a.{rid}, a.{details} FROM {T} a WITH NO DATA",
+	/* the user, resource and details only where a section reads them:
+	 * narrow rows, copied and scanned faster */
+	[RS_LIVE_FILL] =
+	    "INSERT INTO pg_temp.sectop_live SELECT a.{ts}, a.{tenant},"
+	    " CASE WHEN {UNAUTH} OR {CROSS} OR {OPS} THEN a.{user} END, a.{action}, a.{status}, a.{ip},"
+	    " CASE WHEN {OPS} THEN a.{rtype} END, CASE WHEN {OPS} THEN a.{rid} END,"
+	    " CASE WHEN {OPS} THEN a.{details} END FROM {T} a WHERE {LIVE}",
+	/* rough statistics, cheaply (a tenth of the default sample): enough
+	 * for the planner to hash what it would otherwise sort */
+	[RS_LIVE_ANALYZE] =
+	    "SET default_statistics_target = 10;"
+	    " ANALYZE pg_temp.sectop_live ({ts}, {tenant}, {ip}, {action}, {status});"
+	    " RESET default_statistics_target",
 };
 
 /* The tables the rollup is made of, and their indexes. */
@@ -217,27 +315,83 @@ static const char create_tmpl[] =
 	"CREATE TABLE IF NOT EXISTS {R_FAIL} (hour timestamptz NOT NULL, ip inet NOT NULL,"
 	" tenant text, failures bigint NOT NULL);\n"
 	"CREATE INDEX IF NOT EXISTS {I_FAIL} ON {R_FAIL} (hour);\n"
+	"CREATE INDEX IF NOT EXISTS {I_FAIL_IP} ON {R_FAIL} (ip, hour);\n"
+	"CREATE TABLE IF NOT EXISTS {R_FAILH} (hour timestamptz NOT NULL, ip inet NOT NULL,"
+	" failures bigint NOT NULL);\n"
+	"CREATE INDEX IF NOT EXISTS {I_FAILH} ON {R_FAILH} (ip, hour);\n"
+	"CREATE INDEX IF NOT EXISTS {I_FAILH_H} ON {R_FAILH} (hour);\n"
+	"CREATE TABLE IF NOT EXISTS {R_FAILB} (bucket timestamptz NOT NULL, ip inet NOT NULL,"
+	" failures bigint NOT NULL) WITH (fillfactor = 70);\n"
+	"CREATE UNIQUE INDEX IF NOT EXISTS {I_FAILB} ON {R_FAILB} (bucket, ip);\n"
+	"CREATE INDEX IF NOT EXISTS {I_FAILB_N} ON {R_FAILB} (bucket, failures DESC, ip);\n"
 	"CREATE TABLE IF NOT EXISTS {R_USERS} (hour timestamptz NOT NULL, tenant text, user_id text,"
 	" unauthorized bigint NOT NULL, cross_tenant bigint NOT NULL);\n"
 	"CREATE INDEX IF NOT EXISTS {I_USERS} ON {R_USERS} (hour);\n"
 	"CREATE TABLE IF NOT EXISTS {R_HOT} (hour timestamptz NOT NULL, ip inet NOT NULL,"
 	" tkey text NOT NULL, tenant text, events bigint NOT NULL);\n"
 	"CREATE INDEX IF NOT EXISTS {I_HOT} ON {R_HOT} (hour);\n"
+	/* updated in place every hour: room for HOT updates */
 	"CREATE TABLE IF NOT EXISTS {R_IPS} (bucket timestamptz NOT NULL, ip inet NOT NULL,"
-	" tkey text NOT NULL, tenant text, h0 bigint NOT NULL, h1 bigint NOT NULL, h2 bigint NOT NULL);\n"
-	"CREATE UNIQUE INDEX IF NOT EXISTS {I_IPS} ON {R_IPS} (bucket, ip, tkey);\n"
-	"CREATE INDEX IF NOT EXISTS {I_IPS_T} ON {R_IPS} (bucket, tkey);\n"
+	" {IPS_DDL}) WITH (fillfactor = 70);\n"
+	"CREATE UNIQUE INDEX IF NOT EXISTS {I_IPS} ON {R_IPS} (bucket, ip);\n"
+	"CREATE TABLE IF NOT EXISTS {R_IPT} (bucket timestamptz NOT NULL, ip inet NOT NULL,"
+	" tkey text NOT NULL, tenant text, {IPS_DDL}) WITH (fillfactor = 70);\n"
+	"CREATE UNIQUE INDEX IF NOT EXISTS {I_IPT} ON {R_IPT} (bucket, ip, tkey);\n"
+	"CREATE INDEX IF NOT EXISTS {I_IPT_T} ON {R_IPT} (bucket, tkey);\n"
 	"CREATE TABLE IF NOT EXISTS {R_ACTIONS} (ts timestamptz NOT NULL, user_id text,"
 	" action text NOT NULL, resource_type text, resource_id text, tenant text, ip inet,"
 	" reason text, secret text);\n"
 	"CREATE INDEX IF NOT EXISTS {I_ACTIONS} ON {R_ACTIONS} (ts);\n";
 
 static const char truncate_tmpl[] =
-	"TRUNCATE {R_HOUR}, {R_FAIL}, {R_USERS}, {R_HOT}, {R_IPS}, {R_ACTIONS}";
+	"TRUNCATE {R_HOUR}, {R_FAIL}, {R_FAILH}, {R_FAILB}, {R_USERS}, {R_HOT}, {R_IPS}, {R_IPT},"
+	" {R_ACTIONS}";
 static const char analyze_tmpl[] =
-	"ANALYZE {R_HOUR}, {R_FAIL}, {R_USERS}, {R_HOT}, {R_IPS}, {R_ACTIONS}, {R_STATE}";
+	"ANALYZE {R_HOUR}, {R_FAIL}, {R_FAILH}, {R_FAILB}, {R_USERS}, {R_HOT}, {R_IPS}, {R_IPT},"
+	" {R_ACTIONS}, {R_STATE}";
 static const char drop_tmpl[] =
-	"DROP TABLE IF EXISTS {R_HOUR}, {R_FAIL}, {R_USERS}, {R_HOT}, {R_IPS}, {R_ACTIONS}, {R_STATE}";
+	"DROP TABLE IF EXISTS {R_HOUR}, {R_FAIL}, {R_FAILH}, {R_FAILB}, {R_USERS}, {R_HOT}, {R_IPS},"
+	" {R_IPT}, {R_ACTIONS},"
+	" {R_STATE}";
+
+/* The bit words of an address's hours in a bucket, generated. */
+#define WORDS 6     /* 336 hours: two weeks */
+
+enum words { W_BITS, W_MASKHIT, W_COLS, W_DDL, W_OR, W_N };
+
+static char *words_build(enum words kind)
+{
+	static const char *const sep[W_N] = { ", ", " OR ", ", ", ", ", ", " };
+	char *s = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&s, &len);
+
+	if (!f)
+		return NULL;
+	if (kind == W_MASKHIT)
+		fputc('(', f);
+	for (int w = 0; w < WORDS; w++) {
+		fputs(w ? sep[kind] : "", f);
+		switch (kind) {
+		case W_BITS:
+			fprintf(f, "bit_or(CASE WHEN i >= %d AND i < %d THEN 1::bigint << (i - %d) ELSE 0 END) AS b%d",
+			        w * 64, w * 64 + 64, w * 64, w);
+			break;
+		case W_MASKHIT: fprintf(f, "(r.h%d & m.b%d) <> 0", w, w); break;
+		case W_COLS: fprintf(f, "h%d", w); break;
+		case W_DDL: fprintf(f, "h%d bigint NOT NULL", w); break;
+		case W_OR: fprintf(f, "h%d = t.h%d | EXCLUDED.h%d", w, w, w); break;
+		case W_N: break;
+		}
+	}
+	if (kind == W_MASKHIT)
+		fputc(')', f);
+	if (fclose(f) != 0) {
+		free(s);
+		return NULL;
+	}
+	return s;
+}
 
 /* ------------------------------------------------------------ expansion */
 
@@ -264,7 +418,12 @@ static int expand_into(FILE *out, const char *t, const char *const (*tokens)[2],
 			p += 2;
 			continue;
 		}
-		if (p[0] == ']' && p[1] == ']') {
+		if (p[0] == '[' && p[1] == '!') {
+			skipping = keep;
+			p += 2;
+			continue;
+		}
+		if ((p[0] == ']' && p[1] == ']') || (p[0] == '!' && p[1] == ']')) {
 			skipping = false;
 			p += 2;
 			continue;
@@ -309,14 +468,18 @@ char *report_sql_expand(const char *tmpl, const char *const (*tokens)[2], size_t
 
 enum name {
 	N_T, N_KEYS, N_TS, N_TENANT, N_USER, N_ACTION, N_RTYPE, N_RID, N_IP, N_STATUS, N_DETAILS,
-	N_R_STATE, N_R_HOUR, N_R_FAIL, N_R_USERS, N_R_HOT, N_R_IPS, N_R_ACTIONS,
-	N_I_HOUR, N_I_FAIL, N_I_USERS, N_I_HOT, N_I_IPS, N_I_IPS_T, N_I_ACTIONS, N_COUNT
+	N_R_STATE, N_R_HOUR, N_R_FAIL, N_R_FAILH, N_R_FAILB, N_R_USERS, N_R_HOT, N_R_IPS, N_R_IPT,
+	N_R_ACTIONS,
+	N_I_HOUR, N_I_FAIL, N_I_FAIL_IP, N_I_FAILH, N_I_FAILH_H, N_I_FAILB, N_I_FAILB_N, N_I_USERS,
+	N_I_HOT, N_I_IPS, N_I_IPT, N_I_IPT_T, N_I_ACTIONS, N_COUNT
 };
 
 static const char *const token_names[N_COUNT] = {
 	"T", "KEYS", "ts", "tenant", "user", "action", "rtype", "rid", "ip", "status", "details",
-	"R_STATE", "R_HOUR", "R_FAIL", "R_USERS", "R_HOT", "R_IPS", "R_ACTIONS",
-	"I_HOUR", "I_FAIL", "I_USERS", "I_HOT", "I_IPS", "I_IPS_T", "I_ACTIONS",
+	"R_STATE", "R_HOUR", "R_FAIL", "R_FAILH", "R_FAILB", "R_USERS", "R_HOT", "R_IPS", "R_IPT",
+	"R_ACTIONS",
+	"I_HOUR", "I_FAIL", "I_FAIL_IP", "I_FAILH", "I_FAILH_H", "I_FAILB", "I_FAILB_N", "I_USERS",
+	"I_HOT", "I_IPS", "I_IPT", "I_IPT_T", "I_ACTIONS",
 };
 
 /* The rollup's names: the audit table's name and a suffix, so that two
@@ -324,10 +487,16 @@ static const char *const token_names[N_COUNT] = {
  * bytes, or names would be cut and collide. */
 static const char *const suffix[N_COUNT] = {
 	[N_R_STATE] = "_rollup_state", [N_R_HOUR] = "_rollup_hour", [N_R_FAIL] = "_rollup_fail",
+	[N_R_FAILH] = "_rollup_failh", [N_R_FAILB] = "_rollup_failb",
 	[N_R_USERS] = "_rollup_users", [N_R_HOT] = "_rollup_hot", [N_R_IPS] = "_rollup_ips",
+	[N_R_IPT] = "_rollup_ipt",
 	[N_R_ACTIONS] = "_rollup_actions",
-	[N_I_HOUR] = "_rollup_hour_i", [N_I_FAIL] = "_rollup_fail_i", [N_I_USERS] = "_rollup_users_i",
-	[N_I_HOT] = "_rollup_hot_i", [N_I_IPS] = "_rollup_ips_u", [N_I_IPS_T] = "_rollup_ips_t",
+	[N_I_HOUR] = "_rollup_hour_i", [N_I_FAIL] = "_rollup_fail_i", [N_I_FAIL_IP] = "_rollup_fail_ip",
+	[N_I_FAILH] = "_rollup_failh_ip", [N_I_FAILH_H] = "_rollup_failh_i",
+	[N_I_FAILB] = "_rollup_failb_u", [N_I_FAILB_N] = "_rollup_failb_n",
+	[N_I_USERS] = "_rollup_users_i",
+	[N_I_HOT] = "_rollup_hot_i", [N_I_IPS] = "_rollup_ips_u", [N_I_IPT] = "_rollup_ipt_u",
+	[N_I_IPT_T] = "_rollup_ipt_t",
 	[N_I_ACTIONS] = "_rollup_actions_i",
 };
 #define LONGEST_SUFFIX 22           /* "_rollup_state_pkey" and friends, with room */
@@ -335,11 +504,9 @@ static const char *const suffix[N_COUNT] = {
 
 static char *suffixed(const char *table, const char *suf)
 {
-	char *raw = NULL;
+	char *raw = str_printf("%s%s", table, suf);
+	char *q = raw ? pg_sql_ident(raw) : NULL;
 
-	if (asprintf(&raw, "%s%s", table, suf) < 0)
-		return NULL;
-	char *q = pg_sql_ident(raw);
 	free(raw);
 	return q;
 }
@@ -362,29 +529,32 @@ static int names_build(char *v[N_COUNT], const struct config *cfg)
 	return 0;
 }
 
+char *report_sql_operator_array(void)
+{
+	size_t n = 0;
+
+	while (report_operator_actions[n])
+		n++;
+	return pg_sql_text_array((char *const *)report_operator_actions, n);
+}
+
 /* What the rollup's figures depend on.  A rollup built for another
  * definition is not used (and `sectop setup --rollup` rebuilds it). */
 static char *definition_build(const struct config *cfg, char *const names[N_COUNT])
 {
 	char *s = NULL, *arr[5];
-	size_t n_ops = 0;
-
-	while (report_operator_actions[n_ops])
-		n_ops++;
-	char *ops = pg_sql_text_array((char *const *)report_operator_actions, n_ops);
 
 	arr[0] = pg_sql_text_array(cfg->failure_actions.v, cfg->failure_actions.n);
 	arr[1] = pg_sql_int_array(cfg->failure_statuses, cfg->n_failure_statuses);
 	arr[2] = pg_sql_text_array(cfg->unauthorized_actions.v, cfg->unauthorized_actions.n);
 	arr[3] = pg_sql_text_array(cfg->cross_tenant_actions.v, cfg->cross_tenant_actions.n);
-	arr[4] = ops;
-	if (arr[0] && arr[1] && arr[2] && arr[3] && arr[4] &&
-	    asprintf(&s, "sectop rollup 1; hot %d; failures %s %s; unauthorized %s +403;"
-	             " cross-tenant %s; operator %s; columns %s %s %s %s %s %s %s %s %s",
-	             REPORT_HOT_MIN, arr[0], arr[1], arr[2], arr[3], arr[4], names[N_TS],
-	             names[N_TENANT], names[N_USER], names[N_ACTION], names[N_RTYPE], names[N_RID],
-	             names[N_IP], names[N_STATUS], names[N_DETAILS]) < 0)
-		s = NULL;
+	arr[4] = report_sql_operator_array();
+	if (arr[0] && arr[1] && arr[2] && arr[3] && arr[4])
+		s = str_printf("sectop rollup 4; hot %d; failures %s %s; unauthorized %s +403;"
+		               " cross-tenant %s; operator %s; columns %s %s %s %s %s %s %s %s %s",
+		               REPORT_HOT_MIN, arr[0], arr[1], arr[2], arr[3], arr[4], names[N_TS],
+		               names[N_TENANT], names[N_USER], names[N_ACTION], names[N_RTYPE],
+		               names[N_RID], names[N_IP], names[N_STATUS], names[N_DETAILS]);
 	for (int i = 0; i < 5; i++)
 		free(arr[i]);
 	return s;
@@ -392,53 +562,90 @@ static char *definition_build(const struct config *cfg, char *const names[N_COUN
 
 /* ---------------------------------------------------------------- build */
 
+/* The live part's source of each variant: the audit table, or the
+ * report's temporary copy of the periods' edges. */
+#define LIVE_COPY "pg_temp.sectop_live"
+
+struct tokens {
+	const char *v[N_COUNT + 32][2];
+	size_t n;
+	char *words[W_N];
+};
+
+static void tokens_add(struct tokens *t, const char *name, const char *value)
+{
+	t->v[t->n][0] = name;
+	t->v[t->n++][1] = value;
+}
+
+static int tokens_build(struct tokens *t, char *const names[N_COUNT])
+{
+	static const char *const fragments[][2] = {
+		{ "LIVE", F_LIVE }, { "FAIL", F_FAIL }, { "UNAUTH", F_UNAUTH }, { "CROSS", F_CROSS },
+		{ "OPS", F_OPS }, { "RANGE", F_RANGE }, { "SCOPE", F_SCOPE }, { "TKEY", F_TKEY },
+		{ "TKEY_OF", F_TKEY_OF }, { "TENANT_OF", F_TENANT_OF }, { "MASKS", F_MASKS },
+		{ "AGG_HOUR", F_AGG_HOUR }, { "AGG_FAIL", F_AGG_FAIL }, { "AGG_USERS", F_AGG_USERS },
+		{ "AGG_ACTIONS", F_AGG_ACTIONS },
+	};
+	static const char *const word_tokens[W_N] = { "BITS", "MASKHIT", "IPS_COLS", "IPS_DDL", "IPS_OR" };
+
+	memset(t, 0, sizeof *t);
+	tokens_add(t, "L", names[N_T]);          /* the first token: set per variant */
+	for (int i = 0; i < N_COUNT; i++)
+		tokens_add(t, token_names[i], names[i]);
+	for (size_t i = 0; i < sizeof fragments / sizeof fragments[0]; i++)
+		tokens_add(t, fragments[i][0], fragments[i][1]);
+	for (int w = 0; w < W_N; w++) {
+		if (!(t->words[w] = words_build((enum words)w)))
+			return -1;
+		tokens_add(t, word_tokens[w], t->words[w]);
+	}
+	return 0;
+}
+
+static void tokens_free(struct tokens *t)
+{
+	for (int w = 0; w < W_N; w++)
+		free(t->words[w]);
+}
+
+static int build_all(struct report_sql *q, struct tokens *t, char *const names[N_COUNT])
+{
+	for (int v = 0; v < RV_N; v++) {
+		t->v[0][1] = v == RV_ROLLUP_COPY ? LIVE_COPY : names[N_T];
+		for (int i = 0; i < RQ_N; i++)
+			if (!(q->query[i][v] = report_sql_expand(query_tmpl[i], t->v, t->n, v != RV_TABLE)))
+				return -1;
+	}
+	t->v[0][1] = names[N_T];
+	for (int i = 0; i < RS_N; i++)
+		if (!(q->rollup[i] = report_sql_expand(rollup_tmpl[i], t->v, t->n, true)))
+			return -1;
+	q->create = report_sql_expand(create_tmpl, t->v, t->n, true);
+	q->truncate = report_sql_expand(truncate_tmpl, t->v, t->n, true);
+	q->drop = report_sql_expand(drop_tmpl, t->v, t->n, true);
+	q->analyze = report_sql_expand(analyze_tmpl, t->v, t->n, true);
+	q->state_table = strdup(names[N_R_STATE]);
+	return q->create && q->truncate && q->drop && q->analyze && q->state_table ? 0 : -1;
+}
+
 int report_sql_build(struct report_sql *q, const struct config *cfg, char *err, size_t errsz)
 {
 	char *names[N_COUNT] = { 0 };
-	const char *tokens[N_COUNT + 24][2];
-	size_t n = 0;
+	struct tokens t;
 	int rc = -1;
 
 	memset(q, 0, sizeof *q);
+	memset(&t, 0, sizeof t);
 	if (strlen(cfg->schema.table) + LONGEST_SUFFIX > PG_NAME_MAX) {
 		snprintf(err, errsz, "table: '%s' is too long for the report's rollup names (at most %d bytes)",
 		         cfg->schema.table, PG_NAME_MAX - LONGEST_SUFFIX);
 		return -1;
 	}
-	if (names_build(names, cfg) < 0)
-		goto out;
-	for (int i = 0; i < N_COUNT; i++) {
-		tokens[n][0] = token_names[i];
-		tokens[n++][1] = names[i];
-	}
-	static const char *const fragments[][2] = {
-		{ "LIVE", F_LIVE }, { "FAIL", F_FAIL }, { "UNAUTH", F_UNAUTH }, { "CROSS", F_CROSS },
-		{ "OPS", F_OPS }, { "RANGE", F_RANGE }, { "SCOPE", F_SCOPE }, { "TKEY", F_TKEY },
-		{ "TKEY_OF", F_TKEY_OF }, { "TENANT_OF", F_TENANT_OF }, { "HOUR_INDEX", F_HOUR_INDEX },
-		{ "BITS", F_BITS }, { "MASKS", F_MASKS }, { "MASKHIT", F_MASKHIT },
-		{ "AGG_HOUR", F_AGG_HOUR }, { "AGG_FAIL", F_AGG_FAIL }, { "AGG_USERS", F_AGG_USERS },
-		{ "AGG_ACTIONS", F_AGG_ACTIONS },
-	};
-	for (size_t i = 0; i < sizeof fragments / sizeof fragments[0]; i++) {
-		tokens[n][0] = fragments[i][0];
-		tokens[n++][1] = fragments[i][1];
-	}
-	for (int i = 0; i < RQ_N; i++)
-		for (int roll = 0; roll < 2; roll++)
-			if (!(q->query[i][roll] = report_sql_expand(query_tmpl[i], tokens, n, roll)))
-				goto out;
-	for (int i = 0; i < RS_N; i++)
-		if (!(q->rollup[i] = report_sql_expand(rollup_tmpl[i], tokens, n, true)))
-			goto out;
-	q->create = report_sql_expand(create_tmpl, tokens, n, true);
-	q->truncate = report_sql_expand(truncate_tmpl, tokens, n, true);
-	q->drop = report_sql_expand(drop_tmpl, tokens, n, true);
-	q->analyze = report_sql_expand(analyze_tmpl, tokens, n, true);
-	q->state_table = strdup(names[N_R_STATE]);
-	q->definition = definition_build(cfg, names);
-	if (q->create && q->truncate && q->drop && q->analyze && q->state_table && q->definition)
+	if (names_build(names, cfg) == 0 && tokens_build(&t, names) == 0 && build_all(q, &t, names) == 0 &&
+	    (q->definition = definition_build(cfg, names)))
 		rc = 0;
-out:
+	tokens_free(&t);
 	for (int i = 0; i < N_COUNT; i++)
 		free(names[i]);
 	if (rc < 0) {
@@ -451,8 +658,8 @@ out:
 void report_sql_free(struct report_sql *q)
 {
 	for (int i = 0; i < RQ_N; i++)
-		for (int roll = 0; roll < 2; roll++)
-			free(q->query[i][roll]);
+		for (int v = 0; v < RV_N; v++)
+			free(q->query[i][v]);
 	for (int i = 0; i < RS_N; i++)
 		free(q->rollup[i]);
 	free(q->create);

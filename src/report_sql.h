@@ -57,7 +57,8 @@ enum report_query {
 };
 
 enum rollup_stmt {
-	RS_FILL_HOUR, RS_FILL_FAIL, RS_FILL_USERS, RS_FILL_HOT, RS_FILL_ACTIONS, RS_FILL_IPS,
+	RS_FILL_HOUR, RS_FILL_FAIL, RS_FILL_FAILH, RS_FILL_USERS, RS_FILL_HOT, RS_FILL_ACTIONS, RS_FILL_IPS,
+	RS_FILL_IPT,
 	RS_N_FILL,
 	RS_STATE = RS_N_FILL,  /* definition, rolled_from, rolled_until (unix us) */
 	RS_STATE_LOCK,         /* the same, FOR UPDATE */
@@ -66,11 +67,22 @@ enum rollup_stmt {
 	RS_STATE_RESET,        /* a new definition: $18, rolled_from = rolled_until = $1 */
 	RS_RECHECK,            /* hours of [$1, $2) whose row count differs from the rollup's */
 	RS_CLOCK,              /* this hour and the table's first hour (unix us) */
+	RS_LIVE_CREATE,        /* the report's temporary table of the live part (no parameters) */
+	RS_LIVE_FILL,          /* copy the live part of a period into it */
+	RS_LIVE_ANALYZE,       /* its statistics (several statements, no parameters) */
 	RS_N
 };
 
+/* The variants of each report query. */
+enum report_variant {
+	RV_TABLE,          /* no rollup: every row from the audit table */
+	RV_ROLLUP_COPY,    /* the rollup, and the live part from the report's temporary copy */
+	RV_ROLLUP_TABLE,   /* the rollup, and the live part from the audit table */
+	RV_N
+};
+
 struct report_sql {
-	char *query[RQ_N][2];        /* [q][0] raw table only, [q][1] with the rollup */
+	char *query[RQ_N][RV_N];
 	char *rollup[RS_N];
 	char *create;                /* the rollup's DDL: several statements, no parameters */
 	char *truncate;              /* empty every rollup table */
@@ -85,8 +97,12 @@ struct report_sql {
 int report_sql_build(struct report_sql *q, const struct config *cfg, char *err, size_t errsz);
 void report_sql_free(struct report_sql *q);
 
+/* sectop's operator actions as a text[] parameter; malloc'd. */
+char *report_sql_operator_array(void);
+
 /* Expand {name} tokens from a table of (name, value) pairs, values expanded
- * in turn; text between [[ and ]] is kept only when `keep` is set.  For the
+ * in turn; text between [[ and ]] is kept only when `keep` is set, text
+ * between [! and !] only when it is not.  For the
  * builder and its tests.  malloc'd, or NULL (out of memory, unknown token). */
 char *report_sql_expand(const char *tmpl, const char *const (*tokens)[2], size_t n_tokens, bool keep);
 

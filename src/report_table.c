@@ -11,6 +11,7 @@
 #include "report.h"
 #include "report_table.h"
 #include "sanitize.h"
+#include "snapshot_out.h"
 
 /* ------------------------------------------------------------- columns */
 
@@ -160,7 +161,8 @@ static int build_days(const struct report *r, struct rtable *t)
 	if (table_alloc(t, S_DAYS, r->n_days) < 0)
 		return -1;
 	for (size_t i = 0; i < r->n_days; i++) {
-		struct rcell row[] = { c_day(r->days[i].day_s), c_int(r->days[i].events), c_int(r->days[i].failures) };
+		struct rcell row[] = { c_day(r->days[i].day_s), c_int(r->days[i].events),
+		                       c_int(r->days[i].failures) };
 		set_row(t, i, row);
 	}
 	return 0;
@@ -376,15 +378,6 @@ void report_tables_free(struct rtable *t, size_t n)
 
 /* ------------------------------------------------------------- text */
 
-void report_iso(char *buf, size_t n, int64_t unix_s)
-{
-	time_t t = (time_t)unix_s;
-	struct tm tm;
-
-	if (!gmtime_r(&t, &tm) || !strftime(buf, n, "%Y-%m-%dT%H:%M:%SZ", &tm))
-		snprintf(buf, n, "?");
-}
-
 /* Exact to the microsecond, so that a period can be counted again; the
  * microseconds are left out when there are none. */
 void report_iso_us(char *buf, size_t n, int64_t us)
@@ -396,7 +389,7 @@ void report_iso_us(char *buf, size_t n, int64_t us)
 		frac += 1000000;
 		s--;
 	}
-	report_iso(iso, sizeof iso, s);
+	snapshot_iso_time(iso, sizeof iso, s);
 	if (frac)
 		snprintf(buf, n, "%.19s.%06lldZ", iso, (long long)frac);
 	else
@@ -410,8 +403,8 @@ void report_meta(const struct report *r, struct report_meta *m)
 	report_iso_us(m->since, sizeof m->since, r->cur.since_us);
 	report_iso_us(m->until, sizeof m->until, r->cur.until_us);
 	report_iso_us(m->prev_since, sizeof m->prev_since, r->prev.since_us);
-	report_iso(m->generated, sizeof m->generated, r->generated_s);
-	report_iso(until, sizeof until, r->rolled_until_s);
+	snapshot_iso_time(m->generated, sizeof m->generated, r->generated_s);
+	snapshot_iso_time(until, sizeof until, r->rolled_until_s);
 	if (r->rollup_used)
 		snprintf(m->how, sizeof m->how, "whole hours from the rollup (up to date to %s), "
 		         "the rest from the table", until);
@@ -456,7 +449,7 @@ char *report_cell_text(const struct rcell *c, int flags, const char *null)
 	case RC_PCT: snprintf(buf, sizeof buf, "%+.1f%%", c->d); break;
 	case RC_WORD: return strdup(c->s);
 	case RC_UNTRUSTED: return sanitize_str(c->s, flags);
-	case RC_TIME: report_iso(buf, sizeof buf, c->t); break;
+	case RC_TIME: snapshot_iso_time(buf, sizeof buf, c->t); break;
 	case RC_DAY:
 		t = (time_t)c->t;
 		if (!gmtime_r(&t, &tm) || !strftime(buf, sizeof buf, "%Y-%m-%d", &tm))
@@ -470,81 +463,75 @@ char *report_cell_text(const struct rcell *c, int flags, const char *null)
 
 /* ------------------------------------------------------------ escapes */
 
+/* prefix, then each character of s through put, then suffix: malloc'd. */
+static char *escape_with(const char *prefix, const char *s, void (*put)(FILE *, char),
+                         const char *suffix)
+{
+	char *out = NULL;
+	size_t len = 0;
+	FILE *f = open_memstream(&out, &len);
+
+	if (!f)
+		return NULL;
+	fputs(prefix, f);
+	for (const char *p = s; *p; p++)
+		put(f, *p);
+	fputs(suffix, f);
+	if (fclose(f) != 0) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+static void put_csv(FILE *f, char c)
+{
+	if (c == '"')
+		fputc('"', f);
+	fputc(c, f);
+}
+
+static void put_html(FILE *f, char c)
+{
+	switch (c) {
+	case '&': fputs("&amp;", f); break;
+	case '<': fputs("&lt;", f); break;
+	case '>': fputs("&gt;", f); break;
+	case '"': fputs("&quot;", f); break;
+	case '\'': fputs("&#39;", f); break;
+	default: fputc(c, f); break;
+	}
+}
+
+/* CommonMark lets any ASCII punctuation be escaped with a backslash.  These
+ * are the ones that mean something inside a line (emphasis, code, links,
+ * HTML, entities, a cell's border, strike-through, math, mentions and issue
+ * references on the usual trackers); the others (. - : / ...) stay as they
+ * are, so that an address reads as an address. */
+static void put_md(FILE *f, char c)
+{
+	if (c && strchr("\\`*_[]<>|&~$@#!", c))
+		fputc('\\', f);
+	fputc(c, f);
+}
+
 /* A spreadsheet runs a cell that starts like a formula: an outside string
  * that does is prefixed with an apostrophe, as OWASP advises. */
 char *report_escape_csv(const char *s, bool untrusted)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-
-	if (!f)
-		return NULL;
 	bool formula = untrusted && *s && strchr("=+-@\t\r", *s);
 	bool quote = formula || strpbrk(s, ",\"\r\n") || (*s && (isspace((unsigned char)*s) ||
 	             isspace((unsigned char)s[strlen(s) - 1])));
-	if (quote)
-		fputc('"', f);
-	if (formula)
-		fputc('\'', f);
-	for (const char *p = s; *p; p++) {
-		if (*p == '"')
-			fputc('"', f);
-		fputc(*p, f);
-	}
-	if (quote)
-		fputc('"', f);
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+
+	return escape_with(formula ? "\"'" : quote ? "\"" : "", s, put_csv, quote ? "\"" : "");
 }
 
 char *report_escape_html(const char *s)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-
-	if (!f)
-		return NULL;
-	for (const char *p = s; *p; p++) {
-		switch (*p) {
-		case '&': fputs("&amp;", f); break;
-		case '<': fputs("&lt;", f); break;
-		case '>': fputs("&gt;", f); break;
-		case '"': fputs("&quot;", f); break;
-		case '\'': fputs("&#39;", f); break;
-		default: fputc(*p, f); break;
-		}
-	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return escape_with("", s, put_html, "");
 }
 
-/* CommonMark lets any ASCII punctuation be escaped with a backslash: all of
- * it is, so that no outside string becomes emphasis, a link, HTML or the
- * end of a table cell. */
 char *report_escape_md(const char *s)
 {
-	char *out = NULL;
-	size_t len = 0;
-	FILE *f = open_memstream(&out, &len);
-
-	if (!f)
-		return NULL;
-	for (const char *p = s; *p; p++) {
-		if (ispunct((unsigned char)*p) && (unsigned char)*p < 0x80)
-			fputc('\\', f);
-		fputc(*p, f);
-	}
-	if (fclose(f) != 0) {
-		free(out);
-		return NULL;
-	}
-	return out;
+	return escape_with("", s, put_md, "");
 }

@@ -77,8 +77,8 @@ char *report_escape_csv(const char *s, bool untrusted);   /* quoted when needed;
 char *report_escape_html(const char *s);                  /* & < > " ' */
 char *report_escape_md(const char *s);                    /* table-safe, inline-safe */
 
-/* "2026-11-16T22:00:00Z"; from microseconds "...:00.123456Z" */
-void report_iso(char *buf, size_t n, int64_t unix_s);
+/* "2026-11-16T22:00:00.123456Z" (snapshot_iso_time's, with the
+ * microseconds when there are any) */
 void report_iso_us(char *buf, size_t n, int64_t unix_us);
 
 /* What every format says before the tables, as text of our own (the
