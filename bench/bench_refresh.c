@@ -4,15 +4,19 @@
  * GROUP BY queries every refresh).  bench/run.sh builds and runs it; it
  * prints one "key value" line per figure.
  *
- *   bench_refresh --db CONNINFO --redis URL --redis-port N [--naive]
- *                 [--firsts 5] [--refreshes 20] [--bursts 5] [--interval-ms 250]
- *                 [--walk-max-s 180]
+ *   bench_refresh --db CONNINFO --redis URL --redis-port N [--table NAME]
+ *                 [--naive --drop-index NAME...] [--firsts 5] [--refreshes 20]
+ *                 [--bursts 5] [--interval-ms 250] [--walk-max-s 180]
+ *
+ * NAME: a plain table name (the benchmark's own tables); the queries of the
+ * naive baseline use the contract's column names.
  *
  * Database time comes from pg_stat_statements (execution + planning time
  * of every statement sectop sent, nothing else: the statements that read
  * or reset pg_stat_statements are left out), reset before and read after
  * each measured span, on a second, blocking connection ("ctl") that runs
- * nothing else in between.  Wall times are the client's, CLOCK_MONOTONIC.
+ * nothing else in between (top-level statements only: nested ones are
+ * counted in their caller's time).  Wall times are the client's, CLOCK_MONOTONIC.
  *
  * Phases:
  *   first   a fresh connection's first complete refresh, median of --firsts
@@ -20,9 +24,15 @@
  *           minute: the one full refresh a minute is in the console figure)
  *   burst   500 rows inserted (450 ordinary, 50 of the attack, through the
  *           demo generator of scripts/seed.sql), then the next refresh;
- *           median of --bursts
+ *           median of --bursts.  Each burst is taken away after its
+ *           refresh, so that every phase and run sees the table as seeded.
  *   walk    (sectop only) refreshes until one complete walk of the Redis
- *           keyspace at the console's scan budget
+ *           keyspace at the console's scan budget (--walk-max-s 0: skipped)
+ *
+ * The naive baseline runs in a transaction that drops the recommended
+ * indexes (--drop-index NAME, repeatable) and is rolled back at the end:
+ * plain GROUP BYs without them, on the very rows sectop is measured on, a
+ * few seconds apart; its bursts go with the rollback.
  *
  * Redis per refresh (sectop only): commands (the source's own count), SCAN
  * steps, round trips (TCP data segments the client sent on its Redis
@@ -61,6 +71,8 @@ static struct opts {
 	int redis_port;
 	bool naive;
 	int firsts, refreshes, bursts, interval_ms, walk_max_s;
+	const char *drop[8];
+	int n_drop;
 } o = { .table = "audit_log", .firsts = 5, .refreshes = 20, .bursts = 5, .interval_ms = 250,
         .walk_max_s = 180 };
 
@@ -123,7 +135,7 @@ static double pss_read(double *calls)
 	    "SELECT coalesce(sum(total_exec_time + total_plan_time), 0), coalesce(sum(calls), 0)"
 	    " FROM pg_stat_statements"
 	    " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-	    " AND query NOT ILIKE '%pg_stat_statements%'");
+	    " AND toplevel AND query NOT ILIKE '%pg_stat_statements%'");
 	double ms = strtod(PQgetvalue(r, 0, 0), NULL);
 	if (calls)
 		*calls = strtod(PQgetvalue(r, 0, 1), NULL);
@@ -131,17 +143,52 @@ static double pss_read(double *calls)
 	return ms;
 }
 
-/* 500 rows of the demo's shape, timed now: ordinary traffic and the attack. */
-static void burst(void)
+/* 500 rows of the demo's shape, timed now: ordinary traffic and the attack,
+ * inserted on connection c; their ids go to the temporary table
+ * bench_burst (of c's session) when undo is to follow. */
+static void burst(PGconn *c, bool keep_ids)
 {
 	char sql[1024];
 	snprintf(sql, sizeof sql,
-	    "INSERT INTO %s (\"timestamp\", tenant_id, user_id, action, resource_type, resource_id,"
+	    "%sINSERT INTO %s (\"timestamp\", tenant_id, user_id, action, resource_type, resource_id,"
 	    " ip_address, method, path, status_code, user_agent, details)"
 	    " SELECT * FROM sectop_demo_events(450, now(), interval '2 seconds')"
-	    " UNION ALL SELECT * FROM sectop_demo_attack(50, 0, now(), interval '2 seconds')",
-	    o.table);
+	    " UNION ALL SELECT * FROM sectop_demo_attack(50, 0, now(), interval '2 seconds')%s",
+	    keep_ids ? "WITH b AS (" : "", o.table,
+	    keep_ids ? " RETURNING id) INSERT INTO pg_temp.bench_burst SELECT id FROM b" : "");
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_COMMAND_OK)
+		die("burst", PQerrorMessage(c));
+	PQclear(r);
+}
+
+/* Take the last burst away again (on ctl). */
+static void burst_undo(void)
+{
+	char sql[256];
+	snprintf(sql, sizeof sql,
+	    "DELETE FROM %s WHERE id IN (SELECT id FROM pg_temp.bench_burst)", o.table);
 	PQclear(ctl_exec(sql));
+	PQclear(ctl_exec("TRUNCATE pg_temp.bench_burst"));
+}
+
+/* Rows in the dashboard's window (15 minutes from the minute) and in the
+ * probe's range (this minute and 10 s before), as the figures saw them. */
+static void window_rows(PGconn *c, const char *prefix)
+{
+	char sql[512], key[64];
+	snprintf(sql, sizeof sql,
+	    "SELECT count(*), count(*) FILTER (WHERE \"timestamp\" >= date_trunc('minute', now())"
+	    " - interval '10 seconds') FROM %s"
+	    " WHERE \"timestamp\" >= date_trunc('minute', now()) - interval '15 minutes'", o.table);
+	PGresult *r = PQexec(c, sql);
+	if (PQresultStatus(r) != PGRES_TUPLES_OK)
+		die("window rows", PQerrorMessage(c));
+	snprintf(key, sizeof key, "%s_window_rows", prefix);
+	out(key, strtod(PQgetvalue(r, 0, 0), NULL));
+	snprintf(key, sizeof key, "%s_probe_rows", prefix);
+	out(key, strtod(PQgetvalue(r, 0, 1), NULL));
+	PQclear(r);
 }
 
 /* --------------------------------------------------------- ctl: Redis */
@@ -306,9 +353,9 @@ static void run_sectop(void)
 	int nf = 0;
 
 	cfg_init();
+	window_rows(ctl, "first");
 	/* first: a fresh connection each time */
 	for (int i = 0; i < o.firsts && i < MAXN; i++) {
-		wait_room_in_minute(NULL, 5);
 		memset(&app, 0, sizeof app);
 		app.cfg = &cfg;
 		pss_reset();
@@ -345,6 +392,7 @@ static void run_sectop(void)
 	if (room > 55)
 		room = 55;
 	wait_room_in_minute(&app, room);
+	window_rows(ctl, "steady");
 	unsigned done = app.model.pg.refreshes;
 	if (until_pg_refreshes(&app, done + 1, now_ms() + 30000) < 0)   /* at a boundary */
 		die("steady", app.model.pg.error);
@@ -391,7 +439,7 @@ static void run_sectop(void)
 		done = app.model.pg.refreshes;
 		if (until_pg_refreshes(&app, done + 1, now_ms() + 30000) < 0)
 			die("burst", app.model.pg.error);
-		burst();
+		burst(ctl, true);
 		pss_reset();
 		pg_counters(app.pg, &q0, &quiet0);
 		double w = until_pg_refreshes(&app, done + 2, now_ms() + 30000);
@@ -402,6 +450,10 @@ static void run_sectop(void)
 		bwall[nb] = w;
 		bq[nb] = (double)(q1 - q0);
 		nb++;
+		burst_undo();
+		/* the refresh that sees them gone, before the next burst */
+		if (until_pg_refreshes(&app, done + 3, now_ms() + 30000) < 0)
+			die("burst", app.model.pg.error);
 	}
 	out("burst_db_ms", median(bdb, nb));
 	out("burst_queries", median(bq, nb));
@@ -411,6 +463,8 @@ static void run_sectop(void)
 	 * the console's scan budget (whatever the interval, the budget is per
 	 * refresh) */
 	double walk = -1, t0 = now_ms(), limit = o.walk_max_s * 1000.0;
+	if (o.walk_max_s == 0)
+		goto closing;
 	unsigned mark = 0;
 	redis_get_stats(app.redis, &rs0);
 	unsigned long walks = rs0.walks;
@@ -427,6 +481,7 @@ static void run_sectop(void)
 		mark = app.model.redis.refreshes;
 	}
 	out("walk_refreshes", walk);
+closing:
 	app_close(&app);
 	conf_free(&cfg);
 }
@@ -438,26 +493,33 @@ static void run_sectop(void)
  * the newest failures.  Default column names, as the contract has them. */
 #define FAILURE "(action IN ('failed_auth', 'unauthorized_access', 'authentication_failed')" \
                 " OR status_code IN (401, 403))"
-static const char *naive_sql[] = {
-	"SELECT date_trunc('minute', \"timestamp\") AS minute, count(*) FROM %s"
+static const char *const naive_sql[] = {
+	"SELECT date_trunc('minute', \"timestamp\") AS minute, count(*) FROM @T"
 	" WHERE \"timestamp\" >= now() - interval '60 minutes' AND " FAILURE
 	" GROUP BY 1 ORDER BY 1",
 	"SELECT host(ip_address), count(*) FILTER (WHERE " FAILURE ") AS failures, count(*),"
-	" count(DISTINCT user_id), count(DISTINCT tenant_id) FROM %s"
+	" count(DISTINCT user_id), count(DISTINCT tenant_id) FROM @T"
 	" WHERE \"timestamp\" >= now() - interval '15 minutes' AND ip_address IS NOT NULL"
 	" GROUP BY ip_address ORDER BY failures DESC, ip_address LIMIT 20",
 	"SELECT left(tenant_id, 200), count(*), count(*) FILTER (WHERE " FAILURE "),"
 	" count(*) FILTER (WHERE action = 'unauthorized_access' OR status_code = 403),"
 	" count(*) FILTER (WHERE action = 'cross_tenant_access'),"
-	" count(DISTINCT ip_address), count(DISTINCT user_id) FROM %s"
+	" count(DISTINCT ip_address), count(DISTINCT user_id) FROM @T"
 	" WHERE \"timestamp\" >= now() - interval '15 minutes'"
 	" GROUP BY tenant_id ORDER BY count(*) DESC, tenant_id NULLS LAST LIMIT 20",
 	"SELECT id::text, \"timestamp\", host(ip_address), left(tenant_id, 200), left(user_id, 200),"
 	" left(action, 200), left(method, 200), left(path, 200), status_code, left(user_agent, 200)"
-	" FROM %s WHERE \"timestamp\" >= now() - interval '15 minutes' AND " FAILURE
+	" FROM @T WHERE \"timestamp\" >= now() - interval '15 minutes' AND " FAILURE
 	" ORDER BY \"timestamp\" DESC, id DESC LIMIT 100",
 };
 #define N_NAIVE (sizeof naive_sql / sizeof naive_sql[0])
+
+/* The query with @T replaced by the table's name. */
+static void naive_text(char *sql, size_t n, const char *tmpl)
+{
+	const char *at = strstr(tmpl, "@T");
+	snprintf(sql, n, "%.*s%s%s", (int)(at - tmpl), tmpl, o.table, at + 2);
+}
 
 static double naive_refresh(PGconn *c)
 {
@@ -465,7 +527,7 @@ static double naive_refresh(PGconn *c)
 	double t0 = now_ms();
 
 	for (size_t i = 0; i < N_NAIVE; i++) {
-		snprintf(sql, sizeof sql, naive_sql[i], o.table);
+		naive_text(sql, sizeof sql, naive_sql[i]);
 		PGresult *r = PQexecParams(c, sql, 0, NULL, NULL, NULL, NULL, 0);
 		if (PQresultStatus(r) != PGRES_TUPLES_OK)
 			die("naive query", PQerrorMessage(c));
@@ -474,12 +536,39 @@ static double naive_refresh(PGconn *c)
 	return now_ms() - t0;
 }
 
+static PGresult *naive_exec(PGconn *c, const char *sql)
+{
+	PGresult *r = PQexec(c, sql);
+	ExecStatusType st = PQresultStatus(r);
+	if (st != PGRES_TUPLES_OK && st != PGRES_COMMAND_OK)
+		die(sql, PQerrorMessage(c));
+	return r;
+}
+
+/* A connection in a transaction without the recommended indexes. */
 static PGconn *naive_connect(void)
 {
 	PGconn *c = PQconnectdb(o.db);
 	if (PQstatus(c) != CONNECTION_OK)
 		die("connect", PQerrorMessage(c));
+	PQclear(naive_exec(c, "BEGIN"));
+	for (int i = 0; i < o.n_drop; i++) {
+		char *id = PQescapeIdentifier(c, o.drop[i], strlen(o.drop[i]));
+		char sql[256];
+		if (!id)
+			die("index name", PQerrorMessage(c));
+		snprintf(sql, sizeof sql, "DROP INDEX %s", id);
+		PQfreemem(id);
+		PQclear(naive_exec(c, sql));
+	}
 	return c;
+}
+
+/* Roll back: the indexes and the bursts come back and go. */
+static void naive_close(PGconn *c)
+{
+	PQclear(naive_exec(c, "ROLLBACK"));
+	PQfinish(c);
 }
 
 static void run_naive(void)
@@ -488,14 +577,15 @@ static void run_naive(void)
 	int nf = 0;
 	PGconn *c = NULL;
 
+	window_rows(ctl, "first");
 	for (int i = 0; i < o.firsts && i < MAXN; i++) {
 		if (c)
-			PQfinish(c);
-		pss_reset();
+			naive_close(c);
 		double t0 = now_ms();
 		c = naive_connect();
-		naive_refresh(c);
-		fwall[nf] = now_ms() - t0;
+		double connect = now_ms() - t0;
+		pss_reset();
+		fwall[nf] = connect + naive_refresh(c);
 		fdb[nf] = pss_read(NULL);
 		nf++;
 	}
@@ -504,6 +594,7 @@ static void run_naive(void)
 	out("first_wall_ms", median(fwall, nf));
 	out("first_complete_ms", median(fwall, nf));
 
+	window_rows(c, "steady");      /* ctl would wait for c's lock */
 	pss_reset();
 	double walls = 0;
 	for (int i = 0; i < o.refreshes; i++) {
@@ -515,20 +606,23 @@ static void run_naive(void)
 	out("steady_quiet_share", 0);
 	out("steady_wall_ms", walls / o.refreshes);
 
+	/* bursts in the transaction: each measured alone, all rolled back */
 	double bdb[MAXN], bwall[MAXN];
 	int nb = 0;
 	for (int i = 0; i < o.bursts && i < MAXN; i++) {
-		burst();
+		PQclear(naive_exec(c, "SAVEPOINT burst"));
+		burst(c, false);
 		pss_reset();
 		bwall[nb] = naive_refresh(c);
 		bdb[nb] = pss_read(NULL);
 		nb++;
+		PQclear(naive_exec(c, "ROLLBACK TO SAVEPOINT burst"));
 		usleep((useconds_t)o.interval_ms * 1000);
 	}
 	out("burst_db_ms", median(bdb, nb));
 	out("burst_queries", (double)N_NAIVE);
 	out("burst_wall_ms", median(bwall, nb));
-	PQfinish(c);
+	naive_close(c);
 }
 
 /* --------------------------------------------------------------- main */
@@ -546,6 +640,12 @@ int main(int argc, char **argv)
 {
 	for (int i = 1; i < argc; i++) {
 		const char *a = argv[i], *v = i + 1 < argc ? argv[i + 1] : NULL;
+		if (strcmp(a, "--drop-index") == 0 && v) {
+			if (o.n_drop < 8)
+				o.drop[o.n_drop++] = v;
+			i++;
+			continue;
+		}
 		if (strcmp(a, "--naive") == 0) {
 			o.naive = true;
 			continue;
@@ -565,11 +665,14 @@ int main(int argc, char **argv)
 		else die(a, "unknown option");
 	}
 	if (!o.db || (!o.naive && (!o.redis || !o.redis_port)) || o.firsts < 1 || o.refreshes < 1)
-		die("usage", "--db CONNINFO --redis URL --redis-port N [--naive] [--firsts N]"
+		die("usage", "--db CONNINFO --redis URL --redis-port N [--table NAME]"
+		    " [--naive --drop-index NAME...] [--firsts N]"
 		    " [--refreshes N] [--bursts N] [--interval-ms MS] [--walk-max-s S]");
 	ctl = PQconnectdb(o.db);
 	if (PQstatus(ctl) != CONNECTION_OK)
 		die("connect", PQerrorMessage(ctl));
+	PQclear(ctl_exec("SET client_min_messages = warning"));
+	PQclear(ctl_exec("CREATE TEMP TABLE IF NOT EXISTS bench_burst (id uuid)"));
 	PGresult *r = ctl_exec("SHOW pg_stat_statements.track_planning");
 	out("plan_time_tracked", strcmp(PQgetvalue(r, 0, 0), "on") == 0);
 	PQclear(r);

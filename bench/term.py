@@ -19,6 +19,10 @@ Prints "key value" lines:
   peak_rss_kb        VmHWM at the end: the most resident memory it ever had
   exit_status        after 'q'
 
+--span-cmd CMD runs "CMD begin NAME" before and "CMD end NAME SECONDS" after
+each measured span (NAME idle or attack), between two reads of the pty; its
+output joins ours (bench/run.sh uses it for the database time of the span).
+
 The figures come from /proc/PID (stat: utime+stime; status: VmHWM) and from
 the bytes read on the pty master.
 """
@@ -113,6 +117,7 @@ def main():
     ap.add_argument("--attack-cmd", default="")
     ap.add_argument("--settle-s", type=float, default=3)
     ap.add_argument("--first-timeout-s", type=float, default=30)
+    ap.add_argument("--span-cmd", default="")
     ap.add_argument("argv", nargs=argparse.REMAINDER)
     a = ap.parse_args()
     argv = a.argv[1:] if a.argv[:1] == ["--"] else a.argv
@@ -152,14 +157,23 @@ def main():
         os.kill(t.pid, signal.SIGTERM)
         return 1
 
-    def span(seconds):
+    def hook(*words):
+        if a.span_cmd:
+            sys.stdout.flush()
+            subprocess.run("%s %s" % (a.span_cmd, " ".join(words)), shell=True,
+                           stdin=subprocess.DEVNULL)
+            sys.stdout.flush()
+
+    def span(name, seconds):
+        hook("begin", name)
         c0, b0, w0 = cpu_s(t.pid), t.nbytes, time.monotonic()
         alive = t.pump(seconds)
         c1, b1, w1 = cpu_s(t.pid), t.nbytes, time.monotonic()
+        hook("end", name, "%.3f" % (w1 - w0))
         return alive, 100.0 * (c1 - c0) / (w1 - w0), (b1 - b0) * 60.0 / (w1 - w0)
 
     t.pump(a.settle_s)
-    alive, cpu, rate = span(a.idle_s)
+    alive, cpu, rate = span("idle", a.idle_s)
     out("idle_cpu_pct", cpu)
     out("idle_bytes_per_min", rate)
     if alive and a.attack_s > 0 and a.attack_cmd:
@@ -167,7 +181,7 @@ def main():
                                   stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL,
                                   stderr=subprocess.DEVNULL)
         t.pump(a.settle_s)
-        alive, cpu, rate = span(a.attack_s)
+        alive, cpu, rate = span("attack", a.attack_s)
         os.killpg(feeder.pid, signal.SIGTERM)
         feeder.wait()
         out("attack_cpu_pct", cpu)

@@ -482,12 +482,15 @@ static void console_action(struct console *c, enum action a)
 	}
 }
 
-static void console_input(struct console *c)
+/* Returns whether anything came (a key, a resize): the screen is redrawn. */
+static bool console_input(struct console *c)
 {
 	wint_t ch;
 	int rc;
+	bool any = false;
 
 	while ((rc = get_wch(&ch)) != ERR) {
+		any = true;
 		bool is_key = rc == KEY_CODE_YES;
 		if (is_key && ch == KEY_RESIZE) {
 			clear();
@@ -502,6 +505,7 @@ static void console_input(struct console *c)
 			list_rows(c);
 		console_action(c, keys_action((int)ch, console_where(c)));
 	}
+	return any;
 }
 
 /* -------------------------------------------------------------- drawing */
@@ -623,6 +627,19 @@ static void console_draw(struct console *c)
 
 /* -------------------------------------------------------------- the loop */
 
+/* Something a source published, summed: it changes when the screen may.
+ * A Redis key walk steps many times a second and publishes only at its
+ * end, so redrawing per loop turn would cost CPU for nothing. */
+static unsigned long model_signature(const struct model *m)
+{
+	unsigned long sig = m->pg.refreshes + m->pg.failures + m->redis.refreshes + m->redis.failures +
+	                    m->top_ips_gen + m->ip_redis_gen + m->detail.answered + m->scope_gen +
+	                    (unsigned long)m->n_blocked + m->walk_complete + (unsigned long)m->paused;
+	for (size_t i = 0; i < m->n_health; i++)
+		sig += m->health[i].checks;
+	return sig;
+}
+
 /* The terminal comes back as it was on every way out, signals included. */
 static void console_end(struct console *c)
 {
@@ -694,8 +711,19 @@ int app_console(struct app *app)
 	}
 	console_signals();
 	console_start(&c);
+	unsigned long drawn_sig = 0;
+	int64_t drawn_second = -1;
+	bool dirty = true;
 	while (!c.quit && !console_quit_signal) {
-		console_draw(&c);
+		/* redraw on input, on news from a source, and when the clock ticks */
+		unsigned long sig = model_signature(&app->model);
+		int64_t second = clock_wall_ms() / 1000;
+		if (dirty || sig != drawn_sig || second != drawn_second) {
+			console_draw(&c);
+			drawn_sig = sig;
+			drawn_second = second;
+			dirty = false;
+		}
 		struct pollfd in[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
 		                        { .fd = act_job_fd(&c.job), .events = POLLIN } };
 		int64_t wait = 1000 - clock_wall_ms() % 1000;   /* tick with the clock */
@@ -703,9 +731,12 @@ int app_console(struct app *app)
 			break;
 		if (in[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break;                               /* the terminal went away */
-		if (c.job.running && (in[1].revents & POLLIN))
+		if (c.job.running && (in[1].revents & POLLIN)) {
 			action_finished(&c);
-		console_input(&c);
+			dirty = true;
+		}
+		if (console_input(&c))
+			dirty = true;
 	}
 	console_end(&c);
 	act_job_finish(&c.job);                      /* an action under way ends first */

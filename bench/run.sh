@@ -1,0 +1,369 @@
+#!/usr/bin/env bash
+# bench/run.sh: what a refresh costs at 1 and 10 million audit rows, against
+# a naive baseline measured in the same run.  See BENCHMARKS.md.
+#
+#   bench/run.sh                 # the full run: 1M and 10M rows, ~16 minutes
+#   bench/run.sh --smoke         # 20k and 50k rows, short spans, ~40 s: the same table
+#   bench/run.sh --markdown FILE # also write the table (and the machine) as Markdown
+#   bench/run.sh --keep          # keep the scratch directory (servers' logs, raw figures)
+#
+# It starts its own PostgreSQL and Redis on loopback (scripts/stack.sh) in a
+# scratch directory, stops and removes them at the end, and never touches
+# another server.  It needs what scripts/test.sh installs (scripts/deps.sh),
+# plus python3.  Everything runs under `nice -n 10`.  Not part of CI:
+# tests/cli/bench_smoke.sh runs --smoke so that it cannot rot.
+#
+# Built binaries: SECTOP_BENCH_BUILD=DIR (a configured build directory, e.g.
+# build/) or, under `make check`, top_builddir; otherwise the harness
+# configures and builds its own copy in the scratch directory.
+#
+# Data: scripts/seed.sql, a week of the demo's traffic (skewed tenants, ~50k
+# addresses, ~3% failures, the attack in its last hour), then the indexes
+# `sectop --print-indexes` recommends and VACUUM ANALYZE (what autovacuum
+# does).  Redis, once: the contract's keys for a few thousand addresses, the
+# demo's keys, and a million unrelated keys (DEBUG POPULATE).
+#
+# For each size (SMALL, then LARGE), seconds apart on the same rows:
+#   naive    bench_refresh --naive: plain full-window GROUP BYs every refresh,
+#            in a transaction without the recommended indexes (rolled back)
+#   control  (SMALL only) bench_refresh on a table of LARGE rows: SMALL's rows
+#            plus older history at SMALL's rate, so SMALL's recent window
+#   sectop   bench_refresh: libsectop.a, the console's own loop
+# then the console in a pseudo-terminal (term.py: first frame, 60 s idle and
+# 60 s of live attack from scripts/feed.sh at --refresh 1s: CPU, RSS, bytes)
+# and `sectop report --since 7d` (without and with its rollup) against the
+# plain GROUP BYs of report_plain.sql.  table.py prints the table.
+set -euo pipefail
+
+ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
+BENCH=$ROOT/bench
+MODE=full MARKDOWN="" KEEP=""
+
+usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
+while (($#)); do
+	case $1 in
+	--smoke) MODE=smoke ;;
+	--markdown) MARKDOWN=${2:?--markdown needs a file}; shift ;;
+	--keep) KEEP=1 ;;
+	-h | --help) usage; exit 0 ;;
+	*) echo "bench: unknown argument '$1' (try --help)" >&2; exit 2 ;;
+	esac
+	shift
+done
+[[ -z $MARKDOWN || $MARKDOWN == /* ]] || MARKDOWN=$PWD/$MARKDOWN
+
+renice -n 10 $$ >/dev/null 2>&1 || true
+export LANG=C.UTF-8
+unset LC_ALL LC_CTYPE
+
+if [[ $MODE == smoke ]]; then
+	SMALL=20k SMALL_ROWS=20000 LARGE=50k LARGE_ROWS=50000
+	UNRELATED=20000 ADDRESSES=300 SPAN_S=1 SETTLE_S=0.5
+	DRIVER=(--firsts 1 --refreshes 3 --bursts 1 --interval-ms 200 --walk-max-s 30)
+else
+	SMALL=1M SMALL_ROWS=1000000 LARGE=10M LARGE_ROWS=10000000
+	UNRELATED=1000000 ADDRESSES=3000 SPAN_S=60 SETTLE_S=3
+	DRIVER=(--firsts 5 --refreshes 20 --bursts 5 --interval-ms 250 --walk-max-s 300)
+fi
+
+log() { printf 'bench: %s\n' "$*" >&2; }
+die() { log "$*"; exit 1; }
+command -v python3 >/dev/null || die "python3 is needed"
+
+WORK=$(mktemp -d "${TMPDIR:-/tmp}/sectop-bench.XXXXXX")
+R=$WORK/results
+mkdir -p "$R"
+BENCH_T0=$SECONDS
+
+# shellcheck source=scripts/stack.sh
+source "$ROOT/scripts/stack.sh"
+stack_trap
+stack_on_exit 'bench_cleanup'
+bench_cleanup() {
+	if [[ -n $KEEP ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
+}
+if [[ -n $KEEP ]]; then export SECTOP_KEEP_STACK=1; fi
+
+# ------------------------------------------------------------------ build
+
+BUILD=${SECTOP_BENCH_BUILD:-${top_builddir:-}}
+if [[ -z $BUILD ]]; then
+	BUILD=$WORK/build
+	mkdir -p "$BUILD"
+	log "building sectop in $BUILD"
+	if [[ ! -x $ROOT/configure ]]; then
+		(cd "$ROOT" && autoreconf -fi) >"$WORK/autoreconf.log" 2>&1 ||
+			{ tail -n 20 "$WORK/autoreconf.log" >&2; die "autoreconf failed"; }
+	fi
+	(cd "$BUILD" && "$ROOT/configure" && make -j"$(nproc)" sectop libsectop.a) >"$WORK/build.log" 2>&1 ||
+		{ tail -n 30 "$WORK/build.log" >&2; die "the build failed"; }
+fi
+BUILD=$(cd "$BUILD" && pwd)
+SECTOP=$BUILD/sectop
+[[ -x $SECTOP && -f $BUILD/libsectop.a && -f $BUILD/Makefile ]] ||
+	die "$BUILD holds no built sectop, libsectop.a and Makefile"
+
+# The driver, with the flags of the build it links against (sanitizers too).
+mkvar() { sed -n "s/^$1 = //p" "$BUILD/Makefile" | head -n 1; }
+drv_cc=$(mkvar CC)
+# shellcheck disable=SC2046,SC2086  # flag lists
+${drv_cc:-cc} $(mkvar CFLAGS) $(mkvar WARN_CFLAGS) $(mkvar SAN_CFLAGS) \
+	$(mkvar LIBPQ_CFLAGS) $(mkvar HIREDIS_CFLAGS) $(mkvar LIBCURL_CFLAGS) $(mkvar JANSSON_CFLAGS) \
+	-I"$BUILD" -I"$ROOT/src" "$BENCH/bench_refresh.c" "$BUILD/libsectop.a" \
+	$(mkvar LIBPQ_LIBS) $(mkvar HIREDIS_LIBS) $(mkvar LIBCURL_LIBS) $(mkvar JANSSON_LIBS) \
+	$(mkvar LDFLAGS) $(mkvar SAN_LDFLAGS) -o "$WORK/bench_refresh" 2>"$WORK/driver.log" ||
+	{ cat "$WORK/driver.log" >&2; die "bench/bench_refresh.c does not build"; }
+
+# ---------------------------------------------------------------- servers
+
+log "servers: PostgreSQL and Redis on loopback ($MODE run)"
+stack_init ""
+stack_pg_start >/dev/null
+stack_redis_start >/dev/null
+stack_load_schema
+# Planning is database time too: count it (a superuser setting).
+_stack_pg_paths
+printf '%s\n' "ALTER SYSTEM SET pg_stat_statements.track_planning = on;" "SELECT pg_reload_conf();" |
+	_stack_pg_su_sql "$SECTOP_TEST_PG_BIN" "$SECTOP_TEST_PG_PORT" sectop >/dev/null 2>&1 ||
+	log "could not turn on pg_stat_statements.track_planning: database times are execution only"
+rcli() { redis-cli -h 127.0.0.1 -p "$SECTOP_TEST_REDIS_PORT" "$@"; }
+sql() { stack_psql -At "$@"; }
+: >"$WORK/empty.conf"
+chmod 600 "$WORK/empty.conf"
+run_sectop() { "$SECTOP" -c "$WORK/empty.conf" --db "$SECTOP_TEST_DB" --redis "$SECTOP_TEST_REDIS" "$@"; }
+
+# ------------------------------------------------------------------- data
+
+now_s() { echo "${EPOCHREALTIME}"; }
+elapsed() { python3 -c "import sys; print('%.3f' % (float(sys.argv[2]) - float(sys.argv[1])))" "$1" "$2"; }
+
+CTL=audit_log_ctl        # the control's table, while it exists
+index_names() { run_sectop --table "$1" --print-indexes | sed -n 's/.*IF NOT EXISTS "\([^"]*\)".*/\1/p'; }
+drop_indexes() {
+	local i
+	for i in $(index_names audit_log); do sql -c "DROP INDEX IF EXISTS \"$i\"" >/dev/null; done
+}
+# As printed, without CONCURRENTLY: nobody writes meanwhile.
+create_indexes() { run_sectop --table "${1:-audit_log}" --print-indexes | sed 's/ CONCURRENTLY//' | stack_psql >/dev/null; }
+vacuum() { sql -c "VACUUM (ANALYZE) ${1:-audit_log}" >/dev/null; }
+
+seed() { # ROWS
+	local t0
+	t0=$(now_s)
+	stack_psql -v rows="$1" -f "$ROOT/scripts/seed.sql" >/dev/null
+	log "  seeded $1 rows in $(elapsed "$t0" "$(now_s)") s"
+}
+
+# N rows of the demo's traffic (diurnal) over DAYS days ending 7 days ago,
+# into TABLE: history older than every window and the report's week.
+history() { # TABLE N DAYS
+	sql -c "SET max_parallel_workers_per_gather = 0" -c "SET work_mem = '256MB'" -c "
+		INSERT INTO $1 (\"timestamp\", tenant_id, user_id, action, resource_type, resource_id,
+		                ip_address, method, path, status_code, user_agent, details)
+		SELECT * FROM sectop_demo_events($2, now() - interval '7 days', make_interval(days => $3), true)
+		ORDER BY 1" >/dev/null
+}
+
+# The contract's keys for ADDRESSES client addresses (every one rate
+# limited, a third with failure counters, a tenth blocked), the demo's keys,
+# and UNRELATED keys nobody looks at; then the block the first frame shows.
+seed_redis() {
+	rcli FLUSHALL >/dev/null
+	rcli DEBUG POPULATE "$UNRELATED" bench:unrelated 64 >/dev/null
+	"$ROOT/scripts/seed_redis.sh"
+	sql -c "SELECT host(ip) FROM sectop_demo_clients ORDER BY rank LIMIT $ADDRESSES" |
+		python3 -c '
+import json, sys
+out = sys.stdout.buffer
+def cmd(*a):
+    a = [x.encode() for x in a]
+    out.write(b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a))
+for i, ip in enumerate(l.strip() for l in sys.stdin):
+    cmd("SET", "ratelimit:" + ip, str(1 + i % 97), "EX", "86400")
+    if i % 3 == 0:
+        cmd("SET", "failed_auth:" + ip, str(1 + i % 13), "EX", "86400")
+    if i % 10 == 0:
+        cmd("SET", "blocked:" + ip, json.dumps({"by": "bench", "reason": "load", "at": 1700000000}),
+            "EX", "86400")
+' | rcli --pipe >/dev/null
+	rcli SET blocked:203.0.113.45 1 EX 86400 >/dev/null
+	log "  redis: $(rcli DBSIZE) keys ($UNRELATED unrelated)"
+}
+
+# ------------------------------------------------------------ measurements
+
+driver() { # OUT ARGS...
+	local out=$1
+	shift
+	"$WORK/bench_refresh" --db "$SECTOP_TEST_DB" --redis "$SECTOP_TEST_REDIS" \
+		--redis-port "$SECTOP_TEST_REDIS_PORT" "${DRIVER[@]}" "$@" >"$out" 2>"$out.err" ||
+		{ cat "$out.err" >&2; die "bench_refresh $* failed"; }
+}
+naive() { # OUT: the same table without the recommended indexes (rolled back)
+	local args=() i
+	for i in $(index_names audit_log); do args+=(--drop-index "$i"); done
+	driver "$1" --naive "${args[@]}"
+}
+
+# span.sh begin|end NAME [SECONDS]: the database time of a console span.
+cat >"$WORK/span.sh" <<'EOF'
+#!/usr/bin/env bash
+# pg_stat_statements around one span of term.py: sectop's statements only
+# (top level; the feeder's calls of sectop_demo_* are left out).
+q="SELECT coalesce(sum(total_exec_time + total_plan_time), 0), coalesce(sum(calls), 0)
+     FROM pg_stat_statements
+    WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+      AND toplevel AND query NOT ILIKE '%pg_stat_statements%' AND query NOT ILIKE '%sectop_demo%'"
+p() { "$SECTOP_TEST_PG_BIN/psql" -X -q -At -F ' ' "$SECTOP_TEST_DB" -c "$1"; }
+case $1 in
+begin) p "SELECT pg_stat_statements_reset()" >/dev/null ;;
+end) p "$q" | awk -v n="$2" -v s="$3" '{ printf "%s_db_ms_per_min %.3f\n%s_queries_per_min %.3f\n", n, $1 * 60 / s, n, $2 * 60 / s }' ;;
+esac
+EOF
+chmod +x "$WORK/span.sh"
+
+# The console in a pseudo-terminal; afterwards the feeder's rows go again.
+console() { # LABEL ROWS
+	local per_min=$(($2 / 10080)) since
+	since=$(sql -c "SELECT now()")
+	python3 "$BENCH/term.py" --idle-s "$SPAN_S" --attack-s "$SPAN_S" --settle-s "$SETTLE_S" \
+		--span-cmd "$WORK/span.sh" \
+		--attack-cmd "FEED_NORMAL=$per_min FEED_ATTACK=600 exec $ROOT/scripts/feed.sh" \
+		-- "$SECTOP" -c "$WORK/empty.conf" --db "$SECTOP_TEST_DB" --redis "$SECTOP_TEST_REDIS" \
+		--refresh 1s >"$R/console.$1" 2>"$R/console.$1.err" ||
+		{ cat "$R/console.$1" "$R/console.$1.err" >&2; die "the console measurement failed"; }
+	sql -c "DELETE FROM audit_log WHERE \"timestamp\" >= '$since'" >/dev/null
+	vacuum
+}
+
+# sectop's database time since a pss_reset, in seconds (span.sh's query).
+pss_reset() { sql -c "SELECT pg_stat_statements_reset()" >/dev/null; }
+pss_seconds() {
+	sql -c "SELECT round((coalesce(sum(total_exec_time + total_plan_time), 0) / 1000)::numeric, 3)
+	          FROM pg_stat_statements
+	         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+	           AND toplevel AND query NOT ILIKE '%pg_stat_statements%'"
+}
+scan_calls() { rcli INFO commandstats | sed -n 's/^cmdstat_scan:calls=\([0-9]*\).*/\1/p'; }
+
+# run_timed KEY OUT ARGS...: `sectop ARGS`, its wall time as KEY in OUT.
+# 1: `sectop report`/`setup` is not a command of this build; 2: it failed.
+run_timed() {
+	local key=$1 out=$2 t0 rc=0
+	shift 2
+	t0=$(now_s)
+	run_sectop "$@" >"$WORK/cmd.out" 2>"$WORK/cmd.err" || rc=$?
+	if ((rc == 2)) && grep -qi "unknown command" "$WORK/cmd.err"; then
+		return 1
+	fi
+	if ((rc != 0 && rc != 3)); then     # 3: a source did not answer, still a report
+		log "  sectop $* exited $rc: $(head -c 300 "$WORK/cmd.err")"
+		return 2
+	fi
+	echo "$key $(elapsed "$t0" "$(now_s)")" >>"$out"
+}
+
+# The report: plain GROUP BYs (bench/report_plain.sql), then `sectop report
+# --since 7d` without its rollup, `sectop setup --rollup` (once), and the
+# report with the rollup, twice; its database time and Redis SCANs.
+report() { # LABEL
+	local out=$R/report.$1 t0 s0
+	t0=$(now_s)
+	stack_psql -f "$BENCH/report_plain.sql" >/dev/null
+	echo "plain_s $(elapsed "$t0" "$(now_s)")" >"$out"
+	run_timed report_norollup_s "$out" report --since 7d || { touch "$R/report.missing"; return 0; }
+	run_timed setup_s "$out" setup --rollup || return 0
+	pss_reset
+	s0=$(scan_calls)
+	run_timed report_s "$out" report --since 7d || return 0
+	echo "report_db_s $(pss_seconds)" >>"$out"
+	echo "report_scans $(($(scan_calls) - ${s0:-0}))" >>"$out"
+	run_timed report_again_s "$out" report --since 7d || true
+	run_sectop setup --drop-rollup >/dev/null 2>&1 || log "  could not drop the rollup"
+}
+
+# SMALL, and the control: SMALL's rows plus older history at SMALL's rate
+# up to LARGE rows, in a table of its own, measured seconds apart.
+small_phase() {
+	local extra=$((LARGE_ROWS - SMALL_ROWS)) days t0
+	days=$((7 * extra / SMALL_ROWS))
+	log "$SMALL rows, and the control: $LARGE rows with $SMALL's recent window"
+	sql -c "DROP TABLE IF EXISTS $CTL" -c "CREATE TABLE $CTL (LIKE audit_log INCLUDING ALL)" >/dev/null
+	t0=$(now_s)
+	history "$CTL" "$extra" "$days"
+	log "  control: $extra rows over the $days days before the week, in $(elapsed "$t0" "$(now_s)") s"
+	seed "$SMALL_ROWS"
+	sql -c "INSERT INTO $CTL SELECT * FROM audit_log" >/dev/null
+	create_indexes
+	create_indexes "$CTL"
+	vacuum
+	vacuum "$CTL"
+	log "  naive baseline: plain GROUP BYs without the recommended indexes"
+	naive "$R/naive.$SMALL"
+	log "  control: sectop on $LARGE rows, $SMALL's window"
+	driver "$R/control.$LARGE" --table "$CTL" --walk-max-s 0
+	log "  sectop: refreshes through libsectop.a"
+	driver "$R/sectop.$SMALL"
+	sql -c "DROP TABLE $CTL" >/dev/null
+	client_phase "$SMALL" "$SMALL_ROWS"
+}
+
+large_phase() {
+	log "$LARGE rows"
+	drop_indexes
+	seed "$LARGE_ROWS"
+	create_indexes
+	vacuum
+	log "  naive baseline: plain GROUP BYs without the recommended indexes"
+	naive "$R/naive.$LARGE"
+	log "  sectop: refreshes through libsectop.a"
+	driver "$R/sectop.$LARGE"
+	client_phase "$LARGE" "$LARGE_ROWS"
+}
+
+client_phase() { # LABEL ROWS
+	log "  the console: ${SPAN_S} s idle, ${SPAN_S} s under a live attack"
+	console "$1" "$2"
+	log "  sectop report --since 7d"
+	report "$1"
+}
+
+log "the demo's generator and Redis"
+seed 0
+seed_redis
+small_phase
+large_phase
+keys_total=$(rcli INFO commandstats | sed -n 's/^cmdstat_keys:calls=\([0-9]*\).*/\1/p')
+
+# ------------------------------------------------------------------ output
+
+machine() {
+	local cpu
+	cpu=$(sed -n 's/^model name[[:space:]]*: //p' /proc/cpuinfo | head -n 1)
+	echo "date:       $(date -u '+%Y-%m-%d %H:%M UTC')"
+	echo "machine:    $(nproc) cores ($cpu), $(free -h | awk '/^Mem:/ { print $2 }') RAM, $(uname -sr)"
+	echo "postgresql: $(sql -c 'SHOW server_version') (shared_buffers $(sql -c 'SHOW shared_buffers'), work_mem $(sql -c 'SHOW work_mem'))"
+	echo "redis:      $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $(rcli DBSIZE) keys at the end"
+	echo "sectop:     $("$SECTOP" --version), $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo "no git")"
+	echo "command:    bench/run.sh$([[ $MODE == smoke ]] && echo " --smoke") ($((SECONDS - BENCH_T0)) s, under nice -n 10)"
+	echo "planning:   $(sed -n 's/^plan_time_tracked 1.000$/database time = execution + planning (pg_stat_statements)/p' "$R/sectop.$LARGE")"
+}
+{
+	echo
+	machine
+	echo
+	python3 "$BENCH/table.py" "$R" "$SMALL" "$LARGE"
+	echo
+	echo "KEYS calls over the whole run (INFO commandstats): ${keys_total:-0}"
+	[[ ! -e $R/report.missing ]] || echo "report: n/a: \`sectop report\` is not a known command of this build"
+}
+if [[ -n $MARKDOWN ]]; then
+	{
+		echo '```'
+		machine
+		echo '```'
+		echo
+		python3 "$BENCH/table.py" "$R" "$SMALL" "$LARGE" --markdown
+	} >"$MARKDOWN"
+	log "wrote $MARKDOWN"
+fi

@@ -1,0 +1,86 @@
+#!/usr/bin/env bash
+# The benchmark harness in its smoke mode (bench/run.sh --smoke: 20k and 50k
+# rows, one-second spans, its own PostgreSQL and Redis), so that it cannot
+# rot: it must run to the end and print every row of its table with a
+# number, never NaN.  The figures themselves are not judged here: speed and
+# memory are measured by the full run (BENCHMARKS.md), not by timed tests.
+. "$(dirname "$0")/lib.sh"
+command -v python3 >/dev/null 2>&1 || { echo "skip: no python3" >&2; exit 77; }
+if ! command -v redis-server >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
+	[ "${SECTOP_REQUIRE_SERVERS:-0}" = 1 ] && { echo "no PostgreSQL or Redis server binaries" >&2; exit 99; }
+	echo "skip: no PostgreSQL or Redis server binaries (scripts/deps.sh installs them)" >&2
+	exit 77
+fi
+: "${top_builddir:?top_builddir must name the build directory (make check sets it)}"
+
+out=$(mktemp)
+trap 'rm -f "$out"' EXIT
+SECTOP_BENCH_BUILD=$top_builddir "$top_srcdir/bench/run.sh" --smoke >"$out" 2>&1
+rc=$?
+check "bench/run.sh --smoke exits 0 (exit $rc)" [ "$rc" -eq 0 ]
+[ "$rc" -eq 0 ] || sed 's/^/# | /' "$out"
+
+rows=(
+	"db: first full refresh (fresh connection)"
+	"db: steady refresh, nothing new"
+	"db: refresh after a 500-row burst"
+	"db: first refresh, 50k rows, 20k-rate window"
+	"db: steady refresh, 50k rows, 20k-rate window"
+	"db: burst refresh, 50k rows, 20k-rate window"
+	"db: queries, first refresh"
+	"db: queries, steady refresh"
+	"db: queries, burst refresh"
+	"db: time per minute, idle console (1 s refresh)"
+	"db: time per minute, console under live attack"
+	"client: first refresh, wall incl. connect"
+	"client: steady refresh, wall"
+	"client: burst refresh, wall"
+	"redis: commands per refresh"
+	"redis: round trips per refresh"
+	"redis: SCAN steps per refresh"
+	"redis: server time per refresh"
+	"redis: refreshes per full keyspace walk"
+	"redis: KEYS calls (INFO commandstats)"
+	"console: CPU, idle, refresh 1 s"
+	"console: CPU, live attack, refresh 1 s"
+	"console: peak RSS"
+	"console: start to first complete frame"
+	"console: terminal output, idle"
+	"console: terminal output, live attack"
+	"report --since 7d, no rollup"
+	"setup --rollup (once)"
+	"report --since 7d, with rollup"
+	"report --since 7d, with rollup, again"
+	"report: database time, with rollup"
+	"report: Redis SCAN calls"
+	"rows in the 15-minute window, measured"
+	"rows in the probe's range, steady"
+)
+# A row: its label, its unit, then the 20k and 50k figures, both numbers;
+# "-" for 20k in the control rows.  The report's rows may say "n/a (...)":
+# `sectop report` is not the harness, and may not be built yet.
+row_ok() { # LABEL
+	python3 - "$out" "$1" <<'PY'
+import re, sys
+text, label = open(sys.argv[1]).read().splitlines(), sys.argv[2]
+num = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+for line in text:
+    if line.startswith(label + "  "):
+        f = re.split(r" {2,}", line.strip())
+        small, large = f[2], f[3]
+        if label.startswith(("report", "setup")) and small.startswith("n/a") and large.startswith("n/a"):
+            sys.exit(0)
+        if label.endswith("window"):
+            sys.exit(0 if small == "-" and num.match(large) else 1)
+        sys.exit(0 if num.match(small) and num.match(large) else 1)
+sys.exit(1)
+PY
+}
+for r in "${rows[@]}"; do
+	check "row: $r" row_ok "$r"
+done
+# shellcheck disable=SC2016  # $1 is bash -c's
+check "no NaN or inf anywhere" bash -c '! grep -qiE "\b(nan|inf)\b" "$1"' _ "$out"
+check "KEYS never called" grep -q "^KEYS calls over the whole run (INFO commandstats): 0$" "$out"
+check "the machine is described" grep -q "^postgresql: " "$out"
+finish
