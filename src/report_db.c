@@ -86,6 +86,9 @@ int report_db_send(struct report_db *db, const char *sql, const char *const *par
 	return sent(db, PQsendQueryParams(db->conn, sql, RP_N, param_types, params, NULL, NULL, 0));
 }
 
+/* Transaction control and the rollup's DDL only: text built from quoted
+ * identifiers, never a value (DDL can take no parameters, and the rollup's
+ * CREATE is several statements, which only the simple protocol runs). */
 int report_db_send_command(struct report_db *db, const char *sql)
 {
 	return sent(db, PQsendQuery(db->conn, sql));
