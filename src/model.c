@@ -292,6 +292,18 @@ const char *health_state_name(enum health_state s)
 	return "?";
 }
 
+const char *redis_value_kind_name(enum redis_value_kind k)
+{
+	switch (k) {
+	case RV_ABSENT: return "absent";
+	case RV_COUNTER: return "counter";
+	case RV_JSON_BLOCK: return "sectop";
+	case RV_PLAIN: return "plain";
+	case RV_WRONG_TYPE: return "wrong_type";
+	}
+	return "?";
+}
+
 void source_status_ok(struct source_status *s, int64_t now_wall_ms)
 {
 	s->state = SOURCE_OK;

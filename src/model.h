@@ -211,6 +211,8 @@ enum source_state model_source_state(const struct source_status *s, int64_t now_
                                      int64_t stale_after_ms);
 const char *source_state_name(enum source_state s);
 const char *health_state_name(enum health_state s);
+/* "absent", "counter", "sectop", "plain", "wrong_type" */
+const char *redis_value_kind_name(enum redis_value_kind k);
 
 /* Mark a source's refresh as succeeded or failed (error is copied). */
 void source_status_ok(struct source_status *s, int64_t now_wall_ms);

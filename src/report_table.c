@@ -248,18 +248,6 @@ static int build_actions(const struct report *r, struct rtable *t)
 	return 0;
 }
 
-static const char *block_value_name(enum redis_value_kind k)
-{
-	switch (k) {
-	case RV_ABSENT: return "absent";
-	case RV_COUNTER: return "counter";
-	case RV_JSON_BLOCK: return "sectop";
-	case RV_PLAIN: return "plain";
-	case RV_WRONG_TYPE: return "wrong_type";
-	}
-	return "?";
-}
-
 static int build_blocks(const struct report *r, struct rtable *t)
 {
 	if (table_alloc(t, S_BLOCKS, r->n_blocks) < 0)
@@ -268,7 +256,7 @@ static int build_blocks(const struct report *r, struct rtable *t)
 		const struct block_entry *b = &r->blocks[i];
 		struct rcell row[] = {
 			c_text(b->key_ip), b->ttl_s >= 0 ? c_int(b->ttl_s) : c_null(), c_text(b->by),
-			c_text(b->reason), c_time(b->at), c_word(block_value_name(b->kind)),
+			c_text(b->reason), c_time(b->at), c_word(redis_value_kind_name(b->kind)),
 		};
 		set_row(t, i, row);
 	}

@@ -98,12 +98,6 @@ static json_t *json_tenants(const struct model *m)
 	return a;
 }
 
-static const char *kind_name(enum redis_value_kind k)
-{
-	static const char *const names[] = { "absent", "counter", "sectop", "plain", "wrong_type" };
-	return (size_t)k < sizeof names / sizeof names[0] ? names[k] : "?";
-}
-
 static json_t *json_blocked(const struct model *m)
 {
 	json_t *a = json_array();
@@ -113,7 +107,7 @@ static json_t *json_blocked(const struct model *m)
 		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
 		    "ip", json_out_string(b->key_ip), "ttl_s", json_ttl(b->ttl_s),
 		    "by", json_out_string(b->by), "reason", json_out_string(b->reason),
-		    "at", json_time(b->at), "value", kind_name(b->kind)));
+		    "at", json_time(b->at), "value", redis_value_kind_name(b->kind)));
 	}
 	return a;
 }
