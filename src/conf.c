@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "strutil.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -92,6 +93,10 @@ static const struct conf_key conf_table[] = {
 	K("read-only", CT_BOOL, read_only, 0, 0),
 	K("dry-run", CT_BOOL, dry_run, 0, 0),
 	K("journal", CT_STRING, journal, 0, 0),
+	K("runbook-dir", CT_STRING, runbook_dir, 0, 0),
+	K("runbook", CT_STRING, runbook, 0, 0),
+	K("drill-prefix", CT_IDENT, drill_prefix, 0, 0),
+	K("drill-duration", CT_SECONDS, drill_duration_s, 10, 86400),
 	K("ttl", CT_SECONDS, block_ttl_s, 1, 365 * 86400),
 	K("reason", CT_STRING, reason, 0, 0),
 	K("incident", CT_STRING, incident, 0, 0),
@@ -213,6 +218,8 @@ void conf_defaults(struct config *cfg)
 	cfg->report_timeout_s = 300;
 	cfg->report_sessions = 2;
 	cfg->rollup_recheck_s = 2 * 3600;
+	set_str(&cfg->drill_prefix, "drill:");
+	cfg->drill_duration_s = 600;
 }
 
 static void wipe_free(char *s)
@@ -751,29 +758,31 @@ int conf_load_file(struct config *cfg, const char *path, bool must_exist, char *
 	return rc;
 }
 
-static char *path_join(const char *a, const char *b)
+char *conf_user_file(const char *name)
 {
-	size_t n = strlen(a) + strlen(b) + 1;
-	char *p = malloc(n);
-	if (p)
-		snprintf(p, n, "%s%s", a, b);
-	return p;
+	const char *xdg = getenv("XDG_CONFIG_HOME");
+	const char *home = getenv("HOME");
+
+	if (xdg && *xdg == '/')
+		return str_printf("%s/sectop/%s", xdg, name);
+	if (home && *home)
+		return str_printf("%s/.config/sectop/%s", home, name);
+	return NULL;
 }
 
 char *conf_user_path(void)
 {
-	const char *xdg = getenv("XDG_CONFIG_HOME");
-	if (xdg && *xdg == '/')
-		return path_join(xdg, "/sectop/sectop.conf");
-	const char *home = getenv("HOME");
-	if (home && *home)
-		return path_join(home, "/.config/sectop/sectop.conf");
-	return NULL;
+	return conf_user_file("sectop.conf");
+}
+
+char *conf_system_file(const char *name)
+{
+	return str_printf("%s/sectop/%s", SYSCONFDIR, name);
 }
 
 char *conf_system_path(void)
 {
-	return path_join(SYSCONFDIR, "/sectop/sectop.conf");
+	return conf_system_file("sectop.conf");
 }
 
 void conf_apply_env(struct config *cfg)

@@ -98,6 +98,13 @@ struct config {
 	char *reason, *incident; /* --reason, --incident of one action */
 	bool yes;                /* --yes: no question asked (scripts) */
 
+	/* runbooks and drills */
+	char *runbook_dir;       /* looked in first (runbook(5)) */
+	char *runbook;           /* the console opens this runbook at start */
+	char *drill_prefix;      /* in front of every Redis key during a drill */
+	int drill_duration_s;    /* how long a drill injects events */
+	bool drill;              /* a drill is running: not a key, set by `sectop drill` */
+
 	/* non-interactive */
 	char *format;            /* text | json; the report also markdown | csv | html */
 	int snapshot_timeout_s;
@@ -133,6 +140,10 @@ int conf_load_file(struct config *cfg, const char *path, bool must_exist, char *
 /* The default user and system file paths (malloc'd; NULL if not applicable). */
 char *conf_user_path(void);
 char *conf_system_path(void);
+/* A file in the user's / the system's sectop directory (malloc'd; the
+ * user's is NULL without HOME and XDG_CONFIG_HOME). */
+char *conf_user_file(const char *name);
+char *conf_system_file(const char *name);
 
 /* Environment fallbacks: DATABASE_URL, REDIS_URL, REDISCLI_AUTH. */
 void conf_apply_env(struct config *cfg);
