@@ -88,7 +88,11 @@ static void test_mistakes(void **state)
 	refused("title: t\ntitle: u\n", "line 2: a second 'title:'");
 	refused("title: t\nowner: me\n", "unknown field 'owner'");
 	refused("just words\n", "line 1: expected");
-	refused("title: t\0\n", "NUL");
+	struct runbook rb;
+	char err[100];
+	assert_int_equal(runbook_parse(&rb, "t", "title: t\0\n", 10, err, sizeof err), -1);
+	assert_non_null(strstr(err, "NUL"));
+	runbook_free(&rb);
 }
 
 /* Hostile text is kept as written: the console sanitises what it draws. */
