@@ -26,8 +26,34 @@ const char *op_action_name(enum op_kind k)
 	case OP_UNBLOCK: return "ip_unblocked";
 	case OP_EXTEND: return "ip_block_extended";
 	case OP_REVOKE: return "api_key_revoked";
+	case OP_STEP_DONE: return "runbook_step_done";
+	case OP_DRILL_STARTED: return "drill_started";
+	case OP_DRILL_ENDED: return "drill_ended";
 	}
 	return "?";
+}
+
+static enum op_kind op_kind_of(const char *action)
+{
+	for (int k = OP_BLOCK; k <= OP_DRILL_ENDED; k++)
+		if (action && strcmp(action, op_action_name((enum op_kind)k)) == 0)
+			return (enum op_kind)k;
+	return OP_BLOCK;
+}
+
+const char *op_resource_type(enum op_kind k)
+{
+	switch (k) {
+	case OP_REVOKE: return "api_key";
+	case OP_STEP_DONE: return "runbook";
+	case OP_DRILL_STARTED: case OP_DRILL_ENDED: return "drill";
+	default: return "ip";
+	}
+}
+
+bool op_is_record(enum op_kind k)
+{
+	return k == OP_STEP_DONE || k == OP_DRILL_STARTED || k == OP_DRILL_ENDED;
 }
 
 static enum op_status say(struct op_result *r, enum op_status st, const char *fmt, ...)
@@ -192,6 +218,8 @@ static enum op_status check_op(const struct ops *o, struct op *op, struct op_res
 {
 	char normal[IPADDR_LEN], err[200];
 
+	if (op_is_record(op->kind))
+		return op->target[0] ? OP_DONE : say(r, OP_REFUSED, "nothing named to record");
 	if (o->cfg->read_only)
 		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
 	if (op->kind == OP_REVOKE) {
@@ -281,6 +309,8 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 	memset(r, 0, sizeof *r);
 	if (check_op(o, op, r) != OP_DONE)
 		return r->status;
+	if (op_is_record(op->kind))
+		return r->status = OP_DONE;
 	if (op->kind == OP_REVOKE) {
 		if (read_key(o, op, p, r) != OP_DONE)
 			return r->status;
@@ -310,7 +340,7 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 		snprintf(p->command, sizeof p->command, "EXPIRE %s%s %ld", o->blocked_prefix,
 		         op->target, op->ttl_s);
 		break;
-	case OP_REVOKE:
+	default:
 		break;
 	}
 	return r->status = OP_DONE;
@@ -329,6 +359,23 @@ static json_t *record(const struct ops *o, const char *id, const char *phase)
 	                 "operator", o->operator_id);
 }
 
+/* During a drill, block keys carry the drill prefix (the configuration's
+ * prefixes were changed when the drill began); what has no prefix to
+ * change, a key revocation, is rehearsed instead. */
+static const char *op_mode(const struct ops *o, const struct op *op)
+{
+	if (o->cfg->read_only)
+		return "read-only";
+	if (o->cfg->dry_run || (o->cfg->drill && op->kind == OP_REVOKE))
+		return "dry-run";
+	return o->cfg->drill ? "drill" : "live";
+}
+
+static bool op_dry(const struct ops *o, const struct op *op)
+{
+	return strcmp(op_mode(o, op), "dry-run") == 0;
+}
+
 static int journal_intent(struct ops *o, const struct op *op, const struct op_plan *p,
                           struct op_result *r)
 {
@@ -341,8 +388,9 @@ static int journal_intent(struct ops *o, const struct op *op, const struct op_pl
 	json_object_set_new(j, "ttl_s", op->kind == OP_BLOCK || op->kind == OP_EXTEND ? json_integer(op->ttl_s) : json_null());
 	json_object_set_new(j, "incident", op->incident ? json_string(op->incident) : json_null());
 	json_object_set_new(j, "tenant", op->tenant ? json_string(op->tenant) : json_null());
-	json_object_set_new(j, "mode", json_string(o->cfg->dry_run ? "dry-run" : "live"));
-	json_object_set_new(j, "command", json_string(p->command));
+	json_object_set_new(j, "note", op->note ? json_string(op->note) : json_null());
+	json_object_set_new(j, "mode", json_string(op_mode(o, op)));
+	json_object_set_new(j, "command", p ? json_string(p->command) : json_null());
 	int rc = journal_append(&o->journal, j, err, sizeof err);
 	json_decref(j);
 	if (rc < 0)
@@ -406,12 +454,17 @@ static int audit_insert(struct ops *o, const char *action, const char *type, con
 	return rc;
 }
 
-static char *audit_details(const struct ops *o, const struct op *op, const char *id)
+static char *audit_details(const struct op *op, const char *id, const char *mode)
 {
-	json_t *j = json_pack("{s:s, s:o, s:o, s:s, s:o}", "journal_id", id,
+	if (!mode)
+		mode = "live";
+	json_t *j = json_pack("{s:s, s:o, s:o, s:s, s:o, s:o}", "journal_id", id,
 	    "reason", op->reason ? json_string(op->reason) : json_null(),
 	    "ttl_s", op->kind == OP_BLOCK || op->kind == OP_EXTEND ? json_integer(op->ttl_s) : json_null(),
-	    "mode", "live", "incident", op->incident ? json_string(op->incident) : json_null());
+	    "mode", mode, "incident", op->incident ? json_string(op->incident) : json_null(),
+	    "note", op->note ? json_string(op->note) : json_null());
+	if (strcmp(mode, "drill") == 0)
+		json_object_set_new(j, "drill", json_true());
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	return s;
@@ -440,7 +493,7 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 	case OP_EXTEND:
 		rep = redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s);
 		break;
-	case OP_REVOKE:
+	default:
 		return say(r, OP_FAILED, "not a Redis action");
 	}
 	if (!rep || rep->type == REDIS_REPLY_ERROR) {
@@ -493,10 +546,42 @@ static enum op_status run_revoke(struct ops *o, const struct op *op, struct op_r
 	return r->status;
 }
 
+/* The audit row of a done action; a failure leaves it to the retry. */
+static void audit(struct ops *o, const struct op *op, struct op_result *r)
+{
+	char *details = audit_details(op, r->journal_id, op_mode(o, op));
+
+	r->audited = details && audit_insert(o, op_action_name(op->kind), op_resource_type(op->kind),
+	                                     op->target, op->tenant, details) == 0;
+	free(details);
+	if (r->audited)
+		journal_phase(o, r, "audited");
+	else
+		snprintf(r->message + strlen(r->message), sizeof r->message - strlen(r->message),
+		         "; the audit row waits in the journal (PostgreSQL unavailable)");
+}
+
+/* A runbook step or a drill's start and end: journalled in every mode (the
+ * journal is the operator's own record), audited only when live or in a
+ * drill: a rehearsal and --read-only write nothing to the servers. */
+static enum op_status execute_record(struct ops *o, const struct op *op, struct op_result *r)
+{
+	journal_new_id(r->journal_id);
+	if (journal_intent(o, op, NULL, r) < 0)
+		return r->status;
+	say(r, OP_DONE, "%s %s recorded", op_action_name(op->kind), op->target);
+	journal_phase(o, r, "result");
+	if (!o->cfg->read_only && !o->cfg->dry_run)
+		audit(o, op, r);
+	return r->status;
+}
+
 enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *p,
                            struct op_result *r)
 {
 	memset(r, 0, sizeof *r);
+	if (op_is_record(op->kind))
+		return execute_record(o, op, r);
 	if (o->cfg->read_only)
 		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
 	if (op->kind == OP_REVOKE && p->key_revoked)
@@ -508,7 +593,7 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, p, r) < 0)
 		return r->status;
-	if (o->cfg->dry_run) {
+	if (op_dry(o, op)) {
 		if (op->kind == OP_REVOKE)
 			run_revoke(o, op, r, true);
 		else
@@ -523,19 +608,16 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 	journal_phase(o, r, "result");
 	if (r->status != OP_DONE)
 		return r->status;
-	char *details = audit_details(o, op, r->journal_id);
-	r->audited = details && audit_insert(o, op_action_name(op->kind), op->kind == OP_REVOKE ? "api_key" : "ip",
-	                                     op->target, op->tenant, details) == 0;
-	free(details);
-	if (r->audited)
-		journal_phase(o, r, "audited");
-	else
-		snprintf(r->message + strlen(r->message), sizeof r->message - strlen(r->message),
-		         "; the audit row waits in the journal (PostgreSQL unavailable)");
+	audit(o, op, r);
 	return r->status;
 }
 
 /* ------------------------------------------------------------------ retry */
+
+static bool audited_mode(const char *mode)
+{
+	return mode && (strcmp(mode, "live") == 0 || strcmp(mode, "drill") == 0);
+}
 
 /* The journal's done actions with no "audited" record after them. */
 int ops_retry_audits(struct ops *o)
@@ -557,7 +639,7 @@ int ops_retry_audits(struct ops *o)
 		if (strcmp(phase, "intent") == 0)
 			json_object_set(intents, id, rec);
 		else if (strcmp(phase, "result") == 0 && status && strcmp(status, "done") == 0 &&
-		         strcmp(json_string_value(json_object_get(json_object_get(intents, id), "mode")) ?: "", "live") == 0)
+		         audited_mode(json_string_value(json_object_get(json_object_get(intents, id), "mode"))))
 			json_object_set_new(done, id, json_true());
 		else if (strcmp(phase, "audited") == 0)
 			json_object_del(done, id);
@@ -571,15 +653,14 @@ int ops_retry_audits(struct ops *o)
 		                 .incident = json_string_value(json_object_get(in, "incident")) };
 		const char *action = json_string_value(json_object_get(in, "action"));
 		const char *target = json_string_value(json_object_get(in, "target"));
-		op.kind = action && strcmp(action, "ip_unblocked") == 0 ? OP_UNBLOCK :
-		          action && strcmp(action, "ip_block_extended") == 0 ? OP_EXTEND :
-		          action && strcmp(action, "api_key_revoked") == 0 ? OP_REVOKE : OP_BLOCK;
+		op.kind = op_kind_of(action);
 		op.tenant = json_string_value(json_object_get(in, "tenant"));
-		char *details = audit_details(o, &op, id);
+		op.note = json_string_value(json_object_get(in, "note"));
+		char *details = audit_details(&op, id, json_string_value(json_object_get(in, "mode")));
 		struct op_result r = { 0 };
 		snprintf(r.journal_id, sizeof r.journal_id, "%s", id);
 		if (details && action && target &&
-		    audit_insert(o, action, op.kind == OP_REVOKE ? "api_key" : "ip", target, op.tenant, details) == 0) {
+		    audit_insert(o, action, op_resource_type(op.kind), target, op.tenant, details) == 0) {
 			journal_phase(o, &r, "audited");
 			o->retried++;
 		} else {

@@ -17,7 +17,11 @@
 
 struct config;
 
-enum op_kind { OP_BLOCK, OP_UNBLOCK, OP_EXTEND, OP_REVOKE };
+enum op_kind {
+	OP_BLOCK, OP_UNBLOCK, OP_EXTEND, OP_REVOKE,
+	/* records that change nothing but the journal and the audit log */
+	OP_STEP_DONE, OP_DRILL_STARTED, OP_DRILL_ENDED,
+};
 
 /* Also the command line's exit statuses. */
 enum op_status {
@@ -34,6 +38,7 @@ struct op {
 	const char *reason;
 	long ttl_s;                  /* block and extend */
 	const char *incident;
+	const char *note;            /* a step's title, a drill's figures: journalled and audited */
 };
 
 /* What the address looks like now, and what the operation will send. */
@@ -69,6 +74,9 @@ struct ops {
 };
 
 const char *op_action_name(enum op_kind k);     /* ip_blocked, ... */
+const char *op_resource_type(enum op_kind k);   /* ip, api_key, runbook, drill */
+/* A record rather than a change: journalled in every mode, audited when live. */
+bool op_is_record(enum op_kind k);
 
 /* Open the journal and learn who the operator is.  -1 with err. */
 int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz);
