@@ -71,7 +71,7 @@ static enum op_status say(struct op_result *r, enum op_status st, const char *fm
 }
 
 /* "alice@198.51.100.4": who, and from where when over SSH. */
-static void operator_id(char *out, size_t n)
+void ops_operator(char *out, size_t n)
 {
 	const char *who = getenv("SECTOP_OPERATOR");
 	char from[IPADDR_LEN];
@@ -94,7 +94,7 @@ int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz)
 	memset(o, 0, sizeof *o);
 	o->cfg = cfg;
 	o->journal.fd = -1;
-	operator_id(o->operator_id, sizeof o->operator_id);
+	ops_operator(o->operator_id, sizeof o->operator_id);
 	snprintf(o->blocked_prefix, sizeof o->blocked_prefix, "%s", cfg->keys.blocked);
 	char *path = cfg->journal ? strdup(cfg->journal) : journal_default_path();
 	int rc = journal_open(&o->journal, path, err, errsz);

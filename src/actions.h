@@ -78,6 +78,9 @@ const char *op_resource_type(enum op_kind k);   /* ip, api_key, runbook, drill *
 /* A record rather than a change: journalled in every mode, audited when live. */
 bool op_is_record(enum op_kind k);
 
+/* Who acts: $SECTOP_OPERATOR or the login, "@" the SSH client address. */
+void ops_operator(char *out, size_t n);
+
 /* Open the journal and learn who the operator is.  -1 with err. */
 int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz);
 void ops_close(struct ops *o);

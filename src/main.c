@@ -53,6 +53,9 @@ static void usage(FILE *f)
 	      "  report             the review of a period: --since 7d --until TIME --format\n"
 	      "                     text|markdown|json|csv|html --output FILE --fail-on failures>1000\n"
 	      "  setup --rollup     create (or bring up to date) the report's rollup; --drop-rollup\n"
+	      "  timeline --incident ID   the incident's timeline from the journal, as Markdown\n"
+	      "  drill SCENARIO     a drill: brute-force, credential-stuffing, new-country-key,\n"
+	      "                     health-outage; synthetic events, actions under drill: keys\n"
 	      "\n"
 	      "options (also accepted after the command):\n"
 	      "  -c, --config FILE  read FILE instead of the user and system files\n"
@@ -230,6 +233,7 @@ static const struct command {
 	{ "extend", app_extend },
 	{ "revoke", app_revoke },
 	{ "setup", app_setup },
+	{ "timeline", app_timeline },
 };
 
 static const struct command *command_find(const char *name)

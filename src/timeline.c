@@ -1,0 +1,274 @@
+/* timeline.c: the journal's records of one incident, as a table a person
+ * pastes into the ticket.  An action is an intent followed by its result
+ * and its audit; a step, a drill's start and end and a look (a drill's
+ * "first look at the attacker") are records of their own. */
+#include "config.h"
+
+#include <ctype.h>
+#include <stdbool.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "journal.h"
+#include "report_table.h"
+#include "sanitize.h"
+#include "strutil.h"
+#include "timeline.h"
+
+int64_t timeline_parse_time(const char *iso)
+{
+	struct tm tm = { 0 };
+	const char *end = iso ? strptime(iso, "%Y-%m-%dT%H:%M:%S", &tm) : NULL;
+
+	if (!end || (*end != 'Z' && *end != '\0'))
+		return -1;
+	return (int64_t)timegm(&tm);
+}
+
+static const char *str(const json_t *rec, const char *key)
+{
+	return json_string_value(json_object_get(rec, key));
+}
+
+static struct tl_entry *find(struct timeline *tl, json_t *ids, const char *id)
+{
+	json_t *at = id ? json_object_get(ids, id) : NULL;
+	return at ? &tl->v[json_integer_value(at)] : NULL;
+}
+
+static int add(struct timeline *tl, json_t *ids, const json_t *rec, const char *id)
+{
+	struct tl_entry *v = realloc(tl->v, (tl->n + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	tl->v = v;
+	struct tl_entry *e = &v[tl->n];
+	memset(e, 0, sizeof *e);
+	e->t = timeline_parse_time(str(rec, "time"));
+	e->who = str(rec, "operator");
+	e->what = str(rec, "action");
+	e->target = str(rec, "target");
+	e->tenant = str(rec, "tenant");
+	e->note = str(rec, "note") ? str(rec, "note") : str(rec, "reason");
+	e->mode = str(rec, "mode");
+	e->audited = e->mode && (strcmp(e->mode, "live") == 0 || strcmp(e->mode, "drill") == 0) ? 0 : -1;
+	if (id)
+		json_object_set_new(ids, id, json_integer((json_int_t)tl->n));
+	tl->n++;
+	return 0;
+}
+
+int timeline_build(struct timeline *tl, json_t *records, const char *incident)
+{
+	json_t *ids = json_object(), *rec;
+	size_t i;
+	int rc = 0;
+
+	memset(tl, 0, sizeof *tl);
+	tl->incident = incident;
+	tl->records = json_incref(records);
+	json_array_foreach(records, i, rec) {
+		const char *phase = str(rec, "phase"), *id = str(rec, "id");
+		struct tl_entry *e;
+		if (!phase)
+			continue;
+		if (strcmp(phase, "intent") == 0 || strcmp(phase, "viewed") == 0) {
+			const char *inc = str(rec, "incident");
+			if (inc && strcmp(inc, incident) == 0 && add(tl, ids, rec, id) < 0)
+				rc = -1;
+		} else if (strcmp(phase, "result") == 0 && (e = find(tl, ids, id))) {
+			e->status = str(rec, "status");
+			e->message = str(rec, "message");
+		} else if (strcmp(phase, "audited") == 0 && (e = find(tl, ids, id))) {
+			e->audited = 1;
+		}
+	}
+	json_decref(ids);
+	return rc;
+}
+
+void timeline_free(struct timeline *tl)
+{
+	free(tl->v);
+	json_decref(tl->records);
+	memset(tl, 0, sizeof *tl);
+}
+
+/* ---------------------------------------------------------------- output */
+
+static void put(FILE *f, const char *s)
+{
+	char *safe = sanitize_str(s ? s : "", 0);
+	char *esc = safe ? report_escape_md(safe) : NULL;
+
+	fputs(esc ? esc : "", f);
+	free(esc);
+	free(safe);
+}
+
+/* The date too, or the time of day only. */
+static void put_time(FILE *f, int64_t t, bool with_date)
+{
+	char buf[40];
+	time_t tt = (time_t)t;
+	struct tm tm;
+
+	if (t < 0 || !gmtime_r(&tt, &tm))
+		fputs("?", f);
+	else {
+		strftime(buf, sizeof buf, with_date ? "%Y-%m-%d %H:%M:%S UTC" : "%H:%M:%S", &tm);
+		fputs(buf, f);
+	}
+}
+
+static const char *what_name(const struct tl_entry *e)
+{
+	return e->what ? e->what : "looked at";
+}
+
+static void put_result(FILE *f, const struct tl_entry *e)
+{
+	if (!e->what) {
+		fputs("seen", f);
+		return;
+	}
+	if (!e->status) {
+		fputs("**no result recorded** (interrupted?)", f);
+		return;
+	}
+	put(f, e->status);
+	if (e->mode && strcmp(e->mode, "live") != 0) {
+		fputs(" (", f);
+		put(f, e->mode);
+		fputc(')', f);
+	}
+	if (e->message && *e->message) {
+		fputs(": ", f);
+		put(f, e->message);
+	}
+	if (e->audited == 0 && strcmp(e->status, "done") == 0)
+		fputs("; audit row pending", f);
+}
+
+static void put_summary(const struct timeline *tl, FILE *f)
+{
+	size_t done = 0, not_done = 0, steps = 0, looks = 0;
+	json_t *who = json_object();
+
+	for (size_t i = 0; i < tl->n; i++) {
+		const struct tl_entry *e = &tl->v[i];
+		if (e->who)
+			json_object_set_new(who, e->who, json_true());
+		if (!e->what)
+			looks++;
+		else if (strcmp(e->what, "runbook_step_done") == 0)
+			steps++;
+		else if (e->status && strcmp(e->status, "done") == 0)
+			done++;
+		else if (strncmp(e->what, "drill_", 6) != 0)
+			not_done++;
+	}
+	if (tl->n) {
+		fputs("- From ", f);
+		put_time(f, tl->v[0].t, true);
+		fputs(" to ", f);
+		put_time(f, tl->v[tl->n - 1].t, true);
+		fputc('\n', f);
+	}
+	fputs("- Operators: ", f);
+	const char *name;
+	json_t *v;
+	size_t k = 0;
+	json_object_foreach(who, name, v) {
+		fputs(k++ ? ", " : "", f);
+		put(f, name);
+	}
+	fprintf(f, "%s\n- Actions: %zu done, %zu not done; runbook steps completed: %zu; looks: %zu\n",
+	        k ? "" : "none", done, not_done, steps, looks);
+	json_decref(who);
+}
+
+int timeline_write_md(const struct timeline *tl, FILE *f, const char *exported_by, int64_t now)
+{
+	fputs("# Incident ", f);
+	put(f, tl->incident);
+	fputs(": timeline\n\n- Exported ", f);
+	put_time(f, now, true);
+	fputs(" by ", f);
+	put(f, exported_by);
+	fputc('\n', f);
+	put_summary(tl, f);
+	if (!tl->n) {
+		fputs("\nNothing recorded for this incident in the journal.\n", f);
+		return ferror(f) ? -1 : 0;
+	}
+	fputs("\n| Time (UTC) | Who | What | Target | Reason, step or figures | Result |\n"
+	      "| --- | --- | --- | --- | --- | --- |\n", f);
+	for (size_t i = 0; i < tl->n; i++) {
+		const struct tl_entry *e = &tl->v[i];
+		fputs("| ", f);
+		put_time(f, e->t, false);
+		fputs(" | ", f);
+		put(f, e->who);
+		fputs(" | ", f);
+		put(f, what_name(e));
+		fputs(" | ", f);
+		put(f, e->target);
+		if (e->tenant) {
+			fputs(" (tenant ", f);
+			put(f, e->tenant);
+			fputc(')', f);
+		}
+		fputs(" | ", f);
+		put(f, e->note);
+		fputs(" | ", f);
+		put_result(f, e);
+		fputs(" |\n", f);
+	}
+	return ferror(f) ? -1 : 0;
+}
+
+int timeline_export(const char *journal_path, const char *incident, FILE *f, const char *who,
+                    char *err, size_t errsz)
+{
+	size_t bad;
+	json_t *all = journal_read(journal_path, &bad);
+	struct timeline tl;
+
+	if (!all) {
+		snprintf(err, errsz, "journal %s cannot be read", journal_path);
+		return -1;
+	}
+	int rc = timeline_build(&tl, all, incident);
+	json_decref(all);
+	if (rc == 0)
+		rc = timeline_write_md(&tl, f, who, (int64_t)time(NULL));
+	if (rc == 0 && bad)
+		fprintf(f, "\n%zu journal line%s could not be read (torn or edited).\n", bad, bad == 1 ? "" : "s");
+	timeline_free(&tl);
+	if (rc < 0)
+		snprintf(err, errsz, "cannot write the timeline");
+	return rc;
+}
+
+char *timeline_default_path(const char *incident)
+{
+	char *journal = journal_default_path();
+	char *slash = journal ? strrchr(journal, '/') : NULL;
+	char name[96];
+	size_t k = 0;
+
+	if (!slash) {
+		free(journal);
+		return NULL;
+	}
+	/* the incident id as a file name: letters, digits, '-', '_' and '.' */
+	for (const char *p = incident; *p && k < 64; p++, k++)
+		name[k] = isalnum((unsigned char)*p) || *p == '-' || *p == '_' || (*p == '.' && k) ? *p : '_';
+	name[k] = '\0';
+	*slash = '\0';
+	char *path = str_printf("%s/timeline-%s.md", journal, name);
+	free(journal);
+	return path;
+}
