@@ -445,8 +445,9 @@ static void list_dir(const char *dir, struct runbook_entry **v, size_t *n, size_
 		*en = (struct runbook_entry){ .name = strdup(rb.name), .path = path, .n_steps = rb.n_steps };
 		if (rc == 0)
 			en->title = strdup(rb.title);
-		else
-			en->error = strdup(err);
+		else                                  /* "name.runbook:2: ...": the directory is long */
+			en->error = strdup(strncmp(err, dir, strlen(dir)) == 0 && err[strlen(dir)] == '/' ?
+			                   err + strlen(dir) + 1 : err);
 		runbook_free(&rb);
 	}
 	if (d)

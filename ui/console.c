@@ -24,7 +24,9 @@
 #include "keys.h"
 #include "lists.h"
 #include "loop.h"
+#include "runbook_pane.h"
 #include "snapshot_out.h"
+#include "timeline.h"
 #include "theme.h"
 #include "view.h"
 
@@ -71,6 +73,10 @@ struct console {
 	char op_expect[80];                      /* what must be typed to confirm */
 	struct act_job job;
 	size_t alerts;                           /* for the bell: ring when it grows */
+
+	struct rb_pane rb;                       /* the runbook followed, if any */
+	long step_of_action;                     /* the step whose action runs, or -1 */
+	char step_note[400];
 };
 
 static void console_message(struct console *c, const char *msg)
@@ -88,6 +94,8 @@ static void theme_warn(void *ctx, const char *msg)
 
 static unsigned console_where(const struct console *c)
 {
+	if (c->rb.open && c->rb.focus)
+		return IN_RUNBOOK;
 	switch (c->screen) {
 	case SCR_OVERVIEW: return IN_OVERVIEW;
 	case SCR_LIST: return IN_LIST;
@@ -254,10 +262,6 @@ static void action_begin(struct console *c, enum op_kind kind)
 		console_message(c, "read-only: no action is taken (--read-only)");
 		return;
 	}
-	if (c->job.running) {
-		console_message(c, "an action is still running");
-		return;
-	}
 	memset(&c->op, 0, sizeof c->op);
 	if (!addr || ipaddr_normalize(addr, c->op.target, sizeof c->op.target, err, sizeof err) < 0) {
 		console_message(c, addr ? err : "select an address first");
@@ -279,27 +283,214 @@ static void action_begin(struct console *c, enum op_kind kind)
 static void action_confirmed(struct console *c)
 {
 	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
-	c->op.incident = c->app->cfg->incident;
+	c->op.incident = c->rb.incident[0] ? c->rb.incident : c->app->cfg->incident;
 	if (strcmp(c->input, c->op_expect) != 0) {
 		console_message(c, "not confirmed: nothing done (type the address exactly)");
+		c->step_of_action = -1;
 		return;
 	}
-	if (act_job_start(&c->job, c->app->cfg, &c->op) < 0)
+	if (c->job.running)
+		console_message(c, "another action is still running: nothing done, try again");
+	else if (act_job_start(&c->job, c->app->cfg, &c->op) < 0)
 		console_message(c, "cannot start the action");
 	else
 		console_message(c, "working...");
 }
 
+static void step_record(struct console *c, size_t i);
+static void step_records_flush(struct console *c);
+
 static void action_finished(struct console *c)
 {
 	char msg[600];
+	long step = c->step_of_action;
+	bool done = c->job.result.status == OP_DONE;
 
 	act_job_finish(&c->job);
-	snprintf(msg, sizeof msg, "%s%s", c->job.result.status == OP_DONE ? "" : "not done: ",
-	         c->job.result.message);
-	console_message(c, msg);
-	c->message_until = clock_mono_ms() + 8000;
+	bool quiet = c->job.op.kind == OP_STEP_DONE && done;
+	if (!quiet || clock_mono_ms() >= c->message_until) {   /* a step's record never hides news */
+		snprintf(msg, sizeof msg, "%s%s", done ? "" : "not done: ", c->job.result.message);
+		console_message(c, msg);
+		c->message_until = clock_mono_ms() + (quiet ? 3000 : 8000);
+	}
 	loop_refresh_all(c->app->loop);
+	c->step_of_action = -1;
+	if (done && step >= 0 && c->job.op.kind != OP_STEP_DONE)
+		step_record(c, (size_t)step);          /* the step whose action this was is done */
+	step_records_flush(c);
+}
+
+/* ------------------------------------------------------------- runbooks */
+
+/* What the step's data showed when it was ticked, for the timeline. */
+static void seen_summary(const struct console *c, char *buf, size_t n)
+{
+	const struct model *m = &c->app->model;
+	size_t k = (size_t)snprintf(buf, n, "seen:");
+	size_t up = 0;
+
+	for (size_t i = 0; i < m->n_top_ips && i < 3 && k < n; i++)
+		k += (size_t)snprintf(buf + k, n - k, " %s %ld failures%s", m->top_ips[i].ip, m->top_ips[i].failures,
+		                      i + 1 < m->n_top_ips && i < 2 ? "," : ";");
+	for (size_t i = 0; i < m->n_health; i++)
+		up += m->health[i].state == HEALTH_HEALTHY;
+	if (k < n)
+		snprintf(buf + k, n - k, " %zu blocked; health %zu/%zu up", m->n_blocked, up, m->n_health);
+}
+
+/* Journal and audit the steps ticked, one job at a time (in the worker:
+ * PostgreSQL may be slow), in the order they were ticked. */
+static void step_records_flush(struct console *c)
+{
+	const struct runbook *rb = &c->rb.rb;
+	char seen[200];
+	struct op op = { .kind = OP_STEP_DONE, .incident = c->rb.incident, .note = c->step_note };
+
+	if (c->job.running || !c->rb.n_unrecorded)
+		return;
+	size_t i = c->rb.unrecorded[0];
+	memmove(c->rb.unrecorded, c->rb.unrecorded + 1, --c->rb.n_unrecorded * sizeof *c->rb.unrecorded);
+	seen_summary(c, seen, sizeof seen);
+	snprintf(op.target, sizeof op.target, "%s", rb->name);
+	snprintf(c->step_note, sizeof c->step_note, "step %zu/%zu %s: %s (%s)", i + 1, rb->n_steps,
+	         rb_phase_name(rb->steps[i].phase), rb->steps[i].title, seen);
+	if (act_job_start(&c->job, c->app->cfg, &op) < 0)
+		console_message(c, "cannot record the step");
+}
+
+static void step_record(struct console *c, size_t i)
+{
+	if (i >= c->rb.rb.n_steps || c->rb.done[i])
+		return;
+	c->rb.done[i] = true;
+	c->rb.unrecorded[c->rb.n_unrecorded++] = i;
+	if (c->rb.sel == i && i + 1 < c->rb.rb.n_steps)
+		c->rb.sel++;                         /* on to the next step */
+	step_records_flush(c);
+}
+
+static void runbook_open(struct console *c, const char *name)
+{
+	char err[600], id[64];
+	const char *incident = c->app->cfg->incident;
+
+	if (!incident || !*incident) {
+		time_t t = time(NULL);
+		struct tm tm;
+		strftime(id, sizeof id, "INC-%Y%m%d-%H%M%S", gmtime_r(&t, &tm));
+		incident = id;
+	}
+	if (rb_pane_open(&c->rb, c->app->cfg, name, incident, err, sizeof err) < 0)
+		console_message(c, err);
+	else
+		console_message(c, "following the runbook: Enter ticks a step, a runs its action, R to the data");
+}
+
+static void picker_key(struct console *c, int is_key, wint_t ch)
+{
+	if (is_key && ch == KEY_UP)
+		rb_pane_move(&c->rb, -1, false);
+	else if (is_key && ch == KEY_DOWN)
+		rb_pane_move(&c->rb, 1, false);
+	else if (!is_key && (ch == 'k' || ch == 'j'))
+		rb_pane_move(&c->rb, ch == 'k' ? -1 : 1, false);
+	else if (!is_key && ch == 27)
+		rb_picker_stop(&c->rb);
+	else if ((!is_key && (ch == '\r' || ch == '\n')) || (is_key && ch == KEY_ENTER)) {
+		char name[128] = "";
+		if (c->rb.pick < c->rb.n_list && !c->rb.list[c->rb.pick].error)
+			snprintf(name, sizeof name, "%s", c->rb.list[c->rb.pick].name);
+		else if (c->rb.pick < c->rb.n_list)
+			console_message(c, c->rb.list[c->rb.pick].error);
+		rb_picker_stop(&c->rb);
+		if (name[0])
+			runbook_open(c, name);
+	}
+}
+
+static void step_act(struct console *c)
+{
+	const struct rb_step *st = rb_pane_step(&c->rb);
+	static const enum op_kind kinds[] = { [RB_ACT_BLOCK] = OP_BLOCK, [RB_ACT_UNBLOCK] = OP_UNBLOCK,
+	                                      [RB_ACT_EXTEND] = OP_EXTEND };
+
+	if (!st || st->action == RB_ACT_NONE) {
+		console_message(c, "this step binds no action");
+		return;
+	}
+	if (st->action != RB_ACT_BLOCK && st->action != RB_ACT_UNBLOCK && st->action != RB_ACT_EXTEND) {
+		console_message(c, st->action == RB_ACT_REVOKE ? "revoke: select the key in the keys view (7), then K"
+		                                               : "rotate: select the secret in the rotations view (8), then O");
+		return;
+	}
+	action_begin(c, kinds[st->action]);
+	if (c->prompt == PROMPT_NONE)
+		return;                              /* refused: the message says why */
+	c->step_of_action = (long)c->rb.sel;
+	if (st->ttl_s)
+		c->op.ttl_s = st->ttl_s;
+	if (c->prompt == PROMPT_REASON && st->reason)
+		snprintf(c->input, sizeof c->input, "%s", st->reason);
+}
+
+static void step_show(struct console *c)
+{
+	const struct rb_step *st = rb_pane_step(&c->rb);
+	const struct model *m = &c->app->model;
+	const char *addr;
+
+	if (!st || st->show == RB_SHOW_NONE) {
+		console_message(c, "this step shows no data");
+		return;
+	}
+	if (c->screen == SCR_DETAIL && st->show != RB_SHOW_IP && st->show != RB_SHOW_TENANT)
+		close_detail(c);
+	switch (st->show) {
+	case RB_SHOW_OVERVIEW: c->screen = SCR_OVERVIEW; break;
+	case RB_SHOW_IPS: show_list(c, LIST_IPS); break;
+	case RB_SHOW_TENANTS: show_list(c, LIST_TENANTS); break;
+	case RB_SHOW_HEALTH: show_list(c, LIST_HEALTH); break;
+	case RB_SHOW_BLOCKED: show_list(c, LIST_BLOCKED); break;
+	case RB_SHOW_TAIL: show_list(c, LIST_TAIL); break;
+	case RB_SHOW_IP:
+		addr = selected_address(c);
+		if (!addr && m->n_top_ips)
+			addr = m->top_ips[0].ip;
+		if (addr) {
+			char key[MODEL_IP_LEN];
+			snprintf(key, sizeof key, "%s", addr);
+			open_detail(c, DV_IP, key);
+		} else
+			console_message(c, "no address to show yet");
+		break;
+	case RB_SHOW_TENANT:
+		if (m->tenant || m->n_tenants)
+			open_detail(c, DV_TENANT, m->tenant ? m->tenant : m->tenants[0].tenant_id ? m->tenants[0].tenant_id : "");
+		break;
+	default:
+		console_message(c, "that view is not in this console yet");
+		break;
+	}
+}
+
+static void timeline_key(struct console *c)
+{
+	const struct config *cfg = c->app->cfg;
+	char *out = timeline_default_path(c->rb.incident);
+	char *journal = cfg->journal ? strdup(cfg->journal) : journal_default_path();
+	char who[160], err[400], msg[600];
+	FILE *f = out ? fopen(out, "w") : NULL;
+
+	ops_operator(who, sizeof who);
+	if (!f || !journal || timeline_export(journal, c->rb.incident, f, who, err, sizeof err) < 0)
+		snprintf(msg, sizeof msg, "timeline not written: %s", !f ? "cannot create the file" : err);
+	else
+		snprintf(msg, sizeof msg, "timeline written to %s", out);
+	if (f && fclose(f) != 0)
+		snprintf(msg, sizeof msg, "timeline not written: %s", out);
+	console_message(c, msg);
+	free(out);
+	free(journal);
 }
 
 /* --------------------------------------------------------------- prompt */
@@ -392,6 +583,10 @@ static void move_selection(struct console *c, long delta, bool to_end)
 	struct table_state *st;
 	const struct model *m = &c->app->model;
 
+	if (c->rb.open && c->rb.focus) {
+		rb_pane_move(&c->rb, delta, to_end);
+		return;
+	}
 	switch (c->screen) {
 	case SCR_OVERVIEW:
 		if (to_end)
@@ -433,7 +628,12 @@ static void console_action(struct console *c, enum action a)
 		c->screen = SCR_HELP;
 		memset(&c->scroll, 0, sizeof c->scroll);
 		break;
-	case ACT_BACK: go_back(c); break;
+	case ACT_BACK:
+		if (c->rb.focus)
+			c->rb.focus = false;
+		else
+			go_back(c);
+		break;
 	case ACT_ENTER: enter_row(c); break;
 	case ACT_VIEW_OVERVIEW:
 		if (c->screen == SCR_DETAIL)
@@ -478,6 +678,29 @@ static void console_action(struct console *c, enum action a)
 	case ACT_BLOCK: action_begin(c, OP_BLOCK); break;
 	case ACT_UNBLOCK: action_begin(c, OP_UNBLOCK); break;
 	case ACT_EXTEND: action_begin(c, OP_EXTEND); break;
+	case ACT_RUNBOOK:
+		if (c->rb.open)
+			c->rb.focus = !c->rb.focus;
+		else
+			rb_picker_start(&c->rb, c->app->cfg);
+		break;
+	case ACT_STEP_DONE:
+		if (c->rb.done[c->rb.sel])
+			console_message(c, "this step is done already");
+		else
+			step_record(c, c->rb.sel);
+		break;
+	case ACT_STEP_ACT: step_act(c); break;
+	case ACT_STEP_SHOW: step_show(c); break;
+	case ACT_TIMELINE: timeline_key(c); break;
+	case ACT_RUNBOOK_CLOSE:
+		if (c->rb.n_unrecorded) {
+			console_message(c, "steps are still being recorded: close it in a moment");
+			break;
+		}
+		rb_pane_close(&c->rb);
+		console_message(c, "runbook closed (the journal keeps its steps)");
+		break;
 	case ACT_NONE: break;
 	}
 }
@@ -498,6 +721,10 @@ static bool console_input(struct console *c)
 		}
 		if (c->prompt != PROMPT_NONE) {
 			prompt_key(c, is_key, ch);
+			continue;
+		}
+		if (c->rb.picking) {
+			picker_key(c, is_key, ch);
 			continue;
 		}
 		/* keys typed ahead act on what the screen would show by then */
@@ -596,8 +823,14 @@ static void console_draw(struct console *c)
 	} else if (clock_mono_ms() < c->message_until) {
 		v.message = c->message;
 	}
-	getmaxyx(stdscr, rows, cols);
+	int all_rows, all_cols;
+	getmaxyx(stdscr, all_rows, all_cols);
 	erase();
+	rb_pane_layout(&c->rb, all_rows, all_cols, &rows, &cols);
+	if (rows < VIEW_MIN_ROWS || cols < VIEW_MIN_COLS) {
+		rows = all_rows;                      /* the runbook does not fit beside: data first */
+		cols = all_cols;
+	}
 	if (rows < VIEW_MIN_ROWS || cols < VIEW_MIN_COLS) {
 		view_too_small(&v, rows, cols);
 	} else if (c->screen == SCR_OVERVIEW) {
@@ -616,8 +849,12 @@ static void console_draw(struct console *c)
 		help_build(&c->rows, c->help_where);
 		draw_lines(c, &v, rows, cols, " Help ", "Esc back  j/k scroll  q quit");
 	}
-	if ((c->prompt == PROMPT_REASON || c->prompt == PROMPT_CONFIRM) && rows >= 12 && cols >= 50)
-		draw_action_dialog(c, &v, rows, cols);
+	if (rows != all_rows || cols != all_cols)
+		rb_pane_draw(&c->rb, &v, all_rows, all_cols);
+	if (c->rb.picking && all_rows >= 8 && all_cols >= 40)
+		rb_picker_draw(&c->rb, &v, all_rows, all_cols);
+	if ((c->prompt == PROMPT_REASON || c->prompt == PROMPT_CONFIRM) && all_rows >= 12 && all_cols >= 50)
+		draw_action_dialog(c, &v, all_rows, all_cols);
 	refresh();
 	size_t alerts = view_alerts(&v);
 	if (c->bell && alerts > c->alerts)
@@ -684,6 +921,8 @@ static void console_start(struct console *c)
 
 static void console_free(struct console *c)
 {
+	rb_picker_stop(&c->rb);
+	rb_pane_close(&c->rb);
 	rows_clear(&c->rows);
 	free(c->rows.v);
 	for (int i = 0; i < LIST_COUNT; i++)
@@ -694,7 +933,7 @@ static void console_free(struct console *c)
 
 int app_console(struct app *app)
 {
-	struct console c = { .app = app };
+	struct console c = { .app = app, .step_of_action = -1 };
 	char err[512];
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -711,6 +950,8 @@ int app_console(struct app *app)
 	}
 	console_signals();
 	console_start(&c);
+	if (app->cfg->runbook)
+		runbook_open(&c, app->cfg->runbook);
 	unsigned long drawn_sig = 0;
 	int64_t drawn_second = -1;
 	bool dirty = true;
@@ -740,6 +981,12 @@ int app_console(struct app *app)
 	}
 	console_end(&c);
 	act_job_finish(&c.job);                      /* an action under way ends first */
+	while (c.rb.n_unrecorded) {                  /* and every step ticked is recorded */
+		step_records_flush(&c);
+		if (!c.job.running)
+			break;
+		act_job_finish(&c.job);
+	}
 	console_free(&c);
 	return 0;
 }

@@ -139,3 +139,13 @@ void draw_spark(const struct draw *d, int y, int x, int w, const long *v, int n)
 	}
 	attrset(A_NORMAL);
 }
+
+void draw_vline(const struct draw *d, int y, int x, int h)
+{
+	attrset(d->attr[ROLE_BORDER]);
+	if (d->ascii)
+		mvvline(y, x, '|', h);
+	else
+		mvvline(y, x, ACS_VLINE, h);
+	attrset(A_NORMAL);
+}

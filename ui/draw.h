@@ -30,6 +30,8 @@ void draw_num(const struct draw *d, int y, int x, int w, long v, enum role r);
 void draw_fill(const struct draw *d, int y, int x, int w, enum role r);
 /* A panel frame with its title; returns the inner width. */
 void draw_box(const struct draw *d, int y, int x, int h, int w, const char *title, enum role title_role);
+/* A vertical rule of h rows at (y, x). */
+void draw_vline(const struct draw *d, int y, int x, int h);
 /* A sparkline of v[0..n) scaled to its maximum, in w columns (last w values). */
 void draw_spark(const struct draw *d, int y, int x, int w, const long *v, int n);
 

@@ -13,6 +13,7 @@ enum action {
 	ACT_FILTER, ACT_NEXT_MATCH, ACT_PREV_MATCH, ACT_SORT, ACT_SORT_REVERSE,
 	ACT_WINDOW, ACT_TENANT, ACT_PAUSE, ACT_FASTER, ACT_SLOWER, ACT_REFRESH, ACT_BELL,
 	ACT_BLOCK, ACT_UNBLOCK, ACT_EXTEND,
+	ACT_RUNBOOK, ACT_STEP_DONE, ACT_STEP_ACT, ACT_STEP_SHOW, ACT_TIMELINE, ACT_RUNBOOK_CLOSE,
 };
 
 /* Where a binding applies. */
@@ -21,7 +22,9 @@ enum {
 	IN_LIST = 1 << 1,        /* the full-screen lists */
 	IN_DETAIL = 1 << 2,      /* a drill-down */
 	IN_HELP = 1 << 3,
-	IN_ALL = IN_OVERVIEW | IN_LIST | IN_DETAIL | IN_HELP,
+	IN_RUNBOOK = 1 << 4,     /* the runbook pane has the keys */
+	IN_DATA = IN_OVERVIEW | IN_LIST | IN_DETAIL,
+	IN_ALL = IN_DATA | IN_HELP | IN_RUNBOOK,
 };
 
 struct key_binding {

@@ -108,6 +108,8 @@ void view_header(const struct view_ctx *v, int cols)
 	x += draw_fmt(v->d, 0, x, cols - x, ROLE_HEADER, "win %s", window_name(m->window_s, win, sizeof win)) + 2;
 	int tw = cols - x - 10 < 20 ? cols - x - 10 : 20;
 	x += draw_text(v->d, 0, x, tw, m->tenant ? m->tenant : "all tenants", ROLE_HEADER) + 2;
+	if (v->cfg->drill)
+		x += draw_text(v->d, 0, x, cols - x, "DRILL", ROLE_BADGE) + 1;
 	if (v->cfg->read_only)
 		x += draw_text(v->d, 0, x, cols - x, "READ-ONLY", ROLE_BADGE) + 1;
 	if (v->cfg->dry_run)
