@@ -15,6 +15,7 @@
 
 #include "actions.h"
 #include "conf.h"
+#include "connect.h"
 #include "pg_sql.h"
 #include "redis_url.h"
 #include "strutil.h"
@@ -116,48 +117,11 @@ void ops_close(struct ops *o)
 
 static redisContext *ops_redis(struct ops *o, struct op_result *r)
 {
-	struct redis_target t;
-	char err[256];
-	int ms = o->cfg->timeout_ms;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
+	char err[300];
 
-	if (o->redis)
-		return o->redis;
-	if (redis_url_parse(o->cfg->redis, &t, err, sizeof err) < 0) {
-		say(r, OP_FAILED, "redis: %s", err);
-		return NULL;
-	}
-	redisContext *c = t.path[0] ? redisConnectUnixWithTimeout(t.path, tv)
-	                            : redisConnectWithTimeout(t.host, t.port, tv);
-	const char *pw = t.password ? t.password : o->cfg->redis_password;
-	if (!c || c->err) {
-		say(r, OP_FAILED, "redis: %s", c ? c->errstr : "out of memory");
-		goto fail;
-	}
-	redisSetTimeout(c, tv);
-	redisReply *rep = NULL;
-	if (pw && *pw)
-		rep = t.user[0] ? redisCommand(c, "AUTH %s %s", t.user, pw) : redisCommand(c, "AUTH %s", pw);
-	if (pw && *pw && (!rep || rep->type == REDIS_REPLY_ERROR)) {
-		say(r, OP_FAILED, "redis AUTH: %s", rep ? rep->str : c->errstr);
-		freeReplyObject(rep);
-		goto fail;
-	}
-	freeReplyObject(rep);
-	rep = t.db ? redisCommand(c, "SELECT %d", t.db) : NULL;
-	if (t.db && (!rep || rep->type == REDIS_REPLY_ERROR)) {
-		say(r, OP_FAILED, "redis SELECT: %s", rep ? rep->str : c->errstr);
-		freeReplyObject(rep);
-		goto fail;
-	}
-	freeReplyObject(rep);
-	redis_target_free(&t);
-	return o->redis = c;
-fail:
-	if (c)
-		redisFree(c);
-	redis_target_free(&t);
-	return NULL;
+	if (!o->redis && !(o->redis = connect_redis(o->cfg, err, sizeof err)))
+		say(r, OP_FAILED, "%s", err);
+	return o->redis;
 }
 
 static void block_value_fields(const char *v, size_t len, struct op_plan *p)
@@ -417,18 +381,11 @@ static void journal_phase(struct ops *o, const struct op_result *r, const char *
 
 static PGconn *ops_pg(struct ops *o)
 {
-	char timeout[16], options[64];
-	const char *keys[] = { "dbname", "fallback_application_name", "connect_timeout", "options", NULL };
-	const char *vals[] = { o->cfg->db, "sectop-actions", timeout, options, NULL };
-	int first = o->cfg->db ? 0 : 1;
-
 	if (o->pg && PQstatus(o->pg) == CONNECTION_OK)
 		return o->pg;
 	if (o->pg)
 		PQfinish(o->pg);
-	snprintf(timeout, sizeof timeout, "%d", (o->cfg->timeout_ms + 999) / 1000);
-	snprintf(options, sizeof options, "-c statement_timeout=%d", o->cfg->timeout_ms);
-	o->pg = PQconnectdbParams(keys + first, vals + first, 1);
+	o->pg = connect_pg(o->cfg, "sectop-actions");
 	return PQstatus(o->pg) == CONNECTION_OK ? o->pg : NULL;
 }
 
