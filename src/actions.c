@@ -526,7 +526,7 @@ static enum op_status execute_record(struct ops *o, const struct op *op, struct 
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, NULL, r) < 0)
 		return r->status;
-	say(r, OP_DONE, "%s %s recorded", op_action_name(op->kind), op->target);
+	say(r, OP_DONE, "recorded");
 	journal_phase(o, r, "result");
 	if (!o->cfg->read_only && !o->cfg->dry_run)
 		audit(o, op, r);

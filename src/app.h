@@ -44,6 +44,7 @@ int app_extend(struct app *app);
 int app_revoke(struct app *app);       /* cmd_report.c */
 int app_setup(struct app *app);        /* cmd_setup.c */
 int app_timeline(struct app *app);     /* cmd_timeline.c */
+int app_drill(struct app *app);        /* cmd_drill.c */
 int app_console(struct app *app);      /* ui/console.c */
 
 #endif

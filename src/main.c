@@ -234,6 +234,7 @@ static const struct command {
 	{ "revoke", app_revoke },
 	{ "setup", app_setup },
 	{ "timeline", app_timeline },
+	{ "drill", app_drill },
 };
 
 static const struct command *command_find(const char *name)

@@ -164,9 +164,11 @@ static void put_summary(const struct timeline *tl, FILE *f)
 			looks++;
 		else if (strcmp(e->what, "runbook_step_done") == 0)
 			steps++;
+		else if (strncmp(e->what, "drill_", 6) == 0)
+			continue;
 		else if (e->status && strcmp(e->status, "done") == 0)
 			done++;
-		else if (strncmp(e->what, "drill_", 6) != 0)
+		else
 			not_done++;
 	}
 	if (tl->n) {

@@ -7,11 +7,13 @@
 #include <arpa/inet.h>
 #include <curses.h>
 #include <errno.h>
+#include <jansson.h>
 #include <limits.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 #include <wchar.h>
 
@@ -75,6 +77,9 @@ struct console {
 	size_t alerts;                           /* for the bell: ring when it grows */
 
 	struct rb_pane rb;                       /* the runbook followed, if any */
+	struct journal looks;                    /* a drill: the first look at each address */
+	char looked[64][MODEL_IP_LEN];
+	size_t n_looked;
 	long step_of_action;                     /* the step whose action runs, or -1 */
 	char step_note[400];
 };
@@ -234,13 +239,28 @@ static size_t list_rows(struct console *c)
 	return total;
 }
 
+/* The overview's selection stays on the address chosen while the list
+ * reorders; when the address leaves the list, on the same row. */
+static void overview_follow(struct console *c)
+{
+	const struct model *m = &c->app->model;
+
+	for (size_t i = 0; c->overview.selected_key && i < m->n_top_ips; i++)
+		if (strcmp(m->top_ips[i].ip, c->overview.selected_key) == 0)
+			c->overview.selected = i;
+	if (c->overview.selected >= m->n_top_ips && m->n_top_ips)
+		c->overview.selected = m->n_top_ips - 1;
+}
+
 /* The address the selection stands on, or NULL. */
 static const char *selected_address(struct console *c)
 {
 	const struct model *m = &c->app->model;
 
-	if (c->screen == SCR_OVERVIEW)
+	if (c->screen == SCR_OVERVIEW) {
+		overview_follow(c);
 		return c->overview.selected < m->n_top_ips ? m->top_ips[c->overview.selected].ip : NULL;
+	}
 	if (c->screen == SCR_DETAIL)
 		return c->detail == DV_IP ? c->detail_key : NULL;
 	if (c->screen != SCR_LIST)
@@ -595,6 +615,9 @@ static void move_selection(struct console *c, long delta, bool to_end)
 			c->overview.selected--;
 		else if (delta > 0 && c->overview.selected + 1 < m->n_top_ips)
 			c->overview.selected++;
+		free(c->overview.selected_key);        /* the selection follows its address */
+		c->overview.selected_key = c->overview.selected < m->n_top_ips ?
+		                           strdup(m->top_ips[c->overview.selected].ip) : NULL;
 		return;
 	case SCR_LIST:
 		st = &c->lists[c->list];
@@ -705,6 +728,32 @@ static void console_action(struct console *c, enum action a)
 	}
 }
 
+/* During a drill, the first time the operator's selection or a drill-down
+ * lands on an address is journalled: the scorecard's time to detect. */
+static void drill_look(struct console *c)
+{
+	const char *addr = c->looks.fd >= 0 ? selected_address(c) : NULL;
+	char err[300], when[32];
+	time_t now = time(NULL);
+	struct tm tm;
+
+	if (!addr || c->n_looked == sizeof c->looked / sizeof c->looked[0])
+		return;
+	for (size_t i = 0; i < c->n_looked; i++)
+		if (strcmp(c->looked[i], addr) == 0)
+			return;
+	snprintf(c->looked[c->n_looked++], sizeof c->looked[0], "%s", addr);
+	strftime(when, sizeof when, "%Y-%m-%dT%H:%M:%SZ", gmtime_r(&now, &tm));
+	char who[160];
+	ops_operator(who, sizeof who);
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:s, s:s}", "time", when, "phase", "viewed", "operator", who,
+	                      "target", addr, "incident", c->app->cfg->incident ? c->app->cfg->incident : "",
+	                      "note", c->screen == SCR_DETAIL ? "opened the address" : "selected the address's row");
+	if (j)
+		journal_append(&c->looks, j, err, sizeof err);
+	json_decref(j);
+}
+
 /* Returns whether anything came (a key, a resize): the screen is redrawn. */
 static bool console_input(struct console *c)
 {
@@ -731,6 +780,8 @@ static bool console_input(struct console *c)
 		if (c->screen == SCR_LIST)
 			list_rows(c);
 		console_action(c, keys_action((int)ch, console_where(c)));
+		if (c->app->cfg->drill)
+			drill_look(c);
 	}
 	return any;
 }
@@ -834,8 +885,7 @@ static void console_draw(struct console *c)
 	if (rows < VIEW_MIN_ROWS || cols < VIEW_MIN_COLS) {
 		view_too_small(&v, rows, cols);
 	} else if (c->screen == SCR_OVERVIEW) {
-		if (c->overview.selected >= v.m->n_top_ips && v.m->n_top_ips)
-			c->overview.selected = v.m->n_top_ips - 1;
+		overview_follow(c);
 		view_overview(&v, rows, cols, c->overview.selected);
 	} else if (c->screen == SCR_LIST) {
 		draw_list(c, &v, rows, cols);
@@ -921,6 +971,7 @@ static void console_start(struct console *c)
 
 static void console_free(struct console *c)
 {
+	journal_close(&c->looks);
 	rb_picker_stop(&c->rb);
 	rb_pane_close(&c->rb);
 	rows_clear(&c->rows);
@@ -933,7 +984,7 @@ static void console_free(struct console *c)
 
 int app_console(struct app *app)
 {
-	struct console c = { .app = app, .step_of_action = -1 };
+	struct console c = { .app = app, .step_of_action = -1, .looks = { .fd = -1 } };
 	char err[512];
 
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {
@@ -947,6 +998,12 @@ int app_console(struct app *app)
 	if (app_open(app, err, sizeof err) < 0) {
 		fprintf(stderr, "sectop: %s\n", err);
 		return 2;
+	}
+	if (app->cfg->drill) {
+		char *path = app->cfg->journal ? strdup(app->cfg->journal) : journal_default_path();
+		if (!path || journal_open(&c.looks, path, err, sizeof err) < 0)
+			c.looks.fd = -1;                 /* the scorecard then says "not reached" */
+		free(path);
 	}
 	console_signals();
 	console_start(&c);
