@@ -66,12 +66,15 @@ static void finish(struct ops *o, const struct drill *d)
 	record(o, OP_DRILL_ENDED, d, note);
 	char *path = timeline_default_path(d->incident);
 	FILE *f = path ? fopen(path, "w") : NULL;
-	FILE *outs[] = { stdout, f };
-	for (int i = 0; i < 2 && outs[i]; i++) {
-		drill_write_score(d, &s, steps, outs[i]);
-		if (timeline_export(o->journal.path, d->incident, outs[i], o->operator_id, err, sizeof err) < 0)
+	/* the file opens with the scorecard; the terminal ends with it, in view */
+	if (f)
+		drill_write_score(d, &s, steps, f);
+	FILE *outs[] = { f, stdout };
+	for (int i = 0; i < 2; i++)
+		if (outs[i] && timeline_export(o->journal.path, d->incident, outs[i], o->operator_id, err, sizeof err) < 0)
 			fprintf(stderr, "sectop: %s\n", err);
-	}
+	fputc('\n', stdout);
+	drill_write_score(d, &s, steps, stdout);
 	if (f && fclose(f) == 0)
 		printf("\n(written to %s)\n", path);
 	free(path);

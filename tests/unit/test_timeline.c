@@ -1,0 +1,125 @@
+/* The incident timeline and the drill scorecard, from journal records:
+ * actions joined with their results, other incidents left out, hostile
+ * strings inert in the Markdown, the scorecard's times. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "conf.h"
+#include "drill.h"
+#include "timeline.h"
+
+static json_t *records(void)
+{
+	const char *text =
+	    "[{\"id\":\"a\",\"time\":\"2026-11-24T10:00:00Z\",\"phase\":\"intent\",\"operator\":\"eve\","
+	    "\"action\":\"drill_started\",\"target\":\"brute-force\",\"incident\":\"I1\",\"mode\":\"drill\"},"
+	    "{\"id\":\"a\",\"time\":\"2026-11-24T10:00:00Z\",\"phase\":\"result\",\"status\":\"done\",\"message\":\"recorded\"},"
+	    "{\"time\":\"2026-11-24T10:00:40Z\",\"phase\":\"viewed\",\"operator\":\"eve\",\"target\":\"198.51.100.1\","
+	    "\"incident\":\"I1\"},"
+	    "{\"time\":\"2026-11-24T10:01:05Z\",\"phase\":\"viewed\",\"operator\":\"eve\",\"target\":\"203.0.113.66\","
+	    "\"incident\":\"I1\",\"note\":\"opened\"},"
+	    "{\"id\":\"b\",\"time\":\"2026-11-24T10:02:00Z\",\"phase\":\"intent\",\"operator\":\"eve\","
+	    "\"action\":\"ip_blocked\",\"target\":\"203.0.113.66\",\"incident\":\"I1\",\"mode\":\"drill\","
+	    "\"reason\":\"x | y \\u001b[31m *bold*\"},"
+	    "{\"id\":\"c\",\"time\":\"2026-11-24T10:02:10Z\",\"phase\":\"intent\",\"operator\":\"eve\","
+	    "\"action\":\"ip_blocked\",\"target\":\"203.0.113.99\",\"incident\":\"OTHER\",\"mode\":\"live\"},"
+	    "{\"id\":\"b\",\"time\":\"2026-11-24T10:02:01Z\",\"phase\":\"result\",\"status\":\"done\",\"message\":\"blocked\"},"
+	    "{\"id\":\"d\",\"time\":\"2026-11-24T10:03:00Z\",\"phase\":\"intent\",\"operator\":\"eve\","
+	    "\"action\":\"runbook_step_done\",\"target\":\"brute-force\",\"incident\":\"I1\",\"mode\":\"drill\","
+	    "\"note\":\"step 1/8\"},"
+	    "{\"id\":\"d\",\"time\":\"2026-11-24T10:03:00Z\",\"phase\":\"result\",\"status\":\"done\"},"
+	    "{\"id\":\"d\",\"time\":\"2026-11-24T10:03:00Z\",\"phase\":\"audited\"},"
+	    "{\"id\":\"e\",\"time\":\"2026-11-24T10:04:00Z\",\"phase\":\"intent\",\"operator\":\"eve\","
+	    "\"action\":\"ip_unblocked\",\"target\":\"203.0.113.66\",\"incident\":\"I1\",\"mode\":\"live\"}]";
+	json_t *j = json_loads(text, 0, NULL);
+	assert_non_null(j);
+	return j;
+}
+
+static void test_build(void **state)
+{
+	struct timeline tl;
+	json_t *all = records();
+	(void)state;
+	assert_int_equal(timeline_build(&tl, all, "I1"), 0);
+	assert_int_equal(tl.n, 6);                      /* OTHER's action left out */
+	assert_null(tl.v[1].what);                      /* a look */
+	assert_string_equal(tl.v[3].what, "ip_blocked");
+	assert_string_equal(tl.v[3].status, "done");
+	assert_int_equal(tl.v[3].audited, 0);           /* drill mode: meant to be audited, not yet */
+	assert_int_equal(tl.v[4].audited, 1);
+	assert_null(tl.v[5].status);                    /* interrupted: no result */
+	assert_int_equal(tl.v[0].t, timeline_parse_time("2026-11-24T10:00:00Z"));
+	assert_int_equal(timeline_parse_time("yesterday"), -1);
+	timeline_free(&tl);
+	json_decref(all);
+}
+
+static void test_markdown_inert(void **state)
+{
+	struct timeline tl;
+	json_t *all = records();
+	char *buf = NULL;
+	size_t len = 0;
+	(void)state;
+	FILE *f = open_memstream(&buf, &len);
+	timeline_build(&tl, all, "I1");
+	assert_int_equal(timeline_write_md(&tl, f, "eve", 1795000000), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "# Incident I1: timeline"));
+	assert_non_null(strstr(buf, "Actions: 1 done, 1 not done; runbook steps completed: 1; looks: 2"));
+	assert_null(strchr(buf, '\x1b'));               /* the escape is shown, not sent */
+	assert_non_null(strstr(buf, "x \\| y"));         /* no cell border from a reason */
+	assert_non_null(strstr(buf, "\\*bold\\*"));
+	assert_non_null(strstr(buf, "no result recorded"));
+	assert_non_null(strstr(buf, "audit row pending"));
+	free(buf);
+	timeline_free(&tl);
+	json_decref(all);
+}
+
+static void test_drill_score(void **state)
+{
+	struct config cfg;
+	struct drill d;
+	struct drill_score s;
+	json_t *all = records();
+	(void)state;
+	conf_defaults(&cfg);
+	drill_prepare(&d, &cfg, drill_find("brute-force"), timeline_parse_time("2026-11-24T10:00:00Z"));
+	assert_string_equal(cfg.keys.blocked, "drill:blocked:");
+	assert_string_equal(cfg.keys.failed_auth, "drill:failed_auth:");
+	assert_true(cfg.drill);
+	assert_string_equal(cfg.runbook, "brute-force");
+	snprintf(d.incident, sizeof d.incident, "I1");
+	drill_score(&d, all, &s);
+	assert_int_equal(s.detect_s, 65);                /* 198.51.100.1 is no attacker here */
+	assert_int_equal(s.contain_s, 120);
+	assert_int_equal(s.contained, 1);
+	assert_int_equal(s.steps_done, 1);
+	assert_int_equal(s.actions, 1);                  /* the unblock has no result */
+	struct drill again;
+	drill_prepare(&again, &cfg, drill_find("brute-force"), 0);
+	assert_string_equal(cfg.keys.blocked, "drill:blocked:");   /* the prefix once only */
+	assert_null(drill_find("no-such"));
+	json_decref(all);
+	conf_free(&cfg);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_build),
+		cmocka_unit_test(test_markdown_inert),
+		cmocka_unit_test(test_drill_score),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
