@@ -52,6 +52,7 @@ static int add(struct timeline *tl, json_t *ids, const json_t *rec, const char *
 	e->tenant = str(rec, "tenant");
 	e->note = str(rec, "note") ? str(rec, "note") : str(rec, "reason");
 	e->mode = str(rec, "mode");
+	e->incident = str(rec, "incident");
 	e->audited = e->mode && (strcmp(e->mode, "live") == 0 || strcmp(e->mode, "drill") == 0) ? 0 : -1;
 	if (id)
 		json_object_set_new(ids, id, json_integer((json_int_t)tl->n));
@@ -66,7 +67,7 @@ int timeline_build(struct timeline *tl, json_t *records, const char *incident)
 	int rc = 0;
 
 	memset(tl, 0, sizeof *tl);
-	tl->incident = incident;
+	tl->incident = incident ? incident : "(all)";
 	tl->records = json_incref(records);
 	json_array_foreach(records, i, rec) {
 		const char *phase = str(rec, "phase"), *id = str(rec, "id");
@@ -75,7 +76,7 @@ int timeline_build(struct timeline *tl, json_t *records, const char *incident)
 			continue;
 		if (strcmp(phase, "intent") == 0 || strcmp(phase, "viewed") == 0) {
 			const char *inc = str(rec, "incident");
-			if (inc && strcmp(inc, incident) == 0 && add(tl, ids, rec, id) < 0)
+			if ((!incident || (inc && strcmp(inc, incident) == 0)) && add(tl, ids, rec, id) < 0)
 				rc = -1;
 		} else if (strcmp(phase, "result") == 0 && (e = find(tl, ids, id))) {
 			e->status = str(rec, "status");

@@ -11,7 +11,7 @@
 
 struct tl_entry {
 	int64_t t;               /* unix seconds */
-	const char *who, *what, *target, *tenant, *note, *mode;
+	const char *who, *what, *target, *tenant, *note, *mode, *incident;
 	const char *status;      /* done, already, refused, failed; NULL: no result recorded */
 	const char *message;
 	int audited;             /* 1 audited, 0 not (yet), -1 not meant to be */
@@ -25,7 +25,8 @@ struct timeline {
 };
 
 /* The journal's records of one incident (an array as journal_read gives),
- * one entry per action, step or look.  0, or -1 out of memory. */
+ * or of all when incident is NULL: one entry per action, step or look.
+ * 0, or -1 out of memory. */
 int timeline_build(struct timeline *tl, json_t *records, const char *incident);
 void timeline_free(struct timeline *tl);
 

@@ -38,6 +38,8 @@ int act_job_start(struct act_job *j, const struct config *cfg, const struct op *
 	snprintf(j->incident, sizeof j->incident, "%s", op->incident ? op->incident : "");
 	snprintf(j->note, sizeof j->note, "%s", op->note ? op->note : "");
 	j->op.note = j->note[0] ? j->note : NULL;
+	snprintf(j->tenant, sizeof j->tenant, "%s", op->tenant ? op->tenant : "");
+	j->op.tenant = j->tenant[0] ? j->tenant : NULL;
 	j->op.reason = j->reason[0] ? j->reason : NULL;
 	j->op.incident = j->incident[0] ? j->incident : NULL;
 	if (pipe2(j->pipe, O_CLOEXEC) < 0)

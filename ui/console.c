@@ -10,6 +10,7 @@
 #include <jansson.h>
 #include <limits.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,6 +19,8 @@
 #include <wchar.h>
 
 #include "act_job.h"
+#include "apikeys.h"
+#include "bg_fetch.h"
 #include "app.h"
 #include "clock.h"
 #include "conf.h"
@@ -76,6 +79,17 @@ struct console {
 	struct act_job job;
 	size_t alerts;                           /* for the bell: ring when it grows */
 
+	/* the lists read off the loop: the journal, the API keys */
+	struct list_extra extra;
+	struct timeline journal;
+	struct stat journal_seen;                /* reread when its size or time changes */
+	struct api_key *keys;
+	size_t n_keys;
+	struct bg_fetch fetch;
+	struct keys_read { const struct config *cfg; struct api_key *keys; size_t n; int rc; char err[300]; } kr;
+	char op_tenant[128];                     /* a revoke: the key's tenant, fixed at K */
+	char op_key_name[128], op_key_last_used[32];
+
 	struct rb_pane rb;                       /* the runbook followed, if any */
 	struct journal looks;                    /* a drill: the first look at each address */
 	char looked[64][MODEL_IP_LEN];
@@ -110,10 +124,14 @@ static unsigned console_where(const struct console *c)
 	return IN_OVERVIEW;
 }
 
+static void keys_reload(struct console *c);
+
 static void show_list(struct console *c, enum list_id id)
 {
 	c->screen = SCR_LIST;
 	c->list = id;
+	if (id == LIST_KEYS && !c->keys && !c->fetch.running)
+		keys_reload(c);
 }
 
 static void open_detail(struct console *c, enum detail_view what, const char *key)
@@ -226,14 +244,72 @@ static void sort_list(struct console *c, bool reverse)
 	st->sort_desc = def->cols[st->sort_col].numeric;     /* biggest first */
 }
 
+/* The actions view reads the journal again when it changed. */
+static void journal_reload(struct console *c)
+{
+	const struct config *cfg = c->app->cfg;
+	char *path = cfg->journal ? strdup(cfg->journal) : journal_default_path();
+	struct stat st;
+	size_t bad;
+
+	if (path && stat(path, &st) == 0 && (st.st_size != c->journal_seen.st_size ||
+	    st.st_mtim.tv_sec != c->journal_seen.st_mtim.tv_sec || st.st_mtim.tv_nsec != c->journal_seen.st_mtim.tv_nsec)) {
+		json_t *all = journal_read(path, &bad);
+		if (all) {
+			timeline_free(&c->journal);
+			timeline_build(&c->journal, all, NULL);
+			json_decref(all);
+			c->journal_seen = st;
+		}
+	}
+	free(path);
+}
+
+static void keys_read_run(void *arg)
+{
+	struct keys_read *k = arg;
+	k->rc = apikeys_fetch(k->cfg, NULL, &k->keys, &k->n, k->err, sizeof k->err);
+}
+
+/* The keys view reads the table in a worker: a slow server never holds the keys. */
+static void keys_reload(struct console *c)
+{
+	memset(&c->kr, 0, sizeof c->kr);
+	c->kr.cfg = c->app->cfg;
+	if (bg_fetch_start(&c->fetch, keys_read_run, &c->kr) == 0)
+		console_message(c, "reading the API keys...");
+}
+
+static void keys_arrived(struct console *c)
+{
+	bg_fetch_finish(&c->fetch);
+	if (c->kr.rc < 0) {
+		char msg[400];
+		snprintf(msg, sizeof msg, "API keys not read: %s", c->kr.err);
+		console_message(c, msg);
+		return;
+	}
+	apikeys_free(c->keys, c->n_keys);
+	c->keys = c->kr.keys;
+	c->n_keys = c->kr.n;
+	c->kr.keys = NULL;
+	c->kr.n = 0;
+	console_message(c, "API keys read");
+}
+
 /* The rows of the list on screen, filtered and sorted; returns how many
  * there were before the filter. */
 static size_t list_rows(struct console *c)
 {
 	const struct list_def *def = &list_defs[c->list];
 
+	if (c->list == LIST_ACTIONS)
+		journal_reload(c);
+	c->extra.keys = c->keys;
+	c->extra.n_keys = c->n_keys;
+	c->extra.journal = &c->journal;
 	rows_clear(&c->rows);
-	def->build(&c->rows, &c->app->model, c->app->cfg, clock_wall_ms());
+	def->build(&c->rows, &c->app->model, c->app->cfg, clock_wall_ms(), &c->extra);
 	size_t total = c->rows.n;
 	table_apply(&c->lists[c->list], &c->rows, def->cols, def->ncols);
 	return total;
@@ -300,12 +376,64 @@ static void action_begin(struct console *c, enum op_kind kind)
 	c->input[0] = '\0';
 }
 
+/* K: the selected key, fixed now; its prefix is what the operator types.
+ * In a tenant's drill-down: that tenant's keys. */
+static void revoke_begin(struct console *c)
+{
+	if (c->screen == SCR_DETAIL && c->detail == DV_TENANT) {
+		char tenant[128];
+		snprintf(tenant, sizeof tenant, "%s", c->detail_key);
+		close_detail(c);
+		show_list(c, LIST_KEYS);
+		snprintf(c->lists[LIST_KEYS].filter, sizeof c->lists[LIST_KEYS].filter, "%s", tenant);
+		console_message(c, "this tenant's keys: select one, then K");
+		return;
+	}
+	if (c->screen != SCR_LIST || c->list != LIST_KEYS) {
+		console_message(c, "revoke: select a key in the keys view (7)");
+		return;
+	}
+	if (c->app->cfg->read_only) {
+		console_message(c, "read-only: no action is taken (--read-only)");
+		return;
+	}
+	list_rows(c);
+	const struct row *r = table_current(&c->lists[c->list], &c->rows);
+	const struct api_key *k = NULL;
+	for (size_t i = 0; r && i < c->n_keys; i++)
+		if (strcmp(c->keys[i].id, r->key) == 0)
+			k = &c->keys[i];
+	if (!k) {
+		console_message(c, "select a key first");
+		return;
+	}
+	if (k->revoked) {
+		console_message(c, "this key is revoked already");
+		return;
+	}
+	memset(&c->op, 0, sizeof c->op);
+	c->op.kind = OP_REVOKE;
+	snprintf(c->op.target, sizeof c->op.target, "%s", k->id);
+	snprintf(c->op_tenant, sizeof c->op_tenant, "%s", k->tenant ? k->tenant : "");
+	snprintf(c->op_key_name, sizeof c->op_key_name, "%s", k->name ? k->name : "");
+	if (k->last_used)
+		format_ttl(c->op_key_last_used, sizeof c->op_key_last_used, (long)(clock_wall_ms() / 1000 - k->last_used));
+	else
+		snprintf(c->op_key_last_used, sizeof c->op_key_last_used, "never");
+	c->op.tenant = c->op_tenant;
+	c->op_extra = false;
+	snprintf(c->op_expect, sizeof c->op_expect, "%s", k->prefix ? k->prefix : "");
+	c->prompt = PROMPT_REASON;
+	c->input[0] = '\0';
+}
+
 static void action_confirmed(struct console *c)
 {
 	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
 	c->op.incident = c->rb.incident[0] ? c->rb.incident : c->app->cfg->incident;
 	if (strcmp(c->input, c->op_expect) != 0) {
-		console_message(c, "not confirmed: nothing done (type the address exactly)");
+		console_message(c, c->op.kind == OP_REVOKE ? "not confirmed: nothing done (type the key's prefix exactly)"
+		                                           : "not confirmed: nothing done (type the address exactly)");
 		c->step_of_action = -1;
 		return;
 	}
@@ -428,6 +556,8 @@ static void picker_key(struct console *c, int is_key, wint_t ch)
 	}
 }
 
+static void revoke_begin(struct console *c);
+
 static void step_act(struct console *c)
 {
 	const struct rb_step *st = rb_pane_step(&c->rb);
@@ -438,12 +568,14 @@ static void step_act(struct console *c)
 		console_message(c, "this step binds no action");
 		return;
 	}
-	if (st->action != RB_ACT_BLOCK && st->action != RB_ACT_UNBLOCK && st->action != RB_ACT_EXTEND) {
-		console_message(c, st->action == RB_ACT_REVOKE ? "revoke: select the key in the keys view (7), then K"
-		                                               : "rotate: select the secret in the rotations view (8), then O");
+	if (st->action == RB_ACT_ROTATE) {
+		console_message(c, "rotate: sectop rotate SECRET --reason TEXT from a shell (not in this console yet)");
 		return;
 	}
-	action_begin(c, kinds[st->action]);
+	if (st->action == RB_ACT_REVOKE)
+		revoke_begin(c);
+	else
+		action_begin(c, kinds[st->action]);
 	if (c->prompt == PROMPT_NONE)
 		return;                              /* refused: the message says why */
 	c->step_of_action = (long)c->rb.sel;
@@ -472,6 +604,8 @@ static void step_show(struct console *c)
 	case RB_SHOW_HEALTH: show_list(c, LIST_HEALTH); break;
 	case RB_SHOW_BLOCKED: show_list(c, LIST_BLOCKED); break;
 	case RB_SHOW_TAIL: show_list(c, LIST_TAIL); break;
+	case RB_SHOW_KEYS: show_list(c, LIST_KEYS); break;
+	case RB_SHOW_ACTIONS: show_list(c, LIST_ACTIONS); break;
 	case RB_SHOW_IP:
 		addr = selected_address(c);
 		if (!addr && m->n_top_ips)
@@ -664,7 +798,7 @@ static void console_action(struct console *c, enum action a)
 		c->screen = SCR_OVERVIEW;
 		break;
 	case ACT_VIEW_IPS: case ACT_VIEW_TENANTS: case ACT_VIEW_HEALTH:
-	case ACT_VIEW_BLOCKED: case ACT_VIEW_TAIL:
+	case ACT_VIEW_BLOCKED: case ACT_VIEW_TAIL: case ACT_VIEW_KEYS: case ACT_VIEW_ACTIONS:
 		if (c->screen == SCR_DETAIL)
 			model_ask_detail(m, DETAIL_NONE, NULL);
 		show_list(c, (enum list_id)(a - ACT_VIEW_IPS));
@@ -691,6 +825,8 @@ static void console_action(struct console *c, enum action a)
 	case ACT_FASTER: change_refresh(c, -1); break;
 	case ACT_SLOWER: change_refresh(c, 1); break;
 	case ACT_REFRESH:
+		if (c->screen == SCR_LIST && c->list == LIST_KEYS)
+			keys_reload(c);
 		loop_refresh_all(c->app->loop);
 		console_message(c, "refreshing");
 		break;
@@ -701,6 +837,7 @@ static void console_action(struct console *c, enum action a)
 	case ACT_BLOCK: action_begin(c, OP_BLOCK); break;
 	case ACT_UNBLOCK: action_begin(c, OP_UNBLOCK); break;
 	case ACT_EXTEND: action_begin(c, OP_EXTEND); break;
+	case ACT_REVOKE: revoke_begin(c); break;
 	case ACT_RUNBOOK:
 		if (c->rb.open)
 			c->rb.focus = !c->rb.focus;
@@ -803,7 +940,7 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 	view_title(v, 1, cols, title, right[0] ? right : NULL);
 	c->visible = (size_t)(rows - 4);
 	table_draw(v->d, st, &c->rows, def->cols, def->ncols, 2, 0, rows - 3, cols);
-	view_footer(v, rows, cols, "Enter drill down  / filter  s sort  S reverse  Esc back  ? help");
+	view_footer(v, rows, cols, def->hint);
 }
 
 static void draw_lines(struct console *c, const struct view_ctx *v, int rows, int cols,
@@ -818,6 +955,22 @@ static void draw_lines(struct console *c, const struct view_ctx *v, int rows, in
 
 /* What the action will do, from what the screen knows; the gate reads the
  * key again itself before acting. */
+static void draw_revoke_dialog(struct console *c, const struct view_ctx *v, int y, int x, int w)
+{
+	char line[400];
+
+	snprintf(line, sizeof line, "key %s of tenant %s", c->op.target, c->op_tenant);
+	draw_text(v->d, y + 2, x + 2, w - 4, line, ROLE_SELECTION);
+	snprintf(line, sizeof line, "name %s, prefix %s, last used %s%s", c->op_key_name, c->op_expect,
+	         c->op_key_last_used, strcmp(c->op_key_last_used, "never") ? " ago" : "");
+	draw_text(v->d, y + 3, x + 2, w - 4, line, ROLE_SELECTION);
+	snprintf(line, sizeof line, "will run: UPDATE %s SET revoked_at = now() ... (committed only if one row)",
+	         v->cfg->schema.keys_table);
+	draw_text(v->d, y + 5, x + 2, w - 4, line, ROLE_SELECTION);
+	if (v->cfg->drill)
+		draw_text(v->d, y + 6, x + 2, w - 4, "DRILL: rehearsed, the key is not revoked", ROLE_ALERT);
+}
+
 static void draw_action_dialog(struct console *c, const struct view_ctx *v, int rows, int cols)
 {
 	const struct model *m = v->m;
@@ -830,6 +983,10 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 	snprintf(line, sizeof line, " %s %s%s ", op_action_name(c->op.kind), c->op.target,
 	         v->cfg->dry_run ? "  (DRY RUN: nothing is changed)" : "");
 	draw_text(v->d, y, x + 1, w - 2, line, ROLE_BADGE);
+	if (c->op.kind == OP_REVOKE) {
+		draw_revoke_dialog(c, v, y, x, w);
+		goto ask;
+	}
 	format_ttl(ttl, sizeof ttl, rd && rd->blocked ? rd->block_ttl_s : -2);
 	snprintf(line, sizeof line, "now: %s%s%s, failed_auth counter %ld",
 	         rd && rd->blocked ? "blocked, " : "not blocked", rd && rd->blocked ? ttl : "",
@@ -852,6 +1009,7 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 	draw_text(v->d, y + 5, x + 2, w - 4, line, ROLE_SELECTION);
 	if (c->op_extra)
 		draw_text(v->d, y + 6, x + 2, w - 4, "WARNING: a private, loopback or your own address", ROLE_ALERT);
+ask:
 	snprintf(line, sizeof line, c->prompt == PROMPT_REASON ? "Why? Type a reason, Enter (Esc cancels)"
 	         : "To confirm, type: %s  then Enter (Esc cancels)", c->op_expect);
 	draw_text(v->d, y + 8, x + 2, w - 4, line, ROLE_SELECTION);
@@ -971,6 +1129,10 @@ static void console_start(struct console *c)
 
 static void console_free(struct console *c)
 {
+	bg_fetch_finish(&c->fetch);
+	apikeys_free(c->kr.keys, c->kr.n);
+	apikeys_free(c->keys, c->n_keys);
+	timeline_free(&c->journal);
 	journal_close(&c->looks);
 	rb_picker_stop(&c->rb);
 	rb_pane_close(&c->rb);
@@ -1022,11 +1184,16 @@ int app_console(struct app *app)
 			drawn_second = second;
 			dirty = false;
 		}
-		struct pollfd in[2] = { { .fd = STDIN_FILENO, .events = POLLIN },
-		                        { .fd = act_job_fd(&c.job), .events = POLLIN } };
+		struct pollfd in[3] = { { .fd = STDIN_FILENO, .events = POLLIN },
+		                        { .fd = act_job_fd(&c.job), .events = POLLIN },
+		                        { .fd = bg_fetch_fd(&c.fetch), .events = POLLIN } };
 		int64_t wait = 1000 - clock_wall_ms() % 1000;   /* tick with the clock */
-		if (loop_turn(app->loop, wait, in, c.job.running ? 2 : 1) < 0)
+		if (loop_turn(app->loop, wait, in, 3) < 0)
 			break;
+		if (c.fetch.running && (in[2].revents & POLLIN)) {
+			keys_arrived(&c);
+			dirty = true;
+		}
 		if (in[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break;                               /* the terminal went away */
 		if (c.job.running && (in[1].revents & POLLIN)) {

@@ -9,6 +9,8 @@
 #include "lists.h"
 #include "model.h"
 #include "snapshot_out.h"
+#include "apikeys.h"
+#include "timeline.h"
 
 void format_ttl(char *buf, size_t n, long ttl_s)
 {
@@ -42,7 +44,8 @@ static const struct column ip_cols[] = {
 	{ "tenants", 7, false, true }, { "ratelim", 7, false, true }, { "by", 12, false, false },
 };
 
-static void build_ips(struct rows *r, const struct model *m, const struct config *cfg, int64_t now)
+static void build_ips(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                   const struct list_extra *x)
 {
 	for (size_t i = 0; i < m->n_top_ips; i++) {
 		const struct ip_stat *s = &m->top_ips[i];
@@ -81,7 +84,8 @@ static const struct column tenant_cols[] = {
 	{ "users", 6, false, true },
 };
 
-static void build_tenants(struct rows *r, const struct model *m, const struct config *cfg, int64_t now)
+static void build_tenants(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                   const struct list_extra *x)
 {
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		const struct tenant_stat *t = &m->tenants[i];
@@ -121,7 +125,8 @@ static enum role health_row_role(const struct health_result *h, const struct con
 	return h->state == HEALTH_UNKNOWN ? ROLE_DIM : ROLE_NORMAL;
 }
 
-static void build_health(struct rows *r, const struct model *m, const struct config *cfg, int64_t now)
+static void build_health(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                   const struct list_extra *x)
 {
 	for (size_t i = 0; i < m->n_health; i++) {
 		const struct health_result *h = &m->health[i];
@@ -155,7 +160,8 @@ static const struct column blocked_cols[] = {
 	{ "reason", 16, true, false }, { "since", 14, false, false },
 };
 
-static void build_blocked(struct rows *r, const struct model *m, const struct config *cfg, int64_t now)
+static void build_blocked(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                   const struct list_extra *x)
 {
 	for (size_t i = 0; i < m->n_blocked; i++) {
 		const struct block_entry *b = &m->blocked[i];
@@ -183,7 +189,8 @@ static const struct column tail_cols[] = {
 	{ "path", 20, true, false }, { "user agent", 28, false, false },
 };
 
-static void build_tail(struct rows *r, const struct model *m, const struct config *cfg, int64_t now)
+static void build_tail(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                   const struct list_extra *x)
 {
 	for (size_t i = 0; i < m->n_recent; i++) {
 		const struct event *e = &m->recent[i];
@@ -207,12 +214,124 @@ static void build_tail(struct rows *r, const struct model *m, const struct confi
 	}
 }
 
+/* --- API keys ------------------------------------------------------------ */
+
+static const struct column key_cols[] = {
+	{ "tenant", 14, false, false }, { "prefix", 12, false, false }, { "state", 8, false, false },
+	{ "name", 16, true, false }, { "last used", 9, false, true }, { "age", 6, false, true },
+	{ "expires", 8, false, true }, { "scopes", 16, false, false }, { "revoked", 14, false, false },
+};
+
+/* "12d", "3h", "never": an age or a time to come, from unix seconds */
+static void span_text(char *buf, size_t n, int64_t secs)
+{
+	int64_t a = secs < 0 ? -secs : secs;
+	if (a >= 86400)
+		snprintf(buf, n, "%s%lldd", secs < 0 ? "-" : "", (long long)(a / 86400));
+	else if (a >= 3600)
+		snprintf(buf, n, "%s%lldh", secs < 0 ? "-" : "", (long long)(a / 3600));
+	else
+		snprintf(buf, n, "%s%lldm", secs < 0 ? "-" : "", (long long)(a / 60));
+}
+
+static void build_keys(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                       const struct list_extra *x)
+{
+	int64_t t = now / 1000;
+	char buf[64];
+
+	(void)m;
+	for (size_t i = 0; i < x->n_keys; i++) {
+		const struct api_key *k = &x->keys[i];
+		struct row *w = rows_add(r, k->id);
+		if (!w)
+			return;
+		w->kind = ROW_KEY;
+		row_text(w, 0, k->tenant);
+		row_text(w, 1, k->prefix);
+		row_text(w, 3, k->name);
+		if (k->last_used)
+			span_text(buf, sizeof buf, t - k->last_used);
+		row_num_text(w, 4, k->last_used ? (long)(t - k->last_used) : 1L << 40, k->last_used ? buf : "never");
+		span_text(buf, sizeof buf, t - k->created);
+		row_num_text(w, 5, (long)(t - k->created), buf);
+		if (k->expires)
+			span_text(buf, sizeof buf, k->expires - t);
+		row_num_text(w, 6, k->expires ? (long)(k->expires - t) : 1L << 40, k->expires ? buf : "-");
+		row_text(w, 7, k->scopes);
+		if (k->revoked) {
+			clock_text(buf, sizeof buf, k->revoked);
+			row_text(w, 8, buf);
+			row_text(w, 2, "revoked");
+			w->role = ROLE_DIM;
+		} else if (k->expires && k->expires < t) {
+			row_text(w, 2, "expired");
+			w->role = ROLE_DIM;
+		} else if (!k->last_used || t - k->last_used > (int64_t)cfg->key_unused_days * 86400) {
+			row_text(w, 2, "unused");
+			w->role = ROLE_WARN;                 /* unused for long: worth revoking */
+		} else {
+			row_text(w, 2, "active");
+		}
+	}
+}
+
+/* --- actions (the journal) ------------------------------------------------ */
+
+static const struct column action_cols[] = {
+	{ "time", 14, false, true }, { "action", 17, false, false }, { "target", 16, false, false },
+	{ "result", 7, false, false }, { "who", 10, false, false }, { "reason, step, message", 14, true, false },
+	{ "mode", 8, false, false }, { "incident", 14, false, false },
+};
+
+static void build_actions(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                          const struct list_extra *x)
+{
+	char buf[32], key[24];
+
+	(void)m;
+	(void)cfg;
+	(void)now;
+	for (size_t i = x->journal ? x->journal->n : 0; i-- > 0;) {     /* newest first */
+		const struct tl_entry *e = &x->journal->v[i];
+		snprintf(key, sizeof key, "%zu", i);
+		struct row *w = rows_add(r, key);
+		if (!w)
+			return;
+		w->kind = e->target && !e->what ? ROW_IP : ROW_NONE;
+		clock_text(buf, sizeof buf, e->t);
+		row_num_text(w, 0, (long)e->t, buf);
+		row_text(w, 1, e->what ? e->what : "looked at");
+		row_text(w, 2, e->target);
+		row_text(w, 3, e->what ? e->status ? e->status : "no result" : "-");
+		row_text(w, 4, e->who);
+		row_text(w, 5, e->message && e->status && strcmp(e->status, "done") != 0 ? e->message : e->note);
+		row_text(w, 6, e->mode);
+		row_text(w, 7, e->incident);
+		if (e->what && (!e->status || strcmp(e->status, "failed") == 0))
+			w->role = ROLE_ALERT;
+		else if (e->what && strcmp(e->status, "done") != 0)
+			w->role = ROLE_WARN;
+		else if (e->mode && strcmp(e->mode, "live") != 0)
+			w->role = ROLE_DIM;
+	}
+}
+
 #define COLS(a) a, (int)(sizeof a / sizeof a[0])
 
 const struct list_def list_defs[LIST_COUNT] = {
-	[LIST_IPS] = { "Top addresses", COLS(ip_cols), -1, build_ips },
-	[LIST_TENANTS] = { "Tenants", COLS(tenant_cols), -1, build_tenants },
-	[LIST_HEALTH] = { "Health", COLS(health_cols), -1, build_health },
-	[LIST_BLOCKED] = { "Blocked addresses", COLS(blocked_cols), 0, build_blocked },
-	[LIST_TAIL] = { "Recent failures", COLS(tail_cols), -1, build_tail },
+	[LIST_IPS] = { "Top addresses", COLS(ip_cols), -1, build_ips,
+	               "Enter drill down  B block  U unblock  / filter  s sort  Esc back  ? help" },
+	[LIST_TENANTS] = { "Tenants", COLS(tenant_cols), -1, build_tenants,
+	                   "Enter drill down  / filter  s sort  Esc back  ? help" },
+	[LIST_HEALTH] = { "Health", COLS(health_cols), -1, build_health,
+	                  "Enter drill down  / filter  s sort  Esc back  ? help" },
+	[LIST_BLOCKED] = { "Blocked addresses", COLS(blocked_cols), 0, build_blocked,
+	                   "U unblock  X extend  Enter drill down  / filter  Esc back  ? help" },
+	[LIST_TAIL] = { "Recent failures", COLS(tail_cols), -1, build_tail,
+	                "Enter drill down  B block  / filter  s sort  Esc back  ? help" },
+	[LIST_KEYS] = { "API keys", COLS(key_cols), -1, build_keys,
+	                "K revoke (type its prefix)  r reload  / filter  s sort  Esc back  ? help" },
+	[LIST_ACTIONS] = { "Actions (journal)", COLS(action_cols), -1, build_actions,
+	                   "newest first  / filter  s sort  Esc back  ? help" },
 };

@@ -11,16 +11,29 @@ struct model;
 struct config;
 
 /* What Enter on a row opens. */
-enum row_kind { ROW_NONE, ROW_IP, ROW_TENANT, ROW_HEALTH };
+enum row_kind { ROW_NONE, ROW_IP, ROW_TENANT, ROW_HEALTH, ROW_KEY };
 
-enum list_id { LIST_IPS, LIST_TENANTS, LIST_HEALTH, LIST_BLOCKED, LIST_TAIL, LIST_COUNT };
+enum list_id { LIST_IPS, LIST_TENANTS, LIST_HEALTH, LIST_BLOCKED, LIST_TAIL, LIST_KEYS, LIST_ACTIONS,
+               LIST_COUNT };
+
+struct api_key;
+struct timeline;
+
+/* What some lists show beyond the model: read off the loop by the console. */
+struct list_extra {
+	const struct api_key *keys;          /* the keys view */
+	size_t n_keys;
+	const struct timeline *journal;      /* the actions view: every record */
+};
 
 struct list_def {
 	const char *title;
 	const struct column *cols;
 	int ncols;
 	int default_sort;        /* column, or -1 for the model's order */
-	void (*build)(struct rows *r, const struct model *m, const struct config *cfg, int64_t now_ms);
+	void (*build)(struct rows *r, const struct model *m, const struct config *cfg, int64_t now_ms,
+	              const struct list_extra *x);
+	const char *hint;        /* the footer: what Enter and the action keys do here */
 };
 
 extern const struct list_def list_defs[LIST_COUNT];
