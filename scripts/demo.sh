@@ -80,8 +80,11 @@ fi
 
 say "running sectop (q quits; state in $SECTOP_TEST_STACK_DIR)"
 rc=0
-# the themes of this tree, for --theme dark and friends before `make install`
+# the themes and runbooks of this tree, before `make install`
 export SECTOP_THEME_DIR=${SECTOP_THEME_DIR:-$ROOT/themes}
+export SECTOP_RUNBOOK_DIR=${SECTOP_RUNBOOK_DIR:-$ROOT/runbooks}
+# the demo's journal and timelines are thrown away with its servers
+export XDG_STATE_HOME=$SECTOP_TEST_STACK_DIR/state
 "$sectop" "$@" \
 	--db "$SECTOP_TEST_DB" \
 	--redis "$SECTOP_TEST_REDIS" \
