@@ -18,7 +18,9 @@
 #include "connect.h"
 #include "pg_sql.h"
 #include "redis_url.h"
+#include "rotation.h"
 #include "strutil.h"
+#include "webhook.h"
 
 const char *op_action_name(enum op_kind k)
 {
@@ -27,11 +29,29 @@ const char *op_action_name(enum op_kind k)
 	case OP_UNBLOCK: return "ip_unblocked";
 	case OP_EXTEND: return "ip_block_extended";
 	case OP_REVOKE: return "api_key_revoked";
+	case OP_ROTATE: return "secret_rotation_requested";
 	case OP_STEP_DONE: return "runbook_step_done";
 	case OP_DRILL_STARTED: return "drill_started";
 	case OP_DRILL_ENDED: return "drill_ended";
 	}
 	return "?";
+}
+
+const char *op_status_name(enum op_status s)
+{
+	switch (s) {
+	case OP_DONE: return "done";
+	case OP_ALREADY: return "already";
+	case OP_REFUSED: return "refused";
+	case OP_FAILED: return "failed";
+	case OP_UNKNOWN: return "unknown";
+	}
+	return "?";
+}
+
+const char *op_subject(const struct op *op)
+{
+	return op->kind == OP_ROTATE ? (op->secret ? op->secret : "") : op->target;
 }
 
 static enum op_kind op_kind_of(const char *action)
@@ -46,6 +66,7 @@ const char *op_resource_type(enum op_kind k)
 {
 	switch (k) {
 	case OP_REVOKE: return "api_key";
+	case OP_ROTATE: return "secret";
 	case OP_STEP_DONE: return "runbook";
 	case OP_DRILL_STARTED: case OP_DRILL_ENDED: return "drill";
 	default: return "ip";
@@ -178,6 +199,25 @@ static char *block_value(const struct ops *o, const struct op *op)
 
 /* ---------------------------------------------------------------- prepare */
 
+static enum op_status check_rotate(const struct ops *o, const struct op *op, struct op_result *r)
+{
+	const struct conf_secret *s = conf_secret_find(o->cfg, op_subject(op));
+
+	if (!op_subject(op)[0])
+		return say(r, OP_REFUSED, "no secret given");
+	if (!s)
+		return say(r, OP_REFUSED, "unknown secret '%s': not declared in the configuration"
+		           " (secret = NAME kind=KIND webhook=URL)", op_subject(op));
+	if (!s->webhook)
+		return say(r, OP_REFUSED, "secret %s has no webhook=URL in the configuration: nothing to ask", s->name);
+	if (!op->reason || !*op->reason)
+		return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
+	const char *token = s->token_env ? getenv(s->token_env) : NULL;
+	if (s->token_env && (!token || !*token))
+		return say(r, OP_REFUSED, "$%s (token_env of %s) is unset or empty: nothing sent", s->token_env, s->name);
+	return OP_DONE;
+}
+
 static enum op_status check_op(const struct ops *o, struct op *op, struct op_result *r)
 {
 	char normal[IPADDR_LEN], err[200];
@@ -196,6 +236,8 @@ static enum op_status check_op(const struct ops *o, struct op *op, struct op_res
 				return say(r, OP_REFUSED, "a key id holds only hexadecimal digits and '-'");
 		return op->target[0] ? OP_DONE : say(r, OP_REFUSED, "no key id given");
 	}
+	if (op->kind == OP_ROTATE)
+		return check_rotate(o, op, r);
 	if (ipaddr_normalize(op->target, normal, sizeof normal, err, sizeof err) < 0)
 		return say(r, OP_REFUSED, "%s", err);
 	memcpy(op->target, normal, sizeof normal);
@@ -267,6 +309,95 @@ static char *revoke_sql(const struct ops *o)
 	return sql;
 }
 
+/* The request a rotation sends, with the plan's idempotency key. */
+static void rotate_request(const struct ops *o, const struct op *op, const struct op_plan *p,
+                           struct webhook_request *rq, char **body)
+{
+	const struct conf_secret *s = conf_secret_find(o->cfg, op_subject(op));
+
+	*body = rotation_request_body(s, o->operator_id, op->reason, op->incident, p->idempotency_key);
+	*rq = (struct webhook_request){ .url = s->webhook, .token_env = s->token_env, .ca_file = s->ca_file,
+	                                .timeout_ms = s->timeout_ms ? s->timeout_ms : o->cfg->timeout_ms,
+	                                .body = *body, .idempotency_key = p->idempotency_key };
+}
+
+static enum op_status prepare_rotate(struct ops *o, const struct op *op, struct op_plan *p, struct op_result *r)
+{
+	struct rotation_request last;
+	struct webhook_request rq;
+	char *body;
+
+	if (rotation_last_request(o->journal.path, op_subject(op), &last) < 0)
+		return say(r, OP_REFUSED, "refused: the journal %s cannot be read", o->journal.path);
+	if (last.found && last.idempotency_key[0] &&
+	    (strcmp(last.status, "unknown") == 0 || strcmp(last.status, "pending") == 0)) {
+		p->key_reused = true;
+		snprintf(p->idempotency_key, sizeof p->idempotency_key, "%s", last.idempotency_key);
+		snprintf(p->reused_from, sizeof p->reused_from, "%s", last.journal_id);
+		snprintf(p->reused_time, sizeof p->reused_time, "%s", last.time);
+	} else {
+		journal_new_id(p->idempotency_key);
+	}
+	rotate_request(o, op, p, &rq, &body);
+	char *preview = body ? webhook_preview(&rq) : NULL;
+	if (!preview) {
+		free(body);
+		return say(r, OP_REFUSED, "the request cannot be encoded (is the reason valid UTF-8?)");
+	}
+	snprintf(p->request, sizeof p->request, "%s", preview);
+	snprintf(p->command, sizeof p->command, "POST %s", rq.url);
+	snprintf(p->confirm, sizeof p->confirm, "%s", op_subject(op));
+	free(preview);
+	free(body);
+	return r->status = OP_DONE;
+}
+
+/* The value of revoked_key:<id>: {"by","reason","at","tenant"}. */
+static char *revoked_value(const struct ops *o, const struct op *op)
+{
+	json_t *j = json_pack("{s:s, s:s, s:I, s:s}", "by", o->operator_id, "reason", op->reason,
+	                      "at", (json_int_t)time(NULL), "tenant", op->tenant);
+	char *v = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
+	json_decref(j);
+	return v;
+}
+
+static char *revoke_hook_body(const struct ops *o, const struct op *op, const char *key)
+{
+	json_t *j = json_pack("{s:s, s:s, s:s, s:s, s:o, s:s}", "key_id", op->target, "tenant", op->tenant,
+	                      "operator", o->operator_id, "reason", op->reason,
+	                      "incident", op->incident ? json_string(op->incident) : json_null(),
+	                      "idempotency_key", key);
+	char *v = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII | JSON_PRESERVE_ORDER) : NULL;
+	json_decref(j);
+	return v;
+}
+
+static bool backend_is(const struct ops *o, const char *name)
+{
+	return strcmp(o->cfg->revoke_backend ? o->cfg->revoke_backend : "db", name) == 0;
+}
+
+/* The extra back end's step of a revocation, for the plan. */
+static void plan_revoke_backend(const struct ops *o, const struct op *op, struct op_plan *p)
+{
+	if (backend_is(o, "db+redis")) {
+		char *v = revoked_value(o, op);
+		snprintf(p->backend, sizeof p->backend, "SET %s%s '%s' (no expiry)", o->cfg->keys.revoked_key,
+		         op->target, v ? v : "");
+		free(v);
+	} else if (backend_is(o, "db+webhook")) {
+		char *body = revoke_hook_body(o, op, "<the journal id>");
+		struct webhook_request rq = { .url = o->cfg->revoke_webhook, .token_env = o->cfg->revoke_token_env,
+		                              .body = body, .idempotency_key = "<the journal id>" };
+		char *preview = body ? webhook_preview(&rq) : NULL;
+		snprintf(p->backend, sizeof p->backend, "POST %s", o->cfg->revoke_webhook);
+		snprintf(p->request, sizeof p->request, "%s", preview ? preview : "");
+		free(preview);
+		free(body);
+	}
+}
+
 enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, struct op_result *r)
 {
 	memset(p, 0, sizeof *p);
@@ -275,6 +406,8 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 		return r->status;
 	if (op_is_record(op->kind))
 		return r->status = OP_DONE;
+	if (op->kind == OP_ROTATE)
+		return prepare_rotate(o, op, p, r);
 	if (op->kind == OP_REVOKE) {
 		if (read_key(o, op, p, r) != OP_DONE)
 			return r->status;
@@ -282,6 +415,7 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 		snprintf(p->command, sizeof p->command, "BEGIN; %s; COMMIT only if exactly one row changed",
 		         sql ? sql : "");
 		free(sql);
+		plan_revoke_backend(o, op, p);
 		snprintf(p->confirm, sizeof p->confirm, "%s", p->key_prefix);
 		return r->status = OP_DONE;
 	}
@@ -330,7 +464,7 @@ static const char *op_mode(const struct ops *o, const struct op *op)
 {
 	if (o->cfg->read_only)
 		return "read-only";
-	if (o->cfg->dry_run || (o->cfg->drill && op->kind == OP_REVOKE))
+	if (o->cfg->dry_run || (o->cfg->drill && (op->kind == OP_REVOKE || op->kind == OP_ROTATE)))
 		return "dry-run";
 	return o->cfg->drill ? "drill" : "live";
 }
@@ -347,7 +481,7 @@ static int journal_intent(struct ops *o, const struct op *op, const struct op_pl
 	json_t *j = record(o, r->journal_id, "intent");
 
 	json_object_set_new(j, "action", json_string(op_action_name(op->kind)));
-	json_object_set_new(j, "target", json_string(op->target));
+	json_object_set_new(j, "target", json_string(op_subject(op)));
 	json_object_set_new(j, "reason", op->reason ? json_string(op->reason) : json_null());
 	json_object_set_new(j, "ttl_s", op->kind == OP_BLOCK || op->kind == OP_EXTEND ? json_integer(op->ttl_s) : json_null());
 	json_object_set_new(j, "incident", op->incident ? json_string(op->incident) : json_null());
@@ -355,6 +489,13 @@ static int journal_intent(struct ops *o, const struct op *op, const struct op_pl
 	json_object_set_new(j, "note", op->note ? json_string(op->note) : json_null());
 	json_object_set_new(j, "mode", json_string(op_mode(o, op)));
 	json_object_set_new(j, "command", p ? json_string(p->command) : json_null());
+	if (p && op->kind == OP_ROTATE) {
+		json_object_set_new(j, "idempotency_key", json_string(p->idempotency_key));
+		if (p->key_reused)
+			json_object_set_new(j, "reuses", json_string(p->reused_from));
+	}
+	if (p && p->backend[0])
+		json_object_set_new(j, "backend", json_string(p->backend));
 	int rc = journal_append(&o->journal, j, err, sizeof err);
 	json_decref(j);
 	if (rc < 0)
@@ -364,14 +505,17 @@ static int journal_intent(struct ops *o, const struct op *op, const struct op_pl
 
 static void journal_phase(struct ops *o, const struct op_result *r, const char *phase)
 {
-	static const char *const names[] = { [OP_DONE] = "done", [OP_ALREADY] = "already",
-	                                     [OP_REFUSED] = "refused", [OP_FAILED] = "failed" };
 	char err[300];
 	json_t *j = record(o, r->journal_id, phase);
 
 	if (strcmp(phase, "result") == 0) {
-		json_object_set_new(j, "status", json_string(names[r->status]));
+		json_object_set_new(j, "status", json_string(op_status_name(r->status)));
 		json_object_set_new(j, "message", json_string(r->message));
+		json_object_set_new(j, "applied", json_boolean(r->applied));
+		if (r->http_status)
+			json_object_set_new(j, "http_status", json_integer(r->http_status));
+		if (r->backend_status[0])
+			json_object_set_new(j, "backend_status", json_string(r->backend_status));
 	}
 	journal_append(&o->journal, j, err, sizeof err);   /* the intent is on disk already */
 	json_decref(j);
@@ -411,7 +555,9 @@ static int audit_insert(struct ops *o, const char *action, const char *type, con
 	return rc;
 }
 
-static char *audit_details(const struct op *op, const char *id, const char *mode)
+/* The details column: the journal id, the reason, the incident, the mode,
+ * and what extra holds (rotate: the idempotency key and the answer). */
+static char *audit_details(const struct op *op, const char *id, const char *mode, json_t *extra)
 {
 	if (!mode)
 		mode = "live";
@@ -420,8 +566,12 @@ static char *audit_details(const struct op *op, const char *id, const char *mode
 	    "ttl_s", op->kind == OP_BLOCK || op->kind == OP_EXTEND ? json_integer(op->ttl_s) : json_null(),
 	    "mode", mode, "incident", op->incident ? json_string(op->incident) : json_null(),
 	    "note", op->note ? json_string(op->note) : json_null());
-	if (strcmp(mode, "drill") == 0)
+	if (j && strcmp(mode, "drill") == 0)
 		json_object_set_new(j, "drill", json_true());
+	if (j && op->kind == OP_ROTATE)
+		json_object_set_new(j, "secret", json_string(op_subject(op)));
+	if (j && extra)
+		json_object_update(j, extra);
 	char *s = j ? json_dumps(j, JSON_COMPACT) : NULL;
 	json_decref(j);
 	return s;
@@ -460,6 +610,7 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 	} else {
 		say(r, OP_DONE, "%s %s", op->target, op->kind == OP_BLOCK ? "blocked" :
 		    op->kind == OP_UNBLOCK ? "unblocked" : "block extended");
+		r->applied = true;
 	}
 	freeReplyObject(rep);
 	return r->status;
@@ -491,8 +642,10 @@ static enum op_status run_revoke(struct ops *o, const struct op *op, struct op_r
 		say(r, OP_FAILED, "postgres: %s", PQerrorMessage(c));
 	PQclear(res);
 	free(sql);
-	if (rows == 1 && !dry && pg_ok(c, "COMMIT"))
+	if (rows == 1 && !dry && pg_ok(c, "COMMIT")) {
+		r->applied = true;
 		return say(r, OP_DONE, "key %s of %s revoked", op->target, op->tenant);
+	}
 	pg_ok(c, "ROLLBACK");
 	if (dry && rows >= 0)
 		return say(r, OP_DONE, "dry run: the UPDATE would change %ld row%s (rolled back)", rows, rows == 1 ? "" : "s");
@@ -503,19 +656,129 @@ static enum op_status run_revoke(struct ops *o, const struct op *op, struct op_r
 	return r->status;
 }
 
-/* The audit row of a done action; a failure leaves it to the retry. */
-static void audit(struct ops *o, const struct op *op, struct op_result *r)
+static void append(struct op_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+
+static void append(struct op_result *r, const char *fmt, ...)
 {
-	char *details = audit_details(op, r->journal_id, op_mode(o, op));
+	size_t n = strlen(r->message);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(r->message + n, sizeof r->message - n, fmt, ap);
+	va_end(ap);
+}
+
+/* After the database committed: revoked_key:<id> in Redis, or the webhook.
+ * A failure leaves the key revoked in the database: the result says so and
+ * becomes OP_FAILED, and the action is still audited. */
+static void run_revoke_backend(struct ops *o, const struct op *op, struct op_result *r)
+{
+	if (backend_is(o, "db+redis")) {
+		redisContext *c = ops_redis(o, &(struct op_result){ 0 });
+		char *v = revoked_value(o, op);
+		redisReply *rep = c && v ? redisCommand(c, "SET %s%s %s", o->cfg->keys.revoked_key, op->target, v) : NULL;
+		bool ok = rep && rep->type == REDIS_REPLY_STATUS;
+		if (ok) {
+			snprintf(r->backend_status, sizeof r->backend_status, "done");
+			append(r, "; %s%s set in Redis", o->cfg->keys.revoked_key, op->target);
+		} else {
+			snprintf(r->backend_status, sizeof r->backend_status, "failed");
+			r->status = OP_FAILED;
+			append(r, " in the database, but NOT in Redis (%s): the servers accept it until they look it up;"
+			       " set %s%s by hand, or revoke again once Redis is back",
+			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? c->errstr : "cannot connect",
+			       o->cfg->keys.revoked_key, op->target);
+		}
+		freeReplyObject(rep);
+		free(v);
+		if (!ok && c) {
+			redisFree(c);
+			o->redis = NULL;
+		}
+	} else if (backend_is(o, "db+webhook")) {
+		char *body = revoke_hook_body(o, op, r->journal_id);
+		struct webhook_request rq = { .url = o->cfg->revoke_webhook, .token_env = o->cfg->revoke_token_env,
+		                              .ca_file = o->cfg->revoke_ca_file, .timeout_ms = o->cfg->timeout_ms,
+		                              .body = body, .idempotency_key = r->journal_id };
+		struct webhook_result wr;
+		if (body)
+			webhook_post(&rq, &wr);
+		else
+			wr = (struct webhook_result){ .outcome = WH_NOT_SENT, .error = "cannot encode the body" };
+		r->http_status = wr.http_status;
+		if (wr.outcome == WH_ACCEPTED) {
+			snprintf(r->backend_status, sizeof r->backend_status, "done");
+			append(r, "; the revocation webhook answered HTTP %ld", wr.http_status);
+		} else {
+			snprintf(r->backend_status, sizeof r->backend_status, "failed");
+			r->status = OP_FAILED;
+			append(r, " in the database, but the revocation webhook %s (%s)",
+			       wr.outcome == WH_UNKNOWN ? "gave no clear answer" :
+			       wr.outcome == WH_REFUSED ? "refused it" : "was not reached", wr.error);
+		}
+		free(body);
+	}
+}
+
+static enum op_status run_rotate(struct ops *o, const struct op *op, const struct op_plan *p,
+                                 struct op_result *r)
+{
+	struct webhook_request rq;
+	struct webhook_result wr;
+	char *body;
+
+	rotate_request(o, op, p, &rq, &body);
+	if (!body)
+		return say(r, OP_FAILED, "nothing sent: the request cannot be encoded");
+	webhook_post(&rq, &wr);
+	free(body);
+	r->http_status = wr.http_status;
+	switch (wr.outcome) {
+	case WH_ACCEPTED:
+		r->applied = true;
+		return say(r, OP_DONE, "rotation of %s requested: HTTP %ld (idempotency key %s)", op_subject(op),
+		           wr.http_status, p->idempotency_key);
+	case WH_UNKNOWN:
+		r->applied = true;     /* it may have been: audited, and retried with the same key */
+		return say(r, OP_UNKNOWN, "the rotation of %s is in an unknown state: %s; `sectop rotate %s` again"
+		           " sends the same idempotency key %s", op_subject(op), wr.error, op_subject(op), p->idempotency_key);
+	case WH_REFUSED:
+		return say(r, OP_FAILED, "the webhook refused the rotation of %s: %s%s%.160s", op_subject(op), wr.error,
+		           wr.answer[0] ? ": " : "", wr.answer);
+	case WH_NOT_SENT:
+		break;
+	}
+	return say(r, OP_FAILED, "nothing sent: %s", wr.error);
+}
+
+/* The extra fields of the audit row's details and of the journal. */
+static json_t *audit_extra(const struct op *op, const struct op_plan *p, const struct op_result *r)
+{
+	json_t *x = json_object();
+
+	if (op->kind == OP_ROTATE && p) {
+		json_object_set_new(x, "idempotency_key", json_string(p->idempotency_key));
+		json_object_set_new(x, "outcome", json_string(op_status_name(r->status)));
+		json_object_set_new(x, "http_status", r->http_status ? json_integer(r->http_status) : json_null());
+	}
+	if (op->kind == OP_REVOKE && r->backend_status[0])
+		json_object_set_new(x, "backend_status", json_string(r->backend_status));
+	return x;
+}
+
+static void audit(struct ops *o, const struct op *op, const struct op_plan *p, struct op_result *r)
+{
+	json_t *extra = audit_extra(op, p, r);
+	char *details = audit_details(op, r->journal_id, op_mode(o, op), extra);
 
 	r->audited = details && audit_insert(o, op_action_name(op->kind), op_resource_type(op->kind),
-	                                     op->target, op->tenant, details) == 0;
+	                                     op_subject(op), op->tenant, details) == 0;
 	free(details);
+	json_decref(extra);
 	if (r->audited)
 		journal_phase(o, r, "audited");
 	else
-		snprintf(r->message + strlen(r->message), sizeof r->message - strlen(r->message),
-		         "; the audit row waits in the journal (PostgreSQL unavailable)");
+		append(r, "; the audit row waits in the journal (PostgreSQL unavailable)");
 }
 
 /* A runbook step or a drill's start and end: journalled in every mode (the
@@ -527,9 +790,10 @@ static enum op_status execute_record(struct ops *o, const struct op *op, struct 
 	if (journal_intent(o, op, NULL, r) < 0)
 		return r->status;
 	say(r, OP_DONE, "recorded");
+	r->applied = !o->cfg->read_only && !o->cfg->dry_run;
 	journal_phase(o, r, "result");
-	if (!o->cfg->read_only && !o->cfg->dry_run)
-		audit(o, op, r);
+	if (r->applied)
+		audit(o, op, NULL, r);
 	return r->status;
 }
 
@@ -547,25 +811,42 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 		return say(r, OP_ALREADY, "%s is already blocked (%ld s left): extend it instead", op->target, p->ttl_s);
 	if ((op->kind == OP_UNBLOCK || op->kind == OP_EXTEND) && !p->blocked)
 		return say(r, OP_ALREADY, "%s is not blocked", op->target);
+	if (op->kind == OP_ROTATE) {
+		snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", p->idempotency_key);
+		r->key_reused = p->key_reused;
+	}
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, p, r) < 0)
 		return r->status;
 	if (op_dry(o, op)) {
-		if (op->kind == OP_REVOKE)
+		if (op->kind == OP_REVOKE) {
 			run_revoke(o, op, r, true);
-		else
+			if (p->backend[0] && r->status == OP_DONE) {
+				append(r, "; then %s", p->backend);
+				snprintf(r->backend_status, sizeof r->backend_status, "dry-run");
+			}
+		} else if (op->kind == OP_ROTATE) {
+			say(r, OP_DONE, "dry run: would POST the rotation of %s to %s (idempotency key %s%s); nothing sent",
+			    op_subject(op), conf_secret_find(o->cfg, op_subject(op))->webhook, p->idempotency_key,
+			    p->key_reused ? ", reused" : "");
+		} else {
 			say(r, OP_DONE, "dry run: would send %s", p->command);
+		}
 		journal_phase(o, r, "result");
 		return r->status;
 	}
-	if (op->kind == OP_REVOKE)
+	if (op->kind == OP_REVOKE) {
 		run_revoke(o, op, r, false);
-	else
+		if (r->applied)
+			run_revoke_backend(o, op, r);
+	} else if (op->kind == OP_ROTATE) {
+		run_rotate(o, op, p, r);
+	} else {
 		run_redis(o, op, p, r);
+	}
 	journal_phase(o, r, "result");
-	if (r->status != OP_DONE)
-		return r->status;
-	audit(o, op, r);
+	if (r->applied)
+		audit(o, op, p, r);
 	return r->status;
 }
 
@@ -593,11 +874,13 @@ int ops_retry_audits(struct ops *o)
 		const char *status = json_string_value(json_object_get(rec, "status"));
 		if (!id || !phase)
 			continue;
+		json_t *applied = json_object_get(rec, "applied");
 		if (strcmp(phase, "intent") == 0)
 			json_object_set(intents, id, rec);
-		else if (strcmp(phase, "result") == 0 && status && strcmp(status, "done") == 0 &&
+		else if (strcmp(phase, "result") == 0 &&
+		         (json_is_boolean(applied) ? json_is_true(applied) : status && strcmp(status, "done") == 0) &&
 		         audited_mode(json_string_value(json_object_get(json_object_get(intents, id), "mode"))))
-			json_object_set_new(done, id, json_true());
+			json_object_set(done, id, rec);
 		else if (strcmp(phase, "audited") == 0)
 			json_object_del(done, id);
 	}
@@ -613,8 +896,22 @@ int ops_retry_audits(struct ops *o)
 		op.kind = op_kind_of(action);
 		op.tenant = json_string_value(json_object_get(in, "tenant"));
 		op.note = json_string_value(json_object_get(in, "note"));
-		char *details = audit_details(&op, id, json_string_value(json_object_get(in, "mode")));
-		struct op_result r = { 0 };
+		if (op.kind == OP_ROTATE)
+			op.secret = target;
+		else
+			snprintf(op.target, sizeof op.target, "%s", target ? target : "");
+		struct op_plan plan = { 0 };
+		struct op_result r = { .status = OP_DONE };
+		snprintf(plan.idempotency_key, sizeof plan.idempotency_key, "%s",
+		         json_string_value(json_object_get(in, "idempotency_key")) ?: "");
+		const char *st = json_string_value(json_object_get(v, "status")) ?: "done";
+		r.status = strcmp(st, "unknown") == 0 ? OP_UNKNOWN : strcmp(st, "failed") == 0 ? OP_FAILED : OP_DONE;
+		r.http_status = (long)json_integer_value(json_object_get(v, "http_status"));
+		snprintf(r.backend_status, sizeof r.backend_status, "%s",
+		         json_string_value(json_object_get(v, "backend_status")) ?: "");
+		json_t *extra = audit_extra(&op, &plan, &r);
+		char *details = audit_details(&op, id, json_string_value(json_object_get(in, "mode")), extra);
+		json_decref(extra);
 		snprintf(r.journal_id, sizeof r.journal_id, "%s", id);
 		if (details && action && target &&
 		    audit_insert(o, action, op_resource_type(op.kind), target, op.tenant, details) == 0) {

@@ -18,7 +18,7 @@
 struct config;
 
 enum op_kind {
-	OP_BLOCK, OP_UNBLOCK, OP_EXTEND, OP_REVOKE,
+	OP_BLOCK, OP_UNBLOCK, OP_EXTEND, OP_REVOKE, OP_ROTATE,
 	/* records that change nothing but the journal and the audit log */
 	OP_STEP_DONE, OP_DRILL_STARTED, OP_DRILL_ENDED,
 };
@@ -28,12 +28,16 @@ enum op_status {
 	OP_DONE = 0,             /* done (or, in a dry run, shown) */
 	OP_ALREADY = 4,          /* nothing to do: already blocked, not blocked */
 	OP_REFUSED = 5,          /* refused: bad input, read-only, not confirmed, no journal */
-	OP_FAILED = 6,           /* the server said no, or could not be reached */
+	OP_FAILED = 6,           /* the server said no, or could not be reached; or, revoking,
+	                            the database changed but the extra back end did not */
+	OP_UNKNOWN = 7,          /* rotate: sent, but no clear answer (timeout, 5xx, connection
+	                            lost); the next rotate of the secret reuses the idempotency key */
 };
 
 struct op {
 	enum op_kind kind;
 	char target[IPADDR_LEN];     /* the address (normalised by ops_prepare), or a key id */
+	const char *secret;          /* rotate: the secret's name, as declared (target unused) */
 	const char *tenant;          /* revoke: the key's tenant */
 	const char *reason;
 	long ttl_s;                  /* block and extend */
@@ -53,7 +57,16 @@ struct op_plan {
 	/* revoke: the key as the table has it (never the key itself) */
 	bool key_found, key_revoked;
 	char key_name[128], key_prefix[16], key_last_used[40];
-	char confirm[64];            /* what the operator types: the address, or the key's prefix */
+	char confirm[128];            /* what the operator types: the address, the key's prefix, the secret */
+	/* rotate, and revoke with revoke-backend = db+webhook: the HTTP request,
+	 * "Authorization: Bearer <from $VAR>" in place of the token */
+	char request[2048];
+	char idempotency_key[65];    /* rotate: sent with the request, journalled with the intent */
+	bool key_reused;             /* ... taken from the last request, whose outcome is unknown */
+	char reused_from[33];        /* ... that request's journal id */
+	char reused_time[32];
+	/* revoke: the extra back end's step, as it will be sent ("" for db alone) */
+	char backend[600];
 };
 
 struct op_result {
@@ -61,6 +74,11 @@ struct op_result {
 	char message[512];
 	char journal_id[33];
 	bool audited;
+	bool applied;                /* the servers changed (or, if unknown, may have): audited */
+	long http_status;            /* rotate, revoke to a webhook: the answer; 0 none */
+	char idempotency_key[65];    /* rotate: the key sent */
+	bool key_reused;
+	char backend_status[16];     /* revoke: "", or done / failed / dry-run for the extra back end */
 };
 
 struct ops {
@@ -73,7 +91,10 @@ struct ops {
 	unsigned retried;            /* audit rows written again from the journal */
 };
 
-const char *op_action_name(enum op_kind k);     /* ip_blocked, ... */
+const char *op_action_name(enum op_kind k);     /* ip_blocked, ..., secret_rotation_requested */
+const char *op_status_name(enum op_status s);   /* done, already, refused, failed, unknown */
+/* What the operation acts on: the secret for rotate, else the target. */
+const char *op_subject(const struct op *op);
 const char *op_resource_type(enum op_kind k);   /* ip, api_key, runbook, drill */
 /* A record rather than a change: journalled in every mode, audited when live. */
 bool op_is_record(enum op_kind k);
@@ -86,10 +107,15 @@ int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz);
 void ops_close(struct ops *o);
 
 /* Validate op (normalising its address) and read the address's current
- * state into plan.  OP_DONE, or OP_REFUSED / OP_FAILED with r->message. */
+ * state into plan.  OP_DONE, or OP_REFUSED / OP_FAILED with r->message.
+ * Rotate: the secret must be declared with a webhook= and its token_env
+ * set; the plan holds the request and the idempotency key (reused when the
+ * journal's last live request for this secret ended unknown or has no
+ * result).  Nothing is sent by ops_prepare. */
 enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *plan, struct op_result *r);
 
-/* Journal, execute (unless a dry run), journal the result, audit. */
+/* Journal, execute (unless a dry run), journal the result, audit.
+ * Rotate: one POST bounded by the secret's timeout= (else server-timeout). */
 enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *plan,
                            struct op_result *r);
 

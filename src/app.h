@@ -41,7 +41,8 @@ int app_report(struct app *app);
 int app_block(struct app *app);        /* cmd_action.c */
 int app_unblock(struct app *app);
 int app_extend(struct app *app);
-int app_revoke(struct app *app);       /* cmd_report.c */
+int app_revoke(struct app *app);
+int app_rotate(struct app *app);       /* cmd_action.c, also rotate --status */
 int app_setup(struct app *app);        /* cmd_setup.c */
 int app_timeline(struct app *app);     /* cmd_timeline.c */
 int app_drill(struct app *app);        /* cmd_drill.c */

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "strutil.h"
+#include "webhook.h"
 
 #ifndef SYSCONFDIR
 #define SYSCONFDIR "/etc"
@@ -117,6 +118,11 @@ static const struct conf_key conf_table[] = {
 	K("report-sessions", CT_INT, report_sessions, 1, 2),
 	K("rollup-recheck", CT_SECONDS, rollup_recheck_s, 0, 7 * 86400),
 	K("secret", CT_ROTATION, secrets, 0, 0),
+	K("revoke-backend", CT_STRING, revoke_backend, 0, 0),
+	K("revoke-webhook", CT_STRING, revoke_webhook, 0, 0),
+	K("revoke-token-env", CT_STRING, revoke_token_env, 0, 0),
+	K("revoke-ca-file", CT_STRING, revoke_ca_file, 0, 0),
+	K("status", CT_BOOL, rotation_status, 0, 0),
 	K("rollup", CT_BOOL, rollup, 0, 0),
 	K("drop-rollup", CT_BOOL, drop_rollup, 0, 0),
 };
@@ -212,6 +218,7 @@ void conf_defaults(struct config *cfg)
 	cfg->snapshot_timeout_s = 10;
 	cfg->block_ttl_s = 3600;
 	set_str(&cfg->since, "7d");
+	set_str(&cfg->revoke_backend, "db");
 	cfg->hot_threshold = 1000;
 	cfg->key_unused_days = 90;
 	cfg->rotation_warn_days = 14;
@@ -248,6 +255,9 @@ static void secret_free(struct conf_secret *s)
 {
 	free(s->name);
 	free(s->kind);
+	free(s->webhook);
+	free(s->token_env);
+	free(s->ca_file);
 	memset(s, 0, sizeof *s);
 }
 
@@ -548,8 +558,24 @@ static int secret_option(struct conf_secret *s, const char *opt, char *err, size
 		if (ms < 3600 * 1000LL || ms > 3650 * 86400 * 1000LL || ms % 1000)
 			return fail(err, errsz, "secret: max_age '%s' must be between 1h and 3650d", v);
 		s->max_age_s = (int)(ms / 1000);
+	} else if (strncmp(opt, "webhook=", 8) == 0) {
+		char why[200];
+		if (webhook_url_check(v, why, sizeof why) < 0)
+			return fail(err, errsz, "secret: webhook: %s", why);
+		set_str(&s->webhook, v);
+	} else if (strncmp(opt, "token_env=", 10) == 0) {
+		if (!webhook_env_name_ok(v))
+			return fail(err, errsz, "secret: token_env '%s' is not a variable name", v);
+		set_str(&s->token_env, v);
+	} else if (strncmp(opt, "ca_file=", 8) == 0) {
+		set_str(&s->ca_file, v);
+	} else if (strncmp(opt, "timeout=", 8) == 0) {
+		long long ms = conf_parse_duration_ms(v, 's');
+		if (ms < 100 || ms > 600000)
+			return fail(err, errsz, "secret: timeout '%s' must be between 100ms and 10m", v);
+		s->timeout_ms = (int)ms;
 	} else
-		return fail(err, errsz, "secret: unknown option '%.*s' (kind, max_age)",
+		return fail(err, errsz, "secret: unknown option '%.*s' (kind, max_age, webhook, token_env, ca_file, timeout)",
 		            (int)(v - 1 - opt), opt);
 	return 0;
 }
@@ -577,6 +603,10 @@ static int parse_secret(struct config *cfg, const char *v, char *err, size_t err
 	}
 	if (!s.max_age_s)
 		s.max_age_s = conf_secret_default_age_s(s.kind);
+	if ((s.token_env || s.ca_file || s.timeout_ms) && !s.webhook) {
+		fail(err, errsz, "secret: %s: token_env, ca_file and timeout need webhook=URL", s.name);
+		goto out;
+	}
 	size_t i = 0;
 	while (i < cfg->n_secrets && strcmp(cfg->secrets[i].name, s.name) != 0)
 		i++;
@@ -595,6 +625,14 @@ out:
 	secret_free(&s);
 	free(copy);
 	return rc;
+}
+
+const struct conf_secret *conf_secret_find(const struct config *cfg, const char *name)
+{
+	for (size_t i = 0; name && i < cfg->n_secrets; i++)
+		if (strcmp(cfg->secrets[i].name, name) == 0)
+			return &cfg->secrets[i];
+	return NULL;
 }
 
 static const struct conf_key *conf_find(const char *key)
@@ -799,6 +837,23 @@ void conf_apply_env(struct config *cfg)
 		set_str(&cfg->redis_password, v);
 }
 
+/* revoke-backend and the webhook settings it needs. */
+static int conf_validate_revoke(const struct config *cfg, char *err, size_t errsz)
+{
+	const char *b = cfg->revoke_backend ? cfg->revoke_backend : "db";
+	char why[200];
+
+	if (strcmp(b, "db") != 0 && strcmp(b, "db+redis") != 0 && strcmp(b, "db+webhook") != 0)
+		return fail(err, errsz, "revoke-backend: '%s' is not db, db+redis or db+webhook", b);
+	if (cfg->revoke_webhook && webhook_url_check(cfg->revoke_webhook, why, sizeof why) < 0)
+		return fail(err, errsz, "revoke-webhook: %s", why);
+	if (cfg->revoke_token_env && !webhook_env_name_ok(cfg->revoke_token_env))
+		return fail(err, errsz, "revoke-token-env: '%s' is not a variable name", cfg->revoke_token_env);
+	if (strcmp(b, "db+webhook") == 0 && !cfg->revoke_webhook)
+		return fail(err, errsz, "revoke-backend = db+webhook needs revoke-webhook = URL");
+	return 0;
+}
+
 int conf_validate(const struct config *cfg, char *err, size_t errsz)
 {
 	if (cfg->failure_actions.n == 0 && cfg->n_failure_statuses == 0)
@@ -811,5 +866,5 @@ int conf_validate(const struct config *cfg, char *err, size_t errsz)
 		return fail(err, errsz, "format: '%s' is not text, json, markdown, csv or html", cfg->format);
 	if (cfg->tenant && !*cfg->tenant)
 		return fail(err, errsz, "tenant: must not be empty");
-	return 0;
+	return conf_validate_revoke(cfg, err, errsz);
 }

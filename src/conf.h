@@ -25,6 +25,11 @@ struct conf_secret {
 	char *name;
 	char *kind;            /* api_key, db_password, tls_cert or ssh_key */
 	int max_age_s;         /* rotate at least this often */
+	/* sectop rotate: where a rotation is asked for (all optional) */
+	char *webhook;         /* http(s) URL; plain http only to a loopback host */
+	char *token_env;       /* name of the variable holding the bearer token */
+	char *ca_file;         /* extra CA bundle for the webhook's certificate */
+	int timeout_ms;        /* the whole request; 0: server-timeout */
 };
 
 struct conf_health {
@@ -104,6 +109,12 @@ struct config {
 	char *drill_prefix;      /* in front of every Redis key during a drill */
 	int drill_duration_s;    /* how long a drill injects events */
 	bool drill;              /* a drill is running: not a key, set by `sectop drill` */
+	/* revoking an API key: the database, then optionally one more back end */
+	char *revoke_backend;    /* db | db+redis | db+webhook */
+	char *revoke_webhook;    /* db+webhook: POSTed to after the database */
+	char *revoke_token_env;  /* its bearer token's variable */
+	char *revoke_ca_file;
+	bool rotation_status;    /* sectop rotate --status */
 
 	/* non-interactive */
 	char *format;            /* text | json; the report also markdown | csv | html */
@@ -154,6 +165,9 @@ int conf_validate(const struct config *cfg, char *err, size_t errsz);
 /* The default maximum age of a secret of this kind in seconds; -1 when the
  * kind is not one of api_key, db_password, tls_cert, ssh_key. */
 int conf_secret_default_age_s(const char *kind);
+
+/* A secret by its name, or NULL. */
+const struct conf_secret *conf_secret_find(const struct config *cfg, const char *name);
 
 /* Parse "15m", "1h", "90s", "7d", "250ms" (unit default given). -1 on error. */
 long long conf_parse_duration_ms(const char *s, char default_unit);

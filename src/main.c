@@ -49,7 +49,9 @@ static void usage(FILE *f)
 	      "  block ADDRESS      block an address: --reason TEXT [--ttl 1h] [--yes]\n"
 	      "  unblock ADDRESS    remove a block;  extend ADDRESS: reset its time to live\n"
 	      "  revoke KEY_ID      revoke an API key: --tenant T --reason TEXT [--yes]\n"
-	      "                     (exit 0 done, 4 nothing to do, 5 refused, 6 failed)\n"
+	      "  rotate SECRET      ask the secret's webhook for a rotation: --reason TEXT\n"
+	      "                     [--incident ID] [--yes]; rotate --status: every secret's state\n"
+	      "                     (exit 0 done, 4 nothing to do, 5 refused, 6 failed, 7 unknown)\n"
 	      "  report             the review of a period: --since 7d --until TIME --format\n"
 	      "                     text|markdown|json|csv|html --output FILE --fail-on failures>1000\n"
 	      "  setup --rollup     create (or bring up to date) the report's rollup; --drop-rollup\n"
@@ -232,6 +234,7 @@ static const struct command {
 	{ "unblock", app_unblock },
 	{ "extend", app_extend },
 	{ "revoke", app_revoke },
+	{ "rotate", app_rotate },
 	{ "setup", app_setup },
 	{ "timeline", app_timeline },
 	{ "drill", app_drill },

@@ -12,6 +12,7 @@
 
 #include "conf.h"
 #include "report.h"
+#include "rotation.h"
 
 const char *const report_operator_actions[] = {
 	"ip_blocked", "ip_unblocked", "api_key_revoked", "secret_rotation_requested",
@@ -386,16 +387,16 @@ static long blocks_in_period(const struct report *r, const char *ip)
 	return n;
 }
 
+/* The one rule, shared with sectop rotate --status (rotation.c). */
 static enum report_rotation rotation_state(const struct report_secret *s, int64_t now_s, int warn_days)
 {
-	if (!s->last_rotated_s)
-		return RR_NEVER;
-	int64_t age = now_s - s->last_rotated_s;
-	if (age > s->max_age_s)
-		return RR_OVERDUE;
-	if (age > (int64_t)s->max_age_s - (int64_t)warn_days * 86400)
-		return RR_DUE;
-	return RR_OK;
+	switch (rotation_state_at(s->last_rotated_s, s->max_age_s, now_s, warn_days)) {
+	case ROT_OK: return RR_OK;
+	case ROT_DUE: return RR_DUE;
+	case ROT_OVERDUE: return RR_OVERDUE;
+	case ROT_NEVER: return RR_NEVER;
+	}
+	return RR_NEVER;
 }
 
 void report_finish(struct report *r, int64_t now_s, int rotation_warn_days)
