@@ -40,6 +40,8 @@ int act_job_start(struct act_job *j, const struct config *cfg, const struct op *
 	j->op.note = j->note[0] ? j->note : NULL;
 	snprintf(j->tenant, sizeof j->tenant, "%s", op->tenant ? op->tenant : "");
 	j->op.tenant = j->tenant[0] ? j->tenant : NULL;
+	snprintf(j->secret, sizeof j->secret, "%s", op->secret ? op->secret : "");
+	j->op.secret = j->secret[0] ? j->secret : NULL;
 	j->op.reason = j->reason[0] ? j->reason : NULL;
 	j->op.incident = j->incident[0] ? j->incident : NULL;
 	if (pipe2(j->pipe, O_CLOEXEC) < 0)

@@ -14,7 +14,7 @@ struct config;
 struct act_job {
 	const struct config *cfg;
 	struct op op;
-	char reason[256], incident[128], note[400], tenant[128];
+	char reason[256], incident[128], note[400], tenant[128], secret[128];
 	struct op_plan plan;
 	struct op_result result;
 	int pipe[2];             /* the worker writes one byte when done */

@@ -20,6 +20,8 @@
 
 #include "act_job.h"
 #include "apikeys.h"
+#include "connect.h"
+#include "rotation.h"
 #include "bg_fetch.h"
 #include "app.h"
 #include "clock.h"
@@ -87,6 +89,11 @@ struct console {
 	size_t n_keys;
 	struct bg_fetch fetch;
 	struct keys_read { const struct config *cfg; struct api_key *keys; size_t n; int rc; char err[300]; } kr;
+	struct bg_fetch rot_fetch;
+	struct rot_read { const struct config *cfg; struct rotation_status *v; size_t n; char err[300]; } rr;
+	struct rotation_status *rots;
+	size_t n_rots;
+	char op_secret[128];                     /* a rotation: the secret, fixed at O */
 	char op_tenant[128];                     /* a revoke: the key's tenant, fixed at K */
 	char op_key_name[128], op_key_last_used[32];
 
@@ -125,6 +132,7 @@ static unsigned console_where(const struct console *c)
 }
 
 static void keys_reload(struct console *c);
+static void rotations_reload(struct console *c);
 
 static void show_list(struct console *c, enum list_id id)
 {
@@ -132,6 +140,8 @@ static void show_list(struct console *c, enum list_id id)
 	c->list = id;
 	if (id == LIST_KEYS && !c->keys && !c->fetch.running)
 		keys_reload(c);
+	if (id == LIST_ROTATIONS && !c->rot_fetch.running)
+		rotations_reload(c);                 /* the journal may hold new requests */
 }
 
 static void open_detail(struct console *c, enum detail_view what, const char *key)
@@ -244,11 +254,16 @@ static void sort_list(struct console *c, bool reverse)
 	st->sort_desc = def->cols[st->sort_col].numeric;     /* biggest first */
 }
 
+static char *journal_path(const struct config *cfg)
+{
+	return cfg->journal ? strdup(cfg->journal) : journal_default_path();
+}
+
 /* The actions view reads the journal again when it changed. */
 static void journal_reload(struct console *c)
 {
 	const struct config *cfg = c->app->cfg;
-	char *path = cfg->journal ? strdup(cfg->journal) : journal_default_path();
+	char *path = journal_path(cfg);
 	struct stat st;
 	size_t bad;
 
@@ -263,6 +278,50 @@ static void journal_reload(struct console *c)
 		}
 	}
 	free(path);
+}
+
+static void rot_read_run(void *arg)
+{
+	struct rot_read *k = arg;
+	PGconn *db = connect_pg(k->cfg, "sectop-rotations");
+	char *journal = journal_path(k->cfg);
+
+	if (PQstatus(db) != CONNECTION_OK) {
+		snprintf(k->err, sizeof k->err, "postgres: %s", PQerrorMessage(db));
+		k->err[strcspn(k->err, "\n")] = '\0';
+	} else {
+		k->v = rotation_collect(k->cfg, (struct pg_conn *)db, journal, (int64_t)time(NULL), &k->n,
+		                        k->err, sizeof k->err);
+	}
+	PQfinish(db);
+	free(journal);
+}
+
+static void rotations_reload(struct console *c)
+{
+	memset(&c->rr, 0, sizeof c->rr);
+	c->rr.cfg = c->app->cfg;
+	if (bg_fetch_start(&c->rot_fetch, rot_read_run, &c->rr) == 0 && clock_mono_ms() >= c->message_until)
+		console_message(c, "reading the secrets' rotations...");    /* never over an action's result */
+}
+
+static void rotations_arrived(struct console *c)
+{
+	char msg[400];
+
+	bg_fetch_finish(&c->rot_fetch);
+	if (!c->rr.v) {
+		snprintf(msg, sizeof msg, "rotations not read: %s", c->rr.err);
+		console_message(c, msg);
+		return;
+	}
+	rotation_free(c->rots, c->n_rots);
+	c->rots = c->rr.v;
+	c->n_rots = c->rr.n;
+	c->rr.v = NULL;
+	c->rr.n = 0;
+	if (!c->n_rots)
+		console_message(c, "no secret declared: see secret = in sectop.conf(5)");
 }
 
 static void keys_read_run(void *arg)
@@ -308,6 +367,8 @@ static size_t list_rows(struct console *c)
 	c->extra.keys = c->keys;
 	c->extra.n_keys = c->n_keys;
 	c->extra.journal = &c->journal;
+	c->extra.rotations = c->rots;
+	c->extra.n_rotations = c->n_rots;
 	rows_clear(&c->rows);
 	def->build(&c->rows, &c->app->model, c->app->cfg, clock_wall_ms(), &c->extra);
 	size_t total = c->rows.n;
@@ -427,12 +488,41 @@ static void revoke_begin(struct console *c)
 	c->input[0] = '\0';
 }
 
+/* O: the selected secret, fixed now; its name is what the operator types. */
+static void rotate_begin(struct console *c)
+{
+	if (c->screen != SCR_LIST || c->list != LIST_ROTATIONS) {
+		console_message(c, "rotate: select a secret in the rotations view (9)");
+		return;
+	}
+	if (c->app->cfg->read_only) {
+		console_message(c, "read-only: no action is taken (--read-only)");
+		return;
+	}
+	list_rows(c);
+	const struct row *r = table_current(&c->lists[c->list], &c->rows);
+	if (!r) {
+		console_message(c, "select a secret first");
+		return;
+	}
+	memset(&c->op, 0, sizeof c->op);
+	c->op.kind = OP_ROTATE;
+	snprintf(c->op_secret, sizeof c->op_secret, "%s", r->key);
+	snprintf(c->op.target, sizeof c->op.target, "%.45s", r->key);
+	c->op.secret = c->op_secret;
+	c->op_extra = false;
+	snprintf(c->op_expect, sizeof c->op_expect, "%s", r->key);
+	c->prompt = PROMPT_REASON;
+	c->input[0] = '\0';
+}
+
 static void action_confirmed(struct console *c)
 {
 	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
 	c->op.incident = c->rb.incident[0] ? c->rb.incident : c->app->cfg->incident;
 	if (strcmp(c->input, c->op_expect) != 0) {
-		console_message(c, c->op.kind == OP_REVOKE ? "not confirmed: nothing done (type the key's prefix exactly)"
+		console_message(c, c->op.kind == OP_REVOKE ? "not confirmed: nothing done (type the key's prefix exactly)" :
+		                   c->op.kind == OP_ROTATE ? "not confirmed: nothing done (type the secret's name exactly)"
 		                                           : "not confirmed: nothing done (type the address exactly)");
 		c->step_of_action = -1;
 		return;
@@ -465,6 +555,8 @@ static void action_finished(struct console *c)
 	c->step_of_action = -1;
 	if (done && step >= 0 && c->job.op.kind != OP_STEP_DONE)
 		step_record(c, (size_t)step);          /* the step whose action this was is done */
+	if (c->job.op.kind == OP_ROTATE && !c->rot_fetch.running)
+		rotations_reload(c);
 	step_records_flush(c);
 }
 
@@ -557,6 +649,7 @@ static void picker_key(struct console *c, int is_key, wint_t ch)
 }
 
 static void revoke_begin(struct console *c);
+static void rotate_begin(struct console *c);
 
 static void step_act(struct console *c)
 {
@@ -568,11 +661,9 @@ static void step_act(struct console *c)
 		console_message(c, "this step binds no action");
 		return;
 	}
-	if (st->action == RB_ACT_ROTATE) {
-		console_message(c, "rotate: sectop rotate SECRET --reason TEXT from a shell (not in this console yet)");
-		return;
-	}
-	if (st->action == RB_ACT_REVOKE)
+	if (st->action == RB_ACT_ROTATE)
+		rotate_begin(c);
+	else if (st->action == RB_ACT_REVOKE)
 		revoke_begin(c);
 	else
 		action_begin(c, kinds[st->action]);
@@ -606,6 +697,7 @@ static void step_show(struct console *c)
 	case RB_SHOW_TAIL: show_list(c, LIST_TAIL); break;
 	case RB_SHOW_KEYS: show_list(c, LIST_KEYS); break;
 	case RB_SHOW_ACTIONS: show_list(c, LIST_ACTIONS); break;
+	case RB_SHOW_ROTATIONS: show_list(c, LIST_ROTATIONS); break;
 	case RB_SHOW_IP:
 		addr = selected_address(c);
 		if (!addr && m->n_top_ips)
@@ -631,7 +723,7 @@ static void timeline_key(struct console *c)
 {
 	const struct config *cfg = c->app->cfg;
 	char *out = timeline_default_path(c->rb.incident);
-	char *journal = cfg->journal ? strdup(cfg->journal) : journal_default_path();
+	char *journal = journal_path(cfg);
 	char who[160], err[400], msg[600];
 	FILE *f = out ? fopen(out, "w") : NULL;
 
@@ -799,6 +891,7 @@ static void console_action(struct console *c, enum action a)
 		break;
 	case ACT_VIEW_IPS: case ACT_VIEW_TENANTS: case ACT_VIEW_HEALTH:
 	case ACT_VIEW_BLOCKED: case ACT_VIEW_TAIL: case ACT_VIEW_KEYS: case ACT_VIEW_ACTIONS:
+	case ACT_VIEW_ROTATIONS:
 		if (c->screen == SCR_DETAIL)
 			model_ask_detail(m, DETAIL_NONE, NULL);
 		show_list(c, (enum list_id)(a - ACT_VIEW_IPS));
@@ -827,6 +920,8 @@ static void console_action(struct console *c, enum action a)
 	case ACT_REFRESH:
 		if (c->screen == SCR_LIST && c->list == LIST_KEYS)
 			keys_reload(c);
+		if (c->screen == SCR_LIST && c->list == LIST_ROTATIONS)
+			rotations_reload(c);
 		loop_refresh_all(c->app->loop);
 		console_message(c, "refreshing");
 		break;
@@ -838,6 +933,7 @@ static void console_action(struct console *c, enum action a)
 	case ACT_UNBLOCK: action_begin(c, OP_UNBLOCK); break;
 	case ACT_EXTEND: action_begin(c, OP_EXTEND); break;
 	case ACT_REVOKE: revoke_begin(c); break;
+	case ACT_ROTATE: rotate_begin(c); break;
 	case ACT_RUNBOOK:
 		if (c->rb.open)
 			c->rb.focus = !c->rb.focus;
@@ -987,6 +1083,17 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 		draw_revoke_dialog(c, v, y, x, w);
 		goto ask;
 	}
+	if (c->op.kind == OP_ROTATE) {
+		const struct conf_secret *sec = conf_secret_find(v->cfg, c->op_secret);
+		snprintf(line, sizeof line, "POST to the webhook of %s (%s), with an idempotency key;", c->op_secret,
+		         sec && sec->kind ? sec->kind : "?");
+		draw_text(v->d, y + 2, x + 2, w - 4, line, ROLE_SELECTION);
+		draw_text(v->d, y + 3, x + 2, w - 4, "a timeout or a 5xx leaves it unknown: O again reuses the key",
+		          ROLE_SELECTION);
+		if (v->cfg->drill)
+			draw_text(v->d, y + 5, x + 2, w - 4, "DRILL: rehearsed, nothing is sent", ROLE_ALERT);
+		goto ask;
+	}
 	format_ttl(ttl, sizeof ttl, rd && rd->blocked ? rd->block_ttl_s : -2);
 	snprintf(line, sizeof line, "now: %s%s%s, failed_auth counter %ld",
 	         rd && rd->blocked ? "blocked, " : "not blocked", rd && rd->blocked ? ttl : "",
@@ -1130,6 +1237,9 @@ static void console_start(struct console *c)
 static void console_free(struct console *c)
 {
 	bg_fetch_finish(&c->fetch);
+	bg_fetch_finish(&c->rot_fetch);
+	rotation_free(c->rr.v, c->rr.n);
+	rotation_free(c->rots, c->n_rots);
 	apikeys_free(c->kr.keys, c->kr.n);
 	apikeys_free(c->keys, c->n_keys);
 	timeline_free(&c->journal);
@@ -1162,7 +1272,7 @@ int app_console(struct app *app)
 		return 2;
 	}
 	if (app->cfg->drill) {
-		char *path = app->cfg->journal ? strdup(app->cfg->journal) : journal_default_path();
+		char *path = journal_path(app->cfg);
 		if (!path || journal_open(&c.looks, path, err, sizeof err) < 0)
 			c.looks.fd = -1;                 /* the scorecard then says "not reached" */
 		free(path);
@@ -1184,12 +1294,17 @@ int app_console(struct app *app)
 			drawn_second = second;
 			dirty = false;
 		}
-		struct pollfd in[3] = { { .fd = STDIN_FILENO, .events = POLLIN },
+		struct pollfd in[4] = { { .fd = STDIN_FILENO, .events = POLLIN },
 		                        { .fd = act_job_fd(&c.job), .events = POLLIN },
-		                        { .fd = bg_fetch_fd(&c.fetch), .events = POLLIN } };
+		                        { .fd = bg_fetch_fd(&c.fetch), .events = POLLIN },
+		                        { .fd = bg_fetch_fd(&c.rot_fetch), .events = POLLIN } };
 		int64_t wait = 1000 - clock_wall_ms() % 1000;   /* tick with the clock */
-		if (loop_turn(app->loop, wait, in, 3) < 0)
+		if (loop_turn(app->loop, wait, in, 4) < 0)
 			break;
+		if (c.rot_fetch.running && (in[3].revents & POLLIN)) {
+			rotations_arrived(&c);
+			dirty = true;
+		}
 		if (c.fetch.running && (in[2].revents & POLLIN)) {
 			keys_arrived(&c);
 			dirty = true;

@@ -10,6 +10,7 @@
 #include "model.h"
 #include "snapshot_out.h"
 #include "apikeys.h"
+#include "rotation.h"
 #include "timeline.h"
 
 void format_ttl(char *buf, size_t n, long ttl_s)
@@ -317,6 +318,53 @@ static void build_actions(struct rows *r, const struct model *m, const struct co
 	}
 }
 
+/* --- rotations ------------------------------------------------------------- */
+
+static const struct column rotation_cols[] = {
+	{ "secret", 18, false, false }, { "state", 8, false, false }, { "age", 6, false, true },
+	{ "max", 5, false, true }, { "kind", 11, false, false }, { "last request", 24, true, false },
+};
+
+static void build_rotations(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                            const struct list_extra *x)
+{
+	char buf[256];
+
+	(void)m;
+	(void)cfg;
+	(void)now;
+	for (size_t i = 0; i < x->n_rotations; i++) {
+		const struct rotation_status *s = &x->rotations[i];
+		struct row *w = rows_add(r, s->name);
+		if (!w)
+			return;
+		w->kind = ROW_SECRET;
+		row_text(w, 0, s->name);
+		row_text(w, 1, rotation_state_name(s->state));
+		if (s->age_s >= 0) {
+			snprintf(buf, sizeof buf, "%lldd", (long long)(s->age_s / 86400));
+			row_num_text(w, 2, (long)s->age_s, buf);
+		} else {
+			row_num_text(w, 2, 1L << 40, "never");
+		}
+		snprintf(buf, sizeof buf, "%dd", s->max_age_s / 86400);
+		row_num_text(w, 3, s->max_age_s, buf);
+		row_text(w, 4, s->kind);
+		if (s->last_request.found) {
+			char when[16];                       /* "2026-11-24T00:40:10Z" -> "11-24 00:40" */
+			snprintf(when, sizeof when, "%.11s", strlen(s->last_request.time) > 5 ? s->last_request.time + 5 : "");
+			if (strlen(when) > 5)
+				when[5] = ' ';
+			snprintf(buf, sizeof buf, "%s %s by %s", s->last_request.status, when, s->last_request.operator_id);
+		}
+		else
+			snprintf(buf, sizeof buf, "%s", s->has_webhook ? "-" : "(no webhook: rotate by hand)");
+		row_text(w, 5, buf);
+		w->role = s->state == ROT_OVERDUE || s->state == ROT_NEVER ? ROLE_ALERT :
+		          s->state == ROT_DUE ? ROLE_WARN : ROLE_NORMAL;
+	}
+}
+
 #define COLS(a) a, (int)(sizeof a / sizeof a[0])
 
 const struct list_def list_defs[LIST_COUNT] = {
@@ -334,4 +382,6 @@ const struct list_def list_defs[LIST_COUNT] = {
 	                "K revoke (type its prefix)  r reload  / filter  s sort  Esc back  ? help" },
 	[LIST_ACTIONS] = { "Actions (journal)", COLS(action_cols), -1, build_actions,
 	                   "newest first  / filter  s sort  Esc back  ? help" },
+	[LIST_ROTATIONS] = { "Secret rotations", COLS(rotation_cols), -1, build_rotations,
+	                     "O request a rotation (type its name)  r reload  Esc back  ? help" },
 };

@@ -11,12 +11,13 @@ struct model;
 struct config;
 
 /* What Enter on a row opens. */
-enum row_kind { ROW_NONE, ROW_IP, ROW_TENANT, ROW_HEALTH, ROW_KEY };
+enum row_kind { ROW_NONE, ROW_IP, ROW_TENANT, ROW_HEALTH, ROW_KEY, ROW_SECRET };
 
 enum list_id { LIST_IPS, LIST_TENANTS, LIST_HEALTH, LIST_BLOCKED, LIST_TAIL, LIST_KEYS, LIST_ACTIONS,
-               LIST_COUNT };
+               LIST_ROTATIONS, LIST_COUNT };
 
 struct api_key;
+struct rotation_status;
 struct timeline;
 
 /* What some lists show beyond the model: read off the loop by the console. */
@@ -24,6 +25,8 @@ struct list_extra {
 	const struct api_key *keys;          /* the keys view */
 	size_t n_keys;
 	const struct timeline *journal;      /* the actions view: every record */
+	const struct rotation_status *rotations;   /* the rotations view */
+	size_t n_rotations;
 };
 
 struct list_def {

@@ -91,21 +91,21 @@ check_shows "Esc from the help returns to the list" " 3 Tenants "
 
 # --- views: number keys, Tab, Shift-Tab -------------------------------------------
 titles=("2 Top addresses" "3 Tenants" "4 Health" "5 Blocked addresses" "6 Recent failures" "7 API keys"
-        "8 Actions (journal)")
-for i in 2 3 4 5 6 7 8; do
+        "8 Actions (journal)" "9 Secret rotations")
+for i in 2 3 4 5 6 7 8 9; do
 	keys "$i"
 	check_shows "key $i: ${titles[i - 2]}" " ${titles[i - 2]} (" 3
 done
 keys 1
 check_shows "key 1: the overview" " Top addresses " 3
-for i in 0 1 2 3 4 5 6; do
+for i in 0 1 2 3 4 5 6 7; do
 	keys Tab
 	check_shows "Tab: ${titles[i]}" " ${titles[i]} (" 3
 done
 keys Tab
-check_gone "Tab after the last list leaves the lists" " 8 Actions (journal) (" 3
+check_gone "Tab after the last list leaves the lists" " 9 Secret rotations (" 3
 check_shows "... for the overview" " Top addresses " 3
-for i in 6 5 4 3 2 1 0; do
+for i in 7 6 5 4 3 2 1 0; do
 	keys BTab
 	check_shows "Shift-Tab: ${titles[i]}" " ${titles[i]} (" 3
 done
