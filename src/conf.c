@@ -229,18 +229,6 @@ void conf_defaults(struct config *cfg)
 	cfg->drill_duration_s = 600;
 }
 
-static void wipe_free(char *s)
-{
-	if (!s)
-		return;
-#ifdef HAVE_EXPLICIT_BZERO
-	explicit_bzero(s, strlen(s));
-#else
-	memset(s, 0, strlen(s));
-#endif
-	free(s);
-}
-
 static void health_free(struct conf_health *h)
 {
 	free(h->name);
@@ -273,7 +261,7 @@ void conf_free(struct config *cfg)
 			break;
 		case CT_SECRET:
 		case CT_CONNINFO:
-			wipe_free(*(char **)p);
+			str_wipe_free(*(char **)p);
 			break;
 		case CT_LIST: {
 			struct conf_list *l = p;
@@ -662,7 +650,7 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 	case CT_SECRET:
 	case CT_CONNINFO:
 		if (k->type == CT_SECRET || k->type == CT_CONNINFO)
-			wipe_free(*(char **)slot), *(char **)slot = NULL;
+			str_wipe_free(*(char **)slot), *(char **)slot = NULL;
 		set_str(slot, *value || k->type == CT_IDENT ? value : NULL);
 		return 0;
 	case CT_INT:

@@ -101,19 +101,6 @@ struct health {
 
 /* --- small helpers ------------------------------------------------------- */
 
-static void wipe(char *s)
-{
-	if (!s)
-		return;
-#ifdef HAVE_EXPLICIT_BZERO
-	explicit_bzero(s, strlen(s));
-#else
-	volatile char *p = s;
-	while (*p)
-		*p++ = '\0';
-#endif
-}
-
 static bool ascii_ieqn(const char *a, size_t alen, const char *b)
 {
 	if (alen != strlen(b))
@@ -315,7 +302,7 @@ static int on_timer(CURLM *multi, long timeout_ms, void *userp)
 static void slist_wipe_free(struct curl_slist *list)
 {
 	for (struct curl_slist *s = list; s; s = s->next)
-		wipe(s->data);
+		str_wipe(s->data);
 	curl_slist_free_all(list);
 }
 
@@ -350,7 +337,7 @@ static int auth_append(struct curl_slist **list, const char *prefix, const char 
 		}
 	char *line = str_printf("%s%s", prefix, v);
 	struct curl_slist *l = line ? curl_slist_append(*list, line) : NULL;
-	wipe(line);
+	str_wipe(line);
 	free(line);
 	if (!l) {
 		snprintf(reason, rsz, "out of memory");

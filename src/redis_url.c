@@ -12,21 +12,9 @@
 #include <strings.h>
 
 #include "redis_url.h"
+#include "strutil.h"
 
 #define URL_SYNTAX "expected redis://[[user]:password@]host[:port][/db] or unix:/path/to.sock[?db=N]"
-
-/* Wipe memory the compiler may not optimise away: secrets should not linger
- * in freed heap blocks. */
-static void url_wipe(void *p, size_t n)
-{
-#ifdef HAVE_EXPLICIT_BZERO
-	explicit_bzero(p, n);
-#else
-	volatile unsigned char *v = p;
-	while (n--)
-		*v++ = 0;
-#endif
-}
 
 __attribute__((format(printf, 3, 4)))
 static int url_fail(char *err, size_t errsz, const char *fmt, ...)
@@ -66,7 +54,7 @@ static char *url_decode(const char *s, size_t len)
 			int hi = i + 2 < len ? url_hex((unsigned char)s[i + 1]) : -1;
 			int lo = i + 2 < len ? url_hex((unsigned char)s[i + 2]) : -1;
 			if (hi < 0 || lo < 0 || (hi == 0 && lo == 0)) {
-				url_wipe(out, len + 1);
+				mem_wipe(out, len + 1);
 				free(out);
 				return NULL;
 			}
@@ -344,7 +332,7 @@ int redis_url_parse(const char *url, struct redis_target *t, char *err, size_t e
 void redis_target_free(struct redis_target *t)
 {
 	if (t->password) {
-		url_wipe(t->password, strlen(t->password));
+		mem_wipe(t->password, strlen(t->password));
 		free(t->password);
 		t->password = NULL;
 	}

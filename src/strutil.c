@@ -2,6 +2,8 @@
 
 #include <stdarg.h>
 #include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
 
 #include "strutil.h"
 
@@ -15,4 +17,28 @@ char *str_printf(const char *fmt, ...)
 		s = NULL;
 	va_end(ap);
 	return s;
+}
+
+/* explicit_bzero where there is one: a plain memset may be optimised away. */
+void mem_wipe(void *p, size_t n)
+{
+#ifdef HAVE_EXPLICIT_BZERO
+	explicit_bzero(p, n);
+#else
+	volatile unsigned char *v = p;
+	while (n--)
+		*v++ = 0;
+#endif
+}
+
+void str_wipe(char *s)
+{
+	if (s)
+		mem_wipe(s, strlen(s));
+}
+
+void str_wipe_free(char *s)
+{
+	str_wipe(s);
+	free(s);
 }

@@ -5,4 +5,12 @@
 /* A malloc'd formatted string, or NULL when out of memory. */
 char *str_printf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
+#include <stddef.h>
+
+/* Secrets should not linger in freed memory: zero them first, in a way the
+ * compiler keeps.  str_* take NUL-terminated strings (NULL is fine). */
+void mem_wipe(void *p, size_t n);
+void str_wipe(char *s);
+void str_wipe_free(char *s);
+
 #endif

@@ -148,18 +148,6 @@ static size_t sink_write(char *data, size_t size, size_t n, void *user)
 	return len;      /* the rest is read and dropped: the body is only shown */
 }
 
-static void wipe_free(char *s)
-{
-	if (!s)
-		return;
-#ifdef HAVE_EXPLICIT_BZERO
-	explicit_bzero(s, strlen(s));
-#else
-	memset(s, 0, strlen(s));
-#endif
-	free(s);
-}
-
 static enum webhook_outcome done(struct webhook_result *res, enum webhook_outcome o)
 {
 	res->outcome = o;
@@ -242,7 +230,7 @@ enum webhook_outcome webhook_post(const struct webhook_request *rq, struct webho
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
 	curl_easy_cleanup(h);
 	curl_slist_free_all(hdr);
-	wipe_free(auth);
+	str_wipe_free(auth);
 	free(idem);
 	snprintf(res->answer, sizeof res->answer, "%s", answer);
 

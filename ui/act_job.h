@@ -4,10 +4,10 @@
 #ifndef SECTOP_ACT_JOB_H
 #define SECTOP_ACT_JOB_H
 
-#include <pthread.h>
 #include <stdbool.h>
 
 #include "actions.h"
+#include "bg_fetch.h"
 
 struct config;
 
@@ -17,13 +17,12 @@ struct act_job {
 	char reason[256], incident[128], note[400], tenant[128], secret[128];
 	struct op_plan plan;
 	struct op_result result;
-	int pipe[2];             /* the worker writes one byte when done */
-	pthread_t thread;
-	bool running;
+	struct bg_fetch worker;
 };
 
 /* Start op (its target and reason copied) in a worker.  -1 if it cannot. */
 int act_job_start(struct act_job *j, const struct config *cfg, const struct op *op);
+bool act_job_running(const struct act_job *j);
 /* The fd to poll while running, or -1. */
 int act_job_fd(const struct act_job *j);
 /* After the fd became readable: join the worker; the result is in j->result. */

@@ -437,6 +437,26 @@ static void action_begin(struct console *c, enum op_kind kind)
 	c->input[0] = '\0';
 }
 
+/* The selected row of list for K or O, or NULL with the reason said:
+ * another screen, --read-only, or no row. */
+static const struct row *action_row(struct console *c, enum list_id list, const char *elsewhere)
+{
+	const struct row *r;
+
+	if (c->screen != SCR_LIST || c->list != list) {
+		console_message(c, elsewhere);
+		return NULL;
+	}
+	if (c->app->cfg->read_only) {
+		console_message(c, "read-only: no action is taken (--read-only)");
+		return NULL;
+	}
+	list_rows(c);
+	if (!(r = table_current(&c->lists[c->list], &c->rows)))
+		console_message(c, "select a row first");
+	return r;
+}
+
 /* K: the selected key, fixed now; its prefix is what the operator types.
  * In a tenant's drill-down: that tenant's keys. */
 static void revoke_begin(struct console *c)
@@ -450,22 +470,14 @@ static void revoke_begin(struct console *c)
 		console_message(c, "this tenant's keys: select one, then K");
 		return;
 	}
-	if (c->screen != SCR_LIST || c->list != LIST_KEYS) {
-		console_message(c, "revoke: select a key in the keys view (7)");
-		return;
-	}
-	if (c->app->cfg->read_only) {
-		console_message(c, "read-only: no action is taken (--read-only)");
-		return;
-	}
-	list_rows(c);
-	const struct row *r = table_current(&c->lists[c->list], &c->rows);
+	const struct row *r = action_row(c, LIST_KEYS, "revoke: select a key in the keys view (7)");
 	const struct api_key *k = NULL;
 	for (size_t i = 0; r && i < c->n_keys; i++)
 		if (strcmp(c->keys[i].id, r->key) == 0)
 			k = &c->keys[i];
 	if (!k) {
-		console_message(c, "select a key first");
+		if (r)
+			console_message(c, "the key is not in the list any more: r reads it again");
 		return;
 	}
 	if (k->revoked) {
@@ -491,20 +503,9 @@ static void revoke_begin(struct console *c)
 /* O: the selected secret, fixed now; its name is what the operator types. */
 static void rotate_begin(struct console *c)
 {
-	if (c->screen != SCR_LIST || c->list != LIST_ROTATIONS) {
-		console_message(c, "rotate: select a secret in the rotations view (9)");
+	const struct row *r = action_row(c, LIST_ROTATIONS, "rotate: select a secret in the rotations view (9)");
+	if (!r)
 		return;
-	}
-	if (c->app->cfg->read_only) {
-		console_message(c, "read-only: no action is taken (--read-only)");
-		return;
-	}
-	list_rows(c);
-	const struct row *r = table_current(&c->lists[c->list], &c->rows);
-	if (!r) {
-		console_message(c, "select a secret first");
-		return;
-	}
 	memset(&c->op, 0, sizeof c->op);
 	c->op.kind = OP_ROTATE;
 	snprintf(c->op_secret, sizeof c->op_secret, "%s", r->key);
@@ -527,7 +528,7 @@ static void action_confirmed(struct console *c)
 		c->step_of_action = -1;
 		return;
 	}
-	if (c->job.running)
+	if (act_job_running(&c->job))
 		console_message(c, "another action is still running: nothing done, try again");
 	else if (act_job_start(&c->job, c->app->cfg, &c->op) < 0)
 		console_message(c, "cannot start the action");
@@ -586,7 +587,7 @@ static void step_records_flush(struct console *c)
 	char seen[200];
 	struct op op = { .kind = OP_STEP_DONE, .incident = c->rb.incident, .note = c->step_note };
 
-	if (c->job.running || !c->rb.n_unrecorded)
+	if (act_job_running(&c->job) || !c->rb.n_unrecorded)
 		return;
 	size_t i = c->rb.unrecorded[0];
 	memmove(c->rb.unrecorded, c->rb.unrecorded + 1, --c->rb.n_unrecorded * sizeof *c->rb.unrecorded);
@@ -1311,7 +1312,7 @@ int app_console(struct app *app)
 		}
 		if (in[0].revents & (POLLHUP | POLLERR | POLLNVAL))
 			break;                               /* the terminal went away */
-		if (c.job.running && (in[1].revents & POLLIN)) {
+		if (act_job_running(&c.job) && (in[1].revents & POLLIN)) {
 			action_finished(&c);
 			dirty = true;
 		}
@@ -1322,7 +1323,7 @@ int app_console(struct app *app)
 	act_job_finish(&c.job);                      /* an action under way ends first */
 	while (c.rb.n_unrecorded) {                  /* and every step ticked is recorded */
 		step_records_flush(&c);
-		if (!c.job.running)
+		if (!act_job_running(&c.job))
 			break;
 		act_job_finish(&c.job);
 	}
