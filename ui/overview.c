@@ -347,7 +347,7 @@ void view_overview(const struct view_ctx *v, int rows, int cols, size_t selected
 		draw_blocked(v, 2 + top_h, left_w + 1, mid_h, cols - left_w - 1);
 	}
 	draw_tail(v, 2 + top_h + mid_h, tail_h, cols);
-	view_footer(v, rows, cols, "q quit  ? help  2-6 views  Enter drill down  w window  t tenant  space pause");
+	view_footer(v, rows, cols, "q quit  ? help  2-9 views  Enter drill down  R runbook  w window  t tenant");
 }
 
 void view_too_small(const struct view_ctx *v, int rows, int cols)
