@@ -84,6 +84,23 @@ check "... exactly once" [ "$(audits ip_unblocked 203.0.113.50)" = 1 ]
 act unblock 203.0.113.97 --yes >/dev/null 2>&1
 check "unblocking what is not blocked: exit 4" [ $? -eq 4 ]
 
+# Redis failing between the journal and the execution: a user that may read
+# the address's keys but not write them (Redis 7 ACLs), so the state is read,
+# the intent journalled, and the SET refused.
+acl_user="sectop-ro-$$" acl_pw="ro-$(python3 -c 'import secrets; print(secrets.token_hex(8))')"
+rget ACL SETUSER "$acl_user" on ">$acl_pw" '~*' '&*' +get +ttl +select +ping +auth >/dev/null
+ro_url="redis://$acl_user:$acl_pw@${redis_url#redis://}"
+"$SECTOP" block 203.0.113.60 --reason "write refused" --yes --db "$SECTOP_TEST_DB" --redis "$ro_url" \
+	</dev/null >"$work/out" 2>&1
+check "a server refusing the write: exit 6" [ $? -eq 6 ]
+check "... nothing blocked" [ "$(rget EXISTS blocked:203.0.113.60)" = 0 ]
+check "... the intent was journalled first" grep -q '"phase":"intent".*203.0.113.60\|203.0.113.60.*"phase":"intent"' "$journal"
+check "... then the failure" grep -q '"phase":"result".*"status":"failed"' "$journal"
+check "... and no audit row" [ "$(audits ip_blocked 203.0.113.60)" = 0 ]
+act unblock 203.0.113.96 --yes >/dev/null 2>&1
+check "... nor one later from the journal" [ "$(audits ip_blocked 203.0.113.60)" = 0 ]
+rget ACL DELUSER "$acl_user" >/dev/null
+
 # --- revoking an API key: one row, in a transaction -------------------------
 tenant="revoke-test-$$"
 dup="api_keys_dup_$$"
