@@ -245,6 +245,7 @@ pss_seconds() {
 	           AND toplevel AND query NOT ILIKE '%pg_stat_statements%'"
 }
 scan_calls() { rcli INFO commandstats | sed -n 's/^cmdstat_scan:calls=\([0-9]*\).*/\1/p'; }
+scan_usec() { rcli INFO commandstats | sed -n 's/^cmdstat_scan:.*usec=\([0-9]*\),.*/\1/p'; }
 
 # run_timed KEY OUT ARGS...: `sectop ARGS`, its wall time as KEY in OUT.
 # 1: `sectop report`/`setup` is not a command of this build; 2: it failed.
@@ -267,7 +268,7 @@ run_timed() {
 # --since 7d` without its rollup, `sectop setup --rollup` (once), and the
 # report with the rollup, twice; its database time and Redis SCANs.
 report() { # LABEL
-	local out=$R/report.$1 t0 s0
+	local out=$R/report.$1 t0 s0 u0
 	t0=$(now_s)
 	stack_psql -f "$BENCH/report_plain.sql" >/dev/null
 	echo "plain_s $(elapsed "$t0" "$(now_s)")" >"$out"
@@ -275,10 +276,14 @@ report() { # LABEL
 	run_timed setup_s "$out" setup --rollup || return 0
 	pss_reset
 	s0=$(scan_calls)
+	u0=$(scan_usec)
 	run_timed report_s "$out" report --since 7d || return 0
 	echo "report_db_s $(pss_seconds)" >>"$out"
 	echo "report_scans $(($(scan_calls) - ${s0:-0}))" >>"$out"
+	echo "report_scan_server_s $(python3 -c "print('%.3f' % (($(scan_usec) - ${u0:-0}) / 1e6))")" >>"$out"
 	run_timed report_again_s "$out" report --since 7d || true
+	# the same without Redis (nobody listens on port 1): what the walk adds
+	run_timed report_noredis_s "$out" report --since 7d --redis redis://127.0.0.1:1/0 || true
 	run_sectop setup --drop-rollup >/dev/null 2>&1 || log "  could not drop the rollup"
 }
 

@@ -113,6 +113,8 @@ struct redis {
 	size_t prefix_len[3];
 	char *pattern[3];            /* MATCH patterns: escaped prefix + "*" */
 	char count[16];
+	int walk_end;                /* the prefix that ends a walk: WALK_DONE, or
+	                              * WALK_FAILED_AUTH for the block keys only */
 	int timeout_ms;
 
 	redisAsyncContext *ac;
@@ -668,7 +670,7 @@ static void walk_advance(struct redis *r, const char *cursor)
 		return;
 	}
 	strcpy(w->cursor, "0");
-	if (++w->prefix == WALK_DONE)
+	if (++w->prefix == r->walk_end)
 		walk_publish(r);
 }
 
@@ -1283,6 +1285,7 @@ struct redis *redis_new(const struct config *cfg, struct model *m, char *err, si
 	if (!r->password && cfg->redis_password && *cfg->redis_password)
 		r->password = cfg->redis_password;
 	snprintf(r->count, sizeof r->count, "%d", cfg->scan_count > 0 ? cfg->scan_count : 1000);
+	r->walk_end = WALK_DONE;
 	r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
 	backoff_init(&r->bo, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
 	             (uint32_t)clock_mono_ms() ^ ((uint32_t)getpid() << 16));
@@ -1298,4 +1301,12 @@ const char *redis_display(const struct redis *r)
 void redis_get_stats(const struct redis *r, struct redis_stats *out)
 {
 	*out = r->stats;
+}
+
+void redis_walk_blocks_only(struct redis *r, int scan_count)
+{
+	int count = r->cfg->scan_count > scan_count ? r->cfg->scan_count : scan_count;
+
+	r->walk_end = WALK_FAILED_AUTH;
+	snprintf(r->count, sizeof r->count, "%d", count > 0 ? count : 1000);
 }

@@ -8,7 +8,8 @@
  *   - walks the keyspace with SCAN ... MATCH <prefix>* COUNT n (never KEYS),
  *     one prefix after the other, for at most cfg->scan_budget_ms per refresh
  *     (<= 0: no limit), and publishes the block list (in the order SCAN found
- *     the keys) and the largest counters when a walk is complete.
+ *     the keys) and the largest counters when a walk is complete
+ *     (redis_walk_blocks_only(): the block keys alone).
  * Key names are kept raw, whatever bytes they hold: views sanitise them.
  */
 #ifndef SECTOP_REDIS_H
@@ -43,5 +44,13 @@ struct redis_stats {
 	unsigned long blocked_dropped; /* blocked keys beyond REDIS_MAX_BLOCKED in the last walk */
 };
 void redis_get_stats(const struct redis *r, struct redis_stats *out);
+
+/* Walk the block keys only, with SCAN ... COUNT scan_count (the larger of
+ * it and the configured count), and publish no counters: for one-off
+ * readers such as `sectop report`, which list the current blocks and
+ * nothing else.  A walk visits every key of the database whatever its
+ * prefix, so each prefix left out saves a whole pass over the keyspace.
+ * Call before the first tick. */
+void redis_walk_blocks_only(struct redis *r, int scan_count);
 
 #endif

@@ -411,7 +411,7 @@ static const struct block_entry *find_block(struct rig *g, const char *key, size
 	return NULL;
 }
 
-static void check_walk(struct rig *g)
+static void check_blocks(struct rig *g)
 {
 	assert_int_equal(g->m.n_blocked, N_BLOCKED);
 	for (int i = 0; i < N_BLOCKED; i++) {
@@ -427,6 +427,11 @@ static void check_walk(struct rig *g)
 		if (i % 2 == 0)
 			assert_string_equal(b->reason, "walk");
 	}
+}
+
+static void check_walk(struct rig *g)
+{
+	check_blocks(g);
 	assert_int_equal(g->m.n_counters, N_FAILED);
 	for (size_t i = 0; i < g->m.n_counters; i++) {
 		assert_int_equal(g->m.counters[i].value, N_FAILED - (long)i);     /* largest first */
@@ -484,6 +489,36 @@ static void test_walk_among_many(void **state)
 	              (cmdstat("get", "usec") - get_us0 + cmdstat("ttl", "usec") - ttl_us0) / 20.0);
 	print_message("worst loop turn %lld ms\n", (long long)g->worst_turn_ms);
 	assert_true(g->worst_turn_ms < TURN_LIMIT_MS);
+	cmd("FLUSHDB");
+}
+
+/* As `sectop report` runs it: the block keys only, in large steps; no
+ * counter is read or published, and still no KEYS. */
+static void test_walk_blocks_only(void **state)
+{
+	struct rig *g = rig_new(state, 6);
+	cmd("DEBUG POPULATE 100000 unrelated:session 40");
+	seed_walk();
+	long long scans0 = cmdstat_calls("scan");
+	long long keys0 = cmdstat_calls("keys");
+	long long gets0 = cmdstat_calls("get");
+
+	rig_start(g);
+	redis_walk_blocks_only(g->r, 10000);
+	assert_true(run_until(g, walk_done, 5000));
+	check_blocks(g);
+	assert_int_equal(g->m.n_counters, 0);
+	assert_int_equal(g->m.n_ratelimits, 0);
+	struct redis_stats st;
+	redis_get_stats(g->r, &st);
+	print_message("blocks-only walk of 100000 keys: %lu SCAN steps, %lu commands\n",
+	              st.scan_steps, st.commands);
+	/* one prefix, ~100050 keys at COUNT 10000: about ten steps, not 3 x 100 */
+	assert_in_range(st.scan_steps, 9, 20);
+	assert_true(cmdstat_calls("scan") - scans0 >= (long long)st.scan_steps);
+	assert_int_equal(cmdstat_calls("keys"), keys0);
+	/* the GETs of the block keys, none of a counter's */
+	assert_in_range(cmdstat_calls("get") - gets0, N_BLOCKED, 2 * N_BLOCKED);
 	cmd("FLUSHDB");
 }
 
@@ -897,6 +932,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test_teardown(test_exact_state, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_among_many, rig_teardown),
+		cmocka_unit_test_teardown(test_walk_blocks_only, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_budgeted, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_bounds, rig_teardown),
 		cmocka_unit_test_teardown(test_hostile_keys, rig_teardown),
