@@ -42,7 +42,7 @@ check "Redis holds the block with the reason" python3 -c '
 import json, sys
 v = json.loads(sys.argv[1]); assert v["by"] == "carol" and v["reason"] == "password spraying"' "$(rcli GET "blocked:$attacker")"
 check "the journal has it" grep -q '"action":"ip_blocked"' "$journal"
-check_until "the audit row is written (to the configured table)" 5 test "$(audits ip_blocked)" = 1
+check_until "the audit row is written (to the configured table)" 5 value_is 1 audits ip_blocked
 check_shows_re "the list shows its block" "$attacker +[0-9]+ +[0-9]+ +[0-9]* +(59m|1h00m)" 5
 keys U
 check_shows "U asks for the address too" "To confirm, type: $attacker" 3

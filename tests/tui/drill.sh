@@ -25,8 +25,8 @@ tui_start --incident "$incident" --drill-duration 120 drill brute-force
 check_shows "the header says DRILL" "DRILL" 8
 check_shows "the scenario's runbook opens beside the data" "Runbook 0/8: Brute force" 5
 check_shows "the attacker's failures arrive" "$attacker" 10
-check_until "... written to the audit log as drill events" 5 test "$(drill_rows "$attacker")" -gt 0
-check_until "... with the drill's failure counter" 5 test "$(rcli GET "drill:failed_auth:$attacker")" -gt 0
+check_until "... written to the audit log as drill events" 5 value_above 0 drill_rows "$attacker"
+check_until "... with the drill's failure counter" 5 value_above 0 rcli GET "drill:failed_auth:$attacker"
 check "... and not the real one" [ "$(rcli EXISTS "failed_auth:$attacker")" = 0 ]
 keys Enter                                     # step 1 ticked in the pane
 check_shows "a step ticked" "Runbook 1/8" 5
@@ -48,9 +48,9 @@ check "... never to blocked:" [ "$(rcli EXISTS "blocked:$attacker")" = 0 ]
 before=$(drill_rows "$attacker")
 sleep 3
 check "the contained attacker's events stop" [ "$(drill_rows "$attacker")" -le $((before + 4)) ]
-check_until "the audit row of the block says drill" 5 test "$(tsql -c "SELECT count(*) FROM $table
-	WHERE action = 'ip_blocked' AND resource_id = '$attacker' AND (details->>'drill')::boolean
-	AND details->>'incident' = '$incident'")" = 1
+block_audits() { tsql -c "SELECT count(*) FROM $table WHERE action = 'ip_blocked' AND resource_id = '$attacker'
+	AND (details->>'drill')::boolean AND details->>'incident' = '$incident'"; }
+check_until "the audit row of the block says drill" 5 value_is 1 block_audits
 keys q
 check_shows "the scorecard is printed" "Drill scorecard: brute-force" 8
 check_shows_re "... with the time to detect" "Time to detect \(first look at an attacker's row\): [0-9]+s" 3

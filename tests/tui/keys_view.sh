@@ -41,8 +41,8 @@ keys Enter
 type_text "sk_live_cd34"
 keys Enter
 check_shows "the typed prefix revokes it" "revoked" 5
-check_until "... in the table, by the operator" 5 test "$(tsql -c "SELECT revoked_by || '/' || revoke_reason
-	FROM $keys_table WHERE key_prefix = 'sk_live_cd34'")" = "gina/unused for months"
+revoked_by() { tsql -c "SELECT revoked_by || '/' || revoke_reason FROM $keys_table WHERE key_prefix = '$1'"; }
+check_until "... in the table, by the operator" 5 value_is "gina/unused for months" revoked_by sk_live_cd34
 check "... only that key" [ "$(revoked sk_live_ab12)" = f ]
 keys r
 check_shows_re "r reads the keys again: the key shows revoked" "sk_live_cd34 +revoked" 5

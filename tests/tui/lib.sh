@@ -178,6 +178,12 @@ lacks() { ! shows "$1"; }
 wait_for() { wait_until "${2:-8}" shows "$1"; }
 wait_gone() { wait_until "${2:-8}" lacks "$1"; }
 
+# value_is EXPECTED COMMAND...: does COMMAND print EXPECTED?  For check_until,
+# which must run the command anew each time (a "$(...)" in its arguments is
+# expanded once, before the waiting starts).  value_above N COMMAND...: > N.
+value_is() { [ "$("${@:2}")" = "$1" ]; }
+value_above() { local v; v=$("${@:2}"); [ -n "$v" ] && [ "$v" -gt "$1" ]; }
+
 # check_until DESCRIPTION SECONDS COMMAND...: wait_until as a check; on
 # failure the screen goes to the log, which is what one needs to see.
 check_until() {

@@ -46,7 +46,7 @@ check_shows_re "... beside the top addresses" "$attacker .*│" 3
 keys Enter
 check_shows "Enter ticks the first step" "Runbook 1/8" 5
 check_until "... journalled" 5 grep -q '"action":"runbook_step_done"' "$journal"
-check_until "... and audited with the incident" 15 test "$(steps_audited)" = 1
+check_until "... and audited with the incident" 5 value_is 1 steps_audited
 check "... with what the data showed" eval "tsql -c \"SELECT details->>'note' FROM $table WHERE action = 'runbook_step_done'\" | grep -q 'seen: $attacker 25 failures'"
 keys v
 check_shows "v shows the step's data: the address's detail" "Address $attacker" 5
@@ -72,7 +72,7 @@ for n in 4 5 6 7 8; do
 done
 keys Enter
 check_shows "a ticked step is not ticked twice" "done already" 3
-check_until "eight steps audited" 20 test "$(steps_audited)" = 8
+check_until "eight steps audited" 8 value_is 8 steps_audited
 keys T
 check_shows "T exports the timeline" "timeline written to" 3
 md=$work/state/sectop/timeline-$incident.md
