@@ -31,8 +31,9 @@ check "... and not the real one" [ "$(rcli EXISTS "failed_auth:$attacker")" = 0 
 keys Enter                                     # step 1 ticked in the pane
 check_shows "a step ticked" "Runbook 1/8" 5
 keys R                                         # to the data
+check_shows "R hands the keys to the data" "R: to the runbook" 5
 keys j k
-check_until "the first look at the attacker is journalled" 5 \
+check_until "the first look at the attacker is journalled" 8 \
 	grep -q "\"phase\":\"viewed\".*\"target\":\"$attacker\"" "$work/state/sectop/journal.jsonl"
 keys Enter
 check_shows "its detail opens" "Address $attacker" 5
