@@ -118,7 +118,7 @@ int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz)
 	o->journal.fd = -1;
 	ops_operator(o->operator_id, sizeof o->operator_id);
 	snprintf(o->blocked_prefix, sizeof o->blocked_prefix, "%s", cfg->keys.blocked);
-	char *path = cfg->journal ? strdup(cfg->journal) : journal_default_path();
+	char *path = journal_path(cfg->journal);
 	int rc = journal_open(&o->journal, path, err, errsz);
 	free(path);
 	return rc;

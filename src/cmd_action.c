@@ -310,7 +310,7 @@ static int rotate_status(struct app *app)
 {
 	const struct config *cfg = app->cfg;
 	char err[600] = "";
-	char *journal = cfg->journal ? strdup(cfg->journal) : journal_default_path();
+	char *journal = journal_path(cfg->journal);
 	PGconn *db = cfg->n_secrets ? status_connect(cfg) : NULL;
 	int64_t now = clock_wall_ms() / 1000;
 	size_t n = 0;

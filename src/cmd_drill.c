@@ -64,7 +64,7 @@ static void finish(struct ops *o, const struct drill *d)
 	         " %zu actions", (long long)s.detect_s, (long long)s.contain_s, s.contained, d->n_attackers,
 	         s.steps_done, steps, s.actions);
 	record(o, OP_DRILL_ENDED, d, note);
-	char *path = timeline_default_path(d->incident);
+	char *path = timeline_default_path(o->journal.path, d->incident);
 	FILE *f = path ? fopen(path, "w") : NULL;
 	/* the file opens with the scorecard; the terminal ends with it, in view */
 	if (f)

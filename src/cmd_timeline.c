@@ -22,7 +22,7 @@ int app_timeline(struct app *app)
 		fprintf(stderr, "sectop: which incident? (sectop timeline --incident ID [--output FILE])\n");
 		return 2;
 	}
-	char *path = cfg->journal ? strdup(cfg->journal) : journal_default_path();
+	char *path = journal_path(cfg->journal);
 	FILE *out = cfg->output ? fopen(cfg->output, "w") : stdout;
 	int rc = 1;
 	if (!path)

@@ -144,3 +144,8 @@ void journal_new_id(char out[33])
 	for (size_t i = 0; i < 16; i++)
 		snprintf(out + 2 * i, 3, "%02x", b[i]);
 }
+
+char *journal_path(const char *configured)
+{
+	return configured ? strdup(configured) : journal_default_path();
+}

@@ -19,6 +19,8 @@ struct journal {
 
 /* The default path (malloc'd), or NULL without HOME and XDG_STATE_HOME. */
 char *journal_default_path(void);
+/* The configured path (--journal) copied, else the default. */
+char *journal_path(const char *configured);
 
 /* Open (creating the file 0600 and its directory 0700).  A journal that
  * others can write to is refused.  0, or -1 with err. */

@@ -255,23 +255,16 @@ int timeline_export(const char *journal_path, const char *incident, FILE *f, con
 	return rc;
 }
 
-char *timeline_default_path(const char *incident)
+char *timeline_default_path(const char *journal_path, const char *incident)
 {
-	char *journal = journal_default_path();
-	char *slash = journal ? strrchr(journal, '/') : NULL;
+	const char *slash = strrchr(journal_path, '/');
+	int dir_len = slash ? (int)(slash - journal_path) : 1;
 	char name[96];
 	size_t k = 0;
 
-	if (!slash) {
-		free(journal);
-		return NULL;
-	}
 	/* the incident id as a file name: letters, digits, '-', '_' and '.' */
 	for (const char *p = incident; *p && k < 64; p++, k++)
 		name[k] = isalnum((unsigned char)*p) || *p == '-' || *p == '_' || (*p == '.' && k) ? *p : '_';
 	name[k] = '\0';
-	*slash = '\0';
-	char *path = str_printf("%s/timeline-%s.md", journal, name);
-	free(journal);
-	return path;
+	return str_printf("%.*s/timeline-%s.md", dir_len, slash ? journal_path : ".", name);
 }

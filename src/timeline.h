@@ -42,8 +42,8 @@ int timeline_write_md(const struct timeline *tl, FILE *f, const char *exported_b
 int timeline_export(const char *journal_path, const char *incident, FILE *f, const char *who,
                     char *err, size_t errsz);
 
-/* Where the console writes an incident's timeline: beside the journal,
- * timeline-ID.md (malloc'd), or NULL without a home. */
-char *timeline_default_path(const char *incident);
+/* Where an incident's timeline is written: beside the journal at
+ * journal_path, timeline-ID.md (malloc'd). */
+char *timeline_default_path(const char *journal_path, const char *incident);
 
 #endif

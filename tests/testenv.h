@@ -25,4 +25,13 @@ static inline const char *testenv_need(const char *var)
 	exit(77);
 }
 
+/* Remove a test's scratch directory (made with mkdtemp) and all in it. */
+static inline int testenv_rmtree(const char *dir)
+{
+	char cmd[256];
+
+	snprintf(cmd, sizeof cmd, "rm -rf '%s'", dir);
+	return system(cmd) == 0 ? 0 : -1;
+}
+
 #endif

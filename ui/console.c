@@ -254,16 +254,11 @@ static void sort_list(struct console *c, bool reverse)
 	st->sort_desc = def->cols[st->sort_col].numeric;     /* biggest first */
 }
 
-static char *journal_path(const struct config *cfg)
-{
-	return cfg->journal ? strdup(cfg->journal) : journal_default_path();
-}
-
 /* The actions view reads the journal again when it changed. */
 static void journal_reload(struct console *c)
 {
 	const struct config *cfg = c->app->cfg;
-	char *path = journal_path(cfg);
+	char *path = journal_path(cfg->journal);
 	struct stat st;
 	size_t bad;
 
@@ -284,7 +279,7 @@ static void rot_read_run(void *arg)
 {
 	struct rot_read *k = arg;
 	PGconn *db = connect_pg(k->cfg, "sectop-rotations");
-	char *journal = journal_path(k->cfg);
+	char *journal = journal_path(k->cfg->journal);
 
 	if (PQstatus(db) != CONNECTION_OK) {
 		snprintf(k->err, sizeof k->err, "postgres: %s", PQerrorMessage(db));
@@ -723,8 +718,8 @@ static void step_show(struct console *c)
 static void timeline_key(struct console *c)
 {
 	const struct config *cfg = c->app->cfg;
-	char *out = timeline_default_path(c->rb.incident);
-	char *journal = journal_path(cfg);
+	char *journal = journal_path(cfg->journal);
+	char *out = journal ? timeline_default_path(journal, c->rb.incident) : NULL;
 	char who[160], err[400], msg[600];
 	FILE *f = out ? fopen(out, "w") : NULL;
 
@@ -1273,7 +1268,7 @@ int app_console(struct app *app)
 		return 2;
 	}
 	if (app->cfg->drill) {
-		char *path = journal_path(app->cfg);
+		char *path = journal_path(app->cfg->journal);
 		if (!path || journal_open(&c.looks, path, err, sizeof err) < 0)
 			c.looks.fd = -1;                 /* the scorecard then says "not reached" */
 		free(path);

@@ -93,12 +93,10 @@ static int group_setup(void **state)
 
 static int group_teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
 	redis_kill();
 	curl_global_cleanup();
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testenv_rmtree(dir);
 }
 
 struct run {

@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "testenv.h"
 
 static char tmpdir[] = "/tmp/sectop-conf-XXXXXX";
 
@@ -25,10 +26,8 @@ static int setup_dir(void **state)
 
 static int teardown_dir(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", tmpdir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testenv_rmtree(tmpdir);
 }
 
 static const char *write_file(const char *name, const char *text, mode_t mode)

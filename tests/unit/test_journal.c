@@ -14,6 +14,7 @@
 #include <unistd.h>
 
 #include "journal.h"
+#include "testenv.h"
 
 static char dir[] = "/tmp/sectop-journal-XXXXXX";
 
@@ -25,10 +26,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testenv_rmtree(dir);
 }
 
 static void test_append_and_read_back(void **state)

@@ -18,6 +18,7 @@
 #include "journal.h"
 #include "rotation.h"
 #include "webhook.h"
+#include "testenv.h"
 
 #define DAY 86400
 #define NOW 1800000000LL
@@ -32,10 +33,8 @@ static int setup(void **state)
 
 static int teardown(void **state)
 {
-	char cmd[128];
 	(void)state;
-	snprintf(cmd, sizeof cmd, "rm -rf %s", dir);
-	return system(cmd) == 0 ? 0 : -1;
+	return testenv_rmtree(dir);
 }
 
 static void test_state_edges(void **state)

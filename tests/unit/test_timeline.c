@@ -114,12 +114,28 @@ static void test_drill_score(void **state)
 	conf_free(&cfg);
 }
 
+/* Beside the journal, wherever it is; the incident id made a file name. */
+static void test_default_path(void **state)
+{
+	(void)state;
+	char *p = timeline_default_path("/srv/ops/journal.jsonl", "INC-7");
+	assert_string_equal(p, "/srv/ops/timeline-INC-7.md");
+	free(p);
+	p = timeline_default_path("/j.jsonl", "../etc/passwd");
+	assert_string_equal(p, "/timeline-_._etc_passwd.md");   /* no slash, no leading dot */
+	free(p);
+	p = timeline_default_path("journal.jsonl", ".hidden x");
+	assert_string_equal(p, "./timeline-_hidden_x.md");
+	free(p);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_build),
 		cmocka_unit_test(test_markdown_inert),
 		cmocka_unit_test(test_drill_score),
+		cmocka_unit_test(test_default_path),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
