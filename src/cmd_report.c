@@ -95,6 +95,8 @@ struct now_sources {
 	struct model model;
 	struct loop *loop;
 	struct progress *progress;
+	bool walk;                   /* every block key (all-blocks), else look-ups */
+	bool lookups_set;            /* the addresses to look up are in model.top_ips */
 };
 
 static int sources_open(struct now_sources *s, struct config *cfg, char *err, size_t errsz)
@@ -108,12 +110,17 @@ static int sources_open(struct now_sources *s, struct config *cfg, char *err, si
 	struct redis *r = redis_new(cfg, &s->model, err, errsz);
 	if (!r)
 		return -1;
-	/* The report lists the current blocks, and reads no counter: one pass
-	 * over the keyspace instead of three, in steps of REPORT_SCAN_COUNT
-	 * keys (a few ms of the server each, ~100 round trips per million
-	 * keys).  BENCHMARKS.md: with 1M unrelated keys the three walks were
-	 * four fifths of the report's time. */
-	redis_walk_blocks_only(r, REPORT_SCAN_COUNT);
+	/* The report reads no counter.  By default it reads the block keys of
+	 * the addresses the audit log names (report_lookup_list()): a pipeline
+	 * whose cost follows those addresses.  A walk visits every key of the
+	 * database, ~0.5 s of Redis for a million unrelated keys
+	 * (BENCHMARKS.md); with all-blocks it walks the block prefix alone, in
+	 * steps of REPORT_SCAN_COUNT keys. */
+	s->walk = cfg->all_blocks;
+	if (s->walk)
+		redis_walk_blocks_only(r, REPORT_SCAN_COUNT);
+	else
+		redis_lookup_blocks_only(r);
 	loop_add(s->loop, redis_source(r));
 	struct health *h = health_new(cfg, &s->model, err, errsz);
 	if (!h)
@@ -129,14 +136,26 @@ static void sources_close(struct now_sources *s)
 	model_free(&s->model);
 }
 
-static bool sources_done(const struct model *m)
+/* Redis has answered what the report asks of it. */
+static bool blocks_read(const struct now_sources *s)
 {
+	const struct model *m = &s->model;
+
+	if (s->walk)
+		return m->walk_complete;
+	return s->lookups_set && m->ip_redis_gen == m->top_ips_gen;
+}
+
+static bool sources_done(const struct now_sources *s)
+{
+	const struct model *m = &s->model;
+
 	for (size_t i = 0; i < m->n_health; i++)
 		if (m->health[i].checks == 0)
 			return false;
 	if (m->redis.refreshes == 0)
 		return m->redis.failures > 0;
-	return m->walk_complete;
+	return blocks_read(s);
 }
 
 /* The database session waits here: the loop turns, the other sources
@@ -148,7 +167,7 @@ static void wait_turn(void *ctx, struct pollfd *fds, int n)
 	loop_turn(s->loop, 100, fds, n);
 	/* one answer of each is what the report shows: no walk again of a
 	 * large keyspace every refresh while a long query runs */
-	if (!s->model.paused && sources_done(&s->model))
+	if (!s->model.paused && sources_done(s))
 		s->model.paused = true;
 	progress_draw(s->progress);
 }
@@ -157,7 +176,7 @@ static void sources_finish(struct now_sources *s, int timeout_s)
 {
 	int64_t deadline = clock_mono_ms() + (int64_t)timeout_s * 1000;
 
-	while (!sources_done(&s->model)) {
+	while (!sources_done(s)) {
 		int64_t left = deadline - clock_mono_ms();
 		if (left <= 0 || loop_turn(s->loop, left < 100 ? left : 100, NULL, 0) < 0)
 			break;
@@ -175,10 +194,51 @@ static bool endpoints_answered(const struct model *m)
 	return true;
 }
 
-/* What Redis and the endpoints said, into the report. */
-static void take_now(struct report *r, const struct model *m, int timeout_s)
+/* The addresses the report names, to Redis: their block keys are read
+ * next.  Without it (out of memory) Redis's part stays unknown. */
+static void lookups_set(struct now_sources *s, const struct report *r)
 {
-	r->redis_ok = m->redis.refreshes > 0 && m->walk_complete;
+	struct ip_stat *v;
+	size_t n;
+
+	if (s->walk || report_lookup_list(r, &v, &n) < 0)
+		return;
+	model_set_top_ips(&s->model, v, n);
+	s->lookups_set = true;
+}
+
+/* The looked-up addresses that are blocked, as the walk would list them;
+ * the model owns them. */
+static void lookups_take(struct model *m)
+{
+	struct block_entry *v = calloc(m->n_ip_redis + 1, sizeof *v);
+	size_t n = 0;
+
+	for (size_t i = 0; v && i < m->n_ip_redis; i++) {
+		const struct ip_redis *ip = &m->ip_redis[i];
+		if (!ip->blocked)
+			continue;
+		struct block_entry *b = &v[n++];
+		b->key_ip = strdup(ip->ip);
+		b->ttl_s = ip->block_ttl_s;
+		b->by = ip->block_by ? strdup(ip->block_by) : NULL;
+		b->reason = ip->block_reason ? strdup(ip->block_reason) : NULL;
+		b->at = ip->block_at;
+		b->kind = ip->block_kind;
+	}
+	model_set_blocked(m, v, n);
+}
+
+/* What Redis and the endpoints said, into the report. */
+static void take_now(struct report *r, struct now_sources *s, int timeout_s)
+{
+	struct model *m = &s->model;
+
+	r->redis_ok = m->redis.refreshes > 0 && blocks_read(s);
+	if (r->redis_ok && !s->walk) {
+		lookups_take(m);
+		r->n_looked_up = m->n_ip_redis;
+	}
 	if (!r->redis_ok) {
 		snprintf(r->redis_error, sizeof r->redis_error, "%s", m->redis.error[0] ? m->redis.error
 		         : "no complete answer in time");
@@ -393,9 +453,10 @@ int app_report(struct app *app)
 	}
 	report_init(&r, cfg, now_us / 1000000);
 	fill_from_db(&r, cfg, &o, &src, &pr, &q);
+	lookups_set(&src, &r);
 	sources_finish(&src, cfg->snapshot_timeout_s);
 	progress_clear(&pr);
-	take_now(&r, &src.model, cfg->snapshot_timeout_s);
+	take_now(&r, &src, cfg->snapshot_timeout_s);
 	report_finish(&r, clock_wall_ms() / 1000, cfg->rotation_warn_days);
 	bool crossed = thresholds_check(&r, &o, cfg);
 	int rc = write_output(&r, cfg, app->ascii);

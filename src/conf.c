@@ -117,6 +117,8 @@ static const struct conf_key conf_table[] = {
 	K("report-timeout", CT_SECONDS, report_timeout_s, 1, 86400),
 	K("report-sessions", CT_INT, report_sessions, 1, 2),
 	K("rollup-recheck", CT_SECONDS, rollup_recheck_s, 0, 7 * 86400),
+	K("blocks-lookback", CT_SECONDS, blocks_lookback_s, 0, 90 * 86400),
+	K("all-blocks", CT_BOOL, all_blocks, 0, 0),
 	K("secret", CT_ROTATION, secrets, 0, 0),
 	K("revoke-backend", CT_STRING, revoke_backend, 0, 0),
 	K("revoke-webhook", CT_STRING, revoke_webhook, 0, 0),
@@ -225,6 +227,7 @@ void conf_defaults(struct config *cfg)
 	cfg->report_timeout_s = 300;
 	cfg->report_sessions = 2;
 	cfg->rollup_recheck_s = 2 * 3600;
+	cfg->blocks_lookback_s = 86400;
 	set_str(&cfg->drill_prefix, "drill:");
 	cfg->drill_duration_s = 600;
 }

@@ -133,6 +133,8 @@ struct config {
 	int report_timeout_s;    /* bound on each report query */
 	int report_sessions;     /* 1, or 2: half the report's queries in a second session */
 	int rollup_recheck_s;    /* rolled-up hours re-checked for late rows */
+	int blocks_lookback_s;   /* addresses failing this recently are looked up in Redis */
+	bool all_blocks;         /* walk the whole keyspace for the current blocks instead */
 	bool rollup, drop_rollup;
 };
 

@@ -113,8 +113,11 @@ struct redis {
 	size_t prefix_len[3];
 	char *pattern[3];            /* MATCH patterns: escaped prefix + "*" */
 	char count[16];
-	int walk_end;                /* the prefix that ends a walk: WALK_DONE, or
-	                              * WALK_FAILED_AUTH for the block keys only */
+	int walk_end;                /* the prefix that ends a walk: WALK_DONE,
+	                              * WALK_FAILED_AUTH for the block keys only, or
+	                              * WALK_BLOCKED for no walk at all */
+	size_t exact_stride;         /* commands per address looked up: 4, or 2
+	                              * (the block key alone) */
 	int timeout_ms;
 
 	redisAsyncContext *ac;
@@ -771,6 +774,8 @@ static void fetch_done(struct redis *r, struct batch *b)
 /* Start a slice of the walk: called at each refresh. */
 static void walk_slice_begin(struct redis *r, int64_t now)
 {
+	if (r->walk_end == WALK_BLOCKED)
+		return;
 	if (!r->walk.active)
 		walk_start(&r->walk);
 	r->walk.in_slice = true;
@@ -812,7 +817,8 @@ static void exact_init(struct ip_redis *ip, const char *addr)
 	ip->ratelimit = -1;
 }
 
-/* One pipeline for every address on screen: 4 commands each. */
+/* One pipeline for every address on screen: 4 commands each (2 when only
+ * the block key is wanted). */
 static void exact_send(struct redis *r)
 {
 	const struct model *m = r->m;
@@ -842,6 +848,8 @@ static void exact_send(struct redis *r)
 		const char *ip = b->ips[i].ip;
 		batch_cmd(r, b, "GET %s%s", r->prefix[WALK_BLOCKED], ip);
 		batch_cmd(r, b, "TTL %s%s", r->prefix[WALK_BLOCKED], ip);
+		if (r->exact_stride < 4)
+			continue;
 		batch_cmd(r, b, "GET %s%s", r->prefix[WALK_FAILED_AUTH], ip);
 		batch_cmd(r, b, "GET %s%s", r->prefix[WALK_RATELIMIT], ip);
 	}
@@ -853,8 +861,8 @@ static void exact_reply(struct redis *r, struct batch *b, size_t idx, const redi
 
 	if (b->n_ips == 0)
 		return;   /* the PING */
-	struct ip_redis *ip = &b->ips[idx / 4];
-	switch (idx % 4) {
+	struct ip_redis *ip = &b->ips[idx / r->exact_stride];
+	switch (idx % r->exact_stride) {
 	case 0:
 		/* a key of another type under the block prefix still exists (a
 		 * server that tests EXISTS refuses the address): blocked, and
@@ -873,7 +881,7 @@ static void exact_reply(struct redis *r, struct batch *b, size_t idx, const redi
 		return;
 	default:
 		if (parse_counter(r, rep, &f) == 0) {
-			*(idx % 4 == 2 ? &ip->failed_auth : &ip->ratelimit) = f.value;
+			*(idx % r->exact_stride == 2 ? &ip->failed_auth : &ip->ratelimit) = f.value;
 			ip->wrong_type |= f.kind == RV_WRONG_TYPE;
 		}
 		return;
@@ -1286,6 +1294,7 @@ struct redis *redis_new(const struct config *cfg, struct model *m, char *err, si
 		r->password = cfg->redis_password;
 	snprintf(r->count, sizeof r->count, "%d", cfg->scan_count > 0 ? cfg->scan_count : 1000);
 	r->walk_end = WALK_DONE;
+	r->exact_stride = 4;
 	r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
 	backoff_init(&r->bo, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
 	             (uint32_t)clock_mono_ms() ^ ((uint32_t)getpid() << 16));
@@ -1308,5 +1317,12 @@ void redis_walk_blocks_only(struct redis *r, int scan_count)
 	int count = r->cfg->scan_count > scan_count ? r->cfg->scan_count : scan_count;
 
 	r->walk_end = WALK_FAILED_AUTH;
+	r->exact_stride = 2;
 	snprintf(r->count, sizeof r->count, "%d", count > 0 ? count : 1000);
+}
+
+void redis_lookup_blocks_only(struct redis *r)
+{
+	r->walk_end = WALK_BLOCKED;
+	r->exact_stride = 2;
 }

@@ -9,7 +9,8 @@
  *     one prefix after the other, for at most cfg->scan_budget_ms per refresh
  *     (<= 0: no limit), and publishes the block list (in the order SCAN found
  *     the keys) and the largest counters when a walk is complete
- *     (redis_walk_blocks_only(): the block keys alone).
+ *     (redis_walk_blocks_only(): the block keys alone; redis_lookup_blocks_only():
+ *     no walk, the listed addresses' block keys alone).
  * Key names are kept raw, whatever bytes they hold: views sanitise them.
  */
 #ifndef SECTOP_REDIS_H
@@ -52,5 +53,12 @@ void redis_get_stats(const struct redis *r, struct redis_stats *out);
  * prefix, so each prefix left out saves a whole pass over the keyspace.
  * Call before the first tick. */
 void redis_walk_blocks_only(struct redis *r, int scan_count);
+
+/* No walk at all: only the block keys of the addresses in m->top_ips are
+ * read, GET and TTL in one pipeline, each time the list is replaced.  For
+ * `sectop report`, which knows from the audit log which addresses matter:
+ * the cost follows those addresses, not the size of the keyspace.  Call
+ * before the first tick. */
+void redis_lookup_blocks_only(struct redis *r);
 
 #endif

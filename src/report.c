@@ -11,6 +11,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "ipaddr.h"
 #include "report.h"
 #include "rotation.h"
 
@@ -26,6 +27,8 @@ void report_init(struct report *r, const struct config *cfg, int64_t now_s)
 	r->tenant = cfg->tenant ? strdup(cfg->tenant) : NULL;
 	r->hot_threshold = cfg->hot_threshold;
 	r->key_unused_days = cfg->key_unused_days;
+	r->blocks_lookback_s = cfg->blocks_lookback_s;
+	r->blocks_walked = cfg->all_blocks;
 }
 
 static void strs_free(char **v, size_t n)
@@ -64,6 +67,7 @@ void report_free(struct report *r)
 	}
 	free(r->keys);
 	free(r->secrets);
+	strs_free(r->recent_ips, r->n_recent_ips);
 	free(r->days);
 	free(r->tenant);
 	for (size_t i = 0; i < r->n_notes; i++)
@@ -460,5 +464,69 @@ int report_take_hours(struct report *r, struct report_period *p, const struct re
 		int hour = (int)(floor_div(h[i].hour_s, 3600) % 24);
 		r->hour_of_week[weekday(h[i].hour_s)][hour] += h[i].failures;
 	}
+	return 0;
+}
+
+/* ------------------------------------------------------------ look-ups */
+
+struct lookups {
+	struct ip_stat *v;
+	size_t n, cap;
+};
+
+/* In the form the API servers write keys in; anything else is no address
+ * a block key could name (a resource id may hold anything). */
+static int lookups_add(struct lookups *l, const char *text)
+{
+	char normal[MODEL_IP_LEN], err[128];
+
+	if (!text || ipaddr_normalize(text, normal, sizeof normal, err, sizeof err) < 0)
+		return 0;
+	if (l->n == l->cap) {
+		size_t cap = l->cap ? l->cap * 2 : 64;
+		struct ip_stat *v = realloc(l->v, cap * sizeof *v);
+		if (!v)
+			return -1;
+		l->v = v;
+		l->cap = cap;
+	}
+	memset(&l->v[l->n], 0, sizeof l->v[l->n]);
+	memcpy(l->v[l->n++].ip, normal, sizeof normal);
+	return 0;
+}
+
+static int ip_stat_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct ip_stat *)a)->ip, ((const struct ip_stat *)b)->ip);
+}
+
+int report_lookup_list(const struct report *r, struct ip_stat **out, size_t *n_out)
+{
+	struct lookups l = { 0 };
+	int rc = 0;
+
+	for (size_t i = 0; rc == 0 && i < r->n_top; i++)
+		rc = lookups_add(&l, r->top[i].ip);
+	for (size_t i = 0; rc == 0 && i < r->n_hot; i++)
+		rc = lookups_add(&l, r->hot[i].ip);
+	for (size_t i = 0; rc == 0 && i < r->n_actions; i++) {
+		const struct report_action *a = &r->actions[i];
+		if (a->resource_type && strcmp(a->resource_type, "ip") == 0)
+			rc = lookups_add(&l, a->resource_id);
+	}
+	for (size_t i = 0; rc == 0 && i < r->n_recent_ips; i++)
+		rc = lookups_add(&l, r->recent_ips[i]);
+	if (rc < 0) {
+		free(l.v);
+		return -1;
+	}
+	if (l.n)
+		qsort(l.v, l.n, sizeof *l.v, ip_stat_cmp);
+	size_t kept = 0;
+	for (size_t i = 0; i < l.n; i++)
+		if (kept == 0 || strcmp(l.v[kept - 1].ip, l.v[i].ip) != 0)
+			l.v[kept++] = l.v[i];
+	*out = l.v;
+	*n_out = kept;
 	return 0;
 }

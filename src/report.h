@@ -116,10 +116,20 @@ struct report {
 	struct report_secret *secrets;
 	size_t n_secrets;
 
+	/* The addresses that failed within the blocks lookback, most failures
+	 * first: with the top, busy and acted-on addresses, those whose block
+	 * keys are read (unless all_blocks walks every key). */
+	char **recent_ips;
+	size_t n_recent_ips;
+	bool recent_cut;             /* more than REPORT_LOOKUP_MAX */
+	int blocks_lookback_s;
+
 	/* Now, from the other sources; the model owns them. */
 	const struct block_entry *blocks;
 	size_t n_blocks;
-	bool blocks_known;           /* a complete key walk */
+	bool blocks_known;           /* every block key looked up (or walked) was read */
+	bool blocks_walked;          /* the whole keyspace, not the addresses looked up */
+	size_t n_looked_up;          /* addresses whose block keys were read */
 	const struct health_result *health;
 	size_t n_health;
 
@@ -134,6 +144,9 @@ struct report {
 	size_t n_notes;
 };
 
+/* Most addresses whose block keys one report reads. */
+#define REPORT_LOOKUP_MAX 50000
+
 void report_init(struct report *r, const struct config *cfg, int64_t now_s);
 void report_free(struct report *r);
 /* Add a note (printf-style; our own words, never outside strings raw). */
@@ -144,6 +157,11 @@ void report_note(struct report *r, const char *fmt, ...) __attribute__((format(p
  * of memory. */
 int report_take_hours(struct report *r, struct report_period *p, const struct report_hour *h,
                       size_t n, bool current);
+
+/* The addresses whose block keys to read: the top, busy and acted-on
+ * addresses and those failing lately, each once, in the servers' key form,
+ * sorted.  *out is malloc'd (NULL when empty).  0, or -1 out of memory. */
+int report_lookup_list(const struct report *r, struct ip_stat **out, size_t *n_out);
 
 /* Derived figures, once the hours and the other sources are in. */
 void report_finish(struct report *r, int64_t now_s, int rotation_warn_days);

@@ -138,6 +138,20 @@ static enum report_variant prep_keys(struct fill *f, struct lane *l)
 	return RV_TABLE;
 }
 
+/* The lookback ends now, whatever the period: blocks are a thing of now. */
+static enum report_variant prep_recent(struct fill *f, struct lane *l)
+{
+	int64_t now = f->r->generated_s * 1000000;
+	int64_t since = now - (int64_t)f->cfg->blocks_lookback_s * 1000000;
+
+	if (f->cfg->all_blocks || f->cfg->blocks_lookback_s <= 0)
+		return SKIP;
+	report_params_tenant(&l->p, f->r->tenant);
+	report_params_period(&l->p, since, now, since, since);
+	report_params_int(&l->p, RP_ROWS, REPORT_LOOKUP_MAX + 1);    /* one more: was it cut? */
+	return RV_TABLE;
+}
+
 /* --------------------------------------------------------------- take */
 
 static int take_hours(struct fill *f, const struct pg_result *res, struct report_period *per,
@@ -322,6 +336,24 @@ static int take_keys(struct fill *f, const struct pg_result *res)
 	return 0;
 }
 
+static int take_recent(struct fill *f, const struct pg_result *res)
+{
+	struct report *r = f->r;
+	int n = report_db_rows(res);
+
+	r->recent_cut = n > REPORT_LOOKUP_MAX;
+	if (r->recent_cut)
+		n = REPORT_LOOKUP_MAX;
+	if (!(r->recent_ips = calloc((size_t)n + 1, sizeof *r->recent_ips)))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!(r->recent_ips[i] = report_db_str(res, i, 0)))
+			return -1;
+		r->n_recent_ips++;
+	}
+	return 0;
+}
+
 /* ------------------------------------------------------------ sections */
 
 static const struct section
@@ -335,7 +367,8 @@ static const struct section
 	s_access = { "unauthorized access", RQ_ACCESS, SP_NONE, prep_cur, take_access },
 	s_actions = { "operator actions", RQ_ACTIONS, SP_NONE, prep_actions, take_actions },
 	s_rotations = { "secret rotations", RQ_ROTATIONS, SP_NONE, prep_rotations, take_rotations },
-	s_keys = { "API keys", RQ_KEYS, SP_NONE, prep_keys, take_keys };
+	s_keys = { "API keys", RQ_KEYS, SP_NONE, prep_keys, take_keys },
+	s_recent = { "addresses failing lately", RQ_RECENT, SP_NONE, prep_recent, take_recent };
 
 /* The two lanes take about as long each (measured on ten million rows);
  * with one session the first runs both lists. */
@@ -343,7 +376,7 @@ static const struct section *const lane_first[] = {
 	&s_hours, &s_distinct, &s_top, &s_hot, NULL,
 };
 static const struct section *const lane_second[] = {
-	&s_hours_prev, &s_distinct_prev, &s_access, &s_actions, &s_rotations, &s_keys, NULL,
+	&s_hours_prev, &s_distinct_prev, &s_access, &s_actions, &s_rotations, &s_keys, &s_recent, NULL,
 };
 
 /* ---------------------------------------------------------------- run */

@@ -186,6 +186,14 @@ static const char *const query_tmpl[RQ_N] = {
 	    "SELECT ts, resource_id, secret FROM ({AGG_ACTIONS}) l WHERE l.action = 'secret_rotated')"
 	    " SELECT s.name, " US("max(rot.ts)") " FROM s"
 	    " LEFT JOIN rot ON rot.resource_id = s.name OR rot.secret = s.name GROUP BY s.name",
+	/* The addresses that failed since $1, most failures first: those whose
+	 * block key the report looks up.  Always the audit table, served by the
+	 * partial failure index (sectop --print-indexes): the span is recent,
+	 * and a block outlives neither it nor the rollup's edge. */
+	[RQ_RECENT] =
+	    "SELECT host(a.{ip}) FROM {T} a WHERE a.{ts} >= $1 AND a.{ts} < $2 AND {FAIL}"
+	    " AND a.{ip} IS NOT NULL AND ($5 IS NULL OR a.{tenant} = $5)"
+	    " GROUP BY a.{ip} ORDER BY count(*) DESC, a.{ip} LIMIT $17",
 	[RQ_KEYS] =
 	    "SELECT left(k.tenant_id, $12), left(k.name, $12), left(k.key_prefix, $12),"
 	    " " US("k.created_at") ", " US("k.last_used_at") ", " US("k.expires_at") ", count(*) OVER ()"

@@ -53,6 +53,7 @@ enum report_query {
 	RQ_ACTIONS,       /* sectop's own action rows */
 	RQ_ROTATIONS,     /* last rotation of each declared secret */
 	RQ_KEYS,          /* API keys expired, never used or unused */
+	RQ_RECENT,        /* addresses that failed lately: their blocks are looked up */
 	RQ_N
 };
 

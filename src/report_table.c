@@ -248,6 +248,22 @@ static int build_actions(const struct report *r, struct rtable *t)
 	return 0;
 }
 
+/* What was looked up, so that nobody reads the list as every block. */
+static void blocks_lookup_note(const struct report *r, char *out, size_t outsz)
+{
+	static const struct { int s; char unit; } units[] = { { 86400, 'd' }, { 3600, 'h' }, { 60, 'm' }, { 1, 's' } };
+	int secs = r->blocks_lookback_s;
+	char lookback[48] = "";
+
+	for (size_t i = 0; secs > 0 && !lookback[0]; i++)
+		if (secs % units[i].s == 0)
+			snprintf(lookback, sizeof lookback, ", failing in the last %d%c", secs / units[i].s,
+			         units[i].unit);
+	snprintf(out, outsz, "of the %zu addresses looked up (top, busy, acted on%s%s);"
+	         " --all-blocks lists every block key", r->n_looked_up, lookback,
+	         r->recent_cut ? ", the most failing only" : "");
+}
+
 static int build_blocks(const struct report *r, struct rtable *t)
 {
 	if (table_alloc(t, S_BLOCKS, r->n_blocks) < 0)
@@ -264,6 +280,8 @@ static int build_blocks(const struct report *r, struct rtable *t)
 		snprintf(t->note, sizeof t->note, "Redis did not answer: not known");
 	else if (!r->blocks_known)
 		snprintf(t->note, sizeof t->note, "the key walk did not finish: incomplete");
+	else if (!r->blocks_walked)
+		blocks_lookup_note(r, t->note, sizeof t->note);
 	return 0;
 }
 

@@ -522,6 +522,52 @@ static void test_walk_blocks_only(void **state)
 	cmd("FLUSHDB");
 }
 
+/* The report's default: no walk at all, however many keys; GET and TTL of
+ * the block key of each listed address, in one pipeline; no counter. */
+static void test_lookup_blocks_only(void **state)
+{
+	struct rig *g = rig_new(state, 6);
+	cmd("DEBUG POPULATE 100000 unrelated:session 40");
+	seed_exact();
+	long long scans0 = cmdstat_calls("scan");
+	long long gets0 = cmdstat_calls("get");
+	long long ttls0 = cmdstat_calls("ttl");
+	size_t n = sizeof exact_ips / sizeof exact_ips[0];
+
+	rig_start(g);
+	redis_lookup_blocks_only(g->r);
+	set_top_ips(&g->m, exact_ips, n);
+	assert_true(run_until(g, exact_current, 2000));
+	assert_int_equal(g->m.n_ip_redis, n);
+	const struct ip_redis *a = ipr(g, "10.0.0.1");
+	assert_true(a->blocked);
+	assert_string_equal(a->block_by, "alice");
+	assert_in_range(a->block_ttl_s, 3500, 3600);
+	assert_int_equal(a->failed_auth, -1);       /* not read */
+	assert_true(ipr(g, "10.0.0.2")->blocked);
+	assert_int_equal(ipr(g, "10.0.0.2")->failed_auth, -1);
+	assert_true(ipr(g, "10.0.0.4")->wrong_type);
+	assert_false(ipr(g, "10.0.0.3")->blocked);
+	assert_true(ipr(g, "2001:db8::1")->blocked);
+	/* a few more refreshes: still no walk */
+	g->m.refresh_ms = 50;
+	int64_t until = clock_mono_ms() + 300;
+	while (clock_mono_ms() < until)
+		assert_int_equal(loop_turn(g->loop, TURN_MS, NULL, 0), 0);
+	struct redis_stats st;
+	redis_get_stats(g->r, &st);
+	assert_int_equal(st.scan_steps, 0);
+	assert_int_equal(cmdstat_calls("scan"), scans0);
+	assert_false(g->m.walk_complete);
+	assert_int_equal(g->m.n_blocked, 0);
+	/* two commands per address per look-up */
+	long long gets = cmdstat_calls("get") - gets0, ttls = cmdstat_calls("ttl") - ttls0;
+	assert_int_equal(gets, ttls);
+	assert_true(gets >= (long long)n && gets % (long long)n == 0);
+	print_message("look-ups of %zu addresses among 100000 keys: %lu commands, 0 SCAN\n", n, st.commands);
+	cmd("FLUSHDB");
+}
+
 /* The console's way: a small budget per refresh, the walk spread across
  * refreshes; each slice stays near its budget. */
 static void test_walk_budgeted(void **state)
@@ -933,6 +979,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_exact_state, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_among_many, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_blocks_only, rig_teardown),
+		cmocka_unit_test_teardown(test_lookup_blocks_only, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_budgeted, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_bounds, rig_teardown),
 		cmocka_unit_test_teardown(test_hostile_keys, rig_teardown),

@@ -296,11 +296,13 @@ static void test_sql_build(void **state)
 			assert_null(strstr(sql, "[["));
 			if (v == RV_TABLE)
 				assert_null(strstr(sql, "_rollup_"));
-			if (v == RV_ROLLUP_COPY && i != RQ_KEYS && i != RQ_ROTATIONS)
+			if (v == RV_ROLLUP_COPY && i != RQ_KEYS && i != RQ_ROTATIONS && i != RQ_RECENT)
 				assert_non_null(strstr(sql, "pg_temp.sectop_live"));
 		}
 	assert_non_null(strstr(q.query[RQ_HOURS][RV_ROLLUP_TABLE], "FROM \"we\"\"ird_rollup_hour\" r"));
 	assert_non_null(strstr(q.query[RQ_HOURS][RV_TABLE], "FROM \"we\"\"ird\" a"));
+	/* the lookback is always read from the audit table itself */
+	assert_non_null(strstr(q.query[RQ_RECENT][RV_ROLLUP_COPY], "FROM \"we\"\"ird\" a"));
 	assert_non_null(strstr(q.create, "CREATE TABLE IF NOT EXISTS \"we\"\"ird_rollup_state\""));
 	assert_non_null(strstr(q.drop, "\"we\"\"ird_rollup_ips\""));
 	assert_string_equal(q.state_table, "\"we\"\"ird_rollup_state\"");
@@ -407,6 +409,48 @@ static void assert_inert(const char *s, bool markup)
 		assert_null(strstr(s, "<script>"));
 }
 
+/* The block keys a report reads: each address once, in the servers' key
+ * form; whatever is not an address is left out. */
+static void test_lookup_list(void **state)
+{
+	struct config c;
+	struct report r;
+	struct report_ip top[2] = { { .ip = "198.51.100.23" }, { .ip = "2001:db8::bad" } };
+	struct report_hot hot[1] = { { .ip = "198.51.100.23" } };
+	struct report_action acts[3] = {
+		{ .resource_type = (char *)"ip", .resource_id = (char *)"2001:DB8:0::1" },
+		{ .resource_type = (char *)"ip", .resource_id = (char *)"\x1b]0;pwned\x07" },
+		{ .resource_type = (char *)"api_key", .resource_id = (char *)"10.0.0.1" },
+	};
+	char *recent[] = { (char *)"192.0.2.9", (char *)"198.51.100.23", (char *)"10.0.0.0/8" };
+	struct ip_stat *v;
+	size_t n;
+	(void)state;
+
+	conf_defaults(&c);
+	report_init(&r, &c, NOW_US / 1000000);
+	assert_int_equal(report_lookup_list(&r, &v, &n), 0);
+	assert_int_equal(n, 0);
+	free(v);
+	r.top = top;
+	r.n_top = 2;
+	r.hot = hot;
+	r.n_hot = 1;
+	r.actions = acts;
+	r.n_actions = 3;
+	r.recent_ips = recent;
+	r.n_recent_ips = 3;
+	assert_int_equal(report_lookup_list(&r, &v, &n), 0);
+	assert_int_equal(n, 4);
+	assert_string_equal(v[0].ip, "192.0.2.9");
+	assert_string_equal(v[1].ip, "198.51.100.23");
+	assert_string_equal(v[2].ip, "2001:db8::1");
+	assert_string_equal(v[3].ip, "2001:db8::bad");
+	free(v);
+	free(r.tenant);
+	conf_free(&c);
+}
+
 static void test_formats_parse_back(void **state)
 {
 	struct config cfg;
@@ -490,6 +534,7 @@ int main(void)
 		cmocka_unit_test(test_sql_expand),
 		cmocka_unit_test(test_sql_build),
 		cmocka_unit_test(test_secret_setting),
+		cmocka_unit_test(test_lookup_list),
 		cmocka_unit_test(test_formats_parse_back),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
