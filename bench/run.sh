@@ -244,8 +244,19 @@ pss_seconds() {
 	         WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
 	           AND toplevel AND query NOT ILIKE '%pg_stat_statements%'"
 }
-scan_calls() { rcli INFO commandstats | sed -n 's/^cmdstat_scan:calls=\([0-9]*\).*/\1/p'; }
-scan_usec() { rcli INFO commandstats | sed -n 's/^cmdstat_scan:.*usec=\([0-9]*\),.*/\1/p'; }
+# cmd_stat COMMAND calls|usec: from INFO commandstats, 0 if never called
+# ("cmdstat_get:calls=12,usec=34,usec_per_call=2.83,rejected_calls=0,...")
+cmd_stat() {
+	rcli INFO commandstats | tr -d '\r' | awk -F '[:,=]' -v c="cmdstat_$1" -v f="$2" '
+		$1 == c { for (i = 2; i < NF; i += 2) if ($i == f) v = $(i + 1) } END { print v + 0 }'
+}
+redis_usec() {
+	rcli INFO commandstats | tr -d '\r' | awk -F '[:,=]' '
+		/^cmdstat_/ { for (i = 2; i < NF; i += 2) if ($i == "usec") s += $(i + 1) } END { print s + 0 }'
+}
+scan_calls() { cmd_stat scan calls; }
+scan_usec() { cmd_stat scan usec; }
+seconds_since() { python3 -c "print('%.3f' % (($2 - ${1:-0}) / 1e6))"; } # USEC0 USEC1
 
 # run_timed KEY OUT ARGS...: `sectop ARGS`, its wall time as KEY in OUT.
 # 1: `sectop report`/`setup` is not a command of this build; 2: it failed.
@@ -266,7 +277,8 @@ run_timed() {
 
 # The report: plain GROUP BYs (bench/report_plain.sql), then `sectop report
 # --since 7d` without its rollup, `sectop setup --rollup` (once), and the
-# report with the rollup, twice; its database time and Redis SCANs.
+# report with the rollup, twice; its database time and Redis work; then
+# without Redis, and with --all-blocks (a walk of the keyspace).
 report() { # LABEL
 	local out=$R/report.$1 t0 s0 u0
 	t0=$(now_s)
@@ -276,14 +288,22 @@ report() { # LABEL
 	run_timed setup_s "$out" setup --rollup || return 0
 	pss_reset
 	s0=$(scan_calls)
-	u0=$(scan_usec)
+	g0=$(cmd_stat get calls)
+	u0=$(redis_usec)
 	run_timed report_s "$out" report --since 7d || return 0
 	echo "report_db_s $(pss_seconds)" >>"$out"
-	echo "report_scans $(($(scan_calls) - ${s0:-0}))" >>"$out"
-	echo "report_scan_server_s $(python3 -c "print('%.3f' % (($(scan_usec) - ${u0:-0}) / 1e6))")" >>"$out"
+	echo "report_scans $(($(scan_calls) - s0))" >>"$out"
+	echo "report_gets $(($(cmd_stat get calls) - g0))" >>"$out"
+	echo "report_redis_server_s $(seconds_since "$u0" "$(redis_usec)")" >>"$out"
 	run_timed report_again_s "$out" report --since 7d || true
-	# the same without Redis (nobody listens on port 1): what the walk adds
+	# the same without Redis (nobody listens on port 1): what Redis adds
 	run_timed report_noredis_s "$out" report --since 7d --redis redis://127.0.0.1:1/0 || true
+	# every block key, by a walk of the keyspace, as before look-ups
+	s0=$(scan_calls)
+	u0=$(scan_usec)
+	run_timed report_walk_s "$out" report --since 7d --all-blocks || true
+	echo "report_walk_scans $(($(scan_calls) - s0))" >>"$out"
+	echo "report_walk_scan_server_s $(seconds_since "$u0" "$(scan_usec)")" >>"$out"
 	run_sectop setup --drop-rollup >/dev/null 2>&1 || log "  could not drop the rollup"
 }
 

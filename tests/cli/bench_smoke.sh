@@ -53,6 +53,11 @@ rows=(
 	"report --since 7d, with rollup, again"
 	"report: database time, with rollup"
 	"report: Redis SCAN calls"
+	"report: Redis GETs (block keys looked up)"
+	"report: Redis server time"
+	"report --since 7d --all-blocks (keyspace walk)"
+	"report --all-blocks: SCAN calls"
+	"report --all-blocks: Redis server time of its SCANs"
 	"rows in the 15-minute window, measured"
 	"rows in the probe's range, steady"
 )
