@@ -29,8 +29,9 @@
 #   control  (SMALL only) bench_refresh on a table of LARGE rows: SMALL's rows
 #            plus older history at SMALL's rate, so SMALL's recent window
 #   sectop   bench_refresh: libsectop.a, the console's own loop
-# then the console in a pseudo-terminal (term.py: first frame, 60 s idle and
-# 60 s of live attack from scripts/feed.sh at --refresh 1s: CPU, RSS, bytes)
+# then the console in a pseudo-terminal (term.py: first frame, median of 5
+# starts; 60 s idle and 60 s of live attack from scripts/feed.sh at
+# --refresh 1s: CPU, RSS, bytes)
 # and `sectop report --since 7d` (without and with its rollup) against the
 # plain GROUP BYs of report_plain.sql.  table.py prints the table.
 set -euo pipefail
