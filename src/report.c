@@ -68,6 +68,7 @@ void report_free(struct report *r)
 	free(r->keys);
 	free(r->secrets);
 	strs_free(r->recent_ips, r->n_recent_ips);
+	strs_free(r->blocked_ips, r->n_blocked_ips);
 	free(r->days);
 	free(r->tenant);
 	for (size_t i = 0; i < r->n_notes; i++)
@@ -514,6 +515,8 @@ int report_lookup_list(const struct report *r, struct ip_stat **out, size_t *n_o
 		if (a->resource_type && strcmp(a->resource_type, "ip") == 0)
 			rc = lookups_add(&l, a->resource_id);
 	}
+	for (size_t i = 0; rc == 0 && i < r->n_blocked_ips; i++)
+		rc = lookups_add(&l, r->blocked_ips[i]);
 	for (size_t i = 0; rc == 0 && i < r->n_recent_ips; i++)
 		rc = lookups_add(&l, r->recent_ips[i]);
 	if (rc < 0) {

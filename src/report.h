@@ -122,6 +122,8 @@ struct report {
 	char **recent_ips;
 	size_t n_recent_ips;
 	bool recent_cut;             /* more than REPORT_LOOKUP_MAX */
+	char **blocked_ips;          /* every address an operator ever blocked */
+	size_t n_blocked_ips;
 	int blocks_lookback_s;
 
 	/* Now, from the other sources; the model owns them. */

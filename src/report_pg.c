@@ -116,12 +116,10 @@ static enum report_variant prep_actions(struct fill *f, struct lane *l)
 	return set_period(f, l, &f->r->cur, true);
 }
 
-/* Secrets are global: all of history, every tenant; the live part is what
+/* All of history, every tenant: the rollup's part, and the live part that
  * lies outside the rollup, read from the table. */
-static enum report_variant prep_rotations(struct fill *f, struct lane *l)
+static enum report_variant prep_all_history(struct fill *f, struct lane *l)
 {
-	if (!f->r->n_secrets)
-		return SKIP;
 	report_params_tenant(&l->p, NULL);
 	if (f->usable && f->st.until_us > f->st.from_us) {
 		report_params_period(&l->p, INT64_MIN, INT64_MAX, f->st.from_us, f->st.until_us);
@@ -131,11 +129,29 @@ static enum report_variant prep_rotations(struct fill *f, struct lane *l)
 	return RV_TABLE;
 }
 
+/* Secrets are global. */
+static enum report_variant prep_rotations(struct fill *f, struct lane *l)
+{
+	if (!f->r->n_secrets)
+		return SKIP;
+	return prep_all_history(f, l);
+}
+
 static enum report_variant prep_keys(struct fill *f, struct lane *l)
 {
 	report_params_tenant(&l->p, f->r->tenant);
 	report_params_int(&l->p, RP_ROWS, LIST_ROWS);
 	return RV_TABLE;
+}
+
+/* Blocks are global, and may outlive any period: all of history. */
+static enum report_variant prep_blocked(struct fill *f, struct lane *l)
+{
+	if (f->cfg->all_blocks)
+		return SKIP;
+	enum report_variant v = prep_all_history(f, l);
+	report_params_int(&l->p, RP_ROWS, REPORT_LOOKUP_MAX);
+	return v;
 }
 
 /* The lookback ends now, whatever the period: blocks are a thing of now. */
@@ -336,6 +352,21 @@ static int take_keys(struct fill *f, const struct pg_result *res)
 	return 0;
 }
 
+static int take_blocked(struct fill *f, const struct pg_result *res)
+{
+	struct report *r = f->r;
+	int n = report_db_rows(res);
+
+	if (!(r->blocked_ips = calloc((size_t)n + 1, sizeof *r->blocked_ips)))
+		return -1;
+	for (int i = 0; i < n; i++) {
+		if (!(r->blocked_ips[i] = report_db_str(res, i, 0)))
+			return -1;
+		r->n_blocked_ips++;
+	}
+	return 0;
+}
+
 static int take_recent(struct fill *f, const struct pg_result *res)
 {
 	struct report *r = f->r;
@@ -368,7 +399,8 @@ static const struct section
 	s_actions = { "operator actions", RQ_ACTIONS, SP_NONE, prep_actions, take_actions },
 	s_rotations = { "secret rotations", RQ_ROTATIONS, SP_NONE, prep_rotations, take_rotations },
 	s_keys = { "API keys", RQ_KEYS, SP_NONE, prep_keys, take_keys },
-	s_recent = { "addresses failing lately", RQ_RECENT, SP_NONE, prep_recent, take_recent };
+	s_recent = { "addresses failing lately", RQ_RECENT, SP_NONE, prep_recent, take_recent },
+	s_blocked = { "addresses ever blocked", RQ_BLOCKED, SP_NONE, prep_blocked, take_blocked };
 
 /* The two lanes take about as long each (measured on ten million rows);
  * with one session the first runs both lists. */
@@ -376,7 +408,7 @@ static const struct section *const lane_first[] = {
 	&s_hours, &s_distinct, &s_top, &s_hot, NULL,
 };
 static const struct section *const lane_second[] = {
-	&s_hours_prev, &s_distinct_prev, &s_access, &s_actions, &s_rotations, &s_keys, &s_recent, NULL,
+	&s_hours_prev, &s_distinct_prev, &s_access, &s_actions, &s_rotations, &s_keys, &s_recent, &s_blocked, NULL,
 };
 
 /* ---------------------------------------------------------------- run */

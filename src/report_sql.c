@@ -194,6 +194,13 @@ static const char *const query_tmpl[RQ_N] = {
 	    "SELECT host(a.{ip}) FROM {T} a WHERE a.{ts} >= $1 AND a.{ts} < $2 AND {FAIL}"
 	    " AND a.{ip} IS NOT NULL AND ($5 IS NULL OR a.{tenant} = $5)"
 	    " GROUP BY a.{ip} ORDER BY count(*) DESC, a.{ip} LIMIT $17",
+	/* Every address an operator ever blocked (all of history, like the
+	 * rotations): a block may have no expiry, or one longer than the
+	 * period.  Whether it still holds is Redis's to say. */
+	[RQ_BLOCKED] =
+	    "WITH x AS ([[SELECT r.resource_id FROM {R_ACTIONS} r WHERE r.action = 'ip_blocked' UNION ALL ]]"
+	    "SELECT resource_id FROM ({AGG_ACTIONS}) l WHERE l.action = 'ip_blocked')"
+	    " SELECT DISTINCT left(resource_id, $12) FROM x WHERE resource_id IS NOT NULL LIMIT $17",
 	[RQ_KEYS] =
 	    "SELECT left(k.tenant_id, $12), left(k.name, $12), left(k.key_prefix, $12),"
 	    " " US("k.created_at") ", " US("k.last_used_at") ", " US("k.expires_at") ", count(*) OVER ()"

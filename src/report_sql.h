@@ -54,6 +54,7 @@ enum report_query {
 	RQ_ROTATIONS,     /* last rotation of each declared secret */
 	RQ_KEYS,          /* API keys expired, never used or unused */
 	RQ_RECENT,        /* addresses that failed lately: their blocks are looked up */
+	RQ_BLOCKED,       /* addresses an operator ever blocked: looked up too */
 	RQ_N
 };
 

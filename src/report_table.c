@@ -259,7 +259,7 @@ static void blocks_lookup_note(const struct report *r, char *out, size_t outsz)
 		if (secs % units[i].s == 0)
 			snprintf(lookback, sizeof lookback, ", failing in the last %d%c", secs / units[i].s,
 			         units[i].unit);
-	snprintf(out, outsz, "of the %zu addresses looked up (top, busy, acted on%s%s);"
+	snprintf(out, outsz, "of the %zu addresses looked up (top, busy, ever blocked%s%s);"
 	         " --all-blocks lists every block key", r->n_looked_up, lookback,
 	         r->recent_cut ? ", the most failing only" : "");
 }

@@ -105,6 +105,8 @@ rc SET "blocked:"$'\x1b]0;pwned\x07' 1 EX 100
 # failing in the last minutes (globex); blocked by hand, never failing
 rc SET "blocked:198.51.100.97" 1 EX 3600
 rc SET "blocked:192.0.2.250" 1 EX 3600
+# blocked by carol 10 days ago (an audited action before both periods), no expiry
+rc SET "blocked:203.0.113.5" '{"by":"carol","reason":"old","at":1700000000}'
 
 run() {
 	"$SECTOP" report --db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table" --keys-table "$keys" \
@@ -213,17 +215,17 @@ check "the attacker is the top address" [ "$(jpath "$work/raw.json" 'd["sections
 check "... blocked now (Redis), blocked once in the period" [ "$(jpath "$work/raw.json" '[(r["blocked_now"], r["blocks_in_period"]) for r in d["sections"]["top_ips"]["rows"] if r["ip"] == "198.51.100.23"]')" = "[(True, 1)]" ]
 check "the busy address, 1200 requests in one hour" [ "$(jpath "$work/raw.json" '[(r["ip"], r["peak_requests"]) for r in d["sections"]["hot_ips"]["rows"]]')" = "[('192.0.2.77', 1200)]" ]
 blocks_of() { jpath "$1" 'sorted(r["ip"] for r in d["sections"]["current_blocks"]["rows"])'; }
-check "current blocks: those of the addresses looked up (acted on, top, failing lately)" [ "$(blocks_of "$work/raw.json")" = "['198.51.100.23', '198.51.100.97']" ]
+check "current blocks: those of the addresses looked up (ever blocked, top, failing lately)" [ "$(blocks_of "$work/raw.json")" = "['198.51.100.23', '198.51.100.97', '203.0.113.5']" ]
 check "... and the section says what was looked up" [ "$(jpath "$work/raw.json" '"addresses looked up" in d["sections"]["current_blocks"]["note"] and "last 1d" in d["sections"]["current_blocks"]["note"]')" = True ]
 run --format json --all-blocks >"$work/all.json"
-check "--all-blocks walks every block key, hostile key exact" [ "$(jpath "$work/all.json" 'sorted(r["ip"] for r in d["sections"]["current_blocks"]["rows"]) == sorted(["192.0.2.250", "198.51.100.23", "198.51.100.97", "\x1b]0;pwned\x07"])')" = True ]
+check "--all-blocks walks every block key, hostile key exact" [ "$(jpath "$work/all.json" 'sorted(r["ip"] for r in d["sections"]["current_blocks"]["rows"]) == sorted(["192.0.2.250", "198.51.100.23", "198.51.100.97", "203.0.113.5", "\x1b]0;pwned\x07"])')" = True ]
 check "... with no note of look-ups" [ "$(jpath "$work/all.json" 'd["sections"]["current_blocks"]["note"]')" = None ]
 run --format json --until 2d >"$work/older.json"
-check "a period that ended 2 days ago: the lookback (from now) still finds the address failing now" [ "$(blocks_of "$work/older.json")" = "['198.51.100.23', '198.51.100.97']" ]
+check "a period that ended 2 days ago: the lookback (from now) still finds the address failing now" [ "$(blocks_of "$work/older.json")" = "['198.51.100.23', '198.51.100.97', '203.0.113.5']" ]
 run --format json --until 2d --blocks-lookback 0 >"$work/nolook.json"
-check "... and without a lookback, only the period's own addresses" [ "$(blocks_of "$work/nolook.json")" = "['198.51.100.23']" ]
+check "... and without a lookback, only the addresses the audit log names" [ "$(blocks_of "$work/nolook.json")" = "['198.51.100.23', '203.0.113.5']" ]
 run --format json --fail-on 'current-blocks>1' >/dev/null 2>"$work/err"
-check "--fail-on current-blocks counts the blocks found (2 > 1: exit 4)" [ $? -eq 4 ]
+check "--fail-on current-blocks counts the blocks found (3 > 1: exit 4)" [ $? -eq 4 ]
 check "secrets: overdue, due, never rotated (tls is fine)" [ "$(jpath "$work/raw.json" 'sorted((r["name"], r["state"]) for r in d["sections"]["secrets"]["rows"])')" = "[('db_pass', 'due'), ('ssh_deploy', 'never_rotated'), ('stripe_key', 'overdue')]" ]
 check "health: CORS * is a finding" [ "$(jpath "$work/raw.json" 'any("*" in (r["finding"] or "") for r in d["sections"]["health"]["rows"])')" = True ]
 check "the JSON carries hostile strings exact" [ "$(jpath "$work/raw.json" '[r["reason"] for r in d["sections"]["operator_actions"]["rows"] if r["action"] == "ip_blocked"][0].startswith("brute\x1b[5m")')" = True ]

@@ -296,7 +296,8 @@ static void test_sql_build(void **state)
 			assert_null(strstr(sql, "[["));
 			if (v == RV_TABLE)
 				assert_null(strstr(sql, "_rollup_"));
-			if (v == RV_ROLLUP_COPY && i != RQ_KEYS && i != RQ_ROTATIONS && i != RQ_RECENT)
+			if (v == RV_ROLLUP_COPY && i != RQ_KEYS && i != RQ_ROTATIONS && i != RQ_RECENT &&
+			    i != RQ_BLOCKED)
 				assert_non_null(strstr(sql, "pg_temp.sectop_live"));
 		}
 	assert_non_null(strstr(q.query[RQ_HOURS][RV_ROLLUP_TABLE], "FROM \"we\"\"ird_rollup_hour\" r"));
@@ -423,6 +424,7 @@ static void test_lookup_list(void **state)
 		{ .resource_type = (char *)"api_key", .resource_id = (char *)"10.0.0.1" },
 	};
 	char *recent[] = { (char *)"192.0.2.9", (char *)"198.51.100.23", (char *)"10.0.0.0/8" };
+	char *ever[] = { (char *)"45.155.205.233", (char *)"not an address" };
 	struct ip_stat *v;
 	size_t n;
 	(void)state;
@@ -440,12 +442,15 @@ static void test_lookup_list(void **state)
 	r.n_actions = 3;
 	r.recent_ips = recent;
 	r.n_recent_ips = 3;
+	r.blocked_ips = ever;
+	r.n_blocked_ips = 2;
 	assert_int_equal(report_lookup_list(&r, &v, &n), 0);
-	assert_int_equal(n, 4);
+	assert_int_equal(n, 5);
 	assert_string_equal(v[0].ip, "192.0.2.9");
 	assert_string_equal(v[1].ip, "198.51.100.23");
 	assert_string_equal(v[2].ip, "2001:db8::1");
 	assert_string_equal(v[3].ip, "2001:db8::bad");
+	assert_string_equal(v[4].ip, "45.155.205.233");
 	free(v);
 	free(r.tenant);
 	conf_free(&c);
