@@ -32,6 +32,9 @@ keys Enter                                     # step 1 ticked in the pane
 check_shows "a step ticked" "Runbook 1/8" 5
 keys R                                         # to the data
 check_shows "R hands the keys to the data" "R: to the runbook" 5
+# a look is a selection that lands on the address: the top addresses must
+# hold it first (the tail may show it a refresh earlier)
+check_shows_re "the attacker is among the top addresses" "^ ${attacker//./\\.} +[0-9]+ +[0-9]+" 10
 keys j k
 check_until "the first look at the attacker is journalled" 8 \
 	grep -q "\"phase\":\"viewed\".*\"target\":\"$attacker\"" "$work/state/sectop/journal.jsonl"
