@@ -470,30 +470,14 @@ int report_take_hours(struct report *r, struct report_period *p, const struct re
 
 /* ------------------------------------------------------------ look-ups */
 
-struct lookups {
-	struct ip_stat *v;
-	size_t n, cap;
-};
-
-/* In the form the API servers write keys in; anything else is no address
- * a block key could name (a resource id may hold anything). */
-static int lookups_add(struct lookups *l, const char *text)
+/* Into v[*n], in the form the API servers write keys in; anything else is
+ * no address a block key could name (a resource id may hold anything). */
+static void lookup_add(struct ip_stat *v, size_t *n, const char *text)
 {
-	char normal[MODEL_IP_LEN], err[128];
+	char err[128];
 
-	if (!text || ipaddr_normalize(text, normal, sizeof normal, err, sizeof err) < 0)
-		return 0;
-	if (l->n == l->cap) {
-		size_t cap = l->cap ? l->cap * 2 : 64;
-		struct ip_stat *v = realloc(l->v, cap * sizeof *v);
-		if (!v)
-			return -1;
-		l->v = v;
-		l->cap = cap;
-	}
-	memset(&l->v[l->n], 0, sizeof l->v[l->n]);
-	memcpy(l->v[l->n++].ip, normal, sizeof normal);
-	return 0;
+	if (text && ipaddr_normalize(text, v[*n].ip, sizeof v[*n].ip, err, sizeof err) == 0)
+		(*n)++;
 }
 
 static int ip_stat_cmp(const void *a, const void *b)
@@ -503,33 +487,31 @@ static int ip_stat_cmp(const void *a, const void *b)
 
 int report_lookup_list(const struct report *r, struct ip_stat **out, size_t *n_out)
 {
-	struct lookups l = { 0 };
-	int rc = 0;
+	size_t most = r->n_top + r->n_hot + r->n_actions + r->n_blocked_ips + r->n_recent_ips;
+	struct ip_stat *v = calloc(most + 1, sizeof *v);
+	size_t n = 0;
 
-	for (size_t i = 0; rc == 0 && i < r->n_top; i++)
-		rc = lookups_add(&l, r->top[i].ip);
-	for (size_t i = 0; rc == 0 && i < r->n_hot; i++)
-		rc = lookups_add(&l, r->hot[i].ip);
-	for (size_t i = 0; rc == 0 && i < r->n_actions; i++) {
+	if (!v)
+		return -1;
+	for (size_t i = 0; i < r->n_top; i++)
+		lookup_add(v, &n, r->top[i].ip);
+	for (size_t i = 0; i < r->n_hot; i++)
+		lookup_add(v, &n, r->hot[i].ip);
+	for (size_t i = 0; i < r->n_actions; i++) {
 		const struct report_action *a = &r->actions[i];
 		if (a->resource_type && strcmp(a->resource_type, "ip") == 0)
-			rc = lookups_add(&l, a->resource_id);
+			lookup_add(v, &n, a->resource_id);
 	}
-	for (size_t i = 0; rc == 0 && i < r->n_blocked_ips; i++)
-		rc = lookups_add(&l, r->blocked_ips[i]);
-	for (size_t i = 0; rc == 0 && i < r->n_recent_ips; i++)
-		rc = lookups_add(&l, r->recent_ips[i]);
-	if (rc < 0) {
-		free(l.v);
-		return -1;
-	}
-	if (l.n)
-		qsort(l.v, l.n, sizeof *l.v, ip_stat_cmp);
+	for (size_t i = 0; i < r->n_blocked_ips; i++)
+		lookup_add(v, &n, r->blocked_ips[i]);
+	for (size_t i = 0; i < r->n_recent_ips; i++)
+		lookup_add(v, &n, r->recent_ips[i]);
+	qsort(v, n, sizeof *v, ip_stat_cmp);
 	size_t kept = 0;
-	for (size_t i = 0; i < l.n; i++)
-		if (kept == 0 || strcmp(l.v[kept - 1].ip, l.v[i].ip) != 0)
-			l.v[kept++] = l.v[i];
-	*out = l.v;
+	for (size_t i = 0; i < n; i++)
+		if (kept == 0 || strcmp(v[kept - 1].ip, v[i].ip) != 0)
+			v[kept++] = v[i];
+	*out = v;
 	*n_out = kept;
 	return 0;
 }

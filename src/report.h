@@ -162,7 +162,7 @@ int report_take_hours(struct report *r, struct report_period *p, const struct re
 
 /* The addresses whose block keys to read: the top, busy and acted-on
  * addresses and those failing lately, each once, in the servers' key form,
- * sorted.  *out is malloc'd (NULL when empty).  0, or -1 out of memory. */
+ * sorted.  *out is malloc'd.  0, or -1 out of memory. */
 int report_lookup_list(const struct report *r, struct ip_stat **out, size_t *n_out);
 
 /* Derived figures, once the hours and the other sources are in. */

@@ -352,37 +352,36 @@ static int take_keys(struct fill *f, const struct pg_result *res)
 	return 0;
 }
 
-static int take_blocked(struct fill *f, const struct pg_result *res)
+/* The first column of at most max rows; *cut when there were more.  The
+ * strings kept are counted as they come, so that a failure frees them. */
+static int take_addresses(const struct pg_result *res, int max, char ***out, size_t *n, bool *cut)
 {
-	struct report *r = f->r;
-	int n = report_db_rows(res);
+	int rows = report_db_rows(res);
 
-	if (!(r->blocked_ips = calloc((size_t)n + 1, sizeof *r->blocked_ips)))
+	*cut = rows > max;
+	if (*cut)
+		rows = max;
+	if (!(*out = calloc((size_t)rows + 1, sizeof **out)))
 		return -1;
-	for (int i = 0; i < n; i++) {
-		if (!(r->blocked_ips[i] = report_db_str(res, i, 0)))
+	for (int i = 0; i < rows; i++) {
+		if (!((*out)[i] = report_db_str(res, i, 0)))
 			return -1;
-		r->n_blocked_ips++;
+		(*n)++;
 	}
 	return 0;
 }
 
+static int take_blocked(struct fill *f, const struct pg_result *res)
+{
+	bool cut;     /* the query's LIMIT is the most kept */
+
+	return take_addresses(res, REPORT_LOOKUP_MAX, &f->r->blocked_ips, &f->r->n_blocked_ips, &cut);
+}
+
 static int take_recent(struct fill *f, const struct pg_result *res)
 {
-	struct report *r = f->r;
-	int n = report_db_rows(res);
-
-	r->recent_cut = n > REPORT_LOOKUP_MAX;
-	if (r->recent_cut)
-		n = REPORT_LOOKUP_MAX;
-	if (!(r->recent_ips = calloc((size_t)n + 1, sizeof *r->recent_ips)))
-		return -1;
-	for (int i = 0; i < n; i++) {
-		if (!(r->recent_ips[i] = report_db_str(res, i, 0)))
-			return -1;
-		r->n_recent_ips++;
-	}
-	return 0;
+	return take_addresses(res, REPORT_LOOKUP_MAX, &f->r->recent_ips, &f->r->n_recent_ips,
+	                      &f->r->recent_cut);
 }
 
 /* ------------------------------------------------------------ sections */
