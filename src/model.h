@@ -32,14 +32,25 @@ struct source_status {
 
 /* --- PostgreSQL ---------------------------------------------------------- */
 
+/* Which figures of a row are estimates (shown with "~"): see live.h. */
+enum {
+	APPROX_FAILURES = 1 << 0,    /* address: failures, a lower bound */
+	APPROX_REQUESTS = 1 << 1,    /* address: requests; tenant: its four counts */
+	APPROX_USERS = 1 << 2,       /* distinct users */
+	APPROX_TENANTS = 1 << 3,     /* address: distinct tenants */
+	APPROX_IPS = 1 << 4,         /* tenant: distinct addresses */
+};
+
 struct ip_stat {
 	char ip[MODEL_IP_LEN];
 	long failures, requests, users, tenants;
+	unsigned approx;             /* APPROX_* */
 };
 
 struct tenant_stat {
 	char *tenant_id;             /* NULL: events with no tenant */
 	long requests, failures, unauthorized, cross_tenant, ips, users;
+	unsigned approx;             /* APPROX_* */
 };
 
 struct event {

@@ -1,0 +1,758 @@
+#include "config.h"
+
+#include <arpa/inet.h>
+#include <limits.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "live.h"
+#include "sketch.h"
+
+#define MIN_KEYS 64               /* per minute, whatever the window */
+#define MAX_KEYS 8192
+#define FUTURE_MINUTES 5          /* rows stamped ahead of the server's clock */
+
+struct ip_entry {
+	uint64_t h;
+	char ip[MODEL_IP_LEN];
+	uint32_t failures, requests;
+	uint32_t err_f, err_r;       /* what this key may have lost before it came in */
+	struct dset users, tenants;
+};
+
+struct tenant_entry {
+	uint64_t h;                  /* of the whole name; 0 with has_name false */
+	char *name;
+	bool has_name;
+	uint32_t requests, failures, unauthorized, cross;
+	uint32_t err;
+	struct dset ips, users;
+};
+
+/* An open-addressing index over an entry array: slot holds entry + 1. */
+struct index {
+	uint32_t *slot;
+	size_t mask;
+};
+
+struct ip_table {
+	struct ip_entry *e;
+	size_t n, cap, max;
+	struct index ix;
+	uint32_t floor_f, floor_r;   /* the heaviest counts dropped so far */
+	bool dropped;
+};
+
+struct tenant_table {
+	struct tenant_entry *e;
+	size_t n, cap, max;
+	struct index ix;
+	uint32_t floor;
+	bool dropped;
+};
+
+struct bucket {
+	int64_t b;                   /* bucket number; meaningful when used */
+	bool used;
+	struct ip_table ips;
+	struct tenant_table tenants;
+};
+
+#define FPM_SLOTS (MODEL_MINUTES + FUTURE_MINUTES + 4)
+
+struct live {
+	int window_s;
+	int off;                     /* buckets start `off` seconds into a minute */
+	size_t n_slots;
+	struct bucket *slots;
+	int64_t first_b;             /* the oldest bucket still in the window */
+	size_t ip_max, tenant_max;   /* keys per minute */
+	struct sketch_budget budget;
+	unsigned long compactions;
+	/* failures per unix minute, from the rows, and the GROUP BY's base */
+	int64_t fpm_minute[FPM_SLOTS];
+	long fpm_count[FPM_SLOTS];
+	int64_t base_first;
+	long base[MODEL_MINUTES];
+	int n_base;
+};
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+	int64_t q = a / b;
+	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
+}
+
+/* ---------------------------------------------------------------- index */
+
+static bool index_init(struct index *x, size_t entries)
+{
+	size_t cap = 16;
+
+	while (cap < entries * 2)
+		cap *= 2;
+	free(x->slot);
+	x->slot = calloc(cap, sizeof *x->slot);
+	x->mask = cap - 1;
+	return x->slot != NULL;
+}
+
+/* ---------------------------------------------------------------- addresses */
+
+static uint32_t *ip_probe(const struct ip_table *t, uint64_t h, const char *ip)
+{
+	for (size_t i = h & t->ix.mask;; i = (i + 1) & t->ix.mask) {
+		uint32_t s = t->ix.slot[i];
+		if (!s)
+			return &t->ix.slot[i];
+		const struct ip_entry *e = &t->e[s - 1];
+		if (e->h == h && strcmp(e->ip, ip) == 0)
+			return &t->ix.slot[i];
+	}
+}
+
+static bool ip_reindex(struct ip_table *t)
+{
+	if (!index_init(&t->ix, t->cap))
+		return false;
+	for (size_t i = 0; i < t->n; i++)
+		*ip_probe(t, t->e[i].h, t->e[i].ip) = (uint32_t)i + 1;
+	return true;
+}
+
+static int ip_heavier(const void *a, const void *b)
+{
+	const struct ip_entry *x = a, *y = b;
+
+	if (x->failures != y->failures)
+		return x->failures > y->failures ? -1 : 1;
+	if (x->requests != y->requests)
+		return x->requests > y->requests ? -1 : 1;
+	return 0;
+}
+
+/* Full: keep the heaviest three quarters and remember the most dropped. */
+static void ip_compact(struct ip_table *t, struct sketch_budget *b)
+{
+	size_t keep = t->n * 3 / 4;
+
+	qsort(t->e, t->n, sizeof *t->e, ip_heavier);
+	for (size_t i = keep; i < t->n; i++) {
+		struct ip_entry *e = &t->e[i];
+		t->floor_f = e->failures > t->floor_f ? e->failures : t->floor_f;
+		t->floor_r = e->requests > t->floor_r ? e->requests : t->floor_r;
+		dset_free(&e->users, b);
+		dset_free(&e->tenants, b);
+	}
+	t->n = keep;
+	t->dropped = true;
+	ip_reindex(t);
+}
+
+static struct ip_entry *ip_upsert(struct ip_table *t, const char *ip, struct sketch_budget *b,
+                                  unsigned long *compactions)
+{
+	uint64_t h = hash64(ip, strlen(ip));
+	uint32_t *slot = t->ix.slot ? ip_probe(t, h, ip) : NULL;
+
+	if (slot && *slot)
+		return &t->e[*slot - 1];
+	if (t->n == t->max) {
+		ip_compact(t, b);
+		++*compactions;
+	} else if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 16;
+		cap = cap > t->max ? t->max : cap;
+		struct ip_entry *e = realloc(t->e, cap * sizeof *e);
+		if (!e)
+			return NULL;
+		t->e = e;
+		t->cap = cap;
+		if (!ip_reindex(t))
+			return NULL;
+	}
+	if (!t->ix.slot && !ip_reindex(t))
+		return NULL;
+	struct ip_entry *e = &t->e[t->n];
+	memset(e, 0, sizeof *e);
+	e->h = h;
+	snprintf(e->ip, sizeof e->ip, "%s", ip);
+	e->err_f = t->floor_f;
+	e->err_r = t->floor_r;
+	*ip_probe(t, h, ip) = (uint32_t)++t->n;
+	return e;
+}
+
+static const struct ip_entry *ip_find(const struct ip_table *t, uint64_t h, const char *ip)
+{
+	if (!t->ix.slot)
+		return NULL;
+	uint32_t s = *ip_probe(t, h, ip);
+	return s ? &t->e[s - 1] : NULL;
+}
+
+static void ip_table_free(struct ip_table *t, struct sketch_budget *b)
+{
+	for (size_t i = 0; i < t->n; i++) {
+		dset_free(&t->e[i].users, b);
+		dset_free(&t->e[i].tenants, b);
+	}
+	free(t->e);
+	free(t->ix.slot);
+	memset(t, 0, sizeof *t);
+}
+
+/* ---------------------------------------------------------------- tenants */
+
+static bool tenant_same(const struct tenant_entry *e, bool has, uint64_t h)
+{
+	return e->has_name == has && (!has || e->h == h);
+}
+
+static uint32_t *tenant_probe(const struct tenant_table *t, bool has, uint64_t h)
+{
+	for (size_t i = h & t->ix.mask;; i = (i + 1) & t->ix.mask) {
+		uint32_t s = t->ix.slot[i];
+		if (!s || tenant_same(&t->e[s - 1], has, h))
+			return &t->ix.slot[i];
+	}
+}
+
+static bool tenant_reindex(struct tenant_table *t)
+{
+	if (!index_init(&t->ix, t->cap))
+		return false;
+	for (size_t i = 0; i < t->n; i++)
+		*tenant_probe(t, t->e[i].has_name, t->e[i].h) = (uint32_t)i + 1;
+	return true;
+}
+
+static int tenant_heavier(const void *a, const void *b)
+{
+	const struct tenant_entry *x = a, *y = b;
+
+	if (x->requests != y->requests)
+		return x->requests > y->requests ? -1 : 1;
+	return 0;
+}
+
+static void tenant_entry_free(struct tenant_entry *e, struct sketch_budget *b)
+{
+	free(e->name);
+	dset_free(&e->ips, b);
+	dset_free(&e->users, b);
+}
+
+static void tenant_compact(struct tenant_table *t, struct sketch_budget *b)
+{
+	size_t keep = t->n * 3 / 4;
+
+	qsort(t->e, t->n, sizeof *t->e, tenant_heavier);
+	for (size_t i = keep; i < t->n; i++) {
+		t->floor = t->e[i].requests > t->floor ? t->e[i].requests : t->floor;
+		tenant_entry_free(&t->e[i], b);
+	}
+	t->n = keep;
+	t->dropped = true;
+	tenant_reindex(t);
+}
+
+static struct tenant_entry *tenant_upsert(struct tenant_table *t, const char *name, uint64_t h,
+                                          struct sketch_budget *b, unsigned long *compactions)
+{
+	bool has = name != NULL;
+	uint32_t *slot = t->ix.slot ? tenant_probe(t, has, has ? h : 0) : NULL;
+
+	if (slot && *slot)
+		return &t->e[*slot - 1];
+	if (t->n == t->max) {
+		tenant_compact(t, b);
+		++*compactions;
+	} else if (t->n == t->cap) {
+		size_t cap = t->cap ? t->cap * 2 : 8;
+		cap = cap > t->max ? t->max : cap;
+		struct tenant_entry *e = realloc(t->e, cap * sizeof *e);
+		if (!e)
+			return NULL;
+		t->e = e;
+		t->cap = cap;
+		if (!tenant_reindex(t))
+			return NULL;
+	}
+	if (!t->ix.slot && !tenant_reindex(t))
+		return NULL;
+	char *copy = has ? strdup(name) : NULL;
+	if (has && !copy)
+		return NULL;
+	struct tenant_entry *e = &t->e[t->n];
+	memset(e, 0, sizeof *e);
+	e->has_name = has;
+	e->h = has ? h : 0;
+	e->name = copy;
+	e->err = t->floor;
+	*tenant_probe(t, has, e->h) = (uint32_t)++t->n;
+	return e;
+}
+
+static const struct tenant_entry *tenant_find(const struct tenant_table *t, bool has, uint64_t h)
+{
+	if (!t->ix.slot)
+		return NULL;
+	uint32_t s = *tenant_probe(t, has, h);
+	return s ? &t->e[s - 1] : NULL;
+}
+
+static void tenant_table_free(struct tenant_table *t, struct sketch_budget *b)
+{
+	for (size_t i = 0; i < t->n; i++)
+		tenant_entry_free(&t->e[i], b);
+	free(t->e);
+	free(t->ix.slot);
+	memset(t, 0, sizeof *t);
+}
+
+/* ---------------------------------------------------------------- buckets */
+
+static void bucket_clear(struct live *l, struct bucket *k)
+{
+	ip_table_free(&k->ips, &l->budget);
+	tenant_table_free(&k->tenants, &l->budget);
+	k->used = false;
+}
+
+static size_t clamp_keys(size_t total, size_t slots)
+{
+	size_t per = total / slots;
+	return per < MIN_KEYS ? MIN_KEYS : per > MAX_KEYS ? MAX_KEYS : per;
+}
+
+struct live *live_new(int window_s, const struct live_limits *lim)
+{
+	struct live *l = calloc(1, sizeof *l);
+
+	if (!l)
+		return NULL;
+	l->window_s = window_s;
+	l->off = ((-window_s) % 60 + 60) % 60;   /* where the window's start falls in a minute */
+	l->n_slots = (size_t)window_s / 60 + 2 + FUTURE_MINUTES;
+	l->slots = calloc(l->n_slots, sizeof *l->slots);
+	if (!l->slots) {
+		free(l);
+		return NULL;
+	}
+	l->ip_max = clamp_keys(lim->ip_entries, l->n_slots);
+	l->tenant_max = clamp_keys(lim->tenant_entries, l->n_slots);
+	l->budget.max = lim->sketch_bytes;
+	l->first_b = INT64_MIN;
+	for (int i = 0; i < FPM_SLOTS; i++)
+		l->fpm_minute[i] = INT64_MIN;
+	return l;
+}
+
+void live_free(struct live *l)
+{
+	if (!l)
+		return;
+	for (size_t i = 0; i < l->n_slots; i++)
+		bucket_clear(l, &l->slots[i]);
+	free(l->slots);
+	free(l);
+}
+
+int64_t live_window_start(const struct live *l, int64_t now_minute)
+{
+	return now_minute * 60 - l->window_s;
+}
+
+bool live_slide(struct live *l, int64_t now_minute)
+{
+	int64_t first = floor_div(live_window_start(l, now_minute) - l->off, 60);
+	bool dropped = false;
+
+	l->first_b = first;
+	for (size_t i = 0; i < l->n_slots; i++) {
+		struct bucket *k = &l->slots[i];
+		if (k->used && k->b < first) {
+			bucket_clear(l, k);
+			dropped = true;
+		}
+	}
+	return dropped;
+}
+
+/* The bucket of a row, or NULL if it is older than the window.  A row
+ * stamped far ahead goes to the newest bucket the ring can hold. */
+static struct bucket *bucket_for(struct live *l, int64_t ts_s)
+{
+	int64_t b = floor_div(ts_s - l->off, 60);
+
+	if (l->first_b != INT64_MIN && b < l->first_b)
+		return NULL;
+	if (l->first_b != INT64_MIN && b >= l->first_b + (int64_t)l->n_slots)
+		b = l->first_b + (int64_t)l->n_slots - 1;
+	struct bucket *k = &l->slots[(size_t)(((b % (int64_t)l->n_slots) + (int64_t)l->n_slots) % (int64_t)l->n_slots)];
+	if (k->used && k->b != b) {
+		if (k->b > b)
+			return NULL;         /* a newer minute holds the slot */
+		bucket_clear(l, k);
+	}
+	if (!k->used) {
+		k->used = true;
+		k->b = b;
+		k->ips.max = l->ip_max;
+		k->tenants.max = l->tenant_max;
+	}
+	return k;
+}
+
+static void count_failure_minute(struct live *l, int64_t ts_s)
+{
+	int64_t minute = floor_div(ts_s, 60);
+	size_t i = (size_t)(((minute % FPM_SLOTS) + FPM_SLOTS) % FPM_SLOTS);
+
+	if (l->fpm_minute[i] != minute) {
+		if (l->fpm_minute[i] > minute)
+			return;              /* older than anything still shown */
+		l->fpm_minute[i] = minute;
+		l->fpm_count[i] = 0;
+	}
+	l->fpm_count[i]++;
+}
+
+static void add_to_ip(struct live *l, struct bucket *k, const struct live_row *r)
+{
+	struct ip_entry *e = ip_upsert(&k->ips, r->ip, &l->budget, &l->compactions);
+
+	if (!e)
+		return;
+	e->requests++;
+	e->failures += r->failed;
+	if (r->has_user)
+		dset_add(&e->users, hash64_mix(r->user_hash), &l->budget);
+	if (r->tenant)
+		dset_add(&e->tenants, hash64_mix(r->tenant_hash), &l->budget);
+}
+
+static void add_to_tenant(struct live *l, struct bucket *k, const struct live_row *r)
+{
+	struct tenant_entry *e = tenant_upsert(&k->tenants, r->tenant, r->tenant_hash, &l->budget,
+	                                       &l->compactions);
+
+	if (!e)
+		return;
+	e->requests++;
+	e->failures += r->failed;
+	e->unauthorized += r->unauthorized;
+	e->cross += r->cross_tenant;
+	if (r->ip)
+		dset_add(&e->ips, hash64(r->ip, strlen(r->ip)), &l->budget);
+	if (r->has_user)
+		dset_add(&e->users, hash64_mix(r->user_hash), &l->budget);
+}
+
+void live_add(struct live *l, const struct live_row *r)
+{
+	int64_t ts_s = floor_div(r->ts_us, 1000000);
+
+	if (r->failed)
+		count_failure_minute(l, ts_s);
+	struct bucket *k = bucket_for(l, ts_s);
+	if (!k)
+		return;
+	if (r->ip)
+		add_to_ip(l, k, r);
+	add_to_tenant(l, k, r);
+}
+
+/* ---------------------------------------------------------------- per minute */
+
+void live_set_base(struct live *l, int64_t base_first, const long *base, int n)
+{
+	l->base_first = base_first;
+	l->n_base = n > MODEL_MINUTES ? MODEL_MINUTES : n;
+	memcpy(l->base, base, (size_t)l->n_base * sizeof *base);
+}
+
+static long streamed(const struct live *l, int64_t minute)
+{
+	size_t i = (size_t)(((minute % FPM_SLOTS) + FPM_SLOTS) % FPM_SLOTS);
+	return l->fpm_minute[i] == minute ? l->fpm_count[i] : 0;
+}
+
+void live_fpm(const struct live *l, int64_t now_minute, int64_t streamed_from, int64_t streamed_to,
+              long out[MODEL_MINUTES])
+{
+	for (int i = 0; i < MODEL_MINUTES; i++) {
+		int64_t m = now_minute - (MODEL_MINUTES - 1) + i;
+		int64_t bi = m - l->base_first;
+		if (m >= streamed_from && m <= streamed_to)
+			out[i] = streamed(l, m);
+		else
+			out[i] = bi >= 0 && bi < l->n_base ? l->base[bi] : 0;
+	}
+}
+
+/* ---------------------------------------------------------------- the window */
+
+/* One address or tenant added up over the window's buckets. */
+struct sum {
+	const struct ip_entry *ip;           /* the first entry seen: the key */
+	const struct tenant_entry *tenant;
+	uint64_t a, b, c, d;                 /* address: failures, requests; tenant: its four counts */
+	uint64_t err_a, err_b;               /* lost within the minutes that held it */
+	uint64_t floors_a, floors_b;         /* the floors of the dropping minutes that held it */
+	unsigned char key[17];               /* family + address, for the inet order; [0] 0: not yet */
+};
+
+struct sums {
+	struct sum *v;
+	size_t n;
+	uint32_t *slot;
+	size_t mask;
+};
+
+static struct sum *sums_find(struct sums *s, uint64_t h, const struct ip_entry *ip,
+                             const struct tenant_entry *t)
+{
+	for (size_t i = h & s->mask;; i = (i + 1) & s->mask) {
+		uint32_t k = s->slot[i];
+		if (!k) {
+			s->slot[i] = (uint32_t)++s->n;
+			struct sum *x = &s->v[s->n - 1];
+			memset(x, 0, sizeof *x);
+			x->ip = ip;
+			x->tenant = t;
+			return x;
+		}
+		struct sum *x = &s->v[k - 1];
+		if (ip ? (x->ip->h == h && strcmp(x->ip->ip, ip->ip) == 0)
+		       : tenant_same(x->tenant, t->has_name, t->h))
+			return x;
+	}
+}
+
+static bool sums_init(struct sums *s, size_t most)
+{
+	size_t cap = 16;
+
+	while (cap < most * 2)
+		cap *= 2;
+	s->v = calloc(most + 1, sizeof *s->v);
+	s->slot = calloc(cap, sizeof *s->slot);
+	s->mask = cap - 1;
+	s->n = 0;
+	return s->v && s->slot;
+}
+
+static void sums_free(struct sums *s)
+{
+	free(s->v);
+	free(s->slot);
+}
+
+static unsigned char *inet_key(struct sum *x)
+{
+	if (!x->key[0]) {
+		if (inet_pton(AF_INET, x->ip->ip, x->key + 1) == 1)
+			x->key[0] = 1;
+		else if (inet_pton(AF_INET6, x->ip->ip, x->key + 1) == 1)
+			x->key[0] = 2;
+		else
+			x->key[0] = 3;       /* not an address: after all of them */
+	}
+	return x->key;
+}
+
+static int ip_rank(const void *a, const void *b)
+{
+	struct sum *x = *(struct sum *const *)a, *y = *(struct sum *const *)b;
+
+	if (x->a != y->a)
+		return x->a > y->a ? -1 : 1;
+	int c = memcmp(inet_key(x), inet_key(y), sizeof x->key);
+	return c ? c : strcmp(x->ip->ip, y->ip->ip);
+}
+
+static long clamp_long(uint64_t v)
+{
+	return v > (uint64_t)LONG_MAX ? LONG_MAX : (long)v;
+}
+
+/* The distinct users and tenants of one address over the window. */
+static void ip_distinct(const struct live *l, const struct sum *x, struct ip_stat *s)
+{
+	struct dset users = { 0 }, tenants = { 0 };
+	bool est;
+
+	for (size_t i = 0; i < l->n_slots; i++) {
+		const struct bucket *k = &l->slots[i];
+		const struct ip_entry *e = k->used ? ip_find(&k->ips, x->ip->h, x->ip->ip) : NULL;
+		if (e) {
+			dset_merge(&users, &e->users, NULL);
+			dset_merge(&tenants, &e->tenants, NULL);
+		}
+	}
+	s->users = dset_count(&users, &est);
+	s->approx |= est ? APPROX_USERS : 0;
+	s->tenants = dset_count(&tenants, &est);
+	s->approx |= est ? APPROX_TENANTS : 0;
+	dset_free(&users, NULL);
+	dset_free(&tenants, NULL);
+}
+
+struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count)
+{
+	struct sums s;
+	size_t most = 0;
+	uint64_t all_floor_f = 0, all_floor_r = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < l->n_slots; i++)
+		most += l->slots[i].used ? l->slots[i].ips.n : 0;
+	if (!sums_init(&s, most)) {
+		sums_free(&s);
+		return calloc(1, sizeof(struct ip_stat));
+	}
+	for (size_t i = 0; i < l->n_slots; i++) {
+		const struct bucket *k = &l->slots[i];
+		if (!k->used)
+			continue;
+		all_floor_f += k->ips.floor_f;
+		all_floor_r += k->ips.floor_r;
+		for (size_t j = 0; j < k->ips.n; j++) {
+			const struct ip_entry *e = &k->ips.e[j];
+			struct sum *x = sums_find(&s, e->h, e, NULL);
+			x->a += e->failures;
+			x->b += e->requests;
+			x->err_a += e->err_f;
+			x->err_b += e->err_r;
+			x->floors_a += k->ips.floor_f;
+			x->floors_b += k->ips.floor_r;
+		}
+	}
+	struct sum **rank = calloc(s.n + 1, sizeof *rank);
+	size_t nr = 0;
+	for (size_t i = 0; rank && i < s.n; i++)
+		if (s.v[i].a > 0)
+			rank[nr++] = &s.v[i];
+	if (rank)
+		qsort(rank, nr, sizeof *rank, ip_rank);
+	size_t take = nr < n ? nr : n;
+	struct ip_stat *out = calloc(take + 1, sizeof *out);
+	for (size_t i = 0; out && i < take; i++) {
+		struct sum *x = rank[i];
+		struct ip_stat *o = &out[i];
+		snprintf(o->ip, sizeof o->ip, "%s", x->ip->ip);
+		o->failures = clamp_long(x->a);
+		o->requests = clamp_long(x->b);
+		/* lost: within the minutes that held it, and whole in those that dropped it */
+		if (x->err_a + (all_floor_f - x->floors_a) > 0)
+			o->approx |= APPROX_FAILURES;
+		if (x->err_b + (all_floor_r - x->floors_b) > 0)
+			o->approx |= APPROX_REQUESTS;
+		ip_distinct(l, x, o);
+	}
+	*count = out ? take : 0;
+	free(rank);
+	sums_free(&s);
+	return out;
+}
+
+static int tenant_rank(const void *a, const void *b)
+{
+	const struct sum *x = *(struct sum *const *)a, *y = *(struct sum *const *)b;
+
+	if (x->a != y->a)
+		return x->a > y->a ? -1 : 1;
+	if (!x->tenant->has_name || !y->tenant->has_name)
+		return (int)y->tenant->has_name - (int)x->tenant->has_name;   /* no tenant last */
+	return strcmp(x->tenant->name, y->tenant->name);
+}
+
+static void tenant_distinct(const struct live *l, const struct sum *x, struct tenant_stat *s)
+{
+	struct dset ips = { 0 }, users = { 0 };
+	bool est;
+
+	for (size_t i = 0; i < l->n_slots; i++) {
+		const struct bucket *k = &l->slots[i];
+		const struct tenant_entry *e =
+			k->used ? tenant_find(&k->tenants, x->tenant->has_name, x->tenant->h) : NULL;
+		if (e) {
+			dset_merge(&ips, &e->ips, NULL);
+			dset_merge(&users, &e->users, NULL);
+		}
+	}
+	s->ips = dset_count(&ips, &est);
+	s->approx |= est ? APPROX_IPS : 0;
+	s->users = dset_count(&users, &est);
+	s->approx |= est ? APPROX_USERS : 0;
+	dset_free(&ips, NULL);
+	dset_free(&users, NULL);
+}
+
+struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count)
+{
+	struct sums s;
+	size_t most = 0;
+	uint64_t all_floor = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < l->n_slots; i++)
+		most += l->slots[i].used ? l->slots[i].tenants.n : 0;
+	if (!sums_init(&s, most)) {
+		sums_free(&s);
+		return calloc(1, sizeof(struct tenant_stat));
+	}
+	for (size_t i = 0; i < l->n_slots; i++) {
+		const struct bucket *k = &l->slots[i];
+		if (!k->used)
+			continue;
+		all_floor += k->tenants.floor;
+		for (size_t j = 0; j < k->tenants.n; j++) {
+			const struct tenant_entry *e = &k->tenants.e[j];
+			struct sum *x = sums_find(&s, e->h, NULL, e);
+			x->a += e->requests;
+			x->b += e->failures;
+			x->c += e->unauthorized;
+			x->d += e->cross;
+			x->err_a += e->err;
+			x->floors_a += k->tenants.floor;
+		}
+	}
+	struct sum **rank = calloc(s.n + 1, sizeof *rank);
+	for (size_t i = 0; rank && i < s.n; i++)
+		rank[i] = &s.v[i];
+	if (rank)
+		qsort(rank, s.n, sizeof *rank, tenant_rank);
+	size_t take = s.n < n ? s.n : n;
+	struct tenant_stat *out = calloc(take + 1, sizeof *out);
+	for (size_t i = 0; out && rank && i < take; i++) {
+		const struct sum *x = rank[i];
+		struct tenant_stat *o = &out[i];
+		o->tenant_id = x->tenant->has_name ? strdup(x->tenant->name) : NULL;
+		o->requests = clamp_long(x->a);
+		o->failures = clamp_long(x->b);
+		o->unauthorized = clamp_long(x->c);
+		o->cross_tenant = clamp_long(x->d);
+		if (x->err_a + (all_floor - x->floors_a) > 0)
+			o->approx |= APPROX_REQUESTS;
+		tenant_distinct(l, x, o);
+	}
+	*count = out && rank ? take : 0;
+	free(rank);
+	sums_free(&s);
+	return out;
+}
+
+void live_usage(const struct live *l, struct live_usage *u)
+{
+	memset(u, 0, sizeof *u);
+	for (size_t i = 0; i < l->n_slots; i++) {
+		u->ip_entries += l->slots[i].used ? l->slots[i].ips.n : 0;
+		u->tenant_entries += l->slots[i].used ? l->slots[i].tenants.n : 0;
+	}
+	u->sketch_bytes = l->budget.used;
+	u->compactions = l->compactions;
+}
