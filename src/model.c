@@ -17,6 +17,7 @@ void model_init(struct model *m, int window_s, const char *tenant, int refresh_m
 	m->tenant = dup_or_null(tenant);
 	m->refresh_ms = refresh_ms;
 	m->scope_gen = 1;
+	m->pg_reading_pct = -1;
 }
 
 void event_free(struct event *e)

@@ -166,6 +166,7 @@ struct model {
 	size_t n_top_ips;
 	struct tenant_stat *tenants;
 	size_t n_tenants;
+	int pg_reading_pct;          /* reading the window: how far (by time); -1 done */
 	struct event *recent;        /* newest first */
 	size_t n_recent;
 	unsigned top_ips_gen;        /* bumped each time top_ips is replaced */

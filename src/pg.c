@@ -14,14 +14,45 @@
 #include "conf.h"
 #include "log.h"
 #include "model.h"
+#include "live.h"
 #include "pg.h"
 #include "pg_sql.h"
+#include "seen.h"
+#include "sketch.h"
+
+/*
+ * How a refresh stays cheap.  The window's figures live in the client
+ * (live.c: per-minute buckets), and each refresh asks the server only about
+ * rows past a cursor, the (timestamp, id) of the last row counted:
+ *
+ *   CLOCK      the server's minute (buckets that left the window drop out),
+ *              the count of the overlap (tail-overlap seconds before the
+ *              cursor) and whether any row lies past the cursor: on a quiet
+ *              database, the whole refresh;
+ *   OVERLAP    only when the overlap holds more rows than were counted
+ *              there: its ids (from the (timestamp, id) index), to find the
+ *              rows that committed late;
+ *   LATE_ROWS  those rows, by id;
+ *   ROWS       the rows past the cursor, a batch at a time, in cursor order.
+ *
+ * Reading the window (the first refresh, a new window or tenant scope, a
+ * new connection) is the same ROWS from the window's start, after BASE
+ * (failures per minute of the last hour, one GROUP BY on the failures'
+ * index) and TAIL (the newest failures): those two show first, and the
+ * other panels fill in batch by batch, marked as being read.
+ */
+#define ROWS_BATCH 20000
+#define SEEN_MAX (1u << 18)        /* rows remembered in the overlap: 8 MB at most */
+/* The window's memory, whatever arrives: about 4 + 2 + 8 MB (live.h). */
+#define LIVE_IP_ENTRIES 32768
+#define LIVE_TENANT_ENTRIES 8192
+#define LIVE_SKETCH_BYTES (8u << 20)
 
 enum pg_state { PG_IDLE, PG_CONNECTING, PG_READY, PG_BUSY };
 
 /* The steps of one refresh, in order.  SETUP runs once per connection. */
 enum pg_step {
-	STEP_SETUP, STEP_PROBE, STEP_PER_MINUTE, STEP_TOP_IPS, STEP_TENANTS, STEP_TAIL,
+	STEP_SETUP, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_OVERLAP, STEP_LATE_ROWS, STEP_ROWS,
 	/* the drill-down, when one is open: an address or a tenant */
 	STEP_DETAIL_EVENTS, STEP_DETAIL_A, STEP_DETAIL_B, STEP_DETAIL_C, STEP_DONE,
 	STEP_CONNECTED           /* SETUP answered: the first refresh starts at once */
@@ -43,18 +74,20 @@ struct pg {
 	bool force;
 	struct backoff backoff;
 
-	/* what the last complete refresh saw, to skip a refresh with no news */
-	bool have_probe;
-	long long probe_minute, probe_count, staged_minute, staged_count;
-
-	/* this refresh's results, published together at the end */
-	long fpm[MODEL_MINUTES];
-	struct ip_stat *top;
-	size_t n_top;
-	struct tenant_stat *tenants;
-	size_t n_tenants;
+	/* the window, kept from the rows (see the top of this file) */
+	struct live *live;
+	struct live_limits limits;
+	struct seen seen;
+	bool filling;            /* reading the window: the cursor is not at the end yet */
+	int64_t now_minute;      /* the server's, unix minutes */
+	int64_t fill_start_s;    /* the window's start when it was read (unix s) */
+	int64_t cursor_us;       /* the last row counted; no cursor while cursor_id is empty */
+	char cursor_id[64];
+	int64_t tail_from_us;    /* failures from here on come with all their columns */
+	bool more;               /* CLOCK: rows lie past the cursor */
+	bool changed;            /* this refresh changed a figure */
+	char *late_ids;          /* text[] of the overlap's rows not counted yet */
 	unsigned scope_gen;      /* the model's scope this refresh was started for */
-	bool publish_main;       /* this refresh re-read the dashboard figures */
 
 	/* the drill-down being fetched */
 	unsigned detail_asked;
@@ -67,7 +100,7 @@ struct pg {
 	struct ip_stat *d_ips;
 	size_t n_d_ips;
 
-	unsigned long queries, quiet;
+	unsigned long queries, quiet, rows;
 };
 
 static void pg_discard_detail(struct pg *p)
@@ -92,14 +125,18 @@ static void pg_discard_detail(struct pg *p)
 static void pg_discard_staged(struct pg *p)
 {
 	pg_discard_detail(p);
-	free(p->top);
-	p->top = NULL;
-	p->n_top = 0;
-	for (size_t i = 0; i < p->n_tenants; i++)
-		free(p->tenants[i].tenant_id);
-	free(p->tenants);
-	p->tenants = NULL;
-	p->n_tenants = 0;
+	free(p->late_ids);
+	p->late_ids = NULL;
+}
+
+/* Forget the window: the next refresh reads it again. */
+static void pg_forget_window(struct pg *p)
+{
+	live_free(p->live);
+	p->live = NULL;
+	seen_clear(&p->seen);
+	p->cursor_id[0] = '\0';
+	p->filling = false;
 }
 
 static void pg_drop(struct pg *p)
@@ -126,6 +163,7 @@ static void pg_fail(struct pg *p, int64_t now, const char *why)
 		log_msg(LOG_WARN, "postgres: %s", msg);
 	source_status_fail(&p->m->pg, msg);
 	pg_discard_staged(p);
+	pg_forget_window(p);     /* a new connection reads the window again */
 	pg_drop(p);
 	p->retry_at = now + backoff_next(&p->backoff);
 }
@@ -205,11 +243,55 @@ static void pg_send_detail(struct pg *p, int64_t now, const char *tenant, const 
 	}
 }
 
+static bool have_cursor(const struct pg *p)
+{
+	return p->cursor_id[0] != '\0';
+}
+
+/* Where the overlap starts: tail-overlap before the cursor, or later if
+ * the set of rows counted had to forget some (then it is all it vouches for). */
+static int64_t overlap_start(const struct pg *p)
+{
+	int64_t lo = p->cursor_us - (int64_t)p->cfg->tail_overlap_s * 1000000;
+	return lo > p->seen.floor_us ? lo : p->seen.floor_us;
+}
+
+/* CLOCK and OVERLAP share their parameters. */
+static void send_clock(struct pg *p, int64_t now, const char *sql)
+{
+	char lo[24], cur[24], window[24];
+	bool c = have_cursor(p);
+	const char *v[] = { p->m->tenant, c ? lo : NULL, c ? cur : NULL, c ? p->cursor_id : NULL, window };
+
+	int_param(lo, sizeof lo, overlap_start(p));
+	int_param(cur, sizeof cur, p->cursor_us);
+	int_param(window, sizeof window, p->m->window_s);
+	pg_send(p, now, sql, 5, v);
+}
+
+/* ROWS and LATE_ROWS: see pg_sql.c for the twelve parameters. */
+static void send_rows(struct pg *p, int64_t now, bool late)
+{
+	const struct config *c = p->cfg;
+	char window[24], cur[24], cut[24], limit[24], tail_from[24];
+	bool has = have_cursor(p);
+	const char *v[] = { p->fail_actions, p->fail_statuses, p->m->tenant, window,
+	                    has ? cur : NULL, has ? p->cursor_id : NULL, cut, limit,
+	                    p->unauth_actions, p->cross_actions, tail_from, late ? p->late_ids : NULL };
+
+	int_param(window, sizeof window, late ? overlap_start(p) : p->m->window_s);
+	int_param(cur, sizeof cur, p->cursor_us);
+	int_param(cut, sizeof cut, c->text_max);
+	int_param(limit, sizeof limit, ROWS_BATCH);
+	int_param(tail_from, sizeof tail_from, late ? 0 : p->tail_from_us);
+	pg_send(p, now, late ? p->sql.late_rows : p->sql.rows, 12, v);
+}
+
 /* Send the query of the current step. */
 static void pg_send_step(struct pg *p, int64_t now)
 {
 	const struct config *c = p->cfg;
-	char window[24], limit[24], cut[24], overlap[24], minutes[24], ms[24], cursor[24];
+	char window[24], limit[24], cut[24], overlap[24], minutes[24], ms[24];
 	const char *tenant = p->m->tenant;
 
 	int_param(window, sizeof window, p->m->window_s);
@@ -224,38 +306,28 @@ static void pg_send_step(struct pg *p, int64_t now)
 		        " set_config('default_transaction_read_only', 'on', false)", 1, v);
 		break;
 	}
-	case STEP_PROBE: {
-		const char *v[] = { tenant, overlap };
-		pg_send(p, now, p->sql.probe, 2, v);
+	case STEP_CLOCK:
+		send_clock(p, now, p->sql.clock);
 		break;
-	}
-	case STEP_PER_MINUTE: {
+	case STEP_OVERLAP:
+		send_clock(p, now, p->sql.overlap_ids);
+		break;
+	case STEP_BASE: {
 		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, minutes };
 		pg_send(p, now, p->sql.per_minute, 4, v);
 		break;
 	}
-	case STEP_TOP_IPS: {
-		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, window, limit };
-		int_param(limit, sizeof limit, c->top_n);
-		pg_send(p, now, p->sql.top_ips, 5, v);
-		break;
-	}
-	case STEP_TENANTS: {
-		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, window,
-		                    p->unauth_actions, p->cross_actions, cut, limit };
-		int_param(limit, sizeof limit, c->top_n);
-		pg_send(p, now, p->sql.tenants, 8, v);
-		break;
-	}
 	case STEP_TAIL: {
 		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, window,
-		                    p->m->n_recent ? cursor : NULL, overlap, cut, limit };
-		if (p->m->n_recent)
-			int_param(cursor, sizeof cursor, p->m->recent[0].ts_us);
+		                    NULL, overlap, cut, limit };
 		int_param(limit, sizeof limit, c->tail_n);
 		pg_send(p, now, p->sql.tail, 8, v);
 		break;
 	}
+	case STEP_ROWS:
+	case STEP_LATE_ROWS:
+		send_rows(p, now, p->step == STEP_LATE_ROWS);
+		break;
 	case STEP_DETAIL_EVENTS:
 	case STEP_DETAIL_A:
 	case STEP_DETAIL_B:
@@ -280,16 +352,19 @@ static long long num(const PGresult *r, int row, int col)
 	return PQgetisnull(r, row, col) ? 0 : strtoll(PQgetvalue(r, row, col), NULL, 10);
 }
 
-static void take_per_minute(struct pg *p, const PGresult *r)
+/* Failures per minute of the last hour, as one GROUP BY saw them: what
+ * the per-minute line shows of the minutes the rows do not cover. */
+static void take_base(struct pg *p, const PGresult *r)
 {
-	int64_t start = p->staged_minute - (MODEL_MINUTES - 1) * 60;
+	long base[MODEL_MINUTES] = { 0 };
+	int64_t first = p->now_minute - (MODEL_MINUTES - 1);
 
-	memset(p->fpm, 0, sizeof p->fpm);
 	for (int i = 0; i < PQntuples(r); i++) {
-		long long slot = (num(r, i, 0) - start) / 60;
+		long long slot = num(r, i, 0) / 60 - first;
 		if (slot >= 0 && slot < MODEL_MINUTES)
-			p->fpm[slot] = (long)num(r, i, 1);
+			base[slot] = (long)num(r, i, 1);
 	}
+	live_set_base(p->live, first, base, MODEL_MINUTES);
 }
 
 static struct ip_stat *ip_stats_from(const PGresult *r, size_t *count)
@@ -327,26 +402,6 @@ static struct name_count *name_counts_from(const PGresult *r, size_t *count)
 	}
 	*count = (size_t)n;
 	return v;
-}
-
-static void take_tenants(struct pg *p, const PGresult *r)
-{
-	int n = PQntuples(r);
-
-	p->tenants = calloc((size_t)n + 1, sizeof *p->tenants);
-	if (!p->tenants)
-		return;
-	for (int i = 0; i < n; i++) {
-		struct tenant_stat *t = &p->tenants[i];
-		t->tenant_id = dup_or_null(r, i, 0);
-		t->requests = (long)num(r, i, 1);
-		t->failures = (long)num(r, i, 2);
-		t->unauthorized = (long)num(r, i, 3);
-		t->cross_tenant = (long)num(r, i, 4);
-		t->ips = (long)num(r, i, 5);
-		t->users = (long)num(r, i, 6);
-	}
-	p->n_tenants = (size_t)n;
 }
 
 static void event_from_row(struct event *e, const PGresult *r, int i)
@@ -395,20 +450,26 @@ static int event_cmp(const void *a, const void *b)
 	return -strcmp(x->id, y->id);
 }
 
-/* Merge the new rows into the tail: ids already held are dropped (they came
- * again through the overlap), late rows take their place by time. */
-static void take_tail(struct pg *p, const PGresult *r)
+/* Merge new failures into the tail: ids already held are dropped (the
+ * window's reading and the tail's can meet), late rows take their place by
+ * time.  Takes the events' strings. */
+static void tail_merge(struct pg *p, struct event *fresh, size_t n_fresh)
 {
 	struct model *m = p->m;
-	size_t cap = m->n_recent + (size_t)PQntuples(r);
-	struct event *all = calloc(cap + 1, sizeof *all);
+	struct event *all = calloc(m->n_recent + n_fresh + 1, sizeof *all);
 	size_t n = 0;
 
-	if (!all)
+	if (!all) {
+		for (size_t i = 0; i < n_fresh; i++)
+			event_free(&fresh[i]);
 		return;
-	for (int i = 0; i < PQntuples(r); i++)
-		if (!have_event(m, PQgetvalue(r, i, 0)))
-			event_from_row(&all[n++], r, i);
+	}
+	for (size_t i = 0; i < n_fresh; i++) {
+		if (have_event(m, fresh[i].id))
+			event_free(&fresh[i]);
+		else
+			all[n++] = fresh[i];
+	}
 	if (m->n_recent)
 		memcpy(all + n, m->recent, m->n_recent * sizeof *all);
 	n += m->n_recent;
@@ -422,20 +483,129 @@ static void take_tail(struct pg *p, const PGresult *r)
 	model_set_recent(m, all, keep);
 }
 
-static void pg_publish(struct pg *p, int64_t now)
+static void take_tail(struct pg *p, const PGresult *r)
+{
+	size_t n;
+	struct event *v = events_from(r, &n);
+
+	if (v)
+		tail_merge(p, v, n);
+	free(v);
+	/* the window's rows bring every failure from the tail's newest on */
+	p->tail_from_us = p->m->n_recent ? p->m->recent[0].ts_us - (int64_t)p->cfg->tail_overlap_s * 1000000
+	                                 : 0;
+}
+
+/* ROW_COLUMNS (pg_sql.c), 9..14: the tail's columns of a failure. */
+static void event_from_stream(struct event *e, const PGresult *r, int i)
+{
+	snprintf(e->id, sizeof e->id, "%s", PQgetvalue(r, i, 0));
+	e->ts_us = num(r, i, 1);
+	e->ip = dup_or_null(r, i, 2);
+	e->tenant_id = dup_or_null(r, i, 3);
+	e->user_id = dup_or_null(r, i, 9);
+	e->action = dup_or_null(r, i, 10);
+	e->method = dup_or_null(r, i, 11);
+	e->path = dup_or_null(r, i, 12);
+	e->status_code = (int)num(r, i, 13);
+	e->user_agent = dup_or_null(r, i, 14);
+}
+
+static bool flag(const PGresult *r, int row, int col)
+{
+	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
+}
+
+static uint64_t id_hash(const char *id)
+{
+	return hash64(id, strlen(id));
+}
+
+static void count_row(struct pg *p, const PGresult *r, int i)
+{
+	struct live_row row = {
+		.ts_us = num(r, i, 1),
+		.ip = PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2),
+		.tenant = PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3),
+		.tenant_hash = (uint64_t)num(r, i, 4),
+		.has_user = !PQgetisnull(r, i, 5),
+		.user_hash = (uint64_t)num(r, i, 5),
+		.failed = flag(r, i, 6),
+		.unauthorized = flag(r, i, 7),
+		.cross_tenant = flag(r, i, 8),
+	};
+	live_add(p->live, &row);
+	p->rows++;
+}
+
+/* Count each row once and keep the tail's failures; for ROWS, the last row
+ * is the new cursor.  Returns the number of rows. */
+static int take_rows(struct pg *p, const PGresult *r, bool late)
+{
+	int n = PQntuples(r), n_tail = 0;
+	struct event *tail = calloc((size_t)n + 1, sizeof *tail);
+
+	for (int i = 0; i < n; i++) {
+		if (!seen_add(&p->seen, id_hash(PQgetvalue(r, i, 0)), num(r, i, 1)))
+			continue;                /* counted already */
+		count_row(p, r, i);
+		if (tail && !PQgetisnull(r, i, 10))
+			event_from_stream(&tail[n_tail++], r, i);
+	}
+	if (tail)
+		tail_merge(p, tail, (size_t)n_tail);
+	free(tail);
+	if (n && !late) {
+		p->cursor_us = num(r, n - 1, 1);
+		snprintf(p->cursor_id, sizeof p->cursor_id, "%s", PQgetvalue(r, n - 1, 0));
+	}
+	p->changed |= n > 0;
+	return n;
+}
+
+/* The ids of the overlap that were not counted: rows that committed late. */
+static bool take_overlap(struct pg *p, const PGresult *r)
+{
+	int n = PQntuples(r);
+	char **late = calloc((size_t)n + 1, sizeof *late);
+	size_t n_late = 0;
+
+	free(p->late_ids);
+	p->late_ids = NULL;
+	if (!late)
+		return false;
+	for (int i = 0; i < n; i++)
+		if (!seen_has(&p->seen, id_hash(PQgetvalue(r, i, 0))))
+			late[n_late++] = PQgetvalue(r, i, 0);
+	if (n_late)
+		p->late_ids = pg_sql_text_array(late, n_late);
+	free(late);
+	return p->late_ids != NULL;
+}
+
+static void pg_publish(struct pg *p)
 {
 	struct model *m = p->m;
+	size_t n_top, n_tenants;
+	struct ip_stat *top = live_top_ips(p->live, (size_t)p->cfg->top_n, &n_top);
+	struct tenant_stat *tenants = live_top_tenants(p->live, (size_t)p->cfg->top_n, &n_tenants);
+	int64_t streamed_from = (p->fill_start_s + 59) / 60;
+	int64_t streamed_to = p->filling ? p->cursor_us / 60000000 - 1 : INT64_MAX;
+	int64_t start_s = live_window_start(p->live, p->now_minute);
 
-	memcpy(m->fpm, p->fpm, sizeof m->fpm);
-	m->fpm_start = p->staged_minute - (MODEL_MINUTES - 1) * 60;
-	model_set_top_ips(m, p->top, p->n_top);
-	model_set_tenants(m, p->tenants, p->n_tenants);
-	p->top = NULL;
-	p->tenants = NULL;
-	p->n_top = p->n_tenants = 0;
-	p->have_probe = true;
-	p->probe_minute = p->staged_minute;
-	p->probe_count = p->staged_count;
+	if (top)
+		model_set_top_ips(m, top, n_top);
+	if (tenants)
+		model_set_tenants(m, tenants, n_tenants);
+	live_fpm(p->live, p->now_minute, have_cursor(p) ? streamed_from : INT64_MAX, streamed_to, m->fpm);
+	m->fpm_start = (p->now_minute - (MODEL_MINUTES - 1)) * 60;
+	/* how far the window's reading has got, by time */
+	if (!p->filling || !have_cursor(p))
+		m->pg_reading_pct = p->filling ? 0 : -1;
+	else
+		m->pg_reading_pct = (int)((p->cursor_us / 1000000 - start_s) * 100 /
+		                          (p->now_minute * 60 + 60 - start_s));
+	p->changed = false;
 }
 
 static void pg_refresh_done(struct pg *p, int64_t now)
@@ -448,27 +618,61 @@ static void pg_refresh_done(struct pg *p, int64_t now)
 	p->next_refresh = now + p->m->refresh_ms;
 }
 
-/* After the dashboard's queries: the drill-down, if one is open. */
-static enum pg_step detail_or_done(const struct pg *p)
+/* After the dashboard's queries: the drill-down, if one is open (and, on a
+ * quiet refresh, only if nobody has seen this one yet). */
+static enum pg_step detail_or_done(const struct pg *p, bool quiet)
 {
-	return p->detail_kind != DETAIL_NONE ? STEP_DETAIL_EVENTS : STEP_DONE;
+	if (p->detail_kind == DETAIL_NONE)
+		return STEP_DONE;
+	if (quiet && p->m->detail.answered == p->detail_asked)
+		return STEP_DONE;
+	return STEP_DETAIL_EVENTS;
 }
 
-/* A probe that shows the same minute and the same count as the last
- * complete refresh means nothing arrived: the figures stand as they are
- * (only a drill-down nobody has seen yet is fetched). */
-static enum pg_step after_probe(struct pg *p, const PGresult *r)
+/* The end of the dashboard's part: publish what changed. */
+static enum pg_step figures_done(struct pg *p)
 {
-	p->staged_minute = num(r, 0, 0);
-	p->staged_count = num(r, 0, 1);
-	if (p->have_probe && !p->force && p->staged_minute == p->probe_minute &&
-	    p->staged_count == p->probe_count) {
+	bool quiet = !p->changed;
+
+	if (quiet)
 		p->quiet++;
-		return p->m->detail.answered != p->detail_asked ? detail_or_done(p) : STEP_DONE;
-	}
-	return STEP_PER_MINUTE;
+	else
+		pg_publish(p);
+	return detail_or_done(p, quiet);
 }
 
+/* The server's minute moves the window; then late rows, new rows, or nothing. */
+static enum pg_step take_clock(struct pg *p, const PGresult *r)
+{
+	long long minute = num(r, 0, 0) / 60;
+
+	if (!p->live)
+		return STEP_DONE;
+	if (minute != p->now_minute || !have_cursor(p))
+		p->changed |= live_slide(p->live, minute) || minute != p->now_minute;
+	p->now_minute = minute;
+	p->more = flag(r, 0, 2);
+	if (!have_cursor(p)) {           /* reading the window starts here */
+		p->fill_start_s = live_window_start(p->live, minute);
+		return STEP_BASE;
+	}
+	seen_prune(&p->seen, overlap_start(p));
+	if ((size_t)num(r, 0, 1) > seen_count(&p->seen, overlap_start(p), INT64_MAX))
+		return STEP_OVERLAP;
+	return p->more ? STEP_ROWS : figures_done(p);
+}
+
+static enum pg_step after_rows(struct pg *p, int n)
+{
+	if (n == ROWS_BATCH) {
+		if (p->filling)
+			pg_publish(p);           /* the panels fill in as the window is read */
+		return STEP_ROWS;
+	}
+	p->changed |= p->filling;        /* the window is read: publish it whole */
+	p->filling = false;
+	return figures_done(p);
+}
 static void take_detail(struct pg *p, const PGresult *r)
 {
 	switch (p->step) {
@@ -510,18 +714,26 @@ static void publish_detail(struct pg *p)
 	p->n_d_ips = 0;
 }
 
-static enum pg_step pg_take_step(struct pg *p, const PGresult *r, int64_t now)
+static enum pg_step pg_take_step(struct pg *p, const PGresult *r)
 {
 	switch (p->step) {
 	case STEP_SETUP: return STEP_CONNECTED;
-	case STEP_PROBE: return after_probe(p, r);
-	case STEP_PER_MINUTE: take_per_minute(p, r); break;
-	case STEP_TOP_IPS: p->top = ip_stats_from(r, &p->n_top); break;
-	case STEP_TENANTS: take_tenants(p, r); break;
+	case STEP_CLOCK: return take_clock(p, r);
+	case STEP_BASE: take_base(p, r); break;
 	case STEP_TAIL:
 		take_tail(p, r);
-		pg_publish(p, now);
-		return detail_or_done(p);
+		pg_publish(p);               /* the per-minute line and the tail first */
+		p->changed = true;
+		return STEP_ROWS;
+	case STEP_OVERLAP:
+		if (take_overlap(p, r))
+			return STEP_LATE_ROWS;
+		return p->more ? STEP_ROWS : figures_done(p);
+	case STEP_LATE_ROWS:
+		take_rows(p, r, true);
+		return p->more ? STEP_ROWS : figures_done(p);
+	case STEP_ROWS:
+		return after_rows(p, take_rows(p, r, false));
 	case STEP_DETAIL_EVENTS:
 	case STEP_DETAIL_A:
 	case STEP_DETAIL_B:
@@ -550,14 +762,15 @@ static void pg_take(struct pg *p, const PGresult *r, int64_t now)
 		p->step = STEP_DONE;
 		return;
 	}
-	p->step = pg_take_step(p, r, now);
+	(void)now;
+	p->step = pg_take_step(p, r);
 }
 
 static void pg_result(struct pg *p, PGresult *r, int64_t now)
 {
 	ExecStatusType st = PQresultStatus(r);
 
-	if (st != PGRES_TUPLES_OK || (p->step == STEP_PROBE && PQntuples(r) != 1)) {
+	if (st != PGRES_TUPLES_OK || (p->step == STEP_CLOCK && PQntuples(r) != 1)) {
 		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
 		char why[256];
 		snprintf(why, sizeof why, "%s", msg ? msg : PQresStatus(st));
@@ -679,9 +892,17 @@ static void pg_begin(struct pg *p, int64_t now)
 {
 	const struct detail *d = &p->m->detail;
 
-	if (p->scope_gen != p->m->scope_gen) {
+	if (p->scope_gen != p->m->scope_gen || !p->live) {
 		p->scope_gen = p->m->scope_gen;
-		p->have_probe = false;           /* a new scope: everything again */
+		pg_forget_window(p);             /* a new scope: read the window again */
+		p->live = live_new(p->m->window_s, &p->limits);
+		p->filling = true;
+		p->changed = false;
+		p->m->pg_reading_pct = 0;
+		if (!p->live) {
+			pg_fail(p, now, "out of memory");
+			return;
+		}
 	}
 	pg_discard_detail(p);
 	p->detail_asked = d->asked;
@@ -691,7 +912,7 @@ static void pg_begin(struct pg *p, int64_t now)
 	p->detail_key = p->detail_kind != DETAIL_NONE ? strdup(d->key) : NULL;
 	if (p->detail_kind != DETAIL_NONE && !p->detail_key)
 		p->detail_kind = DETAIL_NONE;
-	p->step = STEP_PROBE;
+	p->step = STEP_CLOCK;
 	pg_send_step(p, now);
 }
 
@@ -730,6 +951,8 @@ static void pg_destroy(void *self)
 	struct pg *p = self;
 
 	pg_discard_staged(p);
+	pg_forget_window(p);
+	seen_free(&p->seen);
 	pg_drop(p);
 	pg_sql_free(&p->sql);
 	free(p->fail_actions);
@@ -768,6 +991,8 @@ struct pg *pg_new(const struct config *cfg, struct model *m, char *err, size_t e
 		snprintf(err, errsz, "out of memory");
 		return NULL;
 	}
+	seen_init(&p->seen, SEEN_MAX);
+	p->limits = (struct live_limits){ LIVE_IP_ENTRIES, LIVE_TENANT_ENTRIES, LIVE_SKETCH_BYTES };
 	backoff_init(&p->backoff, 250, 30000, (uint32_t)clock_wall_ms());
 	p->state = PG_IDLE;
 	p->retry_at = 0;
@@ -783,4 +1008,9 @@ void pg_counters(const struct pg *p, unsigned long *queries, unsigned long *quie
 {
 	*queries = p->queries;
 	*quiet_refreshes = p->quiet;
+}
+
+unsigned long pg_rows_read(const struct pg *p)
+{
+	return p->rows;
 }

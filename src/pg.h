@@ -20,5 +20,7 @@ struct source pg_source(struct pg *p);
 /* Queries run so far and how many refreshes found nothing new (for tests
  * and the benchmark: a quiet refresh costs one small query). */
 void pg_counters(const struct pg *p, unsigned long *queries, unsigned long *quiet_refreshes);
+/* Audit rows read so far (the window's reading, then the new rows). */
+unsigned long pg_rows_read(const struct pg *p);
 
 #endif

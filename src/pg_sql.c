@@ -156,18 +156,94 @@ static int names_init(struct names *n, const struct config *cfg)
 /* $3 text tenant, NULL for all */
 #define TENANT(a) "($3::text IS NULL OR " a ".%s = $3::text)"
 
-/* $1 text tenant (NULL for all), $2 int overlap seconds: rows from the
- * start of this minute less the overlap; the count changes when anything
- * arrives, late rows included. */
-static char *build_probe(const struct names *n)
+/* A time as the cursor holds it, unix microseconds, exactly: the product
+ * of an integer and one microsecond loses nothing, a division would. */
+#define US_TIME(p) "('epoch'::timestamptz + " p "::bigint * interval '1 microsecond')"
+#define TS_US(a) "(extract(epoch FROM " a ".%s) * 1000000)::bigint"
+
+/* $1 text tenant (NULL for all), $2 bigint overlap start (unix us), $3
+ * bigint cursor time, $4 cursor id (NULL: no cursor yet), $5 int window
+ * seconds.  One row: the server's minute (unix s), the rows of the overlap
+ * (late rows make it grow), and whether any row lies past the cursor.  A
+ * quiet refresh is this query alone. */
+static char *build_clock(const struct names *n)
 {
 	struct sqlbuf b = { 0 };
 
 	sb_printf(&b,
-	    "SELECT extract(epoch FROM date_trunc('minute', now()))::bigint, count(*)"
-	    " FROM %s a WHERE a.%s >= date_trunc('minute', now()) - make_interval(secs => $2::int)"
-	    " AND ($1::text IS NULL OR a.%s = $1::text)",
-	    n->t, n->ts, n->tenant);
+	    "SELECT extract(epoch FROM date_trunc('minute', now()))::bigint,"
+	    " CASE WHEN $3::bigint IS NULL THEN 0 ELSE (SELECT count(*) FROM %s a"
+	    "  WHERE a.%s >= " US_TIME("$2") " AND (a.%s, a.%s) <= (" US_TIME("$3") ", $4)"
+	    "  AND ($1::text IS NULL OR a.%s = $1::text)) END,"
+	    " EXISTS (SELECT 1 FROM %s a WHERE a.%s >= date_trunc('minute', now()) - make_interval(secs => $5::int)"
+	    "  AND ($3::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$3") ", $4))"
+	    "  AND ($1::text IS NULL OR a.%s = $1::text))",
+	    n->t, n->ts, n->ts, n->id, n->tenant, n->t, n->ts, n->ts, n->id, n->tenant);
+	return sb_take(&b);
+}
+
+/* The same parameters: the ids of the overlap, to tell late rows. */
+static char *build_overlap_ids(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT a.%s::text, " TS_US("a") " FROM %s a"
+	    " WHERE a.%s >= " US_TIME("$2") " AND (a.%s, a.%s) <= (" US_TIME("$3") ", $4)"
+	    " AND ($1::text IS NULL OR a.%s = $1::text) AND $5::int IS NOT NULL",
+	    n->id, n->ts, n->t, n->ts, n->ts, n->id, n->tenant);
+	return sb_take(&b);
+}
+
+/* What the window's figures need of a row, and for the tail all of a
+ * failure from $11 (unix us) on:
+ *   0 id, 1 time (unix us), 2 address, 3 tenant (cut), 4 hash of the
+ *   tenant, 5 hash of the user, 6 failed, 7 unauthorized, 8 cross-tenant,
+ *   9 user, 10 action, 11 method, 12 path, 13 status, 14 user agent.
+ * Hashes are of the whole values, so that a distinct count does not see
+ * two long names that share their first text-max characters as one. */
+#define ROW_COLUMNS \
+	"a.%s::text, " TS_US("a") ", host(a.%s), left(a.%s::text, $7::int)," \
+	" hashtextextended(a.%s::text, 0), hashtextextended(a.%s::text, 0)," \
+	" f.failed, COALESCE(a.%s = ANY($9::text[]) OR a.%s = 403, false)," \
+	" COALESCE(a.%s = ANY($10::text[]), false)," \
+	" CASE WHEN f.tail THEN left(a.%s::text, $7::int) END, CASE WHEN f.tail THEN left(a.%s, $7::int) END," \
+	" CASE WHEN f.tail THEN left(a.%s, $7::int) END, CASE WHEN f.tail THEN left(a.%s, $7::int) END," \
+	" CASE WHEN f.tail THEN a.%s END, CASE WHEN f.tail THEN left(a.%s, $7::int) END"
+#define ROW_NAMES(n) n->id, n->ts, n->ip, n->tenant, n->tenant, n->user, n->action, n->status, \
+	n->action, n->user, n->action, n->method, n->path, n->status, n->ua
+#define ROW_FLAGS \
+	" CROSS JOIN LATERAL (SELECT COALESCE(" FAILURE("a") ", false) AS failed) f0" \
+	" CROSS JOIN LATERAL (SELECT f0.failed, f0.failed AND a.%s >= " US_TIME("$11") " AS tail) f"
+
+/* $1 $2 failures, $3 tenant, $4 window seconds, $5 bigint cursor time and
+ * $6 cursor id (NULL: from the window's start), $7 text cut, $8 limit, $9
+ * unauthorized and $10 cross-tenant actions, $11 tail from (unix us), $12
+ * unused here.  The rows past the cursor, in cursor order. */
+static char *build_rows(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT " ROW_COLUMNS " FROM %s a" ROW_FLAGS
+	    " WHERE a.%s >= " WINDOW_START " AND ($5::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$5") ", $6))"
+	    " AND " TENANT("a") " AND $12::text[] IS NULL"
+	    " ORDER BY a.%s, a.%s LIMIT $8::int",
+	    ROW_NAMES(n), n->t, n->action, n->status, n->ts, n->ts, n->ts, n->id, n->tenant, n->ts, n->id);
+	return sb_take(&b);
+}
+
+/* The same parameters, $12 text[] the ids of rows that committed late and
+ * $4 the overlap's start (unix us) instead of the window: those rows. */
+static char *build_late_rows(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT " ROW_COLUMNS " FROM %s a" ROW_FLAGS
+	    " WHERE a.%s >= " US_TIME("$4") " AND (a.%s, a.%s) <= (" US_TIME("$5") ", $6)"
+	    " AND a.%s::text = ANY($12::text[]) AND " TENANT("a") " AND $8::int IS NOT NULL",
+	    ROW_NAMES(n), n->t, n->action, n->status, n->ts, n->ts, n->ts, n->id, n->id, n->tenant);
 	return sb_take(&b);
 }
 
@@ -207,25 +283,6 @@ static char *build_top_ips(const struct names *n)
 	    " GROUP BY top.ip, top.failures ORDER BY top.failures DESC, top.ip",
 	    n->ip, n->t, n->ts, n->action, n->status, n->tenant, n->ip, n->ip, n->ip,
 	    n->user, n->tenant, n->t, n->ip, n->ts, n->tenant);
-	return sb_take(&b);
-}
-
-/* $1 $2 failures, $3 tenant, $4 window, $5 text[] unauthorized actions,
- * $6 text[] cross-tenant actions, $7 int text cut, $8 int limit */
-static char *build_tenants(const struct names *n)
-{
-	struct sqlbuf b = { 0 };
-
-	sb_printf(&b,
-	    "SELECT left(a.%s, $7::int), count(*),"
-	    " count(*) FILTER (WHERE " FAILURE("a") "),"
-	    " count(*) FILTER (WHERE a.%s = ANY($5::text[]) OR a.%s = 403),"
-	    " count(*) FILTER (WHERE a.%s = ANY($6::text[])),"
-	    " count(DISTINCT a.%s), count(DISTINCT a.%s)"
-	    " FROM %s a WHERE a.%s >= " WINDOW_START " AND " TENANT("a")
-	    " GROUP BY a.%s ORDER BY count(*) DESC, a.%s NULLS LAST LIMIT $8::int",
-	    n->tenant, n->action, n->status, n->action, n->status, n->action,
-	    n->ip, n->user, n->t, n->ts, n->tenant, n->tenant, n->tenant);
 	return sb_take(&b);
 }
 
@@ -308,10 +365,12 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg)
 	memset(q, 0, sizeof *q);
 	if (names_init(&n, cfg) < 0)
 		return -1;
-	q->probe = build_probe(&n);
+	q->clock = build_clock(&n);
+	q->overlap_ids = build_overlap_ids(&n);
+	q->rows = build_rows(&n);
+	q->late_rows = build_late_rows(&n);
 	q->per_minute = build_per_minute(&n);
 	q->top_ips = build_top_ips(&n);
-	q->tenants = build_tenants(&n);
 	q->tail = build_tail(&n);
 	q->ip_events = build_ip_events(&n);
 	q->ip_by[0] = build_ip_by(&n, n.tenant);
@@ -319,7 +378,8 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg)
 	q->ip_by[2] = build_ip_by(&n, n.ua);
 	q->tenant_users = build_tenant_users(&n);
 	names_free(&n);
-	if (!q->probe || !q->per_minute || !q->top_ips || !q->tenants || !q->tail ||
+	if (!q->clock || !q->overlap_ids || !q->rows || !q->late_rows || !q->per_minute ||
+	    !q->top_ips || !q->tail ||
 	    !q->ip_events || !q->ip_by[0] || !q->ip_by[1] || !q->ip_by[2] || !q->tenant_users) {
 		pg_sql_free(q);
 		return -1;
@@ -329,10 +389,12 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg)
 
 void pg_sql_free(struct pg_sql *q)
 {
-	free(q->probe);
+	free(q->clock);
+	free(q->overlap_ids);
+	free(q->rows);
+	free(q->late_rows);
 	free(q->per_minute);
 	free(q->top_ips);
-	free(q->tenants);
 	free(q->tail);
 	free(q->ip_events);
 	for (int i = 0; i < 3; i++)

@@ -15,11 +15,13 @@ struct config;
 /* The queries of one dashboard refresh.  Parameters of each are listed in
  * pg_sql.c beside its text. */
 struct pg_sql {
-	char *probe;        /* has anything arrived since the last refresh? */
-	char *per_minute;   /* failures per minute, last 60 minutes */
-	char *top_ips;      /* top addresses by failures in the window */
-	char *tenants;      /* per-tenant activity in the window */
-	char *tail;         /* newest failures since a cursor, with overlap */
+	char *clock;        /* the server's minute; late rows?  new rows? */
+	char *overlap_ids;  /* the ids of the overlap, to find the late rows */
+	char *rows;         /* the rows past the cursor */
+	char *late_rows;    /* rows that committed late, by id */
+	char *per_minute;   /* failures per minute, last 60 minutes (reading the window) */
+	char *top_ips;      /* top addresses by failures (a tenant's drill-down) */
+	char *tail;         /* newest failures (reading the window) */
 	/* drill-down */
 	char *ip_events;    /* one address's newest events */
 	char *ip_by[3];     /* one address's events by tenant, user, user agent */

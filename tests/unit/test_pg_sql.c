@@ -56,8 +56,8 @@ static void test_queries_use_configured_names(void **state)
 	assert_int_equal(conf_set(&c, "column-ip-address", "client_ip", err, sizeof err), 0);
 	assert_int_equal(conf_set(&c, "tenant", "acme'; DROP TABLE events; --", err, sizeof err), 0);
 	assert_int_equal(pg_sql_build(&q, &c), 0);
-	const char *all[] = { q.probe, q.per_minute, q.top_ips, q.tenants, q.tail };
-	for (size_t i = 0; i < 5; i++) {
+	const char *all[] = { q.clock, q.overlap_ids, q.rows, q.late_rows, q.per_minute, q.top_ips, q.tail };
+	for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
 		assert_non_null(strstr(all[i], "FROM \"events\""));
 		assert_non_null(strstr(all[i], "\"created_at\""));
 		assert_null(strstr(all[i], "audit_log"));
@@ -66,6 +66,10 @@ static void test_queries_use_configured_names(void **state)
 	}
 	assert_non_null(strstr(q.top_ips, "\"client_ip\""));
 	assert_non_null(strstr(q.tail, "ORDER BY a.\"created_at\" DESC, a.\"id\" DESC"));
+	/* the rows past the cursor come in cursor order, found by (time, id) */
+	assert_non_null(strstr(q.rows, "ORDER BY a.\"created_at\", a.\"id\" LIMIT"));
+	assert_non_null(strstr(q.rows, "(a.\"created_at\", a.\"id\") > ("));
+	assert_null(strstr(q.rows, "failed_auth"));
 	/* failure actions and statuses are parameters too */
 	assert_null(strstr(q.per_minute, "failed_auth"));
 	assert_null(strstr(q.per_minute, "401"));
