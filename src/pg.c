@@ -41,7 +41,7 @@
  * index) and TAIL (the newest failures): those two show first, and the
  * other panels fill in batch by batch, marked as being read.
  */
-#define ROWS_BATCH 20000
+#define ROWS_BATCH 5000           /* rows a query: bounds the client's memory */
 #define SEEN_MAX (1u << 18)        /* rows remembered in the overlap: 8 MB at most */
 /* The window's memory, whatever arrives: about 4 + 2 + 8 MB (live.h). */
 #define LIVE_IP_ENTRIES 32768
@@ -544,9 +544,15 @@ static int take_rows(struct pg *p, const PGresult *r, bool late)
 {
 	int n = PQntuples(r), n_tail = 0;
 	struct event *tail = calloc((size_t)n + 1, sizeof *tail);
+	/* rows come in time order: only the last overlap's need remembering */
+	int64_t horizon = n && !late ? num(r, n - 1, 1) - (int64_t)p->cfg->tail_overlap_s * 1000000
+	                             : INT64_MIN;
 
+	if (horizon != INT64_MIN)
+		seen_prune(&p->seen, horizon);
 	for (int i = 0; i < n; i++) {
-		if (!seen_add(&p->seen, id_hash(PQgetvalue(r, i, 0)), num(r, i, 1)))
+		int64_t ts = num(r, i, 1);
+		if (ts >= horizon && !seen_add(&p->seen, id_hash(PQgetvalue(r, i, 0)), ts))
 			continue;                /* counted already */
 		count_row(p, r, i);
 		if (tail && !PQgetisnull(r, i, 10))
