@@ -1,5 +1,6 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -324,4 +325,9 @@ void source_status_fail(struct source_status *s, const char *error)
 		n = sizeof s->error - 1;
 	memcpy(s->error, error, n);
 	s->error[n] = '\0';
+}
+
+void format_figure(char *buf, size_t n, long v, unsigned approx, unsigned flag)
+{
+	snprintf(buf, n, "%s%ld", (approx & flag) ? "~" : "", v);
 }

@@ -212,6 +212,9 @@ void ip_redis_free(struct ip_redis *r);
 void block_entry_free(struct block_entry *b);
 void health_result_free(struct health_result *h);
 
+/* A figure as shown: "~1234" when it is an estimate (approx & flag). */
+void format_figure(char *buf, size_t n, long v, unsigned approx, unsigned flag);
+
 /* Is the address among the top addresses (whose Redis state is fetched)? */
 bool model_ip_redis_wanted(const struct model *m, const char *ip);
 /* The Redis state of an address, or NULL if none was fetched. */

@@ -63,6 +63,21 @@ static json_t *json_ttl(long ttl)
 	return ttl >= 0 ? json_integer(ttl) : json_null();
 }
 
+/* The names of a row's figures that are estimates (see live.h), [] when
+ * every one is exact. */
+static json_t *json_estimated(unsigned approx, const char *const names[5])
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < 5; i++)
+		if ((approx & (1u << i)) && names[i])
+			json_array_append_new(a, json_string(names[i]));
+	return a;
+}
+
+static const char *const ip_estimates[5] = { "failures", "requests", "users", "tenants", NULL };
+static const char *const tenant_estimates[5] = { NULL, "counts", "distinct_users", NULL, "distinct_ips" };
+
 static json_t *json_top_ips(const struct model *m, const struct config *cfg)
 {
 	json_t *a = json_array();
@@ -70,9 +85,10 @@ static json_t *json_top_ips(const struct model *m, const struct config *cfg)
 	for (size_t i = 0; i < m->n_top_ips; i++) {
 		const struct ip_stat *s = &m->top_ips[i];
 		const struct ip_redis *r = redis_of(m, s->ip);
-		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b}",
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
 		    "ip", s->ip, "failures", (json_int_t)s->failures, "requests", (json_int_t)s->requests,
 		    "users", (json_int_t)s->users, "tenants", (json_int_t)s->tenants,
+		    "estimated", json_estimated(s->approx, ip_estimates),
 		    "blocked", r ? json_boolean(r->blocked) : json_null(),
 		    "block_ttl_s", r && r->blocked ? json_ttl(r->block_ttl_s) : json_null(),
 		    "failed_auth_counter", r && r->failed_auth >= 0 ? json_integer(r->failed_auth) : json_null(),
@@ -89,11 +105,12 @@ static json_t *json_tenants(const struct model *m)
 
 	for (size_t i = 0; i < m->n_tenants; i++) {
 		const struct tenant_stat *t = &m->tenants[i];
-		json_array_append_new(a, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I}",
+		json_array_append_new(a, json_pack("{s:o, s:I, s:I, s:I, s:I, s:I, s:I, s:o}",
 		    "tenant_id", json_out_string(t->tenant_id),
 		    "requests", (json_int_t)t->requests, "failures", (json_int_t)t->failures,
 		    "unauthorized", (json_int_t)t->unauthorized, "cross_tenant", (json_int_t)t->cross_tenant,
-		    "distinct_ips", (json_int_t)t->ips, "distinct_users", (json_int_t)t->users));
+		    "distinct_ips", (json_int_t)t->ips, "distinct_users", (json_int_t)t->users,
+		    "estimated", json_estimated(t->approx, tenant_estimates)));
 	}
 	return a;
 }
@@ -244,6 +261,18 @@ static void text_sources(const struct model *m, FILE *f, int64_t now_ms, int64_t
 	}
 }
 
+/* Right-aligned figures, each with "~" when it is an estimate. */
+static void text_figures(FILE *f, unsigned approx, const long *v, const unsigned *flag,
+                         const int *width, int n)
+{
+	char buf[32];
+
+	for (int i = 0; i < n; i++) {
+		format_figure(buf, sizeof buf, v[i], approx, flag[i]);
+		fprintf(f, " %*s", width[i], buf);
+	}
+}
+
 static void text_top_ips(const struct model *m, const struct config *cfg, FILE *f, int fl)
 {
 	fprintf(f, "\nTop addresses by failures\n  %-39s %8s %8s %5s %7s %7s %s\n",
@@ -253,7 +282,10 @@ static void text_top_ips(const struct model *m, const struct config *cfg, FILE *
 		const struct ip_redis *r = redis_of(m, s->ip);
 		fprintf(f, "%s ", snapshot_ip_alert(m, cfg, s) ? "!" : " ");
 		put_cell(f, s->ip, 39, fl);
-		fprintf(f, " %8ld %8ld %5ld %7ld ", s->failures, s->requests, s->users, s->tenants);
+		text_figures(f, s->approx, (const long[]){ s->failures, s->requests, s->users, s->tenants },
+		             (const unsigned[]){ APPROX_FAILURES, APPROX_REQUESTS, APPROX_USERS, APPROX_TENANTS },
+		             (const int[]){ 8, 8, 5, 7 }, 4);
+		fputc(' ', f);
 		if (r && r->failed_auth >= 0)
 			fprintf(f, "%7ld ", r->failed_auth);
 		else
@@ -276,8 +308,12 @@ static void text_tenants(const struct model *m, FILE *f, int fl)
 		const struct tenant_stat *t = &m->tenants[i];
 		fputs("  ", f);
 		put_cell(f, t->tenant_id ? t->tenant_id : "(none)", 24, fl);
-		fprintf(f, " %9ld %8ld %6ld %6ld %6ld %6ld\n", t->requests, t->failures,
-		        t->unauthorized, t->cross_tenant, t->ips, t->users);
+		text_figures(f, t->approx, (const long[]){ t->requests, t->failures, t->unauthorized,
+		             t->cross_tenant, t->ips, t->users },
+		             (const unsigned[]){ APPROX_REQUESTS, APPROX_REQUESTS, APPROX_REQUESTS,
+		             APPROX_REQUESTS, APPROX_IPS, APPROX_USERS },
+		             (const int[]){ 9, 8, 6, 6, 6, 6 }, 6);
+		fputc('\n', f);
 	}
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "draw.h"
+#include "model.h"
 #include "sanitize.h"
 
 /* Attributes that keep a role distinct when there is no colour. */
@@ -89,6 +90,22 @@ void draw_num(const struct draw *d, int y, int x, int w, long v, enum role r)
 	snprintf(buf, sizeof buf, "%*ld", w, v);
 	if ((int)strlen(buf) > w)          /* too wide: say it in thousands */
 		snprintf(buf, sizeof buf, "%*ldk", w - 1, v / 1000);
+	draw_text(d, y, x, w, buf, r);
+}
+
+void draw_figure(const struct draw *d, int y, int x, int w, long v, unsigned approx, unsigned flag,
+                 enum role r)
+{
+	char num[32], buf[40];
+
+	if (!(approx & flag)) {
+		draw_num(d, y, x, w, v, r);
+		return;
+	}
+	format_figure(num, sizeof num, v, approx, flag);
+	if ((int)strlen(num) > w)
+		snprintf(num, sizeof num, "~%ldk", v / 1000);
+	snprintf(buf, sizeof buf, "%*s", w, num);
 	draw_text(d, y, x, w, buf, r);
 }
 

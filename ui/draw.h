@@ -26,6 +26,9 @@ int draw_fmt(const struct draw *d, int y, int x, int w, enum role r, const char 
 	__attribute__((format(printf, 6, 7)));
 /* A right-aligned number in w columns. */
 void draw_num(const struct draw *d, int y, int x, int w, long v, enum role r);
+/* draw_num, with "~" before an estimate (see format_figure). */
+void draw_figure(const struct draw *d, int y, int x, int w, long v, unsigned approx, unsigned flag,
+                 enum role r);
 /* Fill a row segment with the role's background. */
 void draw_fill(const struct draw *d, int y, int x, int w, enum role r);
 /* A panel frame with its title; returns the inner width. */

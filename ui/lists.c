@@ -57,10 +57,10 @@ static void build_ips(struct rows *r, const struct model *m, const struct config
 			return;
 		w->kind = ROW_IP;
 		row_text(w, 0, s->ip);
-		row_num(w, 1, s->failures);
-		row_num(w, 2, s->requests);
-		row_num(w, 5, s->users);
-		row_num(w, 6, s->tenants);
+		row_figure(w, 1, s->failures, s->approx, APPROX_FAILURES);
+		row_figure(w, 2, s->requests, s->approx, APPROX_REQUESTS);
+		row_figure(w, 5, s->users, s->approx, APPROX_USERS);
+		row_figure(w, 6, s->tenants, s->approx, APPROX_TENANTS);
 		if (rd && rd->failed_auth >= 0)
 			row_num(w, 3, rd->failed_auth);
 		if (rd && rd->ratelimit >= 0)
@@ -97,12 +97,12 @@ static void build_tenants(struct rows *r, const struct model *m, const struct co
 		row_text(w, 0, t->tenant_id ? t->tenant_id : "(none)");
 		if (!t->tenant_id)
 			w->role = ROLE_DIM;
-		row_num(w, 1, t->requests);
-		row_num(w, 2, t->failures);
-		row_num(w, 3, t->unauthorized);
-		row_num(w, 4, t->cross_tenant);
-		row_num(w, 5, t->ips);
-		row_num(w, 6, t->users);
+		row_figure(w, 1, t->requests, t->approx, APPROX_REQUESTS);
+		row_figure(w, 2, t->failures, t->approx, APPROX_REQUESTS);
+		row_figure(w, 3, t->unauthorized, t->approx, APPROX_REQUESTS);
+		row_figure(w, 4, t->cross_tenant, t->approx, APPROX_REQUESTS);
+		row_figure(w, 5, t->ips, t->approx, APPROX_IPS);
+		row_figure(w, 6, t->users, t->approx, APPROX_USERS);
 		if (t->cross_tenant > 0 || t->failures > cfg->alert_failures * 10)
 			w->role = ROLE_WARN;
 	}

@@ -153,13 +153,23 @@ static void draw_rate(const struct view_ctx *v, int y, int cols)
 	draw_fmt(v->d, y, x, cols - x, hot ? ROLE_WARN : ROLE_NORMAL, "%ld/min, %ld in 60m", last > now ? last : now, total);
 }
 
+/* While the window is being read, its panels say how far it has got. */
+static const char *reading_title(const struct model *m, const char *name, char *buf, size_t n)
+{
+	if (m->pg_reading_pct < 0)
+		return name;
+	snprintf(buf, n, "%sreading the window %d%% ", name, m->pg_reading_pct);
+	return buf;
+}
+
 static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w, size_t selected)
 {
 	const struct model *m = v->m;
+	char title[64];
 	bool full = w - 31 >= 16;                /* room for the Redis columns */
 	int ipw = full ? w - 31 : w - 16;
 
-	draw_box(v->d, y, x, h, w, " Top addresses ", ROLE_TITLE);
+	draw_box(v->d, y, x, h, w, reading_title(m, " Top addresses ", title, sizeof title), ROLE_TITLE);
 	if (ipw < 8)
 		return;
 	draw_fmt(v->d, y + 1, x, w, ROLE_LABEL, " %-*s %6s %7s %5s %8s", ipw - 1, "address", "fail",
@@ -172,8 +182,8 @@ static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w, s
 		int row = y + 2 + i;
 		draw_fill(v->d, row, x, w, role);
 		draw_text(v->d, row, x + 1, ipw - 1, s->ip, role);
-		draw_num(v->d, row, x + ipw + 1, 6, s->failures, role);
-		draw_num(v->d, row, x + ipw + 8, 7, s->requests, role);
+		draw_figure(v->d, row, x + ipw + 1, 6, s->failures, s->approx, APPROX_FAILURES, role);
+		draw_figure(v->d, row, x + ipw + 8, 7, s->requests, s->approx, APPROX_REQUESTS, role);
 		if (!full)
 			continue;
 		if (r && r->failed_auth >= 0)
@@ -191,9 +201,10 @@ static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w, s
 static void draw_tenants(const struct view_ctx *v, int y, int x, int h, int w)
 {
 	const struct model *m = v->m;
+	char title[64];
 	int namew = w - 16;
 
-	draw_box(v->d, y, x, h, w, " Tenants ", ROLE_TITLE);
+	draw_box(v->d, y, x, h, w, reading_title(m, " Tenants ", title, sizeof title), ROLE_TITLE);
 	if (namew < 4)
 		return;
 	draw_fmt(v->d, y + 1, x, w, ROLE_LABEL, " %-*s %7s %6s", namew - 1, "tenant", "req", "fail");
@@ -202,8 +213,9 @@ static void draw_tenants(const struct view_ctx *v, int y, int x, int h, int w)
 		int row = y + 2 + i;
 		draw_text(v->d, row, x + 1, namew - 1, t->tenant_id ? t->tenant_id : "(none)",
 		          t->tenant_id ? ROLE_NORMAL : ROLE_DIM);
-		draw_num(v->d, row, x + namew + 1, 7, t->requests, ROLE_NORMAL);
-		draw_num(v->d, row, x + namew + 9, 6, t->failures, t->failures ? ROLE_WARN : ROLE_NORMAL);
+		draw_figure(v->d, row, x + namew + 1, 7, t->requests, t->approx, APPROX_REQUESTS, ROLE_NORMAL);
+		draw_figure(v->d, row, x + namew + 9, 6, t->failures, t->approx, APPROX_REQUESTS,
+		            t->failures ? ROLE_WARN : ROLE_NORMAL);
 	}
 }
 

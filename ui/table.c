@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "model.h"
 #include "table.h"
 
 void rows_clear(struct rows *r)
@@ -47,6 +48,14 @@ void row_num_text(struct row *w, int col, long v, const char *text)
 	row_text(w, col, text);
 	if (col >= 0 && col < TABLE_MAX_COLS)
 		w->nums[col] = v;
+}
+
+void row_figure(struct row *w, int col, long v, unsigned approx, unsigned flag)
+{
+	char buf[32];
+
+	format_figure(buf, sizeof buf, v, approx, flag);
+	row_num_text(w, col, v, buf);
 }
 
 void row_num(struct row *w, int col, long v)

@@ -46,6 +46,8 @@ void rows_clear(struct rows *r);
 struct row *rows_add(struct rows *r, const char *key);
 void row_text(struct row *w, int col, const char *text);
 void row_num(struct row *w, int col, long v);
+/* row_num with "~" before an estimate; sorts by the value all the same. */
+void row_figure(struct row *w, int col, long v, unsigned approx, unsigned flag);
 /* A number with its own text (e.g. "3600s" for a TTL), sorted by value. */
 void row_num_text(struct row *w, int col, long v, const char *text);
 
