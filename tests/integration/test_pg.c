@@ -489,6 +489,171 @@ static void test_pause_and_scope(void **state)
 	rig_close(&r);
 }
 
+
+/* ---- a live feed: every figure kept from new rows equals a count taken
+ * once the feed stops ---------------------------------------------------- */
+
+#define LIVE_WINDOW "date_trunc('minute', now()) - make_interval(secs => $1::int)"
+#define LIVE_SCOPE "($2::text IS NULL OR tenant_id = $2::text)"
+
+static long long figure(const char *q, const char *const *p, int np, int col)
+{
+	PGresult *r = sql(q, np, p);
+	long long v = strtoll(PQgetvalue(r, 0, col), NULL, 10);
+	PQclear(r);
+	return v;
+}
+
+/* The console's figures against PostgreSQL's own counts, for one window
+ * and scope.  False if the minute turned in between (then try again). */
+static bool live_figures_match(const struct rig *r, int window_s, const char *tenant)
+{
+	const struct model *m = &r->m;
+	char w[16], q[1024];
+	snprintf(w, sizeof w, "%d", window_s);
+	const char *p[] = { w, tenant, NULL };
+
+	if (m->fpm_start / 60 + MODEL_MINUTES - 1 != sql_num("SELECT extract(epoch FROM now())::bigint / 60"))
+		return false;
+	snprintf(q, sizeof q, "SELECT count(DISTINCT ip_address) FROM %s WHERE \"timestamp\" >= " LIVE_WINDOW
+	         " AND " LIVE_SCOPE " AND " FAIL " AND ip_address IS NOT NULL", table);
+	assert_int_equal(m->n_top_ips, figure(q, p, 2, 0));
+	for (size_t i = 0; i < m->n_top_ips; i++) {
+		const struct ip_stat *s = &m->top_ips[i];
+		p[2] = s->ip;
+		snprintf(q, sizeof q, "SELECT count(*) FILTER (WHERE " FAIL "), count(*), count(DISTINCT user_id),"
+		         " count(DISTINCT tenant_id) FROM %s WHERE ip_address = $3::inet AND \"timestamp\" >= "
+		         LIVE_WINDOW " AND " LIVE_SCOPE, table);
+		PGresult *res = sql(q, 3, p);
+		assert_int_equal(s->failures, strtol(PQgetvalue(res, 0, 0), NULL, 10));
+		assert_int_equal(s->requests, strtol(PQgetvalue(res, 0, 1), NULL, 10));
+		assert_int_equal(s->users, strtol(PQgetvalue(res, 0, 2), NULL, 10));
+		assert_int_equal(s->tenants, strtol(PQgetvalue(res, 0, 3), NULL, 10));
+		assert_int_equal(s->approx, 0);          /* small data: every figure exact */
+		PQclear(res);
+	}
+	snprintf(q, sizeof q, "SELECT count(DISTINCT coalesce(tenant_id, '<null>')) FROM %s WHERE \"timestamp\" >= "
+	         LIVE_WINDOW " AND " LIVE_SCOPE, table);
+	assert_int_equal(m->n_tenants, figure(q, p, 2, 0));
+	for (size_t i = 0; i < m->n_tenants; i++) {
+		const struct tenant_stat *t = &m->tenants[i];
+		p[2] = t->tenant_id;
+		snprintf(q, sizeof q, "SELECT count(*), count(*) FILTER (WHERE " FAIL "),"
+		         " count(*) FILTER (WHERE action = 'unauthorized_access' OR status_code = 403),"
+		         " count(*) FILTER (WHERE action = 'cross_tenant_access'),"
+		         " count(DISTINCT ip_address), count(DISTINCT user_id) FROM %s WHERE \"timestamp\" >= "
+		         LIVE_WINDOW " AND " LIVE_SCOPE " AND tenant_id IS NOT DISTINCT FROM $3", table);
+		PGresult *res = sql(q, 3, p);
+		assert_int_equal(t->requests, strtol(PQgetvalue(res, 0, 0), NULL, 10));
+		assert_int_equal(t->failures, strtol(PQgetvalue(res, 0, 1), NULL, 10));
+		assert_int_equal(t->unauthorized, strtol(PQgetvalue(res, 0, 2), NULL, 10));
+		assert_int_equal(t->cross_tenant, strtol(PQgetvalue(res, 0, 3), NULL, 10));
+		assert_int_equal(t->ips, strtol(PQgetvalue(res, 0, 4), NULL, 10));
+		assert_int_equal(t->users, strtol(PQgetvalue(res, 0, 5), NULL, 10));
+		assert_int_equal(t->approx, 0);
+		PQclear(res);
+	}
+	for (int i = 0; i < MODEL_MINUTES; i++) {
+		char minute[24];
+		snprintf(minute, sizeof minute, "%lld", (long long)(m->fpm_start + 60 * i));
+		const char *pm[] = { minute, tenant };
+		snprintf(q, sizeof q, "SELECT count(*) FROM %s WHERE \"timestamp\" >= to_timestamp($1::bigint)"
+		         " AND \"timestamp\" < to_timestamp($1::bigint) + interval '1 minute' AND " FAIL
+		         " AND ($2::text IS NULL OR tenant_id = $2::text)", table);
+		assert_int_equal(m->fpm[i], figure(q, pm, 2, 0));
+	}
+	return m->fpm_start / 60 + MODEL_MINUTES - 1 == sql_num("SELECT extract(epoch FROM now())::bigint / 60");
+}
+
+static void live_check(struct rig *r, int window_s, const char *tenant)
+{
+	for (int attempt = 0; attempt < 3; attempt++) {
+		assert_true(rig_until(r, 2, 0, 20000));
+		if (live_figures_match(r, window_s, tenant))
+			return;
+	}
+	fail_msg("the minute kept turning during the check");
+}
+
+static void feed_rows(PGconn *c, int n, const char *ts)
+{
+	char q[1024];
+	snprintf(q, sizeof q, "INSERT INTO %s (\"timestamp\", tenant_id, user_id, action, ip_address, status_code)"
+	         " SELECT %s, (ARRAY['livecorp','acme',NULL])[1 + (g %% 3)], 'u' || (random() * 40)::int,"
+	         " (ARRAY['api_request','failed_auth','unauthorized_access','cross_tenant_access'])[1 + (g %% 4)],"
+	         " ('198.18.0.' || (random() * 30)::int)::inet, (ARRAY[200,401,403])[1 + (g %% 3)]"
+	         " FROM generate_series(1, %d) g", table, ts, n);
+	PGresult *res = PQexec(c, q);
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+}
+
+static void feed_exec(PGconn *c, const char *q)
+{
+	PGresult *res = PQexec(c, q);
+	assert_int_equal(PQresultStatus(res), PGRES_COMMAND_OK);
+	PQclear(res);
+}
+
+/* Rows arrive while the console refreshes: ordinary commits, transactions
+ * held open across refreshes (rows that commit late, stamped with their
+ * start), rows stamped seconds back, a minute boundary crossed (the window
+ * of 60 s then loses a minute of rows), then a window change and a tenant
+ * scope change, each read again and then kept live. */
+static void test_live_feed_matches_independent_counts(void **state)
+{
+	struct rig r;
+	(void)state;
+	PGconn *feed = PQconnectdb(dsn), *slow = PQconnectdb(dsn);
+	assert_int_equal(PQstatus(feed), CONNECTION_OK);
+	assert_int_equal(PQstatus(slow), CONNECTION_OK);
+
+	/* start late in a minute, so that the feed crosses into the next */
+	while (clock_wall_ms() % 60000 < 48000 || clock_wall_ms() % 60000 > 50000)
+		usleep(100 * 1000);
+	feed_rows(feed, 200, "now() - random() * interval '100 seconds'");
+	rig_open(&r, dsn, NULL);
+	char err[64];
+	assert_int_equal(conf_set(&r.cfg, "window", "60s", err, sizeof err), 0);
+	model_set_scope(&r.m, 60, NULL);
+	assert_true(rig_until(&r, 1, 0, 10000));
+
+	int64_t end = clock_mono_ms() + 14000;
+	for (int tick = 0; clock_mono_ms() < end; tick++) {
+		feed_rows(feed, 7, "now()");
+		if (tick == 3 || tick == 30)
+			feed_exec(slow, "BEGIN");
+		if (tick == 3 || tick == 5 || tick == 30)
+			feed_rows(slow, 11, "now()");             /* stamped at BEGIN */
+		if (tick == 25 || tick == 50)
+			feed_exec(slow, "COMMIT");                /* 2-3 s after its rows' time */
+		if (tick % 10 == 0)
+			feed_rows(feed, 3, "now() - interval '4 seconds'");
+		rig_until(&r, 1, 0, 100);
+	}
+	feed_exec(slow, "COMMIT");
+	unsigned long rows_read = pg_rows_read(r.pg);
+	live_check(&r, 60, NULL);
+	assert_true(pg_rows_read(r.pg) >= rows_read);
+
+	/* a longer window: read once, then live again */
+	model_set_scope(&r.m, 300, NULL);
+	feed_rows(feed, 50, "now()");
+	live_check(&r, 300, NULL);
+	/* one tenant */
+	model_set_scope(&r.m, 300, "livecorp");
+	feed_rows(feed, 50, "now()");
+	live_check(&r, 300, "livecorp");
+	rows_read = pg_rows_read(r.pg);
+	feed_rows(feed, 30, "now()");
+	live_check(&r, 300, "livecorp");
+	assert_true(pg_rows_read(r.pg) - rows_read <= 30);   /* the new rows, not the window */
+
+	PQfinish(slow);
+	PQfinish(feed);
+	rig_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -496,6 +661,7 @@ int main(void)
 		cmocka_unit_test(test_tenant_scope),
 		cmocka_unit_test(test_quiet_refresh_costs_one_query),
 		cmocka_unit_test(test_tail_catches_rows_committed_late),
+		cmocka_unit_test(test_live_feed_matches_independent_counts),
 		cmocka_unit_test(test_drill_down),
 		cmocka_unit_test(test_pause_and_scope),
 		cmocka_unit_test(test_wrong_password_is_a_clear_failure),
