@@ -206,6 +206,7 @@ void model_set_detail(struct model *m, unsigned asked, struct event *events, siz
 	d->ips = ips;
 	d->n_ips = n_ips;
 	d->answered = asked;
+	d->error[0] = '\0';
 }
 
 void model_set_scope(struct model *m, int window_s, const char *tenant)

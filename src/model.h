@@ -143,6 +143,7 @@ struct detail {
 	size_t n_groups[DETAIL_GROUPS];
 	struct ip_stat *ips;         /* tenant: its top addresses */
 	size_t n_ips;
+	char error[160];             /* why the last reading failed, raw; empty when none */
 };
 
 /* --- the snapshot ------------------------------------------------------- */

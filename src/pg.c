@@ -42,6 +42,7 @@
  * other panels fill in batch by batch, marked as being read.
  */
 #define ROWS_BATCH 5000           /* rows a query: bounds the client's memory */
+#define DETAIL_PACE 100
 #define SEEN_MAX (1u << 18)        /* rows remembered in the overlap: 8 MB at most */
 /* The window's memory, whatever arrives: about 4 + 2 + 8 MB (live.h). */
 #define LIVE_IP_ENTRIES 32768
@@ -91,6 +92,11 @@ struct pg {
 
 	/* the drill-down being fetched */
 	unsigned detail_asked;
+	/* A drill-down reads its subject's rows of the whole window: an
+	 * attacker's may be a million.  Once shown, it is read again no sooner
+	 * than DETAIL_PACE times what its last reading took, so that it costs
+	 * the server at most 1/DETAIL_PACE of its time. */
+	int64_t detail_started, detail_next;  /* mono ms */
 	enum detail_kind detail_kind;
 	char *detail_key;
 	struct event *d_events;
@@ -192,7 +198,9 @@ static bool pg_send(struct pg *p, int64_t now, const char *sql, int n, const cha
 	}
 	p->queries++;
 	p->state = PG_BUSY;
-	p->deadline = now + p->cfg->timeout_ms;
+	/* the server's statement_timeout is the same length: let its clean
+	 * error arrive first; this deadline is for a server that hangs */
+	p->deadline = now + p->cfg->timeout_ms + p->cfg->timeout_ms / 2;
 	int f = PQflush(p->conn);
 	if (f < 0) {
 		pg_fail(p, now, PQerrorMessage(p->conn));
@@ -626,12 +634,14 @@ static void pg_refresh_done(struct pg *p, int64_t now)
 
 /* After the dashboard's queries: the drill-down, if one is open (and, on a
  * quiet refresh, only if nobody has seen this one yet). */
-static enum pg_step detail_or_done(const struct pg *p, bool quiet)
+static enum pg_step detail_or_done(struct pg *p, bool quiet)
 {
 	if (p->detail_kind == DETAIL_NONE)
 		return STEP_DONE;
-	if (quiet && p->m->detail.answered == p->detail_asked)
+	if (p->m->detail.answered == p->detail_asked &&
+	    (quiet || clock_mono_ms() < p->detail_next))
 		return STEP_DONE;
+	p->detail_started = clock_mono_ms();
 	return STEP_DETAIL_EVENTS;
 }
 
@@ -708,6 +718,9 @@ static void publish_detail(struct pg *p)
 {
 	struct model *m = p->m;
 
+	int64_t took = clock_mono_ms() - p->detail_started;
+
+	p->detail_next = p->detail_started + took * DETAIL_PACE;
 	if (m->detail.asked != p->detail_asked)
 		return;          /* pg_discard_detail frees it at the next refresh */
 	model_set_detail(m, p->detail_asked, p->d_events, p->n_d_events, p->d_groups,
@@ -772,9 +785,33 @@ static void pg_take(struct pg *p, const PGresult *r, int64_t now)
 	p->step = pg_take_step(p, r);
 }
 
+static bool detail_step(enum pg_step s)
+{
+	return s >= STEP_DETAIL_EVENTS && s <= STEP_DETAIL_C;
+}
+
+/* A drill-down query that failed on a live connection (a statement timeout
+ * on an attacker's million rows) costs the drill-down, not the dashboard:
+ * what was read is shown with the reason, and it is tried again later. */
+static void detail_failed(struct pg *p, const char *why)
+{
+	log_msg(LOG_WARN, "postgres: the drill-down failed: %s", why);
+	publish_detail(p);
+	if (p->m->detail.answered == p->detail_asked)
+		first_line(p->m->detail.error, sizeof p->m->detail.error, why);
+	p->step = STEP_DONE;
+}
+
 static void pg_result(struct pg *p, PGresult *r, int64_t now)
 {
 	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_FATAL_ERROR && detail_step(p->step) && PQstatus(p->conn) == CONNECTION_OK) {
+		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		detail_failed(p, msg ? msg : "query failed");
+		PQclear(r);
+		return;
+	}
 
 	if (st != PGRES_TUPLES_OK || (p->step == STEP_CLOCK && PQntuples(r) != 1)) {
 		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);

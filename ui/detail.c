@@ -99,6 +99,15 @@ static bool detail_ready(const struct model *m, enum detail_kind kind, const cha
 	return d->kind == kind && d->key && strcmp(d->key, key) == 0 && d->answered == d->asked;
 }
 
+/* A reading that failed (a statement timeout on a huge subject) says so. */
+static void detail_error_line(struct rows *r, const struct detail *d)
+{
+	char a[200];
+
+	if (d->error[0])
+		line(r, ROLE_WARN, "part of this could not be read: %s", safe(a, sizeof a, d->error, 90));
+}
+
 static void ip_redis_lines(struct rows *r, const struct model *m, const struct config *cfg, const char *ip)
 {
 	const struct ip_redis *rd = model_ip_redis(m, ip);
@@ -138,8 +147,11 @@ static void ip_detail(struct rows *r, const char *ip, const struct model *m, con
 			failures = m->top_ips[i].failures;
 			requests = m->top_ips[i].requests;
 			bool alert = snapshot_ip_alert(m, cfg, &m->top_ips[i]);
-			line(r, alert ? ROLE_ALERT : ROLE_NORMAL, "%ld failures of %ld requests in the window%s",
-			     failures, requests, alert ? "  ALERT: over the brute-force threshold" : "");
+			char f[32], q[32];
+			format_figure(f, sizeof f, failures, m->top_ips[i].approx, APPROX_FAILURES);
+			format_figure(q, sizeof q, requests, m->top_ips[i].approx, APPROX_REQUESTS);
+			line(r, alert ? ROLE_ALERT : ROLE_NORMAL, "%s failures of %s requests in the window%s",
+			     f, q, alert ? "  ALERT: over the brute-force threshold" : "");
 		}
 	ip_redis_lines(r, m, cfg, ip);
 	line(r, ROLE_NORMAL, "%s", "");
@@ -147,6 +159,7 @@ static void ip_detail(struct rows *r, const char *ip, const struct model *m, con
 		line(r, ROLE_DIM, "loading its events...");
 		return;
 	}
+	detail_error_line(r, d);
 	groups_lines(r, "Tenants touched", d->groups[DETAIL_TENANTS], d->n_groups[DETAIL_TENANTS]);
 	groups_lines(r, "Users", d->groups[DETAIL_USERS], d->n_groups[DETAIL_USERS]);
 	groups_lines(r, "User agents", d->groups[DETAIL_AGENTS], d->n_groups[DETAIL_AGENTS]);
@@ -163,15 +176,21 @@ static void tenant_detail(struct rows *r, const char *tenant, const struct model
 	for (size_t i = 0; i < m->n_tenants; i++)
 		if (m->tenants[i].tenant_id && strcmp(m->tenants[i].tenant_id, tenant) == 0) {
 			const struct tenant_stat *t = &m->tenants[i];
-			line(r, ROLE_NORMAL, "%ld requests, %ld failures, %ld unauthorized, %ld cross-tenant,"
-			     " %ld addresses, %ld users in the window", t->requests, t->failures,
-			     t->unauthorized, t->cross_tenant, t->ips, t->users);
+			char c[4][32], ips[32], users[32];
+			long counts[4] = { t->requests, t->failures, t->unauthorized, t->cross_tenant };
+			for (int k = 0; k < 4; k++)
+				format_figure(c[k], sizeof c[k], counts[k], t->approx, APPROX_REQUESTS);
+			format_figure(ips, sizeof ips, t->ips, t->approx, APPROX_IPS);
+			format_figure(users, sizeof users, t->users, t->approx, APPROX_USERS);
+			line(r, ROLE_NORMAL, "%s requests, %s failures, %s unauthorized, %s cross-tenant,"
+			     " %s addresses, %s users in the window", c[0], c[1], c[2], c[3], ips, users);
 		}
 	line(r, ROLE_NORMAL, "%s", "");
 	if (!detail_ready(m, DETAIL_TENANT, tenant)) {
 		line(r, ROLE_DIM, "loading...");
 		return;
 	}
+	detail_error_line(r, d);
 	line(r, ROLE_TITLE, "Top addresses (%zu)", d->n_ips);
 	for (size_t i = 0; i < d->n_ips; i++)
 		line(r, ROLE_NORMAL, "  %s %8ld failures %8ld requests %5ld users",
