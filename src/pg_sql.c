@@ -160,6 +160,10 @@ static int names_init(struct names *n, const struct config *cfg)
  * of an integer and one microsecond loses nothing, a division would. */
 #define US_TIME(p) "('epoch'::timestamptz + " p "::bigint * interval '1 microsecond')"
 #define TS_US(a) "(extract(epoch FROM " a ".%s) * 1000000)::bigint"
+/* A row stamped far ahead of the server's clock (a writer's clock gone
+ * wrong, or a hostile row) would carry the cursor past every row that
+ * follows it: it waits until it is at most this far ahead. */
+#define NOT_AFTER "now() + interval '5 minutes'"
 
 /* $1 text tenant (NULL for all), $2 bigint overlap start (unix us), $3
  * bigint cursor time, $4 cursor id (NULL: no cursor yet), $5 int window
@@ -176,9 +180,9 @@ static char *build_clock(const struct names *n)
 	    "  WHERE a.%s >= " US_TIME("$2") " AND (a.%s, a.%s) <= (" US_TIME("$3") ", $4)"
 	    "  AND ($1::text IS NULL OR a.%s = $1::text)) END,"
 	    " EXISTS (SELECT 1 FROM %s a WHERE a.%s >= date_trunc('minute', now()) - make_interval(secs => $5::int)"
-	    "  AND ($3::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$3") ", $4))"
+	    "  AND a.%s <= " NOT_AFTER " AND ($3::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$3") ", $4))"
 	    "  AND ($1::text IS NULL OR a.%s = $1::text))",
-	    n->t, n->ts, n->ts, n->id, n->tenant, n->t, n->ts, n->ts, n->id, n->tenant);
+	    n->t, n->ts, n->ts, n->id, n->tenant, n->t, n->ts, n->ts, n->ts, n->id, n->tenant);
 	return sb_take(&b);
 }
 
@@ -233,10 +237,11 @@ static char *build_rows(const struct names *n)
 
 	sb_printf(&b,
 	    ROW_OUTER ROW_INNER
-	    " WHERE a.%s >= " WINDOW_START " AND ($5::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$5") ", $6))"
+	    " WHERE a.%s >= " WINDOW_START " AND a.%s <= " NOT_AFTER
+	    " AND ($5::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$5") ", $6))"
 	    " AND " TENANT("a") " AND $12::text[] IS NULL"
 	    " ORDER BY a.%s, a.%s LIMIT $8::int) r ORDER BY r.rts, r.rid",
-	    ROW_NAMES(n), n->ts, n->ts, n->id, n->tenant, n->ts, n->id);
+	    ROW_NAMES(n), n->ts, n->ts, n->ts, n->id, n->tenant, n->ts, n->id);
 	return sb_take(&b);
 }
 
