@@ -2,13 +2,14 @@
  * bench/run.sh.  It paces by the clock, inserts in many small transactions
  * over a few connections, holds some of them open before committing (so
  * rows commit out of timestamp order), commits marker rows at known times,
- * stops by itself after --seconds, and prints "key value" lines.
+ * stops by itself after --seconds (or, sooner, on SIGTERM or SIGINT: it then
+ * stops sending, lets what is in flight commit), and prints "key value" lines.
  *
  *   bench_feed --db CONNINFO --rate EVENTS_PER_S --seconds S
  *              [--conns 8] [--batch-max 20] [--attack-share 0.2]
  *              [--hold-share 0.05] [--hold-max-ms 2000]
  *              [--marker-every-ms 7000] [--marker-lead-ms 3000]
- *              [--markers FILE] [--seed N] [--table NAME]
+ *              [--markers FILE] [--marker-base 0] [--seed N] [--table NAME]
  *
  * Rows: the traffic of scripts/seed.sql's generator (sectop_demo_events), made
  * here rather than by the server, over the same 60,000 clients (read once
@@ -32,8 +33,9 @@
  *
  * Markers (not counted in the rate): every --marker-every-ms (jittered by up
  * to a second, so that they do not keep one phase against a 1 s refresh),
- * one failed_auth row from 198.18.0.K (RFC 2544's benchmark range, never
- * used by the traffic), user "bench-marker-K", on a connection of its own,
+ * one failed_auth row from 198.18.K/250.K%250+1 (RFC 2544's benchmark range,
+ * never used by the traffic), user "bench-marker-K", K = --marker-base + 1,
+ * + 2, ... (a run gives each feeder its own base), on a connection of its own,
  * autocommitted, with "timestamp" = now() + --marker-lead-ms.  The lead
  * keeps it the newest failure for that long: a console's tail panel shows a
  * handful of rows, and hundreds of newer failures a second would push an
@@ -47,6 +49,7 @@
 #include <libpq-fe.h>
 #include <math.h>
 #include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -60,7 +63,7 @@
 static struct {
 	const char *db, *table, *markers;
 	double rate, seconds, attack_share, hold_share;
-	int conns, batch_max, hold_max_ms, marker_every_ms, marker_lead_ms;
+	int conns, batch_max, hold_max_ms, marker_every_ms, marker_lead_ms, marker_base;
 	uint64_t seed;
 } o = { .table = "audit_log", .conns = 8, .batch_max = 20, .attack_share = 0.2,
         .hold_share = 0.05, .hold_max_ms = 2000, .marker_every_ms = 7000,
@@ -491,7 +494,7 @@ static double marker_next;
 static void marker_send(void)
 {
 	char lead[32], user[48], ip[48];
-	int k = markers_sent + 1;
+	int k = o.marker_base + markers_sent + 1;
 	snprintf(lead, sizeof lead, "%d", o.marker_lead_ms);
 	snprintf(user, sizeof user, "bench-marker-%d", k);
 	snprintf(ip, sizeof ip, "198.18.%d.%d", k / 250, k % 250 + 1);
@@ -505,7 +508,7 @@ static void marker_send(void)
 	    " '{\"reason\": \"invalid_password\"}')", o.table);
 	send_or_die(&mk, PQsendQueryParams(mk.pg, sql, 3, NULL, p, NULL, NULL, 0));
 	mk.st = INSERTING;
-	markers_sent = k;
+	markers_sent++;
 }
 
 static void marker_ready(double now)
@@ -524,14 +527,22 @@ static void marker_ready(double now)
 	mk.st = IDLE;
 	markers_done++;
 	if (marker_log) {
-		fprintf(marker_log, "%d 198.18.%d.%d %lld\n", markers_sent, markers_sent / 250,
-		        markers_sent % 250 + 1, at);
+		int k = o.marker_base + markers_sent;
+		fprintf(marker_log, "%d 198.18.%d.%d %lld\n", k, k / 250, k % 250 + 1, at);
 		fflush(marker_log);
 	}
 	marker_next = now + o.marker_every_ms / 1000.0 + rnd();
 }
 
 /* --------------------------------------------------------------- main */
+
+static volatile sig_atomic_t stop;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop = 1;
+}
 
 static double num_arg(const char *k, const char *v, double lo, double hi)
 {
@@ -562,13 +573,16 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--hold-max-ms") == 0) o.hold_max_ms = (int)num_arg(a, v, 0, 60000);
 		else if (strcmp(a, "--marker-every-ms") == 0) o.marker_every_ms = (int)num_arg(a, v, 0, 3600000);
 		else if (strcmp(a, "--marker-lead-ms") == 0) o.marker_lead_ms = (int)num_arg(a, v, 0, 60000);
+		else if (strcmp(a, "--marker-base") == 0) o.marker_base = (int)num_arg(a, v, 0, 60000);
 		else if (strcmp(a, "--seed") == 0) o.seed = (uint64_t)num_arg(a, v, 0, 1e15);
 		else die(a, "unknown option");
 	}
 	if (!o.db || o.rate <= 0 || o.seconds <= 0)
 		die("usage", "--db CONNINFO --rate EVENTS_PER_S --seconds S [--conns N] [--batch-max N]"
 		    " [--attack-share F] [--hold-share F] [--hold-max-ms MS] [--marker-every-ms MS]"
-		    " [--marker-lead-ms MS] [--markers FILE] [--seed N] [--table NAME]");
+		    " [--marker-lead-ms MS] [--markers FILE] [--marker-base N] [--seed N] [--table NAME]");
+	if (o.marker_every_ms > 0 && o.marker_base + o.seconds * 1000 / o.marker_every_ms + 2 > 64000)
+		die("--marker-base", "too many markers for 198.18.0.0/16");
 	rng_state = o.seed * 2654435761ULL + 88172645463325252ULL;
 	snprintf(insert_sql, sizeof insert_sql,
 	    "INSERT INTO %s (tenant_id, user_id, action, resource_type, resource_id, ip_address,"
@@ -588,16 +602,26 @@ int main(int argc, char **argv)
 			die(o.markers, strerror(errno));
 	}
 
-	const long long total = (long long)llround(o.rate * o.seconds);
+	struct sigaction sa;
+	memset(&sa, 0, sizeof sa);
+	sa.sa_handler = on_signal;
+	sigaction(SIGTERM, &sa, NULL);
+	sigaction(SIGINT, &sa, NULL);
+
+	long long total = (long long)llround(o.rate * o.seconds);
 	t_start = mono_s();
 	marker_next = t_start + o.marker_every_ms / 2000.0 + rnd();
-	const double deadline = t_start + o.seconds + o.hold_max_ms / 1000.0 + 30;
+	double deadline = t_start + o.seconds + o.hold_max_ms / 1000.0 + 30;
 
 	for (;;) {
 		double now = mono_s();
 		if (now > deadline)
 			die("feed", "connections still busy 30 s after the end");
 		double t = now - t_start;
+		if (stop && t < o.seconds) {     /* the end is now */
+			o.seconds = t;
+			total = ev_sent;
+		}
 		long long due = t >= o.seconds ? total : (long long)floor(o.rate * t);
 		bool busy = false;
 		int holding = 0;
