@@ -2,8 +2,9 @@
 """live.py: one span of the live section of bench/run.sh.
 
     live.py --feed CMD --markers FILE --psql CMD --tmux SOCKET
-            [--naive CMD --naive-role ROLE] [--span-s 60] [--settle-s 3]
-            [--ready-timeout-s 60] [--grace-s 6] [--poll-ms 50] [--ready-text TEXT]
+            [--naive CMD --naive-role ROLE --naive-s 30] [--span-s 60]
+            [--settle-s 3] [--ready-timeout-s 60] [--grace-s 6] [--poll-ms 50]
+            [--ready-text TEXT] [--lead-ms 3000]
             --console ROLE=CMD [--console ROLE=CMD ...]
 
 In order:
@@ -12,27 +13,36 @@ In order:
   2. Each console CMD runs in a tmux pane of its own, 80x24, no status line,
      TERM=tmux-256color, on a tmux server of our own (--tmux SOCKET).
   3. Settling: until every console shows --ready-text (the attacker's
-     address: the first full refresh is done), then --settle-s more.
+     address: the first full refresh is done), then --settle-s more.  A
+     console that has not shown it after --ready-timeout-s is measured all
+     the same (consoles_ready says how many had).
   4. The span, --span-s: pg_stat_statements is reset (--psql runs SQL as a
      role that is none of the measured ones), CPU of each console read from
-     /proc/PID/stat, CMD of --naive started; the screens are captured every
-     --poll-ms; at the end CPU again, VmHWM, and pg_stat_statements per
-     role: execution + planning time and calls of top-level statements whose
-     userid is the console's role (or the naive's); nothing else counts.
+     /proc/PID/stat; the screens are captured every --poll-ms; at the end
+     CPU again, VmHWM, and pg_stat_statements per role: execution + planning
+     time and calls of top-level statements whose userid is the console's
+     role; nothing else counts.
   5. Markers: the feeder writes "K ADDRESS EPOCH_US" (commit time) for each
      marker row; a marker committed within the span counts; its age on a
      console is the first capture that shows its address minus its commit
      time.  Capture keeps going --grace-s after the span for markers not yet
-     seen; then they count as missed.
+     seen; then they count as missed (not on screen while they were the
+     newest failure: --lead-ms, see bench_feed.c).
+  6. The consoles quit; then, on the same feed, CMD of --naive runs alone
+     for --naive-s (it stops by itself), between a reset and a read of
+     pg_stat_statements for --naive-role.  Apart, so that on a small
+     machine neither one's CPU slows the other's queries.
 
 Prints "key value" lines: per console i (1-based) c<i>_db_ms_per_s,
 c<i>_queries_per_s, c<i>_cpu_pct, c<i>_rss_kb; over the consoles
 sectop_db_ms_per_s (mean), sectop_db_ms_per_s_max, sectop_db_ms_per_s_total,
 sectop_queries_per_s (mean), sectop_cpu_pct (mean), sectop_cpu_pct_max,
-sectop_rss_kb (max); age_median_ms, age_max_ms, markers, markers_seen,
-markers_missed (over every console and marker); naive_db_ms_per_s,
-naive_queries_per_s and bench_refresh's naive_* lines; span_s; the feeder's
-feed_* lines.  A figure that could not be had is -1.
+sectop_rss_kb (max), consoles, consoles_ready; age_median_ms, age_max_ms
+(of the markers seen), markers, markers_seen, markers_missed (over every
+console and marker; the median counts a missed marker as the oldest),
+age_bound_ms (--lead-ms); naive_db_ms_per_s,
+naive_queries_per_s, naive_span_s and bench_refresh's naive_* lines;
+span_s; the feeder's feed_* lines.  A figure that could not be had is -1.
 """
 import argparse
 import os
@@ -153,6 +163,8 @@ def main():
     ap.add_argument("--tmux", required=True)
     ap.add_argument("--naive", default="")
     ap.add_argument("--naive-role", default="")
+    ap.add_argument("--naive-s", type=float, default=30)
+    ap.add_argument("--lead-ms", type=float, default=3000)
     ap.add_argument("--span-s", type=float, default=60)
     ap.add_argument("--settle-s", type=float, default=3)
     ap.add_argument("--ready-timeout-s", type=float, default=60)
@@ -191,12 +203,16 @@ def main():
             if feeder.poll() is not None:
                 break
             time.sleep(0.1)
-        if len(ready) < len(names):
-            sys.stderr.write("live: consoles %s never showed %s; their screens:\n" %
-                             (sorted(set(names) - ready), a.ready_text))
-            for n, text in tmux.screens(names).items():
-                sys.stderr.write("---- %s\n%s\n" % (n, text))
+        if feeder.poll() is not None:
+            sys.stderr.write("live: the feeder stopped (exit %d)\n" % feeder.returncode)
             return 1
+        if len(ready) < len(names):
+            sys.stderr.write("live: consoles %s did not show %s in %g s; measured all the same;"
+                             " their screens:\n" % (sorted(set(names) - ready), a.ready_text,
+                                                   a.ready_timeout_s))
+            for n, text in tmux.screens(names).items():
+                if n not in ready:
+                    sys.stderr.write("---- %s\n%s\n" % (n, text))
         time.sleep(a.settle_s)
 
         # the span
@@ -204,9 +220,6 @@ def main():
         w0 = time.monotonic()
         t0_real = time.time()
         c0 = [cpu_s(p) for p in pids]
-        if a.naive:
-            naive = subprocess.Popen("exec " + a.naive, shell=True, stdin=subprocess.DEVNULL,
-                                     stdout=subprocess.PIPE, text=True, start_new_session=True)
         seen = [dict() for _ in names]            # marker -> first seen (epoch s)
         end = w0 + a.span_s
         c1 = w1 = None
@@ -237,21 +250,10 @@ def main():
                     break
             time.sleep(a.poll_ms / 1000.0)
         rss = [vm_kb(p, "VmHWM") for p in pids]
-        naive_lines = []
-        if naive:
-            try:
-                so, _ = naive.communicate(timeout=a.span_s + 60)
-                naive_lines = so.splitlines()
-                if naive.returncode != 0:
-                    sys.stderr.write("live: the naive baseline exited %d\n" % naive.returncode)
-                    rc = 1
-            except subprocess.TimeoutExpired:
-                os.killpg(naive.pid, signal.SIGKILL)
-                naive.wait()
-                rc = 1
-        w2 = time.monotonic()
         stats = {row[0]: (float(row[1]), float(row[2])) for row in psql(a.psql, PSS)}
-        pss_s = w2 - w0       # reset to read
+        pss_s = time.monotonic() - w0       # reset to read
+        for n in names:
+            tmux.keys(n, "q")
 
         out("span_s", w1 - w0)
         dbs, qs, cpus = [], [], []
@@ -277,12 +279,8 @@ def main():
         out("sectop_cpu_pct", statistics.mean(cpus) if cpus else None)
         out("sectop_cpu_pct_max", max(cpus) if cpus else None)
         out("sectop_rss_kb", max(rss) if rss and min(rss) > 0 else None)
-        if a.naive_role:
-            ms, calls = stats.get(a.naive_role, (0.0, 0.0))
-            out("naive_db_ms_per_s", ms / pss_s)
-            out("naive_queries_per_s", calls / pss_s)
-        for line in naive_lines:
-            print(line)
+        out("consoles", len(names))
+        out("consoles_ready", len(ready))
 
         marks = {k: t for k, t in read_markers(a.markers).items() if t0_real <= t < t1_real}
         ages, missed = [], 0
@@ -295,10 +293,34 @@ def main():
         out("markers", len(marks))
         out("markers_seen", len(ages))
         out("markers_missed", missed)
-        out("age_median_ms", statistics.median(ages) if ages else None)
+        # a missed marker is older than any seen: the median counts it so
+        med = statistics.median(ages + [float("inf")] * missed) if ages else None
+        out("age_median_ms", med if med is not None and med != float("inf") else None)
         out("age_max_ms", max(ages) if ages else None)
-        for i in range(len(names)):
-            tmux.keys(names[i], "q")
+        out("age_bound_ms", a.lead_ms)
+
+        if a.naive:
+            time.sleep(1)                          # the consoles' last queries
+            psql(a.psql, "SELECT pg_stat_statements_reset()")
+            n0 = time.monotonic()
+            naive = subprocess.Popen("exec " + a.naive, shell=True, stdin=subprocess.DEVNULL,
+                                     stdout=subprocess.PIPE, text=True, start_new_session=True)
+            try:
+                so, _ = naive.communicate(timeout=a.naive_s + 120)
+            except subprocess.TimeoutExpired:
+                os.killpg(naive.pid, signal.SIGKILL)
+                so, _ = naive.communicate()
+                rc = 1
+            if naive.returncode != 0:
+                sys.stderr.write("live: the naive baseline exited %d\n" % naive.returncode)
+                rc = 1
+            stats = {row[0]: (float(row[1]), float(row[2])) for row in psql(a.psql, PSS)}
+            n_s = time.monotonic() - n0
+            ms, calls = stats.get(a.naive_role, (0.0, 0.0))
+            out("naive_span_s", n_s)
+            out("naive_db_ms_per_s", ms / n_s)
+            out("naive_queries_per_s", calls / n_s)
+            sys.stdout.write(so)
     finally:
         if naive and naive.poll() is None:
             os.killpg(naive.pid, signal.SIGKILL)

@@ -39,13 +39,15 @@
 # Then the live section: for 50, 200 and 1000 events/s (--smoke: 20 for
 # 5 s), the table holds the previous 61 minutes filled at that rate
 # (bench/live_fill.sql, generate_series; the recommended indexes, VACUUM
-# ANALYZE, then the minutes the indexing took are filled too), and for 60 s
-# bench_feed inserts that rate as role bench_feeder (small transactions,
-# some held open up to 2 s, marker rows) while, side by side, one console
-# (sectop --refresh 1s in a tmux pane, 80x24) reads as role bench_sectop and
-# the naive refresh (bench_refresh --naive-live: the same plain GROUP BYs
-# as the naive baseline above, every 1 s, with the recommended indexes) as
-# role bench_naive.  Database time and queries per second come from
+# ANALYZE, then the minutes the indexing took are filled too); bench_feed
+# inserts that rate as role bench_feeder (small transactions, some held
+# open up to 2 s, marker rows) while one console (sectop --refresh 1s in a
+# tmux pane, 80x24) reads for 60 s as role bench_sectop, then, on the same
+# feed, the naive refresh (bench_refresh --naive-live: the same plain
+# GROUP BYs as the naive baseline above, every 1 s, with the recommended
+# indexes) for 30 s as role bench_naive: one after the other, so that on
+# two cores neither slows the other's queries.  Database time and
+# queries per second come from
 # pg_stat_statements for each of those roles alone (execution + planning of
 # top-level statements; the feeder's inserts and the harness's own
 # statements are other roles').  Then five consoles at once (roles
@@ -79,18 +81,20 @@ if [[ $MODE == smoke ]]; then
 	SMALL=20k SMALL_ROWS=20000 LARGE=50k LARGE_ROWS=50000
 	UNRELATED=20000 ADDRESSES=300 SPAN_S=1 SETTLE_S=0.5
 	DRIVER=(--firsts 1 --refreshes 3 --bursts 1 --interval-ms 200 --walk-max-s 30)
-	LIVE_RATES=(20) LIVE_SPAN_S=5 LIVE_SETTLE_S=1 LIVE_MARKER_MS=1200
+	LIVE_RATES=(20) LIVE_SPAN_S=5 LIVE_NAIVE_S=3 LIVE_SETTLE_S=1 LIVE_MARKER_MS=1200 LIVE_GRACE_S=3
 else
 	SMALL=1M SMALL_ROWS=1000000 LARGE=10M LARGE_ROWS=10000000
 	UNRELATED=1000000 ADDRESSES=3000 SPAN_S=60 SETTLE_S=3
 	DRIVER=(--firsts 5 --refreshes 20 --bursts 5 --interval-ms 250 --walk-max-s 300)
-	LIVE_RATES=(50 200 1000) LIVE_SPAN_S=60 LIVE_SETTLE_S=3 LIVE_MARKER_MS=7000
+	LIVE_RATES=(50 200 1000) LIVE_SPAN_S=60 LIVE_NAIVE_S=30 LIVE_SETTLE_S=3 LIVE_MARKER_MS=7000
+	LIVE_GRACE_S=6
 fi
 # The live section: the window filled (minutes: the per-minute line's hour
 # and one), the attack's share of the rate, how long a console may take to
 # show its first full refresh, how long markers are watched after the span,
-# and the lead of a marker's timestamp (bench_feed.c says why).
-LIVE_FILL_MIN=61 LIVE_ATTACK=0.2 LIVE_READY_S=90 LIVE_GRACE_S=6 LIVE_LEAD_MS=3000
+# and the lead of a marker's timestamp (bench_feed.c says why): with the
+# feeder's holds (2 s at most) well under the console's tail overlap (10 s).
+LIVE_FILL_MIN=61 LIVE_ATTACK=0.2 LIVE_READY_S=60 LIVE_LEAD_MS=3000
 LIVE_FIVE=5
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -415,12 +419,23 @@ EOF
 
 # live_fill RATE: the table as the window filled at RATE up to now.
 live_fill() {
-	local t0 n
+	local t0 n to half p1 p2
 	t0=$(now_s)
 	drop_indexes
 	sql -c "TRUNCATE audit_log" >/dev/null
-	n=$(sql -c "SET work_mem = '256MB'" \
-		-c "SELECT sectop_bench_fill($1, now() - interval '$LIVE_FILL_MIN minutes', now(), $LIVE_ATTACK)")
+	# two sessions, two cores: the older half and the newer
+	to=$(sql -c "SELECT now()")
+	half=$((LIVE_FILL_MIN / 2))
+	sql -c "SET work_mem = '256MB'" -c "SELECT sectop_bench_fill($1,
+		'$to'::timestamptz - interval '$LIVE_FILL_MIN minutes', '$to'::timestamptz - interval '$half minutes',
+		$LIVE_ATTACK)" >"$WORK/fill.1" &
+	p1=$!
+	sql -c "SET work_mem = '256MB'" -c "SELECT sectop_bench_fill($1,
+		'$to'::timestamptz - interval '$half minutes', '$to'::timestamptz, $LIVE_ATTACK)" >"$WORK/fill.2" &
+	p2=$!
+	wait "$p1" || die "filling the window failed"
+	wait "$p2" || die "filling the window failed"
+	n=$(($(<"$WORK/fill.1") + $(<"$WORK/fill.2")))
 	create_indexes
 	vacuum
 	# the minutes the indexes and the vacuum took, at the same rate
@@ -439,7 +454,7 @@ live_console() { # ROLE: the console's command line, for a tmux pane
 LIVE_SPAN_NO=0
 live_span() {
 	local out=$1 rate=$2 n=$3 naive=${4:-} args=() i role feed_s
-	feed_s=$((LIVE_READY_S + LIVE_SPAN_S + LIVE_GRACE_S + 30))
+	feed_s=$((LIVE_READY_S + LIVE_SPAN_S + LIVE_GRACE_S + LIVE_NAIVE_S + 60))
 	LIVE_SPAN_NO=$((LIVE_SPAN_NO + 1))
 	if ((n == 1)); then
 		args+=(--console "bench_sectop=$(live_console bench_sectop)")
@@ -450,11 +465,13 @@ live_span() {
 		done
 	fi
 	if [[ -n $naive ]]; then
-		args+=(--naive-role bench_naive --naive "$(printf '%q ' "$WORK/bench_refresh" \
-			--db "$(live_conninfo bench_naive)" --naive-live "$LIVE_SPAN_S" --interval-ms 1000)")
+		args+=(--naive-role bench_naive --naive-s "$LIVE_NAIVE_S" --naive "$(printf '%q ' \
+			"$WORK/bench_refresh" --db "$(live_conninfo bench_naive)" --naive-live "$LIVE_NAIVE_S" \
+			--interval-ms 1000)")
 	fi
 	python3 "$BENCH/live.py" --span-s "$LIVE_SPAN_S" --settle-s "$LIVE_SETTLE_S" \
 		--ready-timeout-s "$LIVE_READY_S" --grace-s "$LIVE_GRACE_S" --poll-ms $((n == 1 ? 50 : 100)) \
+		--lead-ms "$LIVE_LEAD_MS" \
 		--tmux "$WORK/tmux.sock" --markers "$WORK/markers" \
 		--psql "$(printf '%q ' "$SECTOP_TEST_PG_BIN/psql" -X -q "$SECTOP_TEST_DB")" \
 		--feed "$(printf '%q ' "$WORK/bench_feed" --db "$(live_conninfo bench_feeder)" \

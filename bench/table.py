@@ -97,10 +97,22 @@ def live_table(d, rates, md):
         ("live x5: commit to screen, median", "ms", "five", "age_median_ms", 1, None, None, 0),
         ("live x5: commit to screen, slowest", "ms", "five", "age_max_ms", 1, ("<=", 2000), None, 0),
         ("live x5: markers never on screen", "markers", "five", "markers_missed", 1, ("<=", 0), None, 0),
+        ("live x5: consoles that drew the figures", "consoles", "five", "consoles_ready", 1,
+         (">=", 5), None, 0),
     ]
 
     def fmt(v, dec):
         return None if v is None else "%.*f" % (dec, v)
+
+    def cell(vals, key, scale, dec):
+        """A figure; the slowest age of a span where markers were missed
+        is only known to be above the lead: ">LEAD"."""
+        missed = vals.get("markers_missed", 0)
+        if vals.get("age_bound_ms", -1) > 0 and (
+                key == "age_max_ms" and missed > 0 or
+                key == "age_median_ms" and missed > 0 and missed >= vals.get("markers_seen", 0)):
+            return ">%d" % vals["age_bound_ms"]
+        return fmt(get(vals, key, scale), dec)
 
     head = ["figure", "unit"] + ["%s/s" % r for r in rates] + ["target at %s/s" % top] + \
         ["naive %s/s" % r for r in rates] + ["x below naive %s/s" % top, "verdict"]
@@ -109,11 +121,10 @@ def live_table(d, rates, md):
         cells = [label, unit]
         for r in rates:
             if src == "five":
-                v = get(five, key, scale) if r == top else None
-                cells.append((fmt(v, dec) or ("n/a" if not five else "n/a (not measured)"))
-                             if r == top else "-")
+                cells.append((cell(five, key, scale, dec) or
+                              ("n/a (not measured)" if not five else "n/a")) if r == top else "-")
             else:
-                cells.append(fmt(get(L[r], key, scale), dec) or
+                cells.append(cell(L[r], key, scale, dec) or
                              ("n/a (not measured)" if not L[r] else "n/a"))
         tparts = []
         if target:
@@ -123,13 +134,16 @@ def live_table(d, rates, md):
         cells.append(", ".join(tparts) or "-")
         for r in rates:
             cells.append(fmt(get(L[r], nkey, scale), dec) or "n/a" if nkey else "-")
-        vt = get(five if src == "five" else L[top], key, scale)
+        vals = five if src == "five" else L[top]
+        vt = get(vals, key, scale)
         nt = get(L[top], nkey, scale) if nkey else None
         ratio = nt / vt if nt is not None and vt else None
         cells.append("%.1f" % ratio if ratio is not None else "-")
         verdict = []
         if target:
-            if vt is None:
+            if key == "age_max_ms" and vals.get("markers_missed", 0) > 0:
+                verdict.append("MISS")
+            elif vt is None:
                 verdict.append("n/a")
             else:
                 ok = vt <= target[1] if target[0] == "<=" else vt >= target[1]

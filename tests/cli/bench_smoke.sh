@@ -114,12 +114,14 @@ live_rows=(
 	"live x5: commit to screen, median"
 	"live x5: commit to screen, slowest"
 	"live x5: markers never on screen"
+	"live x5: consoles that drew the figures"
 )
 live_ok() { # LABEL
 	python3 - "$out" "$1" <<'PY'
 import re, sys
 text, label = open(sys.argv[1]).read().splitlines(), sys.argv[2]
-num = re.compile(r"^-?[0-9]+(\.[0-9]+)?$")
+# ">3000": the slowest age when a marker never reached the screen
+num = re.compile(r"^>?-?[0-9]+(\.[0-9]+)?$")
 for line in text:
     if line.startswith(label + "  "):
         f = re.split(r" {2,}", line.strip())
