@@ -94,7 +94,7 @@ fi
 # show its first full refresh, how long markers are watched after the span,
 # and the lead of a marker's timestamp (bench_feed.c says why): with the
 # feeder's holds (2 s at most) well under the console's tail overlap (10 s).
-LIVE_FILL_MIN=61 LIVE_ATTACK=0.2 LIVE_READY_S=60 LIVE_LEAD_MS=3000
+LIVE_FILL_MIN=61 LIVE_ATTACK=0.2 LIVE_READY_S=30 LIVE_LEAD_MS=3000
 LIVE_FIVE=5
 
 log() { printf 'bench: %s\n' "$*" >&2; }
@@ -484,12 +484,12 @@ live_span() {
 
 live_phase() {
 	local rate last=${LIVE_RATES[-1]}
-	log "live: ${LIVE_RATES[*]} events/s, ${LIVE_SPAN_S} s each, a console beside the naive refresh"
+	log "live: ${LIVE_RATES[*]} events/s: a console ${LIVE_SPAN_S} s, then the naive refresh ${LIVE_NAIVE_S} s"
 	stack_psql -f "$BENCH/live_fill.sql" >/dev/null
 	live_roles
 	for rate in "${LIVE_RATES[@]}"; do
 		live_fill "$rate"
-		log "  $rate events/s: the console and the naive refresh, ${LIVE_SPAN_S} s"
+		log "  $rate events/s: the console, then the naive refresh"
 		live_span "$R/live.$rate" "$rate" 1 naive
 	done
 	log "  $last events/s: $LIVE_FIVE consoles at once, ${LIVE_SPAN_S} s"

@@ -81,6 +81,8 @@ def live_table(d, rates, md):
         ("live: markers never on screen", "markers", "one", "markers_missed", 1, ("<=", 0), None, 0),
         ("live: console CPU", "% core", "one", "sectop_cpu_pct", 1, ("<=", 5), None, 2),
         ("live: console peak RSS", "MB", "one", "sectop_rss_kb", 1 / 1024, ("<=", 32), None, 1),
+        ("live: console drew the figures (first refresh in time)", "consoles", "one",
+         "consoles_ready", 1, (">=", 1), None, 0),
         ("live: feeder rate achieved", "events/s", "one", "feed_rate_achieved", 1, None, None, 1),
         ("live: feeder backlog, most", "events", "one", "feed_backlog_max", 1, None, None, 0),
         ("live x5: db time per second per console (mean)", "ms/s", "five",

@@ -102,6 +102,7 @@ live_rows=(
 	"live: markers never on screen"
 	"live: console CPU"
 	"live: console peak RSS"
+	"live: console drew the figures (first refresh in time)"
 	"live: feeder rate achieved"
 	"live: feeder backlog, most"
 	"live x5: db time per second per console (mean)"
