@@ -11,7 +11,7 @@
 # It starts its own PostgreSQL and Redis on loopback (scripts/stack.sh) in a
 # scratch directory, stops and removes them at the end, and never touches
 # another server.  It needs what scripts/test.sh installs (scripts/deps.sh),
-# plus python3.  Everything runs under `nice -n 10`.  Not part of CI:
+# plus python3 and tmux.  Everything runs under `nice -n 10`.  Not part of CI:
 # tests/cli/bench_smoke.sh runs --smoke so that it cannot rot.
 #
 # Built binaries: SECTOP_BENCH_BUILD=DIR (a configured build directory, e.g.
@@ -100,6 +100,7 @@ LIVE_FIVE=5
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 command -v python3 >/dev/null || die "python3 is needed"
+command -v tmux >/dev/null || die "tmux is needed (scripts/deps.sh installs it)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sectop-bench.XXXXXX")
 R=$WORK/results

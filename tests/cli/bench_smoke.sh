@@ -7,6 +7,7 @@
 # memory are measured by the full run (BENCHMARKS.md), not by timed tests.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "skip: no python3" >&2; exit 77; }
+command -v tmux >/dev/null 2>&1 || { echo "skip: no tmux (the live section's consoles run in it)" >&2; exit 77; }
 if ! command -v redis-server >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	[ "${SECTOP_REQUIRE_SERVERS:-0}" = 1 ] && { echo "no PostgreSQL or Redis server binaries" >&2; exit 99; }
 	echo "skip: no PostgreSQL or Redis server binaries (scripts/deps.sh installs them)" >&2
