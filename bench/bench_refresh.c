@@ -7,6 +7,7 @@
  *   bench_refresh --db CONNINFO --redis URL --redis-port N [--table NAME]
  *                 [--naive --drop-index NAME...] [--firsts 5] [--refreshes 20]
  *                 [--bursts 5] [--interval-ms 250] [--walk-max-s 180]
+ *   bench_refresh --db CONNINFO --naive-live SECONDS [--interval-ms 1000]
  *
  * NAME: a plain table name (the benchmark's own tables); the queries of the
  * naive baseline use the contract's column names.
@@ -33,6 +34,14 @@
  * indexes (--drop-index NAME, repeatable) and is rolled back at the end:
  * plain GROUP BYs without them, on the very rows sectop is measured on, a
  * few seconds apart; its bursts go with the rollback.
+ *
+ * --naive-live SECONDS: the naive baseline of the live section: the same
+ * plain queries, with whatever indexes the table has, one refresh every
+ * --interval-ms (paced by the clock: a refresh that overruns is followed at
+ * once by the next) for SECONDS, on one connection, and nothing else on it
+ * (no reset, no read of pg_stat_statements: the harness reads this role's
+ * database time).  It prints naive_refreshes, naive_wall_ms (mean) and
+ * naive_wall_max_ms.
  *
  * Redis per refresh (sectop only): commands (the source's own count), SCAN
  * steps, round trips (TCP data segments the client sent on its Redis
@@ -70,7 +79,7 @@ static struct opts {
 	const char *db, *redis, *table;
 	int redis_port;
 	bool naive;
-	int firsts, refreshes, bursts, interval_ms, walk_max_s;
+	int firsts, refreshes, bursts, interval_ms, walk_max_s, naive_live_s;
 	const char *drop[8];
 	int n_drop;
 } o = { .table = "audit_log", .firsts = 5, .refreshes = 20, .bursts = 5, .interval_ms = 250,
@@ -625,6 +634,32 @@ static void run_naive(void)
 	naive_close(c);
 }
 
+/* The live section's baseline: a refresh every interval for `seconds`. */
+static void run_naive_live(int seconds)
+{
+	PGconn *c = PQconnectdb(o.db);
+	if (PQstatus(c) != CONNECTION_OK)
+		die("connect", PQerrorMessage(c));
+	double t0 = now_ms(), end = t0 + seconds * 1000.0, walls = 0, wmax = 0;
+	int n = 0;
+	while (now_ms() < end) {
+		double w = naive_refresh(c);
+		walls += w;
+		if (w > wmax)
+			wmax = w;
+		n++;
+		double next = t0 + (double)n * o.interval_ms, now = now_ms();
+		if (next > end)
+			next = end;
+		if (next > now)
+			usleep((useconds_t)((next - now) * 1000));
+	}
+	out("naive_refreshes", n);
+	out("naive_wall_ms", n ? walls / n : -1);
+	out("naive_wall_max_ms", n ? wmax : -1);
+	PQfinish(c);
+}
+
 /* --------------------------------------------------------------- main */
 
 static int int_arg(const char *s)
@@ -650,6 +685,11 @@ int main(int argc, char **argv)
 			o.naive = true;
 			continue;
 		}
+		if (strcmp(a, "--naive-live") == 0 && v) {
+			o.naive_live_s = int_arg(v);
+			i++;
+			continue;
+		}
 		if (!v)
 			die(a, "needs a value");
 		i++;
@@ -664,9 +704,15 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--walk-max-s") == 0) o.walk_max_s = int_arg(v);
 		else die(a, "unknown option");
 	}
+	if (o.db && o.naive_live_s > 0) {
+		if (o.interval_ms < 1)
+			die("--interval-ms", "must be at least 1");
+		run_naive_live(o.naive_live_s);
+		return 0;
+	}
 	if (!o.db || (!o.naive && (!o.redis || !o.redis_port)) || o.firsts < 1 || o.refreshes < 1)
 		die("usage", "--db CONNINFO --redis URL --redis-port N [--table NAME]"
-		    " [--naive --drop-index NAME...] [--firsts N]"
+		    " [--naive --drop-index NAME...] [--naive-live SECONDS] [--firsts N]"
 		    " [--refreshes N] [--bursts N] [--interval-ms MS] [--walk-max-s S]");
 	ctl = PQconnectdb(o.db);
 	if (PQstatus(ctl) != CONNECTION_OK)

@@ -4,13 +4,14 @@
 #
 #   bench/run.sh                 # the full run: 1M and 10M rows, ~16 minutes
 #   bench/run.sh --smoke         # 20k and 50k rows, short spans, ~40 s: the same table
+#   bench/run.sh --live-only     # only the live section (below), ~7 minutes
 #   bench/run.sh --markdown FILE # also write the table (and the machine) as Markdown
 #   bench/run.sh --keep          # keep the scratch directory (servers' logs, raw figures)
 #
 # It starts its own PostgreSQL and Redis on loopback (scripts/stack.sh) in a
 # scratch directory, stops and removes them at the end, and never touches
 # another server.  It needs what scripts/test.sh installs (scripts/deps.sh),
-# plus python3.  Everything runs under `nice -n 10`.  Not part of CI:
+# plus python3 and tmux.  Everything runs under `nice -n 10`.  Not part of CI:
 # tests/cli/bench_smoke.sh runs --smoke so that it cannot rot.
 #
 # Built binaries: SECTOP_BENCH_BUILD=DIR (a configured build directory, e.g.
@@ -34,16 +35,35 @@
 # --refresh 1s: CPU, RSS, bytes)
 # and `sectop report --since 7d` (without and with its rollup) against the
 # plain GROUP BYs of report_plain.sql.  table.py prints the table.
+#
+# Then the live section: for 50, 200 and 1000 events/s (--smoke: 20 for
+# 5 s), the table holds the previous 61 minutes filled at that rate
+# (bench/live_fill.sql, generate_series; the recommended indexes, VACUUM
+# ANALYZE, then the minutes the indexing took are filled too); bench_feed
+# inserts that rate as role bench_feeder (small transactions, some held
+# open up to 2 s, marker rows) while one console (sectop --refresh 1s in a
+# tmux pane, 80x24) reads for 60 s as role bench_sectop, then, on the same
+# feed, the naive refresh (bench_refresh --naive-live: the same plain
+# GROUP BYs as the naive baseline above, every 1 s, with the recommended
+# indexes) for 30 s as role bench_naive: one after the other, so that on
+# two cores neither slows the other's queries.  Database time and
+# queries per second come from
+# pg_stat_statements for each of those roles alone (execution + planning of
+# top-level statements; the feeder's inserts and the harness's own
+# statements are other roles').  Then five consoles at once (roles
+# bench_sectop_1..5) at the last rate, fed on.  bench/live.py runs each
+# span; commit-to-screen ages come from the marker rows (see bench_feed.c).
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 BENCH=$ROOT/bench
-MODE=full MARKDOWN="" KEEP=""
+MODE=full MARKDOWN="" KEEP="" LIVE_ONLY=""
 
 usage() { sed -n '2,/^set -euo/p' "${BASH_SOURCE[0]}" | sed '$d; s/^# \{0,1\}//'; }
 while (($#)); do
 	case $1 in
 	--smoke) MODE=smoke ;;
+	--live-only) LIVE_ONLY=1 ;;
 	--markdown) MARKDOWN=${2:?--markdown needs a file}; shift ;;
 	--keep) KEEP=1 ;;
 	-h | --help) usage; exit 0 ;;
@@ -61,15 +81,26 @@ if [[ $MODE == smoke ]]; then
 	SMALL=20k SMALL_ROWS=20000 LARGE=50k LARGE_ROWS=50000
 	UNRELATED=20000 ADDRESSES=300 SPAN_S=1 SETTLE_S=0.5
 	DRIVER=(--firsts 1 --refreshes 3 --bursts 1 --interval-ms 200 --walk-max-s 30)
+	LIVE_RATES=(20) LIVE_SPAN_S=5 LIVE_NAIVE_S=3 LIVE_SETTLE_S=1 LIVE_MARKER_MS=1200 LIVE_GRACE_S=3
 else
 	SMALL=1M SMALL_ROWS=1000000 LARGE=10M LARGE_ROWS=10000000
 	UNRELATED=1000000 ADDRESSES=3000 SPAN_S=60 SETTLE_S=3
 	DRIVER=(--firsts 5 --refreshes 20 --bursts 5 --interval-ms 250 --walk-max-s 300)
+	LIVE_RATES=(50 200 1000) LIVE_SPAN_S=60 LIVE_NAIVE_S=30 LIVE_SETTLE_S=3 LIVE_MARKER_MS=7000
+	LIVE_GRACE_S=6
 fi
+# The live section: the window filled (minutes: the per-minute line's hour
+# and one), the attack's share of the rate, how long a console may take to
+# show its first full refresh, how long markers are watched after the span,
+# and the lead of a marker's timestamp (bench_feed.c says why): with the
+# feeder's holds (2 s at most) well under the console's tail overlap (10 s).
+LIVE_FILL_MIN=61 LIVE_ATTACK=0.2 LIVE_READY_S=30 LIVE_LEAD_MS=3000
+LIVE_FIVE=5
 
 log() { printf 'bench: %s\n' "$*" >&2; }
 die() { log "$*"; exit 1; }
 command -v python3 >/dev/null || die "python3 is needed"
+command -v tmux >/dev/null || die "tmux is needed (scripts/deps.sh installs it)"
 
 WORK=$(mktemp -d "${TMPDIR:-/tmp}/sectop-bench.XXXXXX")
 R=$WORK/results
@@ -114,6 +145,12 @@ ${drv_cc:-cc} $(mkvar CFLAGS) $(mkvar WARN_CFLAGS) $(mkvar SAN_CFLAGS) \
 	$(mkvar LIBPQ_LIBS) $(mkvar HIREDIS_LIBS) $(mkvar LIBCURL_LIBS) $(mkvar JANSSON_LIBS) \
 	$(mkvar LDFLAGS) $(mkvar SAN_LDFLAGS) -o "$WORK/bench_refresh" 2>"$WORK/driver.log" ||
 	{ cat "$WORK/driver.log" >&2; die "bench/bench_refresh.c does not build"; }
+# The feeder: libpq only.
+# shellcheck disable=SC2046,SC2086  # flag lists
+${drv_cc:-cc} $(mkvar CFLAGS) $(mkvar WARN_CFLAGS) $(mkvar SAN_CFLAGS) $(mkvar LIBPQ_CFLAGS) \
+	"$BENCH/bench_feed.c" $(mkvar LIBPQ_LIBS) -lm $(mkvar LDFLAGS) $(mkvar SAN_LDFLAGS) \
+	-o "$WORK/bench_feed" 2>"$WORK/feed.log" ||
+	{ cat "$WORK/feed.log" >&2; die "bench/bench_feed.c does not build"; }
 
 # ---------------------------------------------------------------- servers
 
@@ -354,12 +391,124 @@ client_phase() { # LABEL ROWS
 	report "$1"
 }
 
+# ------------------------------------------------------------------- live
+
+# Roles of their own, so that pg_stat_statements (keyed by userid) tells
+# each one's statements apart: random passwords, in PGPASSFILE only.
+LIVE_ROLES=(bench_feeder bench_naive bench_sectop)
+for ((i = 1; i <= LIVE_FIVE; i++)); do LIVE_ROLES+=("bench_sectop_$i"); done
+live_conninfo() { echo "host=127.0.0.1 port=$SECTOP_TEST_PG_PORT dbname=sectop user=$1"; }
+live_roles() {
+	local r pw
+	for r in "${LIVE_ROLES[@]}"; do
+		pw=$(_stack_random)
+		_stack_pg_su_sql "$SECTOP_TEST_PG_BIN" "$SECTOP_TEST_PG_PORT" sectop >/dev/null <<EOF
+SET log_min_error_statement = panic;
+SET log_statement = 'none';
+SET pg_stat_statements.track_utility = off;
+DO \$\$ BEGIN
+  IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '$r') THEN CREATE ROLE $r LOGIN; END IF;
+END \$\$;
+ALTER ROLE $r PASSWORD '$pw';
+EOF
+		printf '127.0.0.1:%s:*:%s:%s\n' "$SECTOP_TEST_PG_PORT" "$r" "$pw" >>"$PGPASSFILE"
+		# (not the views of pg_stat_statements: the superuser owns them)
+		sql -c "SET client_min_messages = error" -c "GRANT SELECT ON ALL TABLES IN SCHEMA public TO $r" >/dev/null
+	done
+	sql -c "GRANT INSERT ON audit_log TO bench_feeder" >/dev/null
+}
+
+# live_fill RATE: the table as the window filled at RATE up to now.
+live_fill() {
+	local t0 n to half p1 p2
+	t0=$(now_s)
+	drop_indexes
+	sql -c "TRUNCATE audit_log" >/dev/null
+	# two sessions, two cores: the older half and the newer
+	to=$(sql -c "SELECT now()")
+	half=$((LIVE_FILL_MIN / 2))
+	sql -c "SET work_mem = '256MB'" -c "SELECT sectop_bench_fill($1,
+		'$to'::timestamptz - interval '$LIVE_FILL_MIN minutes', '$to'::timestamptz - interval '$half minutes',
+		$LIVE_ATTACK)" >"$WORK/fill.1" &
+	p1=$!
+	sql -c "SET work_mem = '256MB'" -c "SELECT sectop_bench_fill($1,
+		'$to'::timestamptz - interval '$half minutes', '$to'::timestamptz, $LIVE_ATTACK)" >"$WORK/fill.2" &
+	p2=$!
+	wait "$p1" || die "filling the window failed"
+	wait "$p2" || die "filling the window failed"
+	n=$(($(<"$WORK/fill.1") + $(<"$WORK/fill.2")))
+	create_indexes
+	vacuum
+	# the minutes the indexes and the vacuum took, at the same rate
+	n=$((n + $(sql -c "SELECT sectop_bench_fill($1, (SELECT max(\"timestamp\") FROM audit_log), now(), $LIVE_ATTACK)")))
+	log "  filled $LIVE_FILL_MIN minutes at $1 events/s: $n rows in $(elapsed "$t0" "$(now_s)") s"
+}
+
+live_console() { # ROLE: the console's command line, for a tmux pane
+	printf '%q ' "$SECTOP" -c "$WORK/empty.conf" --db "$(live_conninfo "$1")" \
+		--redis "$SECTOP_TEST_REDIS" --refresh 1s
+}
+
+# live_span OUT RATE CONSOLES [naive]: one span of bench/live.py.  Each
+# span's markers have numbers (addresses) of their own: older ones are still
+# in the window.
+LIVE_SPAN_NO=0
+live_span() {
+	local out=$1 rate=$2 n=$3 naive=${4:-} args=() i role feed_s
+	feed_s=$((LIVE_READY_S + LIVE_SPAN_S + LIVE_GRACE_S + LIVE_NAIVE_S + 60))
+	LIVE_SPAN_NO=$((LIVE_SPAN_NO + 1))
+	if ((n == 1)); then
+		args+=(--console "bench_sectop=$(live_console bench_sectop)")
+	else
+		for ((i = 1; i <= n; i++)); do
+			role=bench_sectop_$i
+			args+=(--console "$role=$(live_console "$role")")
+		done
+	fi
+	if [[ -n $naive ]]; then
+		args+=(--naive-role bench_naive --naive-s "$LIVE_NAIVE_S" --naive "$(printf '%q ' \
+			"$WORK/bench_refresh" --db "$(live_conninfo bench_naive)" --naive-live "$LIVE_NAIVE_S" \
+			--interval-ms 1000)")
+	fi
+	python3 "$BENCH/live.py" --span-s "$LIVE_SPAN_S" --settle-s "$LIVE_SETTLE_S" \
+		--ready-timeout-s "$LIVE_READY_S" --grace-s "$LIVE_GRACE_S" --poll-ms $((n == 1 ? 50 : 100)) \
+		--lead-ms "$LIVE_LEAD_MS" \
+		--tmux "$WORK/tmux.sock" --markers "$WORK/markers" \
+		--psql "$(printf '%q ' "$SECTOP_TEST_PG_BIN/psql" -X -q "$SECTOP_TEST_DB")" \
+		--feed "$(printf '%q ' "$WORK/bench_feed" --db "$(live_conninfo bench_feeder)" \
+			--rate "$rate" --seconds "$feed_s" --attack-share "$LIVE_ATTACK" \
+			--marker-every-ms "$LIVE_MARKER_MS" --marker-lead-ms "$LIVE_LEAD_MS" \
+			--markers "$WORK/markers" --marker-base $((LIVE_SPAN_NO * 1000)))" \
+		"${args[@]}" >"$out" 2>"$out.err" ||
+		{ cat "$out" "$out.err" >&2; die "the live measurement at $rate events/s failed"; }
+}
+
+live_phase() {
+	local rate last=${LIVE_RATES[-1]}
+	log "live: ${LIVE_RATES[*]} events/s: a console ${LIVE_SPAN_S} s, then the naive refresh ${LIVE_NAIVE_S} s"
+	stack_psql -f "$BENCH/live_fill.sql" >/dev/null
+	live_roles
+	for rate in "${LIVE_RATES[@]}"; do
+		live_fill "$rate"
+		log "  $rate events/s: the console, then the naive refresh"
+		live_span "$R/live.$rate" "$rate" 1 naive
+	done
+	log "  $last events/s: $LIVE_FIVE consoles at once, ${LIVE_SPAN_S} s"
+	live_span "$R/live5.$last" "$last" "$LIVE_FIVE"
+}
+
 log "the demo's generator and Redis"
 seed 0
 seed_redis
-small_phase
-large_phase
+if [[ -z $LIVE_ONLY ]]; then
+	small_phase
+	large_phase
+fi
+live_phase
 keys_total=$(rcli INFO commandstats | sed -n 's/^cmdstat_keys:calls=\([0-9]*\).*/\1/p')
+LIVE_CSV=$(IFS=,; echo "${LIVE_RATES[*]}")
+TABLE_ARGS=(--live "$LIVE_CSV")
+[[ -z $LIVE_ONLY ]] || TABLE_ARGS+=(--no-main)
 
 # ------------------------------------------------------------------ output
 
@@ -371,14 +520,14 @@ machine() {
 	echo "postgresql: $(sql -c 'SHOW server_version') (shared_buffers $(sql -c 'SHOW shared_buffers'), work_mem $(sql -c 'SHOW work_mem'))"
 	echo "redis:      $(redis-server --version | sed -n 's/.*v=\([^ ]*\).*/\1/p'), $(rcli DBSIZE) keys at the end"
 	echo "sectop:     $("$SECTOP" --version), $(cd "$ROOT" && git describe --always --dirty 2>/dev/null || echo "no git")"
-	echo "command:    bench/run.sh$([[ $MODE == smoke ]] && echo " --smoke") ($((SECONDS - BENCH_T0)) s, under nice -n 10)"
-	echo "planning:   $(sed -n 's/^plan_time_tracked 1.000$/database time = execution + planning (pg_stat_statements)/p' "$R/sectop.$LARGE")"
+	echo "command:    bench/run.sh$([[ $MODE == smoke ]] && echo " --smoke")$([[ -n $LIVE_ONLY ]] && echo " --live-only") ($((SECONDS - BENCH_T0)) s, under nice -n 10)"
+	echo "planning:   $(sql -c 'SHOW pg_stat_statements.track_planning' | sed -n 's/^on$/database time = execution + planning (pg_stat_statements)/p')"
 }
 {
 	echo
 	machine
 	echo
-	python3 "$BENCH/table.py" "$R" "$SMALL" "$LARGE"
+	python3 "$BENCH/table.py" "$R" "$SMALL" "$LARGE" "${TABLE_ARGS[@]}"
 	echo
 	echo "KEYS calls over the whole run (INFO commandstats): ${keys_total:-0}"
 	[[ ! -e $R/report.missing ]] || echo "report: n/a: \`sectop report\` is not a known command of this build"
@@ -389,7 +538,7 @@ if [[ -n $MARKDOWN ]]; then
 		machine
 		echo '```'
 		echo
-		python3 "$BENCH/table.py" "$R" "$SMALL" "$LARGE" --markdown
+		python3 "$BENCH/table.py" "$R" "$SMALL" "$LARGE" --markdown "${TABLE_ARGS[@]}"
 	} >"$MARKDOWN"
 	log "wrote $MARKDOWN"
 fi

@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
-"""table.py: the benchmark's figures as one table (bench/run.sh calls it).
+"""table.py: the benchmark's figures as tables (bench/run.sh calls it).
 
-    table.py DIR SMALL LARGE [--markdown]
+    table.py DIR SMALL LARGE [--markdown] [--live RATES] [--no-main]
 
 DIR holds "key value" files written by the measurements, one per kind and
 size: sectop.S, naive.S (bench_refresh), console.S (term.py), report.S
@@ -9,6 +9,11 @@ size: sectop.S, naive.S (bench_refresh), console.S (term.py), report.S
 recent window has SMALL's rate).  SMALL and LARGE name the two sizes
 ("1M", "10M").  Every row is printed, with "n/a (why)" when a figure is
 missing; never NaN.  Targets are judged at LARGE; "flat" at LARGE/SMALL.
+
+--live R1,R2,...: also the live section's table, from live.R (bench/live.py:
+one console and the naive refresh, side by side, while bench_feed feeds R
+events/s) for each rate, and live5.RTOP (five consoles at the last rate);
+its targets are judged at the last rate.  --no-main: that table only.
 """
 import math
 import os
@@ -33,10 +38,139 @@ def load(d, name):
     return vals
 
 
+def print_table(head, table, md):
+    if md:
+        print("| " + " | ".join(head) + " |")
+        print("|" + "|".join("---" for _ in head) + "|")
+        for c in table:
+            print("| " + " | ".join(c) + " |")
+        return
+    widths = [max(len(r[i]) for r in [head] + table) for i in range(len(head))]
+    for r in [head] + table:
+        print("  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i])
+                        for i, c in enumerate(r)).rstrip())
+
+
+def live_table(d, rates, md):
+    """The live section: one column per rate, the naive refresh beside."""
+    top = rates[-1]
+    L = {r: load(d, "live.%s" % r) for r in rates}
+    five = load(d, "live5.%s" % top)
+
+    def get(vals, key, scale):
+        v = vals.get(key)
+        return None if v is None or v < 0 else v * scale
+
+    # (label, unit, source ("one" per rate, "five" at the top rate), key,
+    #  scale, target (op, value) at the top rate or None, naive key or None
+    #  (">= 50x" judged at the top rate when it is the database time), decimals)
+    rows = [
+        ("live: db time per second, console (1 s refresh)", "ms/s", "one",
+         "sectop_db_ms_per_s", 1, ("<=", 10), "naive_db_ms_per_s", 2),
+        ("live: db time per second, naive refresh (1 s)", "ms/s", "one",
+         "naive_db_ms_per_s", 1, None, None, 1),
+        ("live: queries per second, console", "queries/s", "one",
+         "sectop_queries_per_s", 1, None, "naive_queries_per_s", 2),
+        ("live: queries per second, naive refresh", "queries/s", "one",
+         "naive_queries_per_s", 1, None, None, 2),
+        ("live: naive refresh, wall (mean)", "ms", "one", "naive_wall_ms", 1, None, None, 1),
+        ("live: naive refresh, wall (slowest)", "ms", "one", "naive_wall_max_ms", 1, None, None, 1),
+        ("live: commit to screen, median", "ms", "one", "age_median_ms", 1, None, None, 0),
+        ("live: commit to screen, slowest", "ms", "one", "age_max_ms", 1, ("<=", 2000), None, 0),
+        ("live: markers committed in the span", "markers", "one", "markers", 1, None, None, 0),
+        ("live: markers never on screen", "markers", "one", "markers_missed", 1, ("<=", 0), None, 0),
+        ("live: console CPU", "% core", "one", "sectop_cpu_pct", 1, ("<=", 5), None, 2),
+        ("live: console peak RSS", "MB", "one", "sectop_rss_kb", 1 / 1024, ("<=", 32), None, 1),
+        ("live: console drew the figures (first refresh in time)", "consoles", "one",
+         "consoles_ready", 1, (">=", 1), None, 0),
+        ("live: feeder rate achieved", "events/s", "one", "feed_rate_achieved", 1, None, None, 1),
+        ("live: feeder backlog, most", "events", "one", "feed_backlog_max", 1, None, None, 0),
+        ("live x5: db time per second per console (mean)", "ms/s", "five",
+         "sectop_db_ms_per_s", 1, ("<=", 10), None, 2),
+        ("live x5: db time per second per console (most)", "ms/s", "five",
+         "sectop_db_ms_per_s_max", 1, ("<=", 10), None, 2),
+        ("live x5: db time per second, five consoles", "ms/s", "five",
+         "sectop_db_ms_per_s_total", 1, None, None, 2),
+        ("live x5: queries per second per console (mean)", "queries/s", "five",
+         "sectop_queries_per_s", 1, None, None, 2),
+        ("live x5: CPU per console (mean)", "% core", "five", "sectop_cpu_pct", 1, ("<=", 5), None, 2),
+        ("live x5: CPU per console (most)", "% core", "five", "sectop_cpu_pct_max", 1, ("<=", 5), None, 2),
+        ("live x5: peak RSS (largest console)", "MB", "five", "sectop_rss_kb", 1 / 1024, ("<=", 32), None, 1),
+        ("live x5: commit to screen, median", "ms", "five", "age_median_ms", 1, None, None, 0),
+        ("live x5: commit to screen, slowest", "ms", "five", "age_max_ms", 1, ("<=", 2000), None, 0),
+        ("live x5: markers never on screen", "markers", "five", "markers_missed", 1, ("<=", 0), None, 0),
+        ("live x5: consoles that drew the figures", "consoles", "five", "consoles_ready", 1,
+         (">=", 5), None, 0),
+    ]
+
+    def fmt(v, dec):
+        return None if v is None else "%.*f" % (dec, v)
+
+    def cell(vals, key, scale, dec):
+        """A figure; the slowest age of a span where markers were missed
+        is only known to be above the lead: ">LEAD"."""
+        missed = vals.get("markers_missed", 0)
+        if vals.get("age_bound_ms", -1) > 0 and (
+                key == "age_max_ms" and missed > 0 or
+                key == "age_median_ms" and missed > 0 and missed >= vals.get("markers_seen", 0)):
+            return ">%d" % vals["age_bound_ms"]
+        return fmt(get(vals, key, scale), dec)
+
+    head = ["figure", "unit"] + ["%s/s" % r for r in rates] + ["target at %s/s" % top] + \
+        ["naive %s/s" % r for r in rates] + ["x below naive %s/s" % top, "verdict"]
+    table = []
+    for label, unit, src, key, scale, target, nkey, dec in rows:
+        cells = [label, unit]
+        for r in rates:
+            if src == "five":
+                cells.append((cell(five, key, scale, dec) or
+                              ("n/a (not measured)" if not five else "n/a")) if r == top else "-")
+            else:
+                cells.append(cell(L[r], key, scale, dec) or
+                             ("n/a (not measured)" if not L[r] else "n/a"))
+        tparts = []
+        if target:
+            tparts.append("%s %g" % target)
+        if nkey == "naive_db_ms_per_s":
+            tparts.append(">=50x below naive")
+        cells.append(", ".join(tparts) or "-")
+        for r in rates:
+            cells.append(fmt(get(L[r], nkey, scale), dec) or "n/a" if nkey else "-")
+        vals = five if src == "five" else L[top]
+        vt = get(vals, key, scale)
+        nt = get(L[top], nkey, scale) if nkey else None
+        ratio = nt / vt if nt is not None and vt else None
+        cells.append("%.1f" % ratio if ratio is not None else "-")
+        verdict = []
+        if target:
+            if key == "age_max_ms" and vals.get("markers_missed", 0) > 0:
+                verdict.append("MISS")
+            elif vt is None:
+                verdict.append("n/a")
+            else:
+                ok = vt <= target[1] if target[0] == "<=" else vt >= target[1]
+                verdict.append("ok" if ok else "MISS")
+        if nkey == "naive_db_ms_per_s":
+            verdict.append("n/a" if ratio is None else "50x ok" if ratio >= 50 else "<50x")
+        cells.append(", ".join(verdict) or "-")
+        table.append(cells)
+    print_table(head, table, md)
+
+
 def main():
-    args = [a for a in sys.argv[1:] if not a.startswith("--")]
-    md = "--markdown" in sys.argv
+    argv = sys.argv[1:]
+    live = None
+    if "--live" in argv:
+        i = argv.index("--live")
+        live = [r for r in argv[i + 1].split(",") if r]
+        del argv[i:i + 2]
+    args = [a for a in argv if not a.startswith("--")]
+    md = "--markdown" in argv
     d, small, large = args
+    if "--no-main" in argv:
+        if live:
+            live_table(d, live, md)
+        return 0
     R = {}
     for kind in ("sectop", "naive", "console", "report"):
         for size in (small, large):
@@ -200,16 +334,10 @@ def main():
         cells.append(", ".join(verdict) or "-")
         table.append(cells)
 
-    if md:
-        print("| " + " | ".join(head) + " |")
-        print("|" + "|".join("---" for _ in head) + "|")
-        for c in table:
-            print("| " + " | ".join(c) + " |")
-        return 0
-    widths = [max(len(r[i]) for r in [head] + table) for i in range(len(head))]
-    for r in [head] + table:
-        print("  ".join(c.ljust(widths[i]) if i < 2 else c.rjust(widths[i])
-                        for i, c in enumerate(r)).rstrip())
+    print_table(head, table, md)
+    if live:
+        print()
+        live_table(d, live, md)
     return 0
 
 

@@ -1,11 +1,13 @@
 #!/usr/bin/env bash
 # The benchmark harness in its smoke mode (bench/run.sh --smoke: 20k and 50k
-# rows, one-second spans, its own PostgreSQL and Redis), so that it cannot
+# rows, one-second spans, the live section at 20 events/s for 5 s, its own
+# PostgreSQL and Redis), so that it cannot
 # rot: it must run to the end and print every row of its table with a
 # number, never NaN.  The figures themselves are not judged here: speed and
 # memory are measured by the full run (BENCHMARKS.md), not by timed tests.
 . "$(dirname "$0")/lib.sh"
 command -v python3 >/dev/null 2>&1 || { echo "skip: no python3" >&2; exit 77; }
+command -v tmux >/dev/null 2>&1 || { echo "skip: no tmux (the live section's consoles run in it)" >&2; exit 77; }
 if ! command -v redis-server >/dev/null 2>&1 || ! ls /usr/lib/postgresql/*/bin/initdb >/dev/null 2>&1; then
 	[ "${SECTOP_REQUIRE_SERVERS:-0}" = 1 ] && { echo "no PostgreSQL or Redis server binaries" >&2; exit 99; }
 	echo "skip: no PostgreSQL or Redis server binaries (scripts/deps.sh installs them)" >&2
@@ -85,6 +87,55 @@ PY
 for r in "${rows[@]}"; do
 	check "row: $r" row_ok "$r"
 done
+
+# The live section's table: one column per rate (the smoke's one: 20/s),
+# a number in it for every row.
+live_rows=(
+	"live: db time per second, console (1 s refresh)"
+	"live: db time per second, naive refresh (1 s)"
+	"live: queries per second, console"
+	"live: queries per second, naive refresh"
+	"live: naive refresh, wall (mean)"
+	"live: naive refresh, wall (slowest)"
+	"live: commit to screen, median"
+	"live: commit to screen, slowest"
+	"live: markers committed in the span"
+	"live: markers never on screen"
+	"live: console CPU"
+	"live: console peak RSS"
+	"live: console drew the figures (first refresh in time)"
+	"live: feeder rate achieved"
+	"live: feeder backlog, most"
+	"live x5: db time per second per console (mean)"
+	"live x5: db time per second per console (most)"
+	"live x5: db time per second, five consoles"
+	"live x5: queries per second per console (mean)"
+	"live x5: CPU per console (mean)"
+	"live x5: CPU per console (most)"
+	"live x5: peak RSS (largest console)"
+	"live x5: commit to screen, median"
+	"live x5: commit to screen, slowest"
+	"live x5: markers never on screen"
+	"live x5: consoles that drew the figures"
+)
+live_ok() { # LABEL
+	python3 - "$out" "$1" <<'PY'
+import re, sys
+text, label = open(sys.argv[1]).read().splitlines(), sys.argv[2]
+# ">3000": the slowest age when a marker never reached the screen
+num = re.compile(r"^>?-?[0-9]+(\.[0-9]+)?$")
+for line in text:
+    if line.startswith(label + "  "):
+        f = re.split(r" {2,}", line.strip())
+        sys.exit(0 if len(f) > 2 and num.match(f[2]) else 1)
+sys.exit(1)
+PY
+}
+check "the live table has a 20/s column" grep -qE "^figure +unit +20/s " "$out"
+for r in "${live_rows[@]}"; do
+	check "live row: $r" live_ok "$r"
+done
+check "the feeder kept its rate (20 events/s)" grep -qE "^live: feeder rate achieved +events/s +(19\.[5-9]|20\.0)" "$out"
 # shellcheck disable=SC2016  # $1 is bash -c's
 check "no NaN or inf anywhere" bash -c '! grep -qiE "\b(nan|inf)\b" "$1"' _ "$out"
 check "KEYS never called" grep -q "^KEYS calls over the whole run (INFO commandstats): 0$" "$out"
