@@ -8,7 +8,7 @@
  *   bench_feed --db CONNINFO --rate EVENTS_PER_S --seconds S
  *              [--conns 8] [--batch-max 20] [--attack-share 0.2]
  *              [--hold-share 0.05] [--hold-max-ms 2000]
- *              [--marker-every-ms 7000] [--marker-lead-ms 3000]
+ *              [--marker-every-ms 7000] [--marker-rows 400] [--marker-lead-ms 0]
  *              [--markers FILE] [--marker-base 0] [--seed N] [--table NAME]
  *
  * Rows: the traffic of scripts/seed.sql's generator (sectop_demo_events), made
@@ -33,13 +33,15 @@
  *
  * Markers (not counted in the rate): every --marker-every-ms (jittered by up
  * to a second, so that they do not keep one phase against a 1 s refresh),
- * one failed_auth row from 198.18.K/250.K%250+1 (RFC 2544's benchmark range,
- * never used by the traffic), user "bench-marker-K", K = --marker-base + 1,
- * + 2, ... (a run gives each feeder its own base), on a connection of its own,
- * autocommitted, with "timestamp" = now() + --marker-lead-ms.  The lead
- * keeps it the newest failure for that long: a console's tail panel shows a
- * handful of rows, and hundreds of newer failures a second would push an
- * honest now() off the screen before anyone could see it.  Its commit time
+ * --marker-rows failed_auth rows at once from 198.18.K/250.K%250+1 (RFC
+ * 2544's benchmark range, never used by the traffic), user
+ * "bench-marker-K", K = --marker-base + 1, + 2, ... (a run gives each feeder
+ * its own base), on a connection of its own, autocommitted, stamped now()
+ * plus --marker-lead-ms (0 by default).  400 failures at once put the
+ * address among the top twenty addresses at the console's next refresh
+ * (above all but the heaviest of the power law's clients), where it stays:
+ * in the tail panel a single row would be pushed off by the hundreds of
+ * newer failures a second before anyone could see it.  Its commit time
  * (CLOCK_REALTIME, when the server's answer arrived) goes to --markers FILE
  * as "K ADDRESS EPOCH_US", a line at a time.
  */
@@ -63,11 +65,11 @@
 static struct {
 	const char *db, *table, *markers;
 	double rate, seconds, attack_share, hold_share;
-	int conns, batch_max, hold_max_ms, marker_every_ms, marker_lead_ms, marker_base;
+	int conns, batch_max, hold_max_ms, marker_every_ms, marker_rows, marker_lead_ms, marker_base;
 	uint64_t seed;
 } o = { .table = "audit_log", .conns = 8, .batch_max = 20, .attack_share = 0.2,
         .hold_share = 0.05, .hold_max_ms = 2000, .marker_every_ms = 7000,
-        .marker_lead_ms = 3000, .seed = 42 };
+        .marker_rows = 400, .marker_lead_ms = 0, .seed = 42 };
 
 static void die(const char *what, const char *why)
 {
@@ -493,20 +495,21 @@ static double marker_next;
 
 static void marker_send(void)
 {
-	char lead[32], user[48], ip[48];
+	char lead[32], rows[16], user[48], ip[48];
 	int k = o.marker_base + markers_sent + 1;
 	snprintf(lead, sizeof lead, "%d", o.marker_lead_ms);
+	snprintf(rows, sizeof rows, "%d", o.marker_rows);
 	snprintf(user, sizeof user, "bench-marker-%d", k);
 	snprintf(ip, sizeof ip, "198.18.%d.%d", k / 250, k % 250 + 1);
-	const char *p[3] = { lead, user, ip };
+	const char *p[4] = { lead, user, ip, rows };
 	char sql[768];
 	snprintf(sql, sizeof sql,
 	    "INSERT INTO %s (\"timestamp\", tenant_id, user_id, action, resource_type, ip_address,"
 	    " method, path, status_code, user_agent, details)"
-	    " VALUES (now() + make_interval(secs => $1::int / 1000.0), 'acme', $2, 'failed_auth',"
+	    " SELECT now() + make_interval(secs => $1::int / 1000.0), 'acme', $2, 'failed_auth',"
 	    " 'user', $3::inet, 'POST', '/api/v1/auth/login', 401, 'bench-marker',"
-	    " '{\"reason\": \"invalid_password\"}')", o.table);
-	send_or_die(&mk, PQsendQueryParams(mk.pg, sql, 3, NULL, p, NULL, NULL, 0));
+	    " '{\"reason\": \"invalid_password\"}' FROM generate_series(1, $4::int)", o.table);
+	send_or_die(&mk, PQsendQueryParams(mk.pg, sql, 4, NULL, p, NULL, NULL, 0));
 	mk.st = INSERTING;
 	markers_sent++;
 }
@@ -573,6 +576,7 @@ int main(int argc, char **argv)
 		else if (strcmp(a, "--hold-max-ms") == 0) o.hold_max_ms = (int)num_arg(a, v, 0, 60000);
 		else if (strcmp(a, "--marker-every-ms") == 0) o.marker_every_ms = (int)num_arg(a, v, 0, 3600000);
 		else if (strcmp(a, "--marker-lead-ms") == 0) o.marker_lead_ms = (int)num_arg(a, v, 0, 60000);
+		else if (strcmp(a, "--marker-rows") == 0) o.marker_rows = (int)num_arg(a, v, 1, 10000);
 		else if (strcmp(a, "--marker-base") == 0) o.marker_base = (int)num_arg(a, v, 0, 60000);
 		else if (strcmp(a, "--seed") == 0) o.seed = (uint64_t)num_arg(a, v, 0, 1e15);
 		else die(a, "unknown option");
@@ -580,7 +584,7 @@ int main(int argc, char **argv)
 	if (!o.db || o.rate <= 0 || o.seconds <= 0)
 		die("usage", "--db CONNINFO --rate EVENTS_PER_S --seconds S [--conns N] [--batch-max N]"
 		    " [--attack-share F] [--hold-share F] [--hold-max-ms MS] [--marker-every-ms MS]"
-		    " [--marker-lead-ms MS] [--markers FILE] [--marker-base N] [--seed N] [--table NAME]");
+		    " [--marker-rows N] [--marker-lead-ms MS] [--markers FILE] [--marker-base N] [--seed N] [--table NAME]");
 	if (o.marker_every_ms > 0 && o.marker_base + o.seconds * 1000 / o.marker_every_ms + 2 > 64000)
 		die("--marker-base", "too many markers for 198.18.0.0/16");
 	rng_state = o.seed * 2654435761ULL + 88172645463325252ULL;

@@ -4,7 +4,8 @@
     live.py --feed CMD --markers FILE --psql CMD --tmux SOCKET
             [--naive CMD --naive-role ROLE --naive-s 30] [--span-s 60]
             [--settle-s 3] [--ready-timeout-s 60] [--grace-s 6] [--poll-ms 50]
-            [--ready-text TEXT] [--lead-ms 3000]
+            [--ready-text TEXT] [--busy-text TEXT] [--view-key 2]
+            [--bound-ms 3000] [--statements FILE]
             --console ROLE=CMD [--console ROLE=CMD ...]
 
 In order:
@@ -13,7 +14,10 @@ In order:
   2. Each console CMD runs in a tmux pane of its own, 80x24, no status line,
      TERM=tmux-256color, on a tmux server of our own (--tmux SOCKET).
   3. Settling: until every console shows --ready-text (the attacker's
-     address: the first full refresh is done), then --settle-s more.  A
+     address) and no longer --busy-text (it has read the whole window: the
+     panels fill in while it reads), then --settle-s more; then each
+     console gets --view-key (the top addresses' list, where a marker's
+     burst shows; empty: the overview).  A
      console that has not shown it after --ready-timeout-s is measured all
      the same (consoles_ready says how many had).
   4. The span, --span-s: pg_stat_statements is reset (--psql runs SQL as a
@@ -26,8 +30,9 @@ In order:
      marker row; a marker committed within the span counts; its age on a
      console is the first capture that shows its address minus its commit
      time.  Capture keeps going --grace-s after the span for markers not yet
-     seen; then they count as missed (not on screen while they were the
-     newest failure: --lead-ms, see bench_feed.c).
+     seen; a marker not on screen --bound-ms after its commit counts as
+     missed.  --statements FILE gets each role's statements, costliest
+     first, for a look at where the time went.
   6. The consoles quit; then, on the same feed, CMD of --naive runs alone
      for --naive-s (it stops by itself), between a reset and a read of
      pg_stat_statements for --naive-role.  Apart, so that on a small
@@ -40,7 +45,7 @@ sectop_queries_per_s (mean), sectop_cpu_pct (mean), sectop_cpu_pct_max,
 sectop_rss_kb (max), consoles, consoles_ready; age_median_ms, age_max_ms
 (of the markers seen), markers, markers_seen, markers_missed (over every
 console and marker; the median counts a missed marker as the oldest),
-age_bound_ms (--lead-ms); naive_db_ms_per_s,
+age_bound_ms (--bound-ms); naive_db_ms_per_s,
 naive_queries_per_s, naive_span_s and bench_refresh's naive_* lines;
 span_s; the feeder's feed_* lines.  A figure that could not be had is -1.
 """
@@ -134,6 +139,14 @@ def psql(cmd, sql):
     return [line.split("\t") for line in r.stdout.splitlines() if line]
 
 
+# Where each console's time went: statement by statement (--statements FILE).
+PSS_BY_STATEMENT = """SELECT r.rolname, round((s.total_exec_time + s.total_plan_time)::numeric, 1),
+       s.calls, s.rows, left(regexp_replace(s.query, '\\s+', ' ', 'g'), 100)
+  FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
+ WHERE s.dbid = (SELECT oid FROM pg_database WHERE datname = current_database())
+   AND s.toplevel
+ ORDER BY 1, 2 DESC"""
+
 PSS = """SELECT r.rolname, coalesce(sum(s.total_exec_time + s.total_plan_time), 0),
        coalesce(sum(s.calls), 0)
   FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
@@ -164,13 +177,16 @@ def main():
     ap.add_argument("--naive", default="")
     ap.add_argument("--naive-role", default="")
     ap.add_argument("--naive-s", type=float, default=30)
-    ap.add_argument("--lead-ms", type=float, default=3000)
+    ap.add_argument("--bound-ms", type=float, default=3000)
     ap.add_argument("--span-s", type=float, default=60)
+    ap.add_argument("--statements", default="")
     ap.add_argument("--settle-s", type=float, default=3)
     ap.add_argument("--ready-timeout-s", type=float, default=60)
     ap.add_argument("--grace-s", type=float, default=6)
     ap.add_argument("--poll-ms", type=float, default=50)
     ap.add_argument("--ready-text", default="203.0.113.45")
+    ap.add_argument("--busy-text", default="reading the window")
+    ap.add_argument("--view-key", default="2")
     ap.add_argument("--console", action="append", default=[])
     a = ap.parse_args()
     if not a.console:
@@ -198,7 +214,7 @@ def main():
         ready = set()
         while len(ready) < len(names) and time.monotonic() < deadline:
             for n, text in tmux.screens(names).items():
-                if a.ready_text in text:
+                if a.ready_text in text and not (a.busy_text and a.busy_text in text):
                     ready.add(n)
             if feeder.poll() is not None:
                 break
@@ -213,6 +229,9 @@ def main():
             for n, text in tmux.screens(names).items():
                 if n not in ready:
                     sys.stderr.write("---- %s\n%s\n" % (n, text))
+        if a.view_key:
+            for n in names:
+                tmux.keys(n, a.view_key)
         time.sleep(a.settle_s)
 
         # the span
@@ -252,6 +271,11 @@ def main():
         rss = [vm_kb(p, "VmHWM") for p in pids]
         stats = {row[0]: (float(row[1]), float(row[2])) for row in psql(a.psql, PSS)}
         pss_s = time.monotonic() - w0       # reset to read
+        if a.statements:
+            with open(a.statements, "a") as f:
+                f.write("# span of %.1f s: role, ms, calls, rows, statement\n" % pss_s)
+                for row in psql(a.psql, PSS_BY_STATEMENT):
+                    f.write("\t".join(row) + "\n")
         for n in names:
             tmux.keys(n, "q")
 
@@ -297,7 +321,7 @@ def main():
         med = statistics.median(ages + [float("inf")] * missed) if ages else None
         out("age_median_ms", med if med is not None and med != float("inf") else None)
         out("age_max_ms", max(ages) if ages else None)
-        out("age_bound_ms", a.lead_ms)
+        out("age_bound_ms", a.bound_ms)
 
         if a.naive:
             time.sleep(1)                          # the consoles' last queries

@@ -108,7 +108,7 @@ def live_table(d, rates, md):
 
     def cell(vals, key, scale, dec):
         """A figure; the slowest age of a span where markers were missed
-        is only known to be above the lead: ">LEAD"."""
+        is only known to be above the bound: ">BOUND"."""
         missed = vals.get("markers_missed", 0)
         if vals.get("age_bound_ms", -1) > 0 and (
                 key == "age_max_ms" and missed > 0 or

@@ -160,10 +160,12 @@ static int names_init(struct names *n, const struct config *cfg)
  * of an integer and one microsecond loses nothing, a division would. */
 #define US_TIME(p) "('epoch'::timestamptz + " p "::bigint * interval '1 microsecond')"
 #define TS_US(a) "(extract(epoch FROM " a ".%s) * 1000000)::bigint"
-/* A row stamped far ahead of the server's clock (a writer's clock gone
- * wrong, or a hostile row) would carry the cursor past every row that
- * follows it: it waits until it is at most this far ahead. */
-#define NOT_AFTER "now() + interval '5 minutes'"
+/* Rows are read up to the server's clock (and a second of jitter).  A row
+ * stamped ahead of it (a writer's clock gone wrong, or a hostile row) would
+ * carry the cursor past the rows that follow it: a day ahead, past all of
+ * them; seconds ahead, into the overlap, where finding them costs more.
+ * It waits instead, and is counted when its time comes. */
+#define NOT_AFTER "now() + interval '1 second'"
 
 /* $1 text tenant (NULL for all), $2 bigint overlap start (unix us), $3
  * bigint cursor time, $4 cursor id (NULL: no cursor yet), $5 int window
