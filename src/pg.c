@@ -26,13 +26,12 @@
  * rows past a cursor, the (timestamp, id) of the last row counted:
  *
  *   CLOCK      the server's minute (buckets that left the window drop out),
- *              the count of the overlap (tail-overlap seconds before the
- *              cursor) and whether any row lies past the cursor: on a quiet
- *              database, the whole refresh;
- *   OVERLAP    only when the overlap holds more rows than were counted
- *              there: its ids (from the (timestamp, id) index), to find the
- *              rows that committed late;
- *   LATE_ROWS  those rows, by id;
+ *              second by second the rows of the range checked for late
+ *              rows (see check_start), and whether any row lies past the
+ *              cursor: on a quiet database, the whole refresh;
+ *   LATE       only when a second holds more rows than were counted in it:
+ *              the rows of the range, less those counted (by the server's
+ *              hash of their ids), all at once;
  *   ROWS       the rows past the cursor, a batch at a time, in cursor order.
  *
  * Reading the window (the first refresh, a new window or tenant scope, a
@@ -43,6 +42,9 @@
  */
 #define ROWS_BATCH 5000           /* rows a query: bounds the client's memory */
 #define DETAIL_PACE 100
+#define RECENT_US 3000000          /* late rows looked for at every refresh */
+#define FULL_EVERY_MS 5000         /* the whole overlap, this often */
+#define CLOCK_JITTER_US 1000000    /* rows are read up to the server's clock and a second */
 #define SEEN_MAX (1u << 18)        /* rows remembered in the overlap: 8 MB at most */
 /* The window's memory, whatever arrives: about 4 + 2 + 8 MB (live.h). */
 #define LIVE_IP_ENTRIES 32768
@@ -53,7 +55,7 @@ enum pg_state { PG_IDLE, PG_CONNECTING, PG_READY, PG_BUSY };
 
 /* The steps of one refresh, in order.  SETUP runs once per connection. */
 enum pg_step {
-	STEP_SETUP, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_OVERLAP, STEP_LATE_ROWS, STEP_ROWS,
+	STEP_SETUP, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_LATE, STEP_ROWS,
 	/* the drill-down, when one is open: an address or a tenant */
 	STEP_DETAIL_EVENTS, STEP_DETAIL_A, STEP_DETAIL_B, STEP_DETAIL_C, STEP_DONE,
 	STEP_CONNECTED           /* SETUP answered: the first refresh starts at once */
@@ -87,7 +89,12 @@ struct pg {
 	int64_t tail_from_us;    /* failures from here on come with all their columns */
 	bool more;               /* CLOCK: rows lie past the cursor */
 	bool changed;            /* this refresh changed a figure */
-	char *late_ids;          /* text[] of the overlap's rows not counted yet */
+	/* the late rows' check: see check_start() */
+	bool check_full;         /* this CLOCK checks the whole overlap */
+	int64_t check_lo_us;     /* from where it checks */
+	int64_t full_at;         /* mono ms of the last whole check */
+	int64_t full_cursor_us;  /* the cursor then; INT64_MAX before the first */
+	int64_t late_from_us;    /* LATE: the first second whose count grew */
 	unsigned scope_gen;      /* the model's scope this refresh was started for */
 
 	/* the drill-down being fetched */
@@ -131,8 +138,6 @@ static void pg_discard_detail(struct pg *p)
 static void pg_discard_staged(struct pg *p)
 {
 	pg_discard_detail(p);
-	free(p->late_ids);
-	p->late_ids = NULL;
 }
 
 /* Forget the window: the next refresh reads it again. */
@@ -143,6 +148,8 @@ static void pg_forget_window(struct pg *p)
 	seen_clear(&p->seen);
 	p->cursor_id[0] = '\0';
 	p->filling = false;
+	p->full_at = 0;
+	p->full_cursor_us = INT64_MAX;
 }
 
 static void pg_drop(struct pg *p)
@@ -256,43 +263,91 @@ static bool have_cursor(const struct pg *p)
 	return p->cursor_id[0] != '\0';
 }
 
-/* Where the overlap starts: tail-overlap before the cursor, or later if
- * the set of rows counted had to forget some (then it is all it vouches for). */
-static int64_t overlap_start(const struct pg *p)
+static int64_t overlap_us(const struct pg *p)
 {
-	int64_t lo = p->cursor_us - (int64_t)p->cfg->tail_overlap_s * 1000000;
+	return (int64_t)p->cfg->tail_overlap_s * 1000000 + CLOCK_JITTER_US;
+}
+
+/* Where this refresh looks for late rows.  Every refresh looks at the last
+ * RECENT_US before the cursor, where nearly all of them land; every
+ * FULL_EVERY_MS, at the whole overlap since the cursor of the last whole
+ * look.  A row that commits within tail-overlap of its time is then found
+ * at the first whole look after it commits, and most within a refresh;
+ * and the server counts a fifth of the overlap's rows a second, not all of
+ * them.  Never before what the set of rows counted still vouches for. */
+static int64_t check_start(struct pg *p, int64_t now)
+{
+	int64_t lo;
+
+	p->check_full = now - p->full_at >= FULL_EVERY_MS;
+	if (p->check_full)
+		lo = (p->full_cursor_us < p->cursor_us ? p->full_cursor_us : p->cursor_us) - overlap_us(p);
+	else
+		lo = p->cursor_us - RECENT_US;
 	return lo > p->seen.floor_us ? lo : p->seen.floor_us;
 }
 
-/* CLOCK and OVERLAP share their parameters. */
-static void send_clock(struct pg *p, int64_t now, const char *sql)
+/* Rows from here on stay in the set: the next whole look reaches back to
+ * tail-overlap before the cursor it last saw. */
+static int64_t keep_from(const struct pg *p, int64_t newest)
+{
+	return (p->full_cursor_us < newest ? p->full_cursor_us : newest) - overlap_us(p);
+}
+
+static void send_clock(struct pg *p, int64_t now)
 {
 	char lo[24], cur[24], window[24];
 	bool c = have_cursor(p);
 	const char *v[] = { p->m->tenant, c ? lo : NULL, c ? cur : NULL, c ? p->cursor_id : NULL, window };
 
-	int_param(lo, sizeof lo, overlap_start(p));
+	p->check_lo_us = c ? check_start(p, now) : 0;
+	int_param(lo, sizeof lo, p->check_lo_us);
 	int_param(cur, sizeof cur, p->cursor_us);
 	int_param(window, sizeof window, p->m->window_s);
-	pg_send(p, now, sql, 5, v);
+	pg_send(p, now, p->sql.clock, 5, v);
 }
 
-/* ROWS and LATE_ROWS: see pg_sql.c for the twelve parameters. */
+/* {1,-2,...}: the ids counted from late_from on, which LATE leaves out. */
+static char *counted_ids(const struct pg *p)
+{
+	size_t n;
+	uint64_t *v = seen_ids(&p->seen, p->late_from_us, p->cursor_us, &n);
+	char *s = v ? malloc(n * 22 + 3) : NULL;
+	size_t len = 0;
+
+	if (s) {
+		s[len++] = '{';
+		for (size_t i = 0; i < n; i++)
+			len += (size_t)sprintf(s + len, "%s%lld", i ? "," : "", (long long)v[i]);
+		s[len++] = '}';
+		s[len] = '\0';
+	}
+	free(v);
+	return s;
+}
+
+/* ROWS and LATE: see pg_sql.c for the twelve parameters. */
 static void send_rows(struct pg *p, int64_t now, bool late)
 {
 	const struct config *c = p->cfg;
 	char window[24], cur[24], cut[24], limit[24], tail_from[24];
 	bool has = have_cursor(p);
+	char *ids = late ? counted_ids(p) : NULL;
 	const char *v[] = { p->fail_actions, p->fail_statuses, p->m->tenant, window,
 	                    has ? cur : NULL, has ? p->cursor_id : NULL, cut, limit,
-	                    p->unauth_actions, p->cross_actions, tail_from, late ? p->late_ids : NULL };
+	                    p->unauth_actions, p->cross_actions, tail_from, ids };
 
-	int_param(window, sizeof window, late ? overlap_start(p) : p->m->window_s);
+	if (late && !ids) {
+		pg_fail(p, now, "out of memory");
+		return;
+	}
+	int_param(window, sizeof window, late ? p->late_from_us : p->m->window_s);
 	int_param(cur, sizeof cur, p->cursor_us);
 	int_param(cut, sizeof cut, c->text_max);
 	int_param(limit, sizeof limit, ROWS_BATCH);
 	int_param(tail_from, sizeof tail_from, late ? 0 : p->tail_from_us);
-	pg_send(p, now, late ? p->sql.late_rows : p->sql.rows, 12, v);
+	pg_send(p, now, late ? p->sql.late : p->sql.rows, 12, v);
+	free(ids);
 }
 
 /* Send the query of the current step. */
@@ -315,10 +370,7 @@ static void pg_send_step(struct pg *p, int64_t now)
 		break;
 	}
 	case STEP_CLOCK:
-		send_clock(p, now, p->sql.clock);
-		break;
-	case STEP_OVERLAP:
-		send_clock(p, now, p->sql.overlap_ids);
+		send_clock(p, now);
 		break;
 	case STEP_BASE: {
 		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, minutes };
@@ -333,8 +385,8 @@ static void pg_send_step(struct pg *p, int64_t now)
 		break;
 	}
 	case STEP_ROWS:
-	case STEP_LATE_ROWS:
-		send_rows(p, now, p->step == STEP_LATE_ROWS);
+	case STEP_LATE:
+		send_rows(p, now, p->step == STEP_LATE);
 		break;
 	case STEP_DETAIL_EVENTS:
 	case STEP_DETAIL_A:
@@ -504,43 +556,45 @@ static void take_tail(struct pg *p, const PGresult *r)
 	                                 : 0;
 }
 
-/* ROW_COLUMNS (pg_sql.c), 9..14: the tail's columns of a failure. */
-static void event_from_stream(struct event *e, const PGresult *r, int i)
-{
-	snprintf(e->id, sizeof e->id, "%s", PQgetvalue(r, i, 0));
-	e->ts_us = num(r, i, 1);
-	e->ip = dup_or_null(r, i, 2);
-	e->tenant_id = dup_or_null(r, i, 3);
-	e->user_id = dup_or_null(r, i, 9);
-	e->action = dup_or_null(r, i, 10);
-	e->method = dup_or_null(r, i, 11);
-	e->path = dup_or_null(r, i, 12);
-	e->status_code = (int)num(r, i, 13);
-	e->user_agent = dup_or_null(r, i, 14);
-}
-
 static bool flag(const PGresult *r, int row, int col)
 {
 	return !PQgetisnull(r, row, col) && PQgetvalue(r, row, col)[0] == 't';
 }
 
-static uint64_t id_hash(const char *id)
+/* The row columns (pg_sql.c): 8..13 are the tail's columns of a failure. */
+enum { C_ID, C_ID_HASH, C_TS, C_IP, C_TENANT, C_TENANT_HASH, C_USER_HASH, C_FLAGS,
+       C_USER, C_ACTION, C_METHOD, C_PATH, C_STATUS, C_AGENT };
+
+static void event_from_stream(struct event *e, const PGresult *r, int i)
 {
-	return hash64(id, strlen(id));
+	snprintf(e->id, sizeof e->id, "%s", PQgetvalue(r, i, C_ID));
+	e->ts_us = num(r, i, C_TS);
+	e->ip = dup_or_null(r, i, C_IP);
+	e->tenant_id = dup_or_null(r, i, C_TENANT);
+	e->user_id = dup_or_null(r, i, C_USER);
+	e->action = dup_or_null(r, i, C_ACTION);
+	e->method = dup_or_null(r, i, C_METHOD);
+	e->path = dup_or_null(r, i, C_PATH);
+	e->status_code = (int)num(r, i, C_STATUS);
+	e->user_agent = dup_or_null(r, i, C_AGENT);
 }
 
 static void count_row(struct pg *p, const PGresult *r, int i)
 {
+	long long flags = num(r, i, C_FLAGS);
+	const char *tenant = PQgetisnull(r, i, C_TENANT) ? NULL : PQgetvalue(r, i, C_TENANT);
 	struct live_row row = {
-		.ts_us = num(r, i, 1),
-		.ip = PQgetisnull(r, i, 2) ? NULL : PQgetvalue(r, i, 2),
-		.tenant = PQgetisnull(r, i, 3) ? NULL : PQgetvalue(r, i, 3),
-		.tenant_hash = (uint64_t)num(r, i, 4),
-		.has_user = !PQgetisnull(r, i, 5),
-		.user_hash = (uint64_t)num(r, i, 5),
-		.failed = flag(r, i, 6),
-		.unauthorized = flag(r, i, 7),
-		.cross_tenant = flag(r, i, 8),
+		.ts_us = num(r, i, C_TS),
+		.ip = PQgetisnull(r, i, C_IP) ? NULL : PQgetvalue(r, i, C_IP),
+		.tenant = tenant,
+		/* the server hashes only a name longer than what it sent */
+		.tenant_hash = !tenant ? 0 : PQgetisnull(r, i, C_TENANT_HASH)
+		             ? hash64(tenant, strlen(tenant)) : (uint64_t)num(r, i, C_TENANT_HASH),
+		.has_user = !PQgetisnull(r, i, C_USER_HASH),
+		.user_hash = (uint64_t)num(r, i, C_USER_HASH),
+		.failed = flags & 1,
+		.unauthorized = flags & 2,
+		.cross_tenant = flags & 4,
 	};
 	live_add(p->live, &row);
 	p->rows++;
@@ -553,48 +607,44 @@ static int take_rows(struct pg *p, const PGresult *r, bool late)
 	int n = PQntuples(r), n_tail = 0;
 	struct event *tail = calloc((size_t)n + 1, sizeof *tail);
 	/* rows come in time order: only the last overlap's need remembering */
-	int64_t horizon = n && !late ? num(r, n - 1, 1) - (int64_t)p->cfg->tail_overlap_s * 1000000
-	                             : INT64_MIN;
+	int64_t horizon = n && !late ? keep_from(p, num(r, n - 1, C_TS)) : INT64_MIN;
 
 	if (horizon != INT64_MIN)
 		seen_prune(&p->seen, horizon);
 	for (int i = 0; i < n; i++) {
-		int64_t ts = num(r, i, 1);
-		if (ts >= horizon && !seen_add(&p->seen, id_hash(PQgetvalue(r, i, 0)), ts))
+		int64_t ts = num(r, i, C_TS);
+		if (ts >= horizon && !seen_add(&p->seen, (uint64_t)num(r, i, C_ID_HASH), ts))
 			continue;                /* counted already */
 		count_row(p, r, i);
-		if (tail && !PQgetisnull(r, i, 10))
+		if (tail && !PQgetisnull(r, i, C_ACTION))
 			event_from_stream(&tail[n_tail++], r, i);
 	}
 	if (tail)
 		tail_merge(p, tail, (size_t)n_tail);
 	free(tail);
 	if (n && !late) {
-		p->cursor_us = num(r, n - 1, 1);
-		snprintf(p->cursor_id, sizeof p->cursor_id, "%s", PQgetvalue(r, n - 1, 0));
+		p->cursor_us = num(r, n - 1, C_TS);
+		snprintf(p->cursor_id, sizeof p->cursor_id, "%s", PQgetvalue(r, n - 1, C_ID));
 	}
 	p->changed |= n > 0;
 	return n;
 }
 
-/* The ids of the overlap that were not counted: rows that committed late. */
-static bool take_overlap(struct pg *p, const PGresult *r)
+/* CLOCK's "SECOND:COUNT,...": the first second of the checked range where
+ * the server holds more rows than were counted, or INT64_MAX if none. */
+static int64_t first_grown_second(const struct pg *p, const char *list)
 {
-	int n = PQntuples(r);
-	char **late = calloc((size_t)n + 1, sizeof *late);
-	size_t n_late = 0;
+	long long sec, n;
+	int used;
 
-	free(p->late_ids);
-	p->late_ids = NULL;
-	if (!late)
-		return false;
-	for (int i = 0; i < n; i++)
-		if (!seen_has(&p->seen, id_hash(PQgetvalue(r, i, 0))))
-			late[n_late++] = PQgetvalue(r, i, 0);
-	if (n_late)
-		p->late_ids = pg_sql_text_array(late, n_late);
-	free(late);
-	return p->late_ids != NULL;
+	for (const char *c = list; c && sscanf(c, "%lld:%lld%n", &sec, &n, &used) == 2; c += used) {
+		int64_t from = sec * 1000000 > p->check_lo_us ? sec * 1000000 : p->check_lo_us;
+		if ((size_t)n > seen_count(&p->seen, from, sec * 1000000 + 999999))
+			return from;
+		if (c[used] == ',')
+			used++;
+	}
+	return INT64_MAX;
 }
 
 static void pg_publish(struct pg *p)
@@ -657,6 +707,19 @@ static enum pg_step figures_done(struct pg *p)
 	return detail_or_done(p, quiet);
 }
 
+/* The look for late rows is over (LATE, if any, has counted them): a whole
+ * look moves the point the next one starts from, and the set forgets what
+ * no look will reach again.  Only now: LATE leaves out what the set holds. */
+static enum pg_step check_done(struct pg *p)
+{
+	if (p->check_full) {
+		p->full_at = clock_mono_ms();
+		p->full_cursor_us = p->cursor_us;
+		seen_prune(&p->seen, keep_from(p, p->cursor_us));
+	}
+	return p->more ? STEP_ROWS : figures_done(p);
+}
+
 /* The server's minute moves the window; then late rows, new rows, or nothing. */
 static enum pg_step take_clock(struct pg *p, const PGresult *r)
 {
@@ -672,10 +735,10 @@ static enum pg_step take_clock(struct pg *p, const PGresult *r)
 		p->fill_start_s = live_window_start(p->live, minute);
 		return STEP_BASE;
 	}
-	seen_prune(&p->seen, overlap_start(p));
-	if ((size_t)num(r, 0, 1) > seen_count(&p->seen, overlap_start(p), INT64_MAX))
-		return STEP_OVERLAP;
-	return p->more ? STEP_ROWS : figures_done(p);
+	p->late_from_us = first_grown_second(p, PQgetvalue(r, 0, 1));
+	if (p->late_from_us != INT64_MAX)
+		return STEP_LATE;
+	return check_done(p);
 }
 
 static enum pg_step after_rows(struct pg *p, int n)
@@ -744,13 +807,9 @@ static enum pg_step pg_take_step(struct pg *p, const PGresult *r)
 		pg_publish(p);               /* the per-minute line and the tail first */
 		p->changed = true;
 		return STEP_ROWS;
-	case STEP_OVERLAP:
-		if (take_overlap(p, r))
-			return STEP_LATE_ROWS;
-		return p->more ? STEP_ROWS : figures_done(p);
-	case STEP_LATE_ROWS:
+	case STEP_LATE:
 		take_rows(p, r, true);
-		return p->more ? STEP_ROWS : figures_done(p);
+		return check_done(p);
 	case STEP_ROWS:
 		return after_rows(p, take_rows(p, r, false));
 	case STEP_DETAIL_EVENTS:

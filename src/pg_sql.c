@@ -167,10 +167,11 @@ static int names_init(struct names *n, const struct config *cfg)
  * It waits instead, and is counted when its time comes. */
 #define NOT_AFTER "now() + interval '1 second'"
 
-/* $1 text tenant (NULL for all), $2 bigint overlap start (unix us), $3
- * bigint cursor time, $4 cursor id (NULL: no cursor yet), $5 int window
- * seconds.  One row: the server's minute (unix s), the rows of the overlap
- * (late rows make it grow), and whether any row lies past the cursor.  A
+/* $1 text tenant (NULL for all), $2 bigint start of the range to check for
+ * late rows (unix us), $3 bigint cursor time, $4 cursor id (NULL: no cursor
+ * yet), $5 int window seconds.  One row: the server's minute (unix s), the
+ * rows of the checked range second by second ("SECOND:COUNT,..."; late rows
+ * make a second's count grow), and whether any row lies past the cursor.  A
  * quiet refresh is this query alone. */
 static char *build_clock(const struct names *n)
 {
@@ -178,44 +179,37 @@ static char *build_clock(const struct names *n)
 
 	sb_printf(&b,
 	    "SELECT extract(epoch FROM date_trunc('minute', now()))::bigint,"
-	    " CASE WHEN $3::bigint IS NULL THEN 0 ELSE (SELECT count(*) FROM %s a"
+	    " CASE WHEN $3::bigint IS NULL THEN '' ELSE (SELECT string_agg(s.sec || ':' || s.n, ',' ORDER BY s.sec)"
+	    "  FROM (SELECT " TS_US("a") " / 1000000 AS sec, count(*) AS n FROM %s a"
 	    "  WHERE a.%s >= " US_TIME("$2") " AND (a.%s, a.%s) <= (" US_TIME("$3") ", $4)"
-	    "  AND ($1::text IS NULL OR a.%s = $1::text)) END,"
+	    "  AND ($1::text IS NULL OR a.%s = $1::text) GROUP BY 1) s) END,"
 	    " EXISTS (SELECT 1 FROM %s a WHERE a.%s >= date_trunc('minute', now()) - make_interval(secs => $5::int)"
 	    "  AND a.%s <= " NOT_AFTER " AND ($3::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$3") ", $4))"
 	    "  AND ($1::text IS NULL OR a.%s = $1::text))",
-	    n->t, n->ts, n->ts, n->id, n->tenant, n->t, n->ts, n->ts, n->ts, n->id, n->tenant);
-	return sb_take(&b);
-}
-
-/* The same parameters: the ids of the overlap, to tell late rows. */
-static char *build_overlap_ids(const struct names *n)
-{
-	struct sqlbuf b = { 0 };
-
-	sb_printf(&b,
-	    "SELECT a.%s::text, " TS_US("a") " FROM %s a"
-	    " WHERE a.%s >= " US_TIME("$2") " AND (a.%s, a.%s) <= (" US_TIME("$3") ", $4)"
-	    " AND ($1::text IS NULL OR a.%s = $1::text) AND $5::int IS NOT NULL",
-	    n->id, n->ts, n->t, n->ts, n->ts, n->id, n->tenant);
+	    n->ts, n->t, n->ts, n->ts, n->id, n->tenant, n->t, n->ts, n->ts, n->ts, n->id, n->tenant);
 	return sb_take(&b);
 }
 
 /* What the window's figures need of a row, and for the tail all of a
  * failure from $11 (unix us) on:
- *   0 id, 1 time (unix us), 2 address, 3 tenant (cut), 4 hash of the
- *   tenant, 5 hash of the user, 6 failed, 7 unauthorized, 8 cross-tenant,
- *   9 user, 10 action, 11 method, 12 path, 13 status, 14 user agent.
+ *   0 id, 1 hash of the id, 2 time (unix us), 3 address, 4 tenant (cut),
+ *   5 hash of the tenant when it is longer than the cut (else NULL: the
+ *   client hashes what it has, which is all of it), 6 hash of the user,
+ *   7 flags (1 failed, 2 unauthorized, 4 cross-tenant), 8 user, 9 action,
+ *   10 method, 11 path, 12 status, 13 user agent.
  * Hashes are of the whole values, so that a distinct count does not see
- * two long names that share their first text-max characters as one.
- * The inner query (a LIMIT keeps it apart) works out each row's time and
- * failure once; the outer one only refers to them: written inline, every
- * CASE evaluated the failure test and the time arithmetic again, which made
- * a row cost five times as much. */
+ * two long names that share their first text-max characters as one; the
+ * id's is the server's own, so that a later query can leave out the rows
+ * already counted by it.  The inner query (a LIMIT keeps it apart) works
+ * out each row's time and failure once; the outer one only refers to them:
+ * written inline, every CASE evaluated the failure test and the time
+ * arithmetic again, which made a row cost five times as much. */
 #define ROW_OUTER \
-	"SELECT r.id, r.ts_us, host(r.ip), left(r.tenant::text, $7::int)," \
-	" hashtextextended(r.tenant::text, 0), hashtextextended(r.usr::text, 0), r.failed," \
-	" COALESCE(r.act = ANY($9::text[]) OR r.status = 403, false), COALESCE(r.act = ANY($10::text[]), false)," \
+	"SELECT r.id, hashtextextended(r.id, 0), r.ts_us, host(r.ip), left(r.tenant::text, $7::int)," \
+	" CASE WHEN length(r.tenant::text) > $7::int THEN hashtextextended(r.tenant::text, 0) END," \
+	" hashtextextended(r.usr::text, 0)," \
+	" r.failed::int | CASE WHEN r.act = ANY($9::text[]) OR r.status = 403 THEN 2 ELSE 0 END" \
+	"  | CASE WHEN r.act = ANY($10::text[]) THEN 4 ELSE 0 END," \
 	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN left(r.usr::text, $7::int) END," \
 	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN left(r.act, $7::int) END," \
 	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN left(r.method, $7::int) END," \
@@ -241,22 +235,24 @@ static char *build_rows(const struct names *n)
 	    ROW_OUTER ROW_INNER
 	    " WHERE a.%s >= " WINDOW_START " AND a.%s <= " NOT_AFTER
 	    " AND ($5::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$5") ", $6))"
-	    " AND " TENANT("a") " AND $12::text[] IS NULL"
+	    " AND " TENANT("a") " AND $12::bigint[] IS NULL"
 	    " ORDER BY a.%s, a.%s LIMIT $8::int) r ORDER BY r.rts, r.rid",
 	    ROW_NAMES(n), n->ts, n->ts, n->ts, n->id, n->tenant, n->ts, n->id);
 	return sb_take(&b);
 }
 
-/* The same parameters, $12 text[] the ids of rows that committed late and
- * $4 the overlap's start (unix us) instead of the window: those rows. */
-static char *build_late_rows(const struct names *n)
+/* The same parameters, $4 the start of the range checked (unix us) instead
+ * of the window and $12 bigint[] the hashes of the ids counted in it: the
+ * rows of the range that committed late, all in one query. */
+static char *build_late(const struct names *n)
 {
 	struct sqlbuf b = { 0 };
 
 	sb_printf(&b,
 	    ROW_OUTER ROW_INNER
 	    " WHERE a.%s >= " US_TIME("$4") " AND (a.%s, a.%s) <= (" US_TIME("$5") ", $6)"
-	    " AND a.%s::text = ANY($12::text[]) AND " TENANT("a") " LIMIT $8::int) r",
+	    " AND hashtextextended(a.%s::text, 0) <> ALL($12::bigint[]) AND " TENANT("a")
+	    " LIMIT $8::int) r",
 	    ROW_NAMES(n), n->ts, n->ts, n->id, n->id, n->tenant);
 	return sb_take(&b);
 }
@@ -380,9 +376,8 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg)
 	if (names_init(&n, cfg) < 0)
 		return -1;
 	q->clock = build_clock(&n);
-	q->overlap_ids = build_overlap_ids(&n);
 	q->rows = build_rows(&n);
-	q->late_rows = build_late_rows(&n);
+	q->late = build_late(&n);
 	q->per_minute = build_per_minute(&n);
 	q->top_ips = build_top_ips(&n);
 	q->tail = build_tail(&n);
@@ -392,7 +387,7 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg)
 	q->ip_by[2] = build_ip_by(&n, n.ua);
 	q->tenant_users = build_tenant_users(&n);
 	names_free(&n);
-	if (!q->clock || !q->overlap_ids || !q->rows || !q->late_rows || !q->per_minute ||
+	if (!q->clock || !q->rows || !q->late || !q->per_minute ||
 	    !q->top_ips || !q->tail ||
 	    !q->ip_events || !q->ip_by[0] || !q->ip_by[1] || !q->ip_by[2] || !q->tenant_users) {
 		pg_sql_free(q);
@@ -404,9 +399,8 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg)
 void pg_sql_free(struct pg_sql *q)
 {
 	free(q->clock);
-	free(q->overlap_ids);
 	free(q->rows);
-	free(q->late_rows);
+	free(q->late);
 	free(q->per_minute);
 	free(q->top_ips);
 	free(q->tail);

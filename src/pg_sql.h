@@ -16,9 +16,8 @@ struct config;
  * pg_sql.c beside its text. */
 struct pg_sql {
 	char *clock;        /* the server's minute; late rows?  new rows? */
-	char *overlap_ids;  /* the ids of the overlap, to find the late rows */
 	char *rows;         /* the rows past the cursor */
-	char *late_rows;    /* rows that committed late, by id */
+	char *late;         /* the rows of a range that were not counted: committed late */
 	char *per_minute;   /* failures per minute, last 60 minutes (reading the window) */
 	char *top_ips;      /* top addresses by failures (a tenant's drill-down) */
 	char *tail;         /* newest failures (reading the window) */

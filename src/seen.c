@@ -128,3 +128,14 @@ size_t seen_count(const struct seen *s, int64_t from_us, int64_t to_us)
 		n += s->slot[i].id && s->slot[i].ts_us >= from_us && s->slot[i].ts_us <= to_us;
 	return n;
 }
+
+uint64_t *seen_ids(const struct seen *s, int64_t from_us, int64_t to_us, size_t *n)
+{
+	uint64_t *v = malloc((seen_count(s, from_us, to_us) + 1) * sizeof *v);
+
+	*n = 0;
+	for (size_t i = 0; v && i < s->cap; i++)
+		if (s->slot[i].id && s->slot[i].ts_us >= from_us && s->slot[i].ts_us <= to_us)
+			v[(*n)++] = s->slot[i].id;
+	return v;
+}

@@ -36,5 +36,7 @@ bool seen_has(const struct seen *s, uint64_t id);
 void seen_prune(struct seen *s, int64_t before_us);
 /* Rows held with from_us <= ts <= to_us. */
 size_t seen_count(const struct seen *s, int64_t from_us, int64_t to_us);
+/* Their ids, malloc'd (*n of them); NULL when out of memory. */
+uint64_t *seen_ids(const struct seen *s, int64_t from_us, int64_t to_us, size_t *n);
 
 #endif
