@@ -40,7 +40,7 @@
  * index) and TAIL (the newest failures): those two show first, and the
  * other panels fill in batch by batch, marked as being read.
  */
-#define ROWS_BATCH 5000           /* rows a query: bounds the client's memory */
+#define ROWS_BATCH 2000           /* rows a query: bounds the client's memory */
 #define DETAIL_PACE 100
 #define RECENT_US 3000000          /* late rows looked for at every refresh */
 #define FULL_EVERY_MS 5000         /* the whole overlap, this often */
