@@ -37,7 +37,8 @@
  * 2544's benchmark range, never used by the traffic), user
  * "bench-marker-K", K = --marker-base + 1, + 2, ... (a run gives each feeder
  * its own base), on a connection of its own, autocommitted, stamped now()
- * plus --marker-lead-ms (0 by default).  400 failures at once put the
+ * plus --marker-lead-ms (0 by default).  400 failures at once (20 more for
+ * each marker after the first, so that the newest ranks first) put the
  * address among the top twenty addresses at the console's next refresh
  * (above all but the heaviest of the power law's clients), where it stays:
  * in the tail panel a single row would be pushed off by the hundreds of
@@ -498,7 +499,8 @@ static void marker_send(void)
 	char lead[32], rows[16], user[48], ip[48];
 	int k = o.marker_base + markers_sent + 1;
 	snprintf(lead, sizeof lead, "%d", o.marker_lead_ms);
-	snprintf(rows, sizeof rows, "%d", o.marker_rows);
+	/* each a little heavier than the last: the newest is the highest */
+	snprintf(rows, sizeof rows, "%d", o.marker_rows + 20 * markers_sent);
 	snprintf(user, sizeof user, "bench-marker-%d", k);
 	snprintf(ip, sizeof ip, "198.18.%d.%d", k / 250, k % 250 + 1);
 	const char *p[4] = { lead, user, ip, rows };

@@ -461,6 +461,8 @@ live_span() {
 	local out=$1 rate=$2 n=$3 naive=${4:-} args=() i role feed_s
 	feed_s=$((LIVE_READY_S + LIVE_SPAN_S + LIVE_GRACE_S + LIVE_NAIVE_S + 60))
 	LIVE_SPAN_NO=$((LIVE_SPAN_NO + 1))
+	# an earlier span's markers would outrank this one's among the top addresses
+	sql -c "DELETE FROM audit_log WHERE ip_address <<= '198.18.0.0/15'" >/dev/null
 	if ((n == 1)); then
 		args+=(--console "bench_sectop=$(live_console bench_sectop)")
 	else

@@ -27,7 +27,7 @@
  *
  *   CLOCK      the server's minute (buckets that left the window drop out),
  *              second by second the rows of the range checked for late
- *              rows (see check_start), and whether any row lies past the
+ *              rows (see plan_check), and whether any row lies past the
  *              cursor: on a quiet database, the whole refresh;
  *   LATE       only when a second holds more rows than were counted in it:
  *              the rows of the range, less those counted (by the server's
@@ -43,7 +43,7 @@
 #define ROWS_BATCH 2000           /* rows a query: bounds the client's memory */
 #define DETAIL_PACE 100
 #define RECENT_US 3000000          /* late rows looked for at every refresh */
-#define FULL_EVERY_MS 5000         /* the whole overlap, this often */
+#define FULL_EVERY_MS 5000         /* the rest of the overlap, this often */
 #define CLOCK_JITTER_US 1000000    /* rows are read up to the server's clock and a second */
 #define SEEN_MAX (1u << 18)        /* rows remembered in the overlap: 8 MB at most */
 /* The window's memory, whatever arrives: about 4 + 2 + 8 MB (live.h). */
@@ -89,9 +89,10 @@ struct pg {
 	int64_t tail_from_us;    /* failures from here on come with all their columns */
 	bool more;               /* CLOCK: rows lie past the cursor */
 	bool changed;            /* this refresh changed a figure */
-	/* the late rows' check: see check_start() */
+	/* the late rows' check: see plan_check() */
 	bool check_full;         /* this CLOCK checks the whole overlap */
-	int64_t check_lo_us;     /* from where it checks */
+	int64_t check_lo_us;     /* the recent range checked starts here */
+	int64_t old_lo_us;       /* the older range counted (whole looks); INT64_MAX none */
 	int64_t full_at;         /* mono ms of the last whole check */
 	int64_t full_cursor_us;  /* the cursor then; INT64_MAX before the first */
 	int64_t late_from_us;    /* LATE: the first second whose count grew */
@@ -269,22 +270,26 @@ static int64_t overlap_us(const struct pg *p)
 }
 
 /* Where this refresh looks for late rows.  Every refresh looks at the last
- * RECENT_US before the cursor, where nearly all of them land; every
- * FULL_EVERY_MS, at the whole overlap since the cursor of the last whole
- * look.  A row that commits within tail-overlap of its time is then found
- * at the first whole look after it commits, and most within a refresh;
- * and the server counts a fifth of the overlap's rows a second, not all of
- * them.  Never before what the set of rows counted still vouches for. */
-static int64_t check_start(struct pg *p, int64_t now)
+ * RECENT_US before the cursor, second by second: nearly all of them land
+ * there.  Every FULL_EVERY_MS it also counts the rest of the overlap since
+ * the cursor of the last such look: a row that commits within tail-overlap
+ * of its time is then found at the first look after it commits, and the
+ * server groups only the recent rows.  Never before what the set of rows
+ * counted still vouches for. */
+static int64_t not_before_floor(const struct pg *p, int64_t t)
 {
-	int64_t lo;
+	return t > p->seen.floor_us ? t : p->seen.floor_us;
+}
 
+static void plan_check(struct pg *p, int64_t now)
+{
+	int64_t base = p->full_cursor_us < p->cursor_us ? p->full_cursor_us : p->cursor_us;
+
+	p->check_lo_us = not_before_floor(p, p->cursor_us - RECENT_US);
 	p->check_full = now - p->full_at >= FULL_EVERY_MS;
-	if (p->check_full)
-		lo = (p->full_cursor_us < p->cursor_us ? p->full_cursor_us : p->cursor_us) - overlap_us(p);
-	else
-		lo = p->cursor_us - RECENT_US;
-	return lo > p->seen.floor_us ? lo : p->seen.floor_us;
+	p->old_lo_us = not_before_floor(p, base - overlap_us(p));
+	if (p->old_lo_us >= p->check_lo_us)
+		p->old_lo_us = INT64_MAX;        /* nothing older to count */
 }
 
 /* Rows from here on stay in the set: the next whole look reaches back to
@@ -296,15 +301,20 @@ static int64_t keep_from(const struct pg *p, int64_t newest)
 
 static void send_clock(struct pg *p, int64_t now)
 {
-	char lo[24], cur[24], window[24];
+	char lo[24], cur[24], window[24], old[24];
 	bool c = have_cursor(p);
-	const char *v[] = { p->m->tenant, c ? lo : NULL, c ? cur : NULL, c ? p->cursor_id : NULL, window };
 
-	p->check_lo_us = c ? check_start(p, now) : 0;
+	if (c)
+		plan_check(p, now);
+	bool count_old = c && p->check_full && p->old_lo_us != INT64_MAX;
+	const char *v[] = { p->m->tenant, c ? lo : NULL, c ? cur : NULL, c ? p->cursor_id : NULL, window,
+	                    count_old ? old : NULL };
+
 	int_param(lo, sizeof lo, p->check_lo_us);
+	int_param(old, sizeof old, p->old_lo_us);
 	int_param(cur, sizeof cur, p->cursor_us);
 	int_param(window, sizeof window, p->m->window_s);
-	pg_send(p, now, p->sql.clock, 5, v);
+	pg_send(p, now, p->sql.clock, 6, v);
 }
 
 /* {1,-2,...}: the ids counted from late_from on, which LATE leaves out. */
@@ -736,6 +746,10 @@ static enum pg_step take_clock(struct pg *p, const PGresult *r)
 		return STEP_BASE;
 	}
 	p->late_from_us = first_grown_second(p, PQgetvalue(r, 0, 1));
+	/* a late row in the older range: read it all, less what was counted */
+	if (!PQgetisnull(r, 0, 3) && p->old_lo_us != INT64_MAX &&
+	    (size_t)num(r, 0, 3) > seen_count(&p->seen, p->old_lo_us, p->check_lo_us - 1))
+		p->late_from_us = p->old_lo_us;
 	if (p->late_from_us != INT64_MAX)
 		return STEP_LATE;
 	return check_done(p);
