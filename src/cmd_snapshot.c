@@ -60,6 +60,7 @@ int app_snapshot(struct app *app)
 	}
 	/* no screen to keep responsive: walk the Redis keyspace in one go */
 	app->cfg->scan_budget_ms = 0;
+	app->cfg->scan_rate = 0;
 	if (app_open(app, err, sizeof err) < 0) {
 		fprintf(stderr, "sectop: %s\n", err);
 		return 2;

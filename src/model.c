@@ -1,9 +1,11 @@
 #include "config.h"
 
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "model.h"
+#include "strutil.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -323,4 +325,20 @@ void source_status_fail(struct source_status *s, const char *error)
 		n = sizeof s->error - 1;
 	memcpy(s->error, error, n);
 	s->error[n] = '\0';
+}
+
+void model_blocked_text(const struct model *m, char *buf, size_t n)
+{
+	char count[48];
+
+	if (m->walk_complete) {
+		str_thousands(count, sizeof count, m->blocked_count);
+		snprintf(buf, n, "%s", count);
+	} else if (m->walk.active) {
+		str_thousands(count, sizeof count, m->walk.blocked);
+		/* floor: "100%" only once the pass has really ended */
+		snprintf(buf, n, "%s so far, walk %d%%", count, (int)(m->walk.fraction * 100));
+	} else {
+		snprintf(buf, n, "%zu...", m->n_blocked);
+	}
 }

@@ -98,18 +98,43 @@ static json_t *json_tenants(const struct model *m)
 	return a;
 }
 
+json_t *snapshot_block_json(const struct block_entry *b)
+{
+	size_t len = b->key_len ? b->key_len : strlen(b->key_ip);
+
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
+	    "ip", json_out_stringn(b->key_ip, len), "ttl_s", json_ttl(b->ttl_s),
+	    "by", json_out_string(b->by), "reason", json_out_string(b->reason),
+	    "at", json_time(b->at), "value", redis_value_kind_name(b->kind));
+}
+
 static json_t *json_blocked(const struct model *m)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < m->n_blocked; i++) {
-		const struct block_entry *b = &m->blocked[i];
-		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
-		    "ip", json_out_string(b->key_ip), "ttl_s", json_ttl(b->ttl_s),
-		    "by", json_out_string(b->by), "reason", json_out_string(b->reason),
-		    "at", json_time(b->at), "value", redis_value_kind_name(b->kind)));
-	}
+	for (size_t i = 0; i < m->n_blocked; i++)
+		json_array_append_new(a, snapshot_block_json(&m->blocked[i]));
 	return a;
+}
+
+/* The count of every block key, and how far the walk that counts got:
+ * "fraction" is the share of Redis's hash table the pass has visited (from
+ * its SCAN cursor), not of keys. */
+static json_t *json_walk(const struct model *m)
+{
+	return json_pack("{s:b, s:b, s:f, s:I, s:I, s:I, s:i, s:b}",
+	    "complete", m->walk_complete, "active", m->walk.active,
+	    "fraction", m->walk_complete && !m->walk.active ? 1.0 : m->walk.fraction,
+	    "blocked_so_far", (json_int_t)m->walk.blocked,
+	    "failed_auth_so_far", (json_int_t)m->walk.failed_auth,
+	    "ratelimit_so_far", (json_int_t)m->walk.ratelimit,
+	    "passes", (int)m->walk.passes, "keyspace_events", m->redis_events);
+}
+
+/* Block keys in all: the last complete pass's count, or so far. */
+static json_int_t blocked_count(const struct model *m)
+{
+	return (json_int_t)(m->walk_complete ? m->blocked_count : m->walk.blocked);
 }
 
 static json_t *json_counters(const struct redis_counter *v, size_t n)
@@ -189,7 +214,7 @@ int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f
 		json_array_append_new(fpm, json_integer(m->fpm[i]));
 	for (size_t i = 0; i < m->n_health; i++)
 		json_array_append_new(health, json_health_one(&m->health[i]));
-	json_t *root = json_pack("{s:o, s:i, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
+	json_t *root = json_pack("{s:o, s:i, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
 	    "generated_at", json_time(now_ms / 1000),
 	    "window_s", m->window_s,
 	    "tenant", json_out_string(m->tenant),
@@ -199,6 +224,9 @@ int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f
 	    "failures_per_minute_start", json_time(m->fpm_start),
 	    "top_ips", json_top_ips(m, cfg),
 	    "tenants", json_tenants(m),
+	    "blocked_count", blocked_count(m),
+	    "failed_auth_count", (json_int_t)m->failed_auth_count,
+	    "redis_walk", json_walk(m),
 	    "blocked", json_blocked(m),
 	    "failed_auth_counters", json_counters(m->counters, m->n_counters),
 	    "ratelimit_counters", json_counters(m->ratelimits, m->n_ratelimits),
@@ -283,8 +311,11 @@ static void text_tenants(const struct model *m, FILE *f, int fl)
 
 static void text_blocked(const struct model *m, FILE *f, int fl)
 {
-	fprintf(f, "\nBlocked addresses (%zu%s)\n", m->n_blocked,
-	        m->walk_complete ? "" : ", key walk not finished");
+	char count[64];
+
+	model_blocked_text(m, count, sizeof count);
+	fprintf(f, "\nBlocked addresses (%s%s; the %zu most relevant listed)\n", count,
+	        m->walk_complete ? "" : ", key walk not finished", m->n_blocked);
 	for (size_t i = 0; i < m->n_blocked; i++) {
 		const struct block_entry *b = &m->blocked[i];
 		fputs("  ", f);

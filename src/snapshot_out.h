@@ -21,6 +21,11 @@ int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f
  * than the alert window. */
 bool snapshot_ip_alert(const struct model *m, const struct config *cfg, const struct ip_stat *s);
 
+/* One block as the snapshot lists it (a new JSON object). */
+struct block_entry;
+typedef struct json_t json_t;
+json_t *snapshot_block_json(const struct block_entry *b);
+
 /* "2026-11-23T21:59:00Z" */
 void snapshot_iso_time(char *buf, size_t n, int64_t unix_s);
 
