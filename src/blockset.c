@@ -302,7 +302,7 @@ static void *mem_dup(const void *p, size_t len)
 	return d;
 }
 
-static bool entry_copy(struct block_entry *d, const struct block_entry *e)
+bool block_entry_copy(struct block_entry *d, const struct block_entry *e)
 {
 	*d = *e;
 	d->key_ip = mem_dup(e->key_ip, key_len(e));
@@ -311,6 +311,7 @@ static bool entry_copy(struct block_entry *d, const struct block_entry *e)
 	if (d->key_ip && (d->by || !e->by) && (d->reason || !e->reason))
 		return true;
 	block_entry_free(d);
+	memset(d, 0, sizeof *d);
 	return false;
 }
 
@@ -331,7 +332,7 @@ struct block_entry *blockset_list(struct blockset *s, bool take, size_t *n, bool
 		if (take) {
 			v[i] = s->items[i].e;
 			memset(&s->items[i].e, 0, sizeof s->items[i].e);
-		} else if (!entry_copy(&v[i], &s->items[i].e)) {
+		} else if (!block_entry_copy(&v[i], &s->items[i].e)) {
 			for (size_t k = 0; k < i; k++)
 				block_entry_free(&v[k]);
 			free(v);

@@ -61,6 +61,9 @@ bool blockset_remove(struct blockset *s, const char *key, size_t len);
 /* Is the key held? */
 bool blockset_has(const struct blockset *s, const char *key, size_t len);
 
+/* A deep copy of e into d; false (d empty) when out of memory. */
+bool block_entry_copy(struct block_entry *d, const struct block_entry *e);
+
 /* The entries, most relevant first: a new array of copies (the set keeps
  * its own), or moved out when take is true (the set is then empty).  *n is
  * set; NULL with *n == 0 when empty or out of memory (*oom says which). */

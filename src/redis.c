@@ -47,6 +47,7 @@
 #include "log.h"
 #include "model.h"
 #include "redis.h"
+#include "redis_events.h"
 #include "redis_url.h"
 #include "walkpos.h"
 
@@ -54,7 +55,12 @@
 #define BACKOFF_CAP_MS 15000
 
 enum conn_state { CONN_DOWN, CONN_HANDSHAKE, CONN_READY };
-enum batch_kind { BATCH_HELLO, BATCH_EXACT, BATCH_SCAN, BATCH_FETCH };
+enum batch_kind { BATCH_HELLO, BATCH_EXACT, BATCH_SCAN, BATCH_FETCH, BATCH_CONFIG, BATCH_EVENT };
+
+/* With keyspace events followed, the walk is only the safety net (for
+ * events lost while the subscriber was down, or a flood past EVENTS_MAX):
+ * its passes come this many times less often. */
+#define EVENTS_WALK_FACTOR 10
 /* The prefixes, in this order; a walk covers the first walk_end of them
  * in one pass (WALK_DONE: all three). */
 enum walk_prefix { WALK_BLOCKED, WALK_FAILED_AUTH, WALK_RATELIMIT, WALK_DONE };
@@ -134,6 +140,10 @@ struct redis {
 
 	struct walk walk;
 	struct blockset shown;       /* the blocks the model lists (events edit it) */
+	bool events_wanted;          /* ask the server whether it publishes keyspace events */
+	struct redis_events *events; /* the subscriber, when it does */
+	bool events_inflight;        /* one GET/TTL batch of events at a time:
+	                              * the rest coalesce in the subscriber */
 	bool shown_dirty;            /* to publish again */
 	int64_t next_pass_ms;        /* no new pass before (monotonic) */
 	double tokens;               /* the scan-rate bucket, in keys */
@@ -405,6 +415,10 @@ static const char *batch_what(const struct redis *r, const struct batch *b)
 		return "SCAN";
 	case BATCH_FETCH:
 		return "GET/TTL of scanned keys";
+	case BATCH_CONFIG:
+		return "CONFIG GET notify-keyspace-events";
+	case BATCH_EVENT:
+		return "GET/TTL of keys named by keyspace events";
 	}
 	return "a reply";
 }
@@ -430,7 +444,8 @@ static void walk_start(struct redis *r, int64_t now)
 	walk_clear(w);
 	w->active = true;
 	strcpy(w->cursor, "0");
-	r->next_pass_ms = now + (int64_t)r->cfg->walk_interval_s * 1000;
+	r->next_pass_ms = now + (int64_t)r->cfg->walk_interval_s * 1000 *
+	                  (revents_up(r->events) ? EVENTS_WALK_FACTOR : 1);
 	r->m->walk.active = true;
 	r->m->walk.fraction = 0;
 	log_msg(LOG_DEBUG, "redis %s: a pass of the key walk starts", r->display);
@@ -816,6 +831,149 @@ static void walk_tick(struct redis *r, int64_t now)
 	walk_step_send(r);
 }
 
+/* ---------------------------------------------------------------- keyspace events */
+
+static void events_start(struct redis *r)
+{
+	char head[48];
+	size_t plen;
+	int hl = snprintf(head, sizeof head, "__keyspace@%d__:", r->target.db);
+	char *pat = keyglob_prefix(head, r->prefix[WALK_BLOCKED], r->prefix_len[WALK_BLOCKED], &plen);
+
+	if (!pat)
+		return;
+	r->events = revents_new(&r->target, r->password, pat, plen, (size_t)hl);
+	free(pat);
+}
+
+/* CONFIG GET notify-keyspace-events: ["notify-keyspace-events", flags].
+ * Refused (an ACL, a renamed command) or not enough: the walk alone.  The
+ * server's setting is read, never changed. */
+static void config_reply(struct redis *r, const redisReply *rep)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    rep->element[1]->type != REDIS_REPLY_STRING) {
+		log_msg(LOG_INFO, "redis %s: keyspace events unknown (CONFIG GET refused): walking the keyspace",
+		        r->display);
+		return;
+	}
+	if (!revents_flags_enough(rep->element[1]->str)) {
+		log_msg(LOG_INFO, "redis %s: the server publishes no keyspace events for the block keys: "
+		        "walking the keyspace", r->display);
+		return;
+	}
+	events_start(r);
+}
+
+/* GET and TTL of each key the events named, in one pipeline. */
+static bool events_fetch(struct redis *r, char **keys, size_t *lens, size_t n)
+{
+	struct batch *b = batch_new(r, BATCH_EVENT);
+	size_t plen = r->prefix_len[WALK_BLOCKED];
+
+	if (b)
+		b->found = calloc(n, sizeof *b->found);
+	for (size_t i = 0; i < n; i++) {
+		if (b && b->found && !r->fail[0] && lens[i] >= plen &&
+		    memcmp(keys[i], r->prefix[WALK_BLOCKED], plen) == 0) {
+			struct found *f = &b->found[b->n_found];
+			f->key = mem_dup(keys[i] + plen, lens[i] - plen);
+			if (f->key) {
+				f->len = lens[i] - plen;
+				f->prefix = WALK_BLOCKED;
+				f->ttl = -2;
+				b->n_found++;
+				batch_cmd(r, b, "GET %b", keys[i], lens[i]);
+				batch_cmd(r, b, "TTL %b", keys[i], lens[i]);
+			}
+		}
+		free(keys[i]);
+	}
+	if (b && !b->found)
+		redis_set_fail(r, "out of memory");
+	if (!b || !b->found || r->fail[0])
+		return false;
+	if (b->expected == 0) {
+		batch_unlink(r, b);
+		batch_free(b);
+		return false;
+	}
+	return true;
+}
+
+static void events_tick(struct redis *r, int64_t now)
+{
+	char **keys;
+	size_t *lens;
+	bool overflowed;
+
+	if (!r->events)
+		return;
+	revents_tick(r->events, now);
+	r->m->redis_events = revents_up(r->events);
+	if (r->events_inflight)
+		return;
+	size_t n = revents_take(r->events, &keys, &lens, &overflowed);
+	/* more than could be followed, or a gap: the walk finds the rest */
+	if (overflowed && !r->walk.active)
+		r->next_pass_ms = now;
+	if (n)
+		r->events_inflight = events_fetch(r, keys, lens, n);
+	free(keys);
+	free(lens);
+}
+
+/* A key an event named is still a block: list it (and count it if new). */
+static void event_present(struct redis *r, struct found *f)
+{
+	struct model *m = r->m;
+	struct block_entry e = { .key_ip = f->key, .key_len = f->len, .ttl_s = f->ttl, .by = f->by,
+	                         .reason = f->reason, .at = f->at, .kind = f->kind }, dup;
+	bool pinned = strlen(f->key) == f->len && model_ip_redis_wanted(m, f->key);
+
+	memset(f, 0, sizeof *f);
+	/* the pass under way may have passed it already: tell it too */
+	if (r->walk.active && block_entry_copy(&dup, &e) &&
+	    blockset_offer(&r->walk.bs, &dup, pinned) != BLOCKSET_UPDATED)
+		r->walk.seen[WALK_BLOCKED]++;
+	bool held = blockset_has(&r->shown, e.key_ip, e.key_len);
+	/* not held while the set holds every block: new.  Past blocked-max it
+	 * may be a block that was not kept, set again (rare: the servers set a
+	 * block once); the next pass's count corrects it. */
+	if (blockset_offer(&r->shown, &e, pinned) != BLOCKSET_UPDATED && !held)
+		m->blocked_count++;
+}
+
+/* Deleted, or expired: off the list, and off the count. */
+static void event_gone(struct redis *r, const struct found *f)
+{
+	struct model *m = r->m;
+	bool held = blockset_remove(&r->shown, f->key, f->len);
+
+	if (m->blocked_count > 0 && (held || m->blocked_count > r->shown.n))
+		m->blocked_count--;
+	if (r->walk.active && blockset_remove(&r->walk.bs, f->key, f->len) && r->walk.seen[WALK_BLOCKED])
+		r->walk.seen[WALK_BLOCKED]--;
+}
+
+static void event_done(struct redis *r, struct batch *b)
+{
+	r->events_inflight = false;
+	for (size_t i = 0; i < b->n_found; i++) {
+		struct found *f = &b->found[i];
+		if (f->present && f->ttl != -2)
+			event_present(r, f);
+		else
+			event_gone(r, f);
+	}
+	r->stats.events += b->n_found;
+	walk_show_progress(r);
+	if (r->m->walk_complete)
+		shown_publish(r);
+	else
+		walk_show_partial(r);
+}
+
 /* ---------------------------------------------------------------- exact state */
 
 static void exact_init(struct ip_redis *ip, const char *addr)
@@ -929,6 +1087,11 @@ static void hello_reply(struct redis *r, struct batch *b, size_t idx, const redi
 static void hello_done(struct redis *r)
 {
 	r->conn = CONN_READY;
+	if (r->events_wanted && !r->events) {
+		struct batch *b = batch_new(r, BATCH_CONFIG);
+		if (b)
+			batch_cmd(r, b, "CONFIG GET notify-keyspace-events");
+	}
 	r->next_refresh_ms = r->now_ms;     /* refresh at once */
 	log_msg(LOG_DEBUG, "redis %s: connected", r->display);
 }
@@ -947,6 +1110,11 @@ static void batch_complete(struct redis *r, struct batch *b)
 		break;           /* scan_reply started its fetch */
 	case BATCH_FETCH:
 		fetch_done(r, b);
+		break;
+	case BATCH_CONFIG:
+		break;           /* config_reply did it */
+	case BATCH_EVENT:
+		event_done(r, b);
 		break;
 	}
 	batch_free(b);
@@ -973,7 +1141,11 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		scan_reply(r, b, rep);
 		break;
 	case BATCH_FETCH:
+	case BATCH_EVENT:
 		fetch_reply(r, b, idx, rep);
+		break;
+	case BATCH_CONFIG:
+		config_reply(r, rep);
 		break;
 	}
 	if (!r->fail[0] && b->got == b->expected)
@@ -1068,8 +1240,14 @@ static void conn_drop(struct redis *r)
 		r->ac = NULL;
 	}
 	batches_free(r);
+	/* the subscriber is remade after the next CONFIG GET: the server may
+	 * have been restarted with other settings */
+	revents_free(r->events);
+	r->events = NULL;
+	r->m->redis_events = false;
 	r->want_read = r->want_write = false;
 	r->exact_inflight = false;
+	r->events_inflight = false;
 	r->exact_wanted = true;
 	r->walk.stepping = false;     /* the cursor is still good: redo the step */
 	r->fail[0] = '\0';
@@ -1158,6 +1336,8 @@ static void redis_tick(void *self, int64_t now)
 	} else if (!r->fail[0] && !deadline_passed(r, now) && r->conn == CONN_READY) {
 		refresh_tick(r, now);
 		if (!r->fail[0])
+			events_tick(r, now);
+		if (!r->fail[0])
 			walk_tick(r, now);
 	}
 	if (r->fail[0])
@@ -1192,8 +1372,15 @@ static int redis_fds(void *self, struct pollfd *pfd, int max, int64_t now, int64
 
 	if (wake != INT64_MAX && wake - now < *timeout_ms)
 		*timeout_ms = wake > now ? wake - now : 0;
-	if (!r->ac || max < 1)
-		return 0;
+	int n_ev = 0;
+	if (r->events && max > 1)
+		n_ev = revents_fds(r->events, pfd + 1, max - 1, now, timeout_ms);
+	if (!r->ac || max < 1) {
+		/* the main connection is down: the events' fd moves to the front */
+		if (n_ev)
+			pfd[0] = pfd[1];
+		return n_ev;
+	}
 	pfd[0].fd = r->ac->c.fd;
 	pfd[0].events = 0;
 	pfd[0].revents = 0;
@@ -1202,7 +1389,7 @@ static int redis_fds(void *self, struct pollfd *pfd, int max, int64_t now, int64
 	/* until connected, writability is how the connect's end shows */
 	if (r->want_write || !(r->ac->c.flags & REDIS_CONNECTED))
 		pfd[0].events |= POLLOUT;
-	return 1;
+	return 1 + n_ev;
 }
 
 static void redis_ready(void *self, const struct pollfd *pfd, int n, int64_t now)
@@ -1210,6 +1397,9 @@ static void redis_ready(void *self, const struct pollfd *pfd, int n, int64_t now
 	struct redis *r = self;
 
 	r->now_ms = now;
+	for (int i = 0; i < n && r->events; i++)
+		if (!r->ac || pfd[i].fd != r->ac->c.fd)
+			revents_ready(r->events, &pfd[i], 1, now);
 	if (!r->ac || n < 1 || pfd[0].fd != r->ac->c.fd)
 		return;
 	short ev = pfd[0].revents;
@@ -1316,6 +1506,7 @@ struct redis *redis_new(const struct config *cfg, struct model *m, char *err, si
 		r->password = cfg->redis_password;
 	r->step_count = cfg->scan_count > 0 ? cfg->scan_count : 1000;
 	r->walk_end = WALK_DONE;
+	r->events_wanted = true;
 	blockset_init(&r->walk.bs, cfg->blocked_max > 0 ? (size_t)cfg->blocked_max : 1000);
 	blockset_init(&r->shown, r->walk.bs.max);
 	r->tokens_ms = clock_mono_ms();
@@ -1347,6 +1538,7 @@ void redis_walk_blocks_only(struct redis *r, int scan_count)
 	int count = r->cfg->scan_count > scan_count ? r->cfg->scan_count : scan_count;
 
 	r->walk_end = WALK_FAILED_AUTH;
+	r->events_wanted = false;    /* one walk, then the report is done */
 	r->exact_stride = 2;
 	r->step_count = count > 0 ? count : 1000;
 	/* the report lists the blocks it walked, up to REDIS_MAX_BLOCKED */
@@ -1358,6 +1550,7 @@ void redis_walk_blocks_only(struct redis *r, int scan_count)
 void redis_lookup_blocks_only(struct redis *r)
 {
 	r->walk_end = WALK_BLOCKED;
+	r->events_wanted = false;
 	r->exact_stride = 2;
 	walk_pattern(r);
 }

@@ -42,7 +42,8 @@ struct redis_stats {
 	unsigned long scan_steps;    /* SCAN commands sent */
 	unsigned long walks;         /* complete walks published */
 	unsigned long connects;      /* connections attempted */
-	unsigned long blocked_dropped; /* blocked keys beyond REDIS_MAX_BLOCKED in the last walk */
+	unsigned long blocked_dropped; /* block keys counted but not listed, last walk */
+	unsigned long events;        /* keys read because a keyspace event named them */
 };
 void redis_get_stats(const struct redis *r, struct redis_stats *out);
 
