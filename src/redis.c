@@ -43,6 +43,7 @@
 #include "blockset.h"
 #include "clock.h"
 #include "conf.h"
+#include "fpset.h"
 #include "keyglob.h"
 #include "log.h"
 #include "model.h"
@@ -142,6 +143,10 @@ struct redis {
 	struct blockset shown;       /* the blocks the model lists (events edit it) */
 	bool events_wanted;          /* ask the server whether it publishes keyspace events */
 	struct redis_events *events; /* the subscriber, when it does */
+	redis_block_fn stream_fn;    /* every block found, as found */
+	void *stream_ctx;
+	struct fpset streamed;       /* fingerprints of the keys streamed */
+	bool walk_held;
 	bool events_inflight;        /* one GET/TTL batch of events at a time:
 	                              * the rest coalesce in the subscriber */
 	bool shown_dirty;            /* to publish again */
@@ -476,6 +481,19 @@ static void walk_show_partial(struct redis *r)
 		model_set_blocked(r->m, v, n);
 }
 
+/* Hand the block to the stream, once per key. */
+static void walk_stream(struct redis *r, const struct block_entry *e)
+{
+	bool oom;
+
+	if (!r->stream_fn)
+		return;
+	if (fpset_add(&r->streamed, e->key_ip, e->key_len, &oom))
+		r->stream_fn(r->stream_ctx, e);
+	else if (oom)
+		redis_set_fail(r, "out of memory");
+}
+
 static void walk_keep_blocked(struct redis *r, struct found *f)
 {
 	struct block_entry e = { .key_ip = f->key, .key_len = f->len, .ttl_s = f->ttl, .by = f->by,
@@ -483,6 +501,7 @@ static void walk_keep_blocked(struct redis *r, struct found *f)
 	bool pinned = strlen(f->key) == f->len && model_ip_redis_wanted(r->m, f->key);
 
 	memset(f, 0, sizeof *f);
+	walk_stream(r, &e);
 	/* a key SCAN returned twice (a rehash during the pass) is counted once
 	 * when it is held; one dropped twice would count twice (rare) */
 	if (blockset_offer(&r->walk.bs, &e, pinned) != BLOCKSET_UPDATED)
@@ -785,7 +804,7 @@ static void walk_slice_begin(struct redis *r, int64_t now)
 	if (r->walk_end == WALK_BLOCKED)
 		return;
 	if (!r->walk.active) {
-		if (now < r->next_pass_ms)
+		if (now < r->next_pass_ms || r->walk_held)
 			return;
 		walk_start(r, now);
 	}
@@ -1430,6 +1449,7 @@ static void redis_destroy(void *self)
 	if (!r)
 		return;
 	conn_drop(r);
+	fpset_free(&r->streamed);
 	walk_clear(&r->walk);
 	blockset_clear(&r->walk.bs);
 	blockset_clear(&r->shown);
@@ -1553,4 +1573,15 @@ void redis_lookup_blocks_only(struct redis *r)
 	r->events_wanted = false;
 	r->exact_stride = 2;
 	walk_pattern(r);
+}
+
+void redis_stream_blocks(struct redis *r, redis_block_fn fn, void *ctx)
+{
+	r->stream_fn = fn;
+	r->stream_ctx = ctx;
+}
+
+void redis_walk_hold(struct redis *r, bool hold)
+{
+	r->walk_held = hold;
 }

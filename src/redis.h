@@ -16,6 +16,7 @@
 #ifndef SECTOP_REDIS_H
 #define SECTOP_REDIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "source.h"
@@ -61,5 +62,16 @@ void redis_walk_blocks_only(struct redis *r, int scan_count);
  * the cost follows those addresses, not the size of the keyspace.  Call
  * before the first tick. */
 void redis_lookup_blocks_only(struct redis *r);
+
+/* Every block key the walk finds, handed to fn as it is found (each key
+ * once), besides the bounded list in the model: for `sectop snapshot
+ * --all-blocks`, which streams them without holding them.  The entry is
+ * lent for the call.  Call before the walk starts (see redis_walk_hold()). */
+struct block_entry;
+typedef void (*redis_block_fn)(void *ctx, const struct block_entry *b);
+void redis_stream_blocks(struct redis *r, redis_block_fn fn, void *ctx);
+
+/* While held, no pass of the walk starts (the exact reads go on). */
+void redis_walk_hold(struct redis *r, bool hold);
 
 #endif

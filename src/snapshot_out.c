@@ -10,6 +10,7 @@
 #include "model.h"
 #include "sanitize.h"
 #include "snapshot_out.h"
+#include "strutil.h"
 
 void snapshot_iso_time(char *buf, size_t n, int64_t unix_s)
 {
@@ -205,7 +206,7 @@ static json_t *json_recent(const struct model *m)
 	return a;
 }
 
-int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms)
+static json_t *json_root(const struct model *m, const struct config *cfg, int64_t now_ms)
 {
 	int64_t stale_ms = (int64_t)cfg->refresh_ms * 3 + cfg->timeout_ms;
 	json_t *fpm = json_array(), *health = json_array();
@@ -233,11 +234,70 @@ int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f
 	    "health", health,
 	    "redis_walk_complete", m->walk_complete,
 	    "recent_failures", json_recent(m));
+	return root;
+}
+
+int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms)
+{
+	json_t *root = json_root(m, cfg, now_ms);
+
 	if (!root)
 		return -1;
 	int rc = json_out_write(root, f);
 	json_decref(root);
 	return rc;
+}
+
+/* The document without its block fields and its closing brace, then the
+ * opening of the "blocked" array: the blocks follow as the walk finds them. */
+int snapshot_json_stream_head(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms)
+{
+	json_t *root = json_root(m, cfg, now_ms);
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!root)
+		return -1;
+	json_object_del(root, "blocked");
+	json_object_del(root, "blocked_count");
+	json_object_del(root, "redis_walk");
+	json_object_del(root, "redis_walk_complete");
+	FILE *mem = open_memstream(&text, &len);
+	int rc = mem ? json_out_put(root, mem, true) : -1;
+	json_decref(root);
+	if (mem && fclose(mem) != 0)
+		rc = -1;
+	/* "{\n  ...\n}": drop the brace, keep the members */
+	while (rc == 0 && len > 0 && (text[len - 1] == '}' || text[len - 1] == '\n'))
+		len--;
+	if (rc == 0) {
+		fwrite(text, 1, len, f);
+		fputs(",\n  \"blocked\": [", f);
+	}
+	free(text);
+	return rc || ferror(f) ? -1 : 0;
+}
+
+int snapshot_json_stream_block(const struct block_entry *b, FILE *f, unsigned long nth)
+{
+	json_t *j = snapshot_block_json(b);
+
+	fputs(nth ? ",\n    " : "\n    ", f);
+	int rc = j ? json_out_put(j, f, false) : -1;
+	json_decref(j);
+	return rc;
+}
+
+int snapshot_json_stream_tail(const struct model *m, FILE *f, unsigned long n)
+{
+	json_t *walk = json_walk(m);
+
+	fprintf(f, "%s],\n  \"blocked_count\": %lu,\n  \"redis_walk\": ", n ? "\n  " : "", n);
+	int rc = walk ? json_out_put(walk, f, false) : -1;
+	json_decref(walk);
+	fprintf(f, ",\n  \"redis_walk_complete\": %s\n}\n", m->walk_complete ? "true" : "false");
+	fflush(f);
+	return rc || ferror(f) ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ text */
@@ -309,6 +369,17 @@ static void text_tenants(const struct model *m, FILE *f, int fl)
 	}
 }
 
+static void text_block_line(const struct block_entry *b, FILE *f, int fl)
+{
+	fputs("  ", f);
+	put_cell(f, b->key_ip, 39, fl);
+	fprintf(f, " ttl %6lds  by ", b->ttl_s);
+	put_cell(f, b->by ? b->by : "(server)", 16, fl);
+	fputc(' ', f);
+	put_cell(f, b->reason, 40, fl);
+	fputc('\n', f);
+}
+
 static void text_blocked(const struct model *m, FILE *f, int fl)
 {
 	char count[64];
@@ -316,16 +387,8 @@ static void text_blocked(const struct model *m, FILE *f, int fl)
 	model_blocked_text(m, count, sizeof count);
 	fprintf(f, "\nBlocked addresses (%s%s; the %zu most relevant listed)\n", count,
 	        m->walk_complete ? "" : ", key walk not finished", m->n_blocked);
-	for (size_t i = 0; i < m->n_blocked; i++) {
-		const struct block_entry *b = &m->blocked[i];
-		fputs("  ", f);
-		put_cell(f, b->key_ip, 39, fl);
-		fprintf(f, " ttl %6lds  by ", b->ttl_s);
-		put_cell(f, b->by ? b->by : "(server)", 16, fl);
-		fputc(' ', f);
-		put_cell(f, b->reason, 40, fl);
-		fputc('\n', f);
-	}
+	for (size_t i = 0; i < m->n_blocked; i++)
+		text_block_line(&m->blocked[i], f, fl);
 }
 
 static void text_health(const struct model *m, FILE *f, int fl)
@@ -380,7 +443,8 @@ static void text_recent(const struct model *m, FILE *f, int fl)
 	}
 }
 
-static void text_body(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms, int fl)
+static void text_body(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms, int fl,
+                      bool blocked)
 {
 	int64_t stale_ms = (int64_t)cfg->refresh_ms * 3 + cfg->timeout_ms;
 	char iso[32];
@@ -397,7 +461,8 @@ static void text_body(const struct model *m, const struct config *cfg, FILE *f, 
 	        total, m->fpm[MODEL_MINUTES - 1], m->fpm[MODEL_MINUTES - 2]);
 	text_top_ips(m, cfg, f, fl);
 	text_tenants(m, f, fl);
-	text_blocked(m, f, fl);
+	if (blocked)
+		text_blocked(m, f, fl);
 	text_health(m, f, fl);
 	text_recent(m, f, fl);
 }
@@ -423,8 +488,8 @@ static int write_trimmed(const char *text, size_t len, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
-int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
-                        bool ascii)
+static int text_write(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
+                      bool ascii, bool streaming)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -432,7 +497,9 @@ int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f
 
 	if (!mem)
 		return -1;
-	text_body(m, cfg, mem, now_ms, ascii ? SAN_ASCII : 0);
+	text_body(m, cfg, mem, now_ms, ascii ? SAN_ASCII : 0, !streaming);
+	if (streaming)
+		fputs("\nBlocked addresses (every block key, as the walk finds it)\n", mem);
 	if (fclose(mem) != 0) {
 		free(text);
 		return -1;
@@ -440,4 +507,41 @@ int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f
 	int rc = write_trimmed(text, len, f);
 	free(text);
 	return rc;
+}
+
+int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
+                        bool ascii)
+{
+	return text_write(m, cfg, f, now_ms, ascii, false);
+}
+
+int snapshot_text_stream_head(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
+                              bool ascii)
+{
+	return text_write(m, cfg, f, now_ms, ascii, true);
+}
+
+int snapshot_text_stream_block(const struct block_entry *b, FILE *f, bool ascii)
+{
+	char line[512];
+	FILE *mem = fmemopen(line, sizeof line, "w");
+
+	if (!mem)
+		return -1;
+	text_block_line(b, mem, ascii ? SAN_ASCII : 0);
+	long len = ftell(mem);
+	fclose(mem);
+	if (len < 0 || (size_t)len >= sizeof line)
+		len = (long)strnlen(line, sizeof line - 1);
+	return write_trimmed(line, (size_t)len, f);
+}
+
+int snapshot_text_stream_tail(const struct model *m, FILE *f, unsigned long n)
+{
+	char count[32];
+
+	str_thousands(count, sizeof count, n);
+	fprintf(f, "  %s block keys%s\n", count, m->walk_complete ? "" : "; key walk not finished");
+	fflush(f);
+	return ferror(f) ? -1 : 0;
 }
