@@ -327,7 +327,7 @@ void source_status_fail(struct source_status *s, const char *error)
 	s->error[n] = '\0';
 }
 
-void model_blocked_text(const struct model *m, char *buf, size_t n)
+void model_blocked_text(const struct model *m, char *buf, size_t n, bool brief)
 {
 	char count[48];
 
@@ -337,7 +337,7 @@ void model_blocked_text(const struct model *m, char *buf, size_t n)
 	} else if (m->walk.active) {
 		str_thousands(count, sizeof count, m->walk.blocked);
 		/* floor: "100%" only once the pass has really ended */
-		snprintf(buf, n, "%s so far, walk %d%%", count, (int)(m->walk.fraction * 100));
+		snprintf(buf, n, brief ? "%s+ %d%%" : "%s so far, walk %d%%", count, (int)(m->walk.fraction * 100));
 	} else {
 		snprintf(buf, n, "%zu...", m->n_blocked);
 	}

@@ -235,8 +235,9 @@ const char *health_state_name(enum health_state s);
 const char *redis_value_kind_name(enum redis_value_kind k);
 
 /* The block count in a few words, for titles: "200,000" once a pass of the
- * walk is complete, "12,345 so far, walk 40%" during the first one. */
-void model_blocked_text(const struct model *m, char *buf, size_t n);
+ * walk is complete, "12,345 so far, walk 40%" during the first one (brief,
+ * for a narrow panel: "12,345+ 40%"). */
+void model_blocked_text(const struct model *m, char *buf, size_t n, bool brief);
 
 /* Mark a source's refresh as succeeded or failed (error is copied). */
 void source_status_ok(struct source_status *s, int64_t now_wall_ms);

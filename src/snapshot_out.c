@@ -384,7 +384,7 @@ static void text_blocked(const struct model *m, FILE *f, int fl)
 {
 	char count[64];
 
-	model_blocked_text(m, count, sizeof count);
+	model_blocked_text(m, count, sizeof count, false);
 	fprintf(f, "\nBlocked addresses (%s%s; the %zu most relevant listed)\n", count,
 	        m->walk_complete ? "" : ", key walk not finished", m->n_blocked);
 	for (size_t i = 0; i < m->n_blocked; i++)

@@ -1027,7 +1027,7 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 	if (c->list == LIST_BLOCKED) {
 		/* the list holds the most relevant blocks; the count is of them all */
 		char count[64];
-		model_blocked_text(v->m, count, sizeof count);
+		model_blocked_text(v->m, count, sizeof count, false);
 		snprintf(title, sizeof title, " %d %s (%zu listed of %s) ", (int)c->list + 2, def->title,
 		         total, count);
 	} else {
