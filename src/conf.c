@@ -214,7 +214,7 @@ void conf_defaults(struct config *cfg)
 	cfg->scan_count = 1000;
 	cfg->scan_budget_ms = 20;
 	cfg->walk_interval_s = 60;
-	cfg->scan_rate = 2500;
+	cfg->scan_rate = 1000;
 	cfg->blocked_max = 1000;
 	cfg->health_body_max = 256 * 1024;
 	cfg->alert_failures = 10;
