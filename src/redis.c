@@ -14,6 +14,11 @@
  * how a stopped server (SIGSTOP: the kernel still completes the connect,
  * but no reply ever comes) ends up failed.
  *
+ * The keyspace-event subscriber (redis_events.c) is a second context on the
+ * same adapter: fds() returns its pollfd after the main one.  It lives as
+ * long as the main connection: a drop of the main one remakes both, and
+ * the next CONFIG GET decides again whether to subscribe.
+ *
  * Freeing a context runs every pending callback with a NULL reply, and
  * hiredis frees it by itself on an I/O error in the middle of
  * redisAsyncHandleRead().  So: callbacks never free the context; they

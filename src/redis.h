@@ -5,10 +5,16 @@
  * dropped and remade with backoff.  A refresh:
  *   - fetches the exact state of every address on screen (m->top_ips) in one
  *     pipeline: GET+TTL of the block key, GET of both counters;
- *   - walks the keyspace with SCAN ... MATCH <prefix>* COUNT n (never KEYS),
- *     one prefix after the other, for at most cfg->scan_budget_ms per refresh
- *     (<= 0: no limit), and publishes the block list (in the order SCAN found
- *     the keys) and the largest counters when a walk is complete
+ *   - walks the keyspace with SCAN ... MATCH <one pattern for the three
+ *     prefixes> COUNT n (never KEYS), paced: a pass starts at most every
+ *     cfg->walk_interval_s, visits at most cfg->scan_rate keys a second and
+ *     spends at most cfg->scan_budget_ms per refresh; it counts every key
+ *     and keeps the cfg->blocked_max most relevant blocks (blockset.h) and
+ *     the largest counters, published when the pass ends (the count and the
+ *     progress as it goes; the blocks found so far during the first pass);
+ *   - where the server publishes keyspace events, follows the block keys on
+ *     a second connection (redis_events.h) and reads each key they name;
+ *     the walk then comes ten times less often
  *     (redis_walk_blocks_only(): the block keys alone; redis_lookup_blocks_only():
  *     no walk, the listed addresses' block keys alone).
  * Key names are kept raw, whatever bytes they hold: views sanitise them.
@@ -25,7 +31,8 @@ struct config;
 struct model;
 struct redis;
 
-/* Most blocked keys one walk keeps, and most counters of each kind. */
+/* Most blocked keys the report's walk keeps (the console and the snapshot
+ * keep blocked-max), and most counters of each kind. */
 #define REDIS_MAX_BLOCKED 100000
 #define REDIS_TOP_COUNTERS 200
 
