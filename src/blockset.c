@@ -216,6 +216,7 @@ enum blockset_result blockset_offer(struct blockset *s, struct block_entry *e, b
 		pinned |= it->pinned;
 		block_entry_free(&it->e);
 		item_set(it, e, pinned);
+		it->from_event = false;
 		heap_fix(s, it->pos);
 		return BLOCKSET_UPDATED;
 	}
@@ -224,6 +225,7 @@ enum blockset_result blockset_offer(struct blockset *s, struct block_entry *e, b
 	if (s->n < s->max && grow(s)) {
 		size_t j = s->n++;
 		item_set(&s->items[j], e, pinned);
+		s->items[j].from_event = false;
 		s->items[j].pos = j;
 		s->heap[j] = (uint32_t)j;
 		*at = (uint32_t)j + 1;
@@ -242,6 +244,7 @@ enum blockset_result blockset_offer(struct blockset *s, struct block_entry *e, b
 	block_entry_free(&old->e);
 	s->dropped++;
 	item_set(old, e, pinned);
+	old->from_event = false;
 	set_find(s, old->e.key_ip, len, &at);
 	if (*at == DELETED)
 		s->n_deleted--;
@@ -255,13 +258,32 @@ bool blockset_has(const struct blockset *s, const char *key, size_t len)
 	return set_find(s, key, len, NULL) != NULL;
 }
 
-bool blockset_remove(struct blockset *s, const char *key, size_t len)
+void blockset_mark_event(struct blockset *s, const char *key, size_t len)
+{
+	uint32_t *p = set_find(s, key, len, NULL);
+
+	if (p)
+		s->items[*p - 1].from_event = true;
+}
+
+size_t blockset_events_held(const struct blockset *s)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < s->n; i++)
+		n += s->items[i].from_event;
+	return n;
+}
+
+bool blockset_remove(struct blockset *s, const char *key, size_t len, bool *was_event)
 {
 	uint32_t *p = set_find(s, key, len, NULL);
 
 	if (!p)
 		return false;
 	uint32_t j = *p - 1, last = (uint32_t)s->n - 1;
+	if (was_event)
+		*was_event = s->items[j].from_event;
 	*p = DELETED;
 	s->n_deleted++;
 	size_t pos = s->items[j].pos;

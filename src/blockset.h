@@ -27,6 +27,7 @@
 struct blockset_item {
 	struct block_entry e;        /* owned; e.key_len counts the key's bytes */
 	bool pinned;
+	bool from_event;             /* known from a keyspace event, not (yet) seen by the walk */
 	size_t pos;                  /* in the heap */
 };
 
@@ -55,8 +56,14 @@ enum blockset_result {
 /* Offer a block: the set takes e's strings (kept or freed; e is zeroed). */
 enum blockset_result blockset_offer(struct blockset *s, struct block_entry *e, bool pinned);
 
-/* Remove a key if held (it expired, or was deleted).  True if it was. */
-bool blockset_remove(struct blockset *s, const char *key, size_t len);
+/* Mark a held key as known from a keyspace event (a later offer, the
+ * walk's, clears it); how many held keys are so marked. */
+void blockset_mark_event(struct blockset *s, const char *key, size_t len);
+size_t blockset_events_held(const struct blockset *s);
+
+/* Remove a key if held (it expired, or was deleted).  True if it was;
+ * *was_event (may be NULL) says whether it was marked from an event. */
+bool blockset_remove(struct blockset *s, const char *key, size_t len, bool *was_event);
 
 /* Is the key held? */
 bool blockset_has(const struct blockset *s, const char *key, size_t len);

@@ -154,6 +154,7 @@ struct redis {
 	bool walk_held;
 	bool events_inflight;        /* one GET/TTL batch of events at a time:
 	                              * the rest coalesce in the subscriber */
+	unsigned events_epoch;       /* bumped when a pass starts */
 	bool shown_dirty;            /* to publish again */
 	int64_t next_pass_ms;        /* no new pass before (monotonic) */
 	double tokens;               /* the scan-rate bucket, in keys */
@@ -447,6 +448,24 @@ static void walk_clear(struct walk *w)
 	blockset_init(&w->bs, max);
 }
 
+/* A pass starts: it reads every key the pending events name (those
+ * already read by a batch in flight, too), so they are dropped. */
+static void events_drain(struct redis *r)
+{
+	char **keys;
+	size_t *lens;
+	bool overflowed;
+
+	r->events_epoch++;
+	if (!r->events)
+		return;
+	size_t n = revents_take(r->events, &keys, &lens, &overflowed);
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(lens);
+}
+
 static void walk_start(struct redis *r, int64_t now)
 {
 	struct walk *w = &r->walk;
@@ -454,6 +473,7 @@ static void walk_start(struct redis *r, int64_t now)
 	walk_clear(w);
 	w->active = true;
 	strcpy(w->cursor, "0");
+	events_drain(r);
 	r->next_pass_ms = now + (int64_t)r->cfg->walk_interval_s * 1000 *
 	                  (revents_up(r->events) ? EVENTS_WALK_FACTOR : 1);
 	r->m->walk.active = true;
@@ -630,6 +650,9 @@ static void walk_publish(struct redis *r)
 	struct redis_counter *fa = walk_counters(w->top[0], w->n_top[0]);
 	struct redis_counter *rl = walk_counters(w->top[1], w->n_top[1]);
 
+	/* blocks known from events and not seen by the pass itself (set behind
+	 * its cursor): they count too */
+	w->seen[WALK_BLOCKED] += blockset_events_held(&w->bs);
 	/* the pass's set becomes the one shown (and edited by events) */
 	blockset_clear(&r->shown);
 	r->shown = w->bs;
@@ -895,8 +918,10 @@ static bool events_fetch(struct redis *r, char **keys, size_t *lens, size_t n)
 	struct batch *b = batch_new(r, BATCH_EVENT);
 	size_t plen = r->prefix_len[WALK_BLOCKED];
 
-	if (b)
+	if (b) {
 		b->found = calloc(n, sizeof *b->found);
+		b->gen = r->events_epoch;
+	}
 	for (size_t i = 0; i < n; i++) {
 		if (b && b->found && !r->fail[0] && lens[i] >= plen &&
 		    memcmp(keys[i], r->prefix[WALK_BLOCKED], plen) == 0) {
@@ -947,6 +972,14 @@ static void events_tick(struct redis *r, int64_t now)
 	free(lens);
 }
 
+/* Does r->shown hold every block there is?  Then whether it holds a key
+ * says whether the key was counted, and events keep the count exact.
+ * Past blocked-max that is unknown, and the count follows the walk. */
+static bool shown_holds_all(const struct redis *r)
+{
+	return r->m->walk_complete && r->m->blocked_count == r->shown.n;
+}
+
 /* A key an event named is still a block: list it (and count it if new). */
 static void event_present(struct redis *r, struct found *f)
 {
@@ -956,33 +989,36 @@ static void event_present(struct redis *r, struct found *f)
 	bool pinned = strlen(f->key) == f->len && model_ip_redis_wanted(m, f->key);
 
 	memset(f, 0, sizeof *f);
-	/* the pass under way may have passed it already: tell it too */
+	/* the pass under way may be past it: it holds it, marked, and counts
+	 * it at its end unless its own SCAN sees it (which clears the mark) */
 	if (r->walk.active && block_entry_copy(&dup, &e) &&
-	    blockset_offer(&r->walk.bs, &dup, pinned) != BLOCKSET_UPDATED)
-		r->walk.seen[WALK_BLOCKED]++;
+	    blockset_offer(&r->walk.bs, &dup, pinned) == BLOCKSET_KEPT)
+		blockset_mark_event(&r->walk.bs, e.key_ip, e.key_len);
+	bool exact = shown_holds_all(r);
 	bool held = blockset_has(&r->shown, e.key_ip, e.key_len);
-	/* not held while the set holds every block: new.  Past blocked-max it
-	 * may be a block that was not kept, set again (rare: the servers set a
-	 * block once); the next pass's count corrects it. */
-	if (blockset_offer(&r->shown, &e, pinned) != BLOCKSET_UPDATED && !held)
+	if (blockset_offer(&r->shown, &e, pinned) == BLOCKSET_KEPT && exact && !held)
 		m->blocked_count++;
 }
 
-/* Deleted, or expired: off the list, and off the count. */
+/* Deleted, or expired: off the lists, and off the counts. */
 static void event_gone(struct redis *r, const struct found *f)
 {
 	struct model *m = r->m;
-	bool held = blockset_remove(&r->shown, f->key, f->len);
+	bool exact = shown_holds_all(r), was_event = false;
 
-	if (m->blocked_count > 0 && (held || m->blocked_count > r->shown.n))
+	if (blockset_remove(&r->shown, f->key, f->len, NULL) && exact && m->blocked_count > 0)
 		m->blocked_count--;
-	if (r->walk.active && blockset_remove(&r->walk.bs, f->key, f->len) && r->walk.seen[WALK_BLOCKED])
+	/* the pass counted it (unless only an event had told it): it is gone */
+	if (r->walk.active && blockset_remove(&r->walk.bs, f->key, f->len, &was_event) && !was_event &&
+	    r->walk.seen[WALK_BLOCKED])
 		r->walk.seen[WALK_BLOCKED]--;
 }
 
 static void event_done(struct redis *r, struct batch *b)
 {
 	r->events_inflight = false;
+	if (b->gen != r->events_epoch)
+		return;          /* sent before a pass started: the pass reads them */
 	for (size_t i = 0; i < b->n_found; i++) {
 		struct found *f = &b->found[i];
 		if (f->present && f->ttl != -2)

@@ -93,8 +93,18 @@ static void test_duplicates_and_removal(void **state)
 	assert_int_equal(blockset_offer(&s, &e2, false), BLOCKSET_KEPT);
 	assert_true(blockset_has(&s, "k\0x", 3));
 	assert_false(blockset_has(&s, "k", 1));
-	assert_true(blockset_remove(&s, "k\0x", 3));
-	assert_false(blockset_remove(&s, "k\0x", 3));
+	assert_true(blockset_remove(&s, "k\0x", 3, NULL));
+	assert_false(blockset_remove(&s, "k\0x", 3, NULL));
+	/* marked from an event until the walk offers it again */
+	bool ev = false;
+	blockset_mark_event(&s, "a", 1);
+	assert_int_equal(blockset_events_held(&s), 1);
+	assert_int_equal(offer(&s, "a", 30, false), BLOCKSET_UPDATED);
+	assert_int_equal(blockset_events_held(&s), 0);
+	offer(&s, "e", 1, false);
+	blockset_mark_event(&s, "e", 1);
+	assert_true(blockset_remove(&s, "e", 1, &ev));
+	assert_true(ev);
 	assert_true(blockset_has(&s, "k\0y", 3));
 	/* many removals and re-adds: the heap and the set stay consistent */
 	char key[16];
@@ -105,7 +115,7 @@ static void test_duplicates_and_removal(void **state)
 		}
 		for (int i = 0; i < 90; i += 2) {
 			snprintf(key, sizeof key, "r%d", i);
-			assert_true(blockset_remove(&s, key, strlen(key)));
+			assert_true(blockset_remove(&s, key, strlen(key), NULL));
 		}
 	}
 	size_t n;
