@@ -266,6 +266,13 @@ void blockset_mark_event(struct blockset *s, const char *key, size_t len)
 		s->items[*p - 1].from_event = true;
 }
 
+bool blockset_event_marked(const struct blockset *s, const char *key, size_t len)
+{
+	uint32_t *p = set_find(s, key, len, NULL);
+
+	return p && s->items[*p - 1].from_event;
+}
+
 size_t blockset_events_held(const struct blockset *s)
 {
 	size_t n = 0;

@@ -60,6 +60,7 @@ enum blockset_result blockset_offer(struct blockset *s, struct block_entry *e, b
  * walk's, clears it); how many held keys are so marked. */
 void blockset_mark_event(struct blockset *s, const char *key, size_t len);
 size_t blockset_events_held(const struct blockset *s);
+bool blockset_event_marked(const struct blockset *s, const char *key, size_t len);
 
 /* Remove a key if held (it expired, or was deleted).  True if it was;
  * *was_event (may be NULL) says whether it was marked from an event. */

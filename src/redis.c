@@ -528,8 +528,10 @@ static void walk_keep_blocked(struct redis *r, struct found *f)
 	memset(f, 0, sizeof *f);
 	walk_stream(r, &e);
 	/* a key SCAN returned twice (a rehash during the pass) is counted once
-	 * when it is held; one dropped twice would count twice (rare) */
-	if (blockset_offer(&r->walk.bs, &e, pinned) != BLOCKSET_UPDATED)
+	 * when it is held; one dropped twice would count twice (rare).  A key
+	 * held only because an event told it is counted now, by the walk. */
+	bool told = blockset_event_marked(&r->walk.bs, e.key_ip, e.key_len);
+	if (blockset_offer(&r->walk.bs, &e, pinned) != BLOCKSET_UPDATED || told)
 		r->walk.seen[WALK_BLOCKED]++;
 }
 
@@ -972,6 +974,14 @@ static void events_tick(struct redis *r, int64_t now)
 	free(lens);
 }
 
+/* Past blocked-max only the walk can tell the count: the next pass
+ * starts at the next refresh (still paced by scan-rate). */
+static void walk_soon(struct redis *r)
+{
+	if (!r->walk.active)
+		r->next_pass_ms = r->now_ms;
+}
+
 /* Does r->shown hold every block there is?  Then whether it holds a key
  * says whether the key was counted, and events keep the count exact.
  * Past blocked-max that is unknown, and the count follows the walk. */
@@ -998,6 +1008,8 @@ static void event_present(struct redis *r, struct found *f)
 	bool held = blockset_has(&r->shown, e.key_ip, e.key_len);
 	if (blockset_offer(&r->shown, &e, pinned) == BLOCKSET_KEPT && exact && !held)
 		m->blocked_count++;
+	else if (!exact && !held)
+		walk_soon(r);     /* new, or one not kept: the walk counts */
 }
 
 /* Deleted, or expired: off the lists, and off the counts. */
@@ -1006,8 +1018,11 @@ static void event_gone(struct redis *r, const struct found *f)
 	struct model *m = r->m;
 	bool exact = shown_holds_all(r), was_event = false;
 
-	if (blockset_remove(&r->shown, f->key, f->len, NULL) && exact && m->blocked_count > 0)
+	bool held = blockset_remove(&r->shown, f->key, f->len, NULL);
+	if (held && exact && m->blocked_count > 0)
 		m->blocked_count--;
+	else if (!exact)
+		walk_soon(r);
 	/* the pass counted it (unless only an event had told it): it is gone */
 	if (r->walk.active && blockset_remove(&r->walk.bs, f->key, f->len, &was_event) && !was_event &&
 	    r->walk.seen[WALK_BLOCKED])

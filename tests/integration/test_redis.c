@@ -846,7 +846,10 @@ static void test_events(void **state)
 		freeReplyObject(rep);
 	}
 	/* past EVENTS_MAX pending keys, the walk counts them instead */
-	assert_true(run_until(g, count_20001, 5000));
+	bool counted = run_until(g, count_20001, 5000);
+	print_message("after the flood: %lu block keys counted, %u passes, walk %s, %zu listed\n",
+	              g->m.blocked_count, g->m.walk.passes, g->m.walk.active ? "active" : "idle", g->m.n_blocked);
+	assert_true(counted);
 	assert_int_equal(g->m.n_blocked, g->cfg.blocked_max);
 	struct redis_stats st;
 	redis_get_stats(g->r, &st);
