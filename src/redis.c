@@ -1001,9 +1001,13 @@ static void event_present(struct redis *r, struct found *f)
 	memset(f, 0, sizeof *f);
 	/* the pass under way may be past it: it holds it, marked, and counts
 	 * it at its end unless its own SCAN sees it (which clears the mark) */
-	if (r->walk.active && block_entry_copy(&dup, &e) &&
-	    blockset_offer(&r->walk.bs, &dup, pinned) == BLOCKSET_KEPT)
-		blockset_mark_event(&r->walk.bs, e.key_ip, e.key_len);
+	if (r->walk.active && block_entry_copy(&dup, &e)) {
+		/* a second event for the key (SET EX publishes "set" and "expire")
+		 * must not clear the first one's mark: only the walk's offer does */
+		bool marked = blockset_event_marked(&r->walk.bs, e.key_ip, e.key_len);
+		if (blockset_offer(&r->walk.bs, &dup, pinned) == BLOCKSET_KEPT || marked)
+			blockset_mark_event(&r->walk.bs, e.key_ip, e.key_len);
+	}
 	bool exact = shown_holds_all(r);
 	bool held = blockset_has(&r->shown, e.key_ip, e.key_len);
 	if (blockset_offer(&r->shown, &e, pinned) == BLOCKSET_KEPT && exact && !held)
