@@ -760,8 +760,13 @@ static int events_server(void)
 	return -1;
 }
 
+static redisContext *events_ctl;     /* the test's own connection to it */
+
 static int events_teardown(void **state)
 {
+	if (events_ctl)
+		redisFree(events_ctl);
+	events_ctl = NULL;
 	if (events_pid > 0) {
 		kill(events_pid, SIGTERM);
 		waitpid(events_pid, NULL, 0);
@@ -807,7 +812,7 @@ static void test_events(void **state)
 	g->cfg.timeout_ms = 300;
 	g->cfg.scan_rate = 0;
 	g->cfg.walk_interval_s = 3600;        /* one pass: what follows is the events' */
-	redisContext *c = redisConnect("127.0.0.1", port);
+	redisContext *c = events_ctl = redisConnect("127.0.0.1", port);
 	assert_true(c && !c->err);
 	freeReplyObject(redisCommand(c, "SELECT 3"));
 	freeReplyObject(redisCommand(c, "SET blocked:192.0.2.1 1 EX 600"));
@@ -855,7 +860,6 @@ static void test_events(void **state)
 	redis_get_stats(g->r, &st);
 	print_message("%lu keys read because of events, %lu passes\n", st.events, st.walks);
 	assert_true(g->worst_turn_ms < TURN_LIMIT_MS);
-	redisFree(c);
 }
 
 /* ---------------------------------------------------------------- hostile keys */
