@@ -60,7 +60,7 @@ unset LC_ALL LC_CTYPE
 if [[ $MODE == smoke ]]; then
 	SMALL=20k SMALL_ROWS=20000 LARGE=50k LARGE_ROWS=50000
 	UNRELATED=20000 ADDRESSES=300 SPAN_S=1 SETTLE_S=0.5
-	DRIVER=(--firsts 1 --refreshes 3 --bursts 1 --interval-ms 200 --walk-max-s 10)
+	DRIVER=(--firsts 1 --refreshes 3 --bursts 1 --interval-ms 200 --walk-max-s 5)
 else
 	SMALL=1M SMALL_ROWS=1000000 LARGE=10M LARGE_ROWS=10000000
 	UNRELATED=1000000 ADDRESSES=3000 SPAN_S=60 SETTLE_S=3
