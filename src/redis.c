@@ -67,6 +67,8 @@ enum batch_kind { BATCH_HELLO, BATCH_EXACT, BATCH_SCAN, BATCH_FETCH, BATCH_CONFI
  * events lost while the subscriber was down, or a flood past EVENTS_MAX):
  * its passes come this many times less often. */
 #define EVENTS_WALK_FACTOR 10
+/* The list as events change it is published at most this often. */
+#define EVENTS_PUBLISH_MS 200
 /* The prefixes, in this order; a walk covers the first walk_end of them
  * in one pass (WALK_DONE: all three). */
 enum walk_prefix { WALK_BLOCKED, WALK_FAILED_AUTH, WALK_RATELIMIT, WALK_DONE };
@@ -156,6 +158,7 @@ struct redis {
 	                              * the rest coalesce in the subscriber */
 	unsigned events_epoch;       /* bumped when a pass starts */
 	bool shown_dirty;            /* to publish again */
+	int64_t shown_pub_ms;        /* when it was, for events */
 	int64_t next_pass_ms;        /* no new pass before (monotonic) */
 	double tokens;               /* the scan-rate bucket, in keys */
 	int64_t tokens_ms;
@@ -962,6 +965,16 @@ static void events_tick(struct redis *r, int64_t now)
 		return;
 	revents_tick(r->events, now);
 	r->m->redis_events = revents_up(r->events);
+	/* a copy of the list at most every EVENTS_PUBLISH_MS: a flood of
+	 * events costs one copy, not one per batch */
+	if (r->shown_dirty && now - r->shown_pub_ms >= EVENTS_PUBLISH_MS) {
+		r->shown_pub_ms = now;
+		if (r->m->walk_complete)
+			shown_publish(r);
+		else
+			walk_show_partial(r);
+		r->shown_dirty = r->shown_dirty && r->m->walk_complete;
+	}
 	if (r->events_inflight)
 		return;
 	size_t n = revents_take(r->events, &keys, &lens, &overflowed);
@@ -1047,10 +1060,7 @@ static void event_done(struct redis *r, struct batch *b)
 	}
 	r->stats.events += b->n_found;
 	walk_show_progress(r);
-	if (r->m->walk_complete)
-		shown_publish(r);
-	else
-		walk_show_partial(r);
+	r->shown_dirty = true;      /* published by events_tick, coalesced */
 }
 
 /* ---------------------------------------------------------------- exact state */
@@ -1440,6 +1450,8 @@ static int64_t redis_wake_at(const struct redis *r, int64_t now)
 		int64_t w = walk_wake_at(r, now);
 		if (w < wake)
 			wake = w;
+		if (r->shown_dirty && r->shown_pub_ms + EVENTS_PUBLISH_MS < wake)
+			wake = r->shown_pub_ms + EVENTS_PUBLISH_MS;
 	}
 	return wake;
 }

@@ -25,7 +25,9 @@ struct pollfd;
 struct redis_target;
 struct redis_events;
 
-#define EVENTS_MAX 4096
+/* one GET/TTL batch of at most this many keys: the size of a walk step,
+ * so that reading them costs a loop turn no more than a SCAN step does */
+#define EVENTS_MAX 1024
 
 /* Does this notify-keyspace-events value publish what sectop needs?  K
  * (keyspace channel), and for the string set, the del/expire and the
