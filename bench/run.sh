@@ -82,12 +82,12 @@ unset LC_ALL LC_CTYPE
 if [[ $MODE == smoke ]]; then
 	SMALL=20k SMALL_ROWS=20000 LARGE=50k LARGE_ROWS=50000
 	UNRELATED=20000 ADDRESSES=300 SPAN_S=1 SETTLE_S=0.5
-	DRIVER=(--firsts 1 --refreshes 3 --bursts 1 --interval-ms 200 --walk-max-s 30)
+	DRIVER=(--firsts 1 --refreshes 3 --bursts 1 --interval-ms 200 --walk-max-s 5)
 	LIVE_RATES=(20) LIVE_SPAN_S=5 LIVE_NAIVE_S=3 LIVE_SETTLE_S=1 LIVE_MARKER_MS=1200 LIVE_GRACE_S=3
 else
 	SMALL=1M SMALL_ROWS=1000000 LARGE=10M LARGE_ROWS=10000000
 	UNRELATED=1000000 ADDRESSES=3000 SPAN_S=60 SETTLE_S=3
-	DRIVER=(--firsts 5 --refreshes 20 --bursts 5 --interval-ms 250 --walk-max-s 300)
+	DRIVER=(--firsts 5 --refreshes 20 --bursts 5 --interval-ms 250 --walk-max-s 60)
 	LIVE_RATES=(50 200 1000) LIVE_SPAN_S=60 LIVE_NAIVE_S=30 LIVE_SETTLE_S=3 LIVE_MARKER_MS=7000
 	LIVE_GRACE_S=6
 fi

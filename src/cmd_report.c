@@ -443,6 +443,7 @@ int app_report(struct app *app)
 	}
 	/* no screen to keep responsive: walk the Redis keyspace in one go */
 	cfg->scan_budget_ms = 0;
+	cfg->scan_rate = 0;
 	progress_init(&pr, "report", &starting);
 	src.progress = &pr;
 	if (sources_open(&src, cfg, err, sizeof err) < 0) {

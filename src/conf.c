@@ -82,6 +82,9 @@ static const struct conf_key conf_table[] = {
 	K("text-max", CT_INT, text_max, 16, 10000),
 	K("scan-count", CT_INT, scan_count, 10, 100000),
 	K("scan-budget", CT_MS, scan_budget_ms, 0, 10000),
+	K("walk-interval", CT_SECONDS, walk_interval_s, 1, 86400),
+	K("scan-rate", CT_INT, scan_rate, 0, 100000000),
+	K("blocked-max", CT_INT, blocked_max, 1, 1000000),
 	K("health-body-max", CT_INT, health_body_max, 1024, 64 << 20),
 	K("alert-failures", CT_INT, alert_failures, 1, 1000000),
 	K("alert-window", CT_SECONDS, alert_window_s, 10, 86400),
@@ -210,6 +213,9 @@ void conf_defaults(struct config *cfg)
 	cfg->text_max = 200;
 	cfg->scan_count = 1000;
 	cfg->scan_budget_ms = 20;
+	cfg->walk_interval_s = 60;
+	cfg->scan_rate = 1000;
+	cfg->blocked_max = 1000;
 	cfg->health_body_max = 256 * 1024;
 	cfg->alert_failures = 10;
 	cfg->alert_window_s = 300;

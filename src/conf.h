@@ -86,6 +86,9 @@ struct config {
 	int text_max;            /* cut long strings on the server to this many chars */
 	int scan_count;          /* COUNT hint of each SCAN step */
 	int scan_budget_ms;      /* Redis key discovery per refresh, at most */
+	int walk_interval_s;     /* a full pass of the key walk at most this often */
+	int scan_rate;           /* keys a second the walk may visit; 0: no limit */
+	int blocked_max;         /* blocks listed (the most relevant), at most */
 	int health_body_max;     /* bytes of a health body kept, at most */
 
 	int alert_failures;      /* more than this many failures ... */

@@ -25,7 +25,15 @@ json_t *json_out_string(const char *s)
  * a 0x7f byte can only stand inside a string, so it is safe to escape here. */
 int json_out_write(const json_t *v, FILE *f)
 {
-	char *text = json_dumps(v, JSON_INDENT(2) | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
+	int rc = json_out_put(v, f, true);
+
+	fputc('\n', f);
+	return rc || ferror(f) ? -1 : 0;
+}
+
+int json_out_put(const json_t *v, FILE *f, bool pretty)
+{
+	char *text = json_dumps(v, (pretty ? JSON_INDENT(2) : JSON_COMPACT) | JSON_ENSURE_ASCII | JSON_ENCODE_ANY);
 	int rc = 0;
 
 	if (!text)
@@ -40,7 +48,6 @@ int json_out_write(const json_t *v, FILE *f)
 		fputs("\\u007f", f);
 		p = del;
 	}
-	fputc('\n', f);
 	free(text);
 	return rc || ferror(f) ? -1 : 0;
 }

@@ -6,6 +6,7 @@
 #define SECTOP_JSON_OUT_H
 
 #include <jansson.h>
+#include <stdbool.h>
 #include <stdio.h>
 
 /* A new JSON string (or null for NULL). */
@@ -14,5 +15,7 @@ json_t *json_out_stringn(const char *s, size_t n);
 
 /* Dump v to f followed by a newline.  Returns 0, or -1 on a write error. */
 int json_out_write(const json_t *v, FILE *f);
+/* The same without the newline: indented (pretty) or on one line. */
+int json_out_put(const json_t *v, FILE *f, bool pretty);
 
 #endif

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "strutil.h"
 
 static char *dup_or_null(const char *s)
 {
@@ -331,4 +332,20 @@ void source_status_fail(struct source_status *s, const char *error)
 void format_figure(char *buf, size_t n, long v, unsigned approx, unsigned flag)
 {
 	snprintf(buf, n, "%s%ld", (approx & flag) ? "~" : "", v);
+}
+
+void model_blocked_text(const struct model *m, char *buf, size_t n, bool brief)
+{
+	char count[48];
+
+	if (m->walk_complete) {
+		str_thousands(count, sizeof count, m->blocked_count);
+		snprintf(buf, n, "%s", count);
+	} else if (m->walk.active) {
+		str_thousands(count, sizeof count, m->walk.blocked);
+		/* floor: "100%" only once the pass has really ended */
+		snprintf(buf, n, brief ? "%s+ %d%%" : "%s so far, walk %d%%", count, (int)(m->walk.fraction * 100));
+	} else {
+		snprintf(buf, n, "%zu...", m->n_blocked);
+	}
 }

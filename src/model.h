@@ -79,10 +79,23 @@ struct ip_redis {
 
 struct block_entry {
 	char *key_ip;                /* the part of the key after the prefix: may be anything */
+	size_t key_len;              /* its bytes (it may hold NUL); 0: use strlen */
 	long ttl_s;
 	char *by, *reason;
 	int64_t at;
 	enum redis_value_kind kind;
+};
+
+/* How far the keyspace walk has got.  Redis visits a SCAN cursor's hash
+ * buckets in reverse-binary order, so the cursor with its bits reversed,
+ * over 2^64, is the fraction of the buckets (of the keyspace) visited: exact
+ * for a table that does not resize during the pass, and needing no DBSIZE. */
+struct walk_progress {
+	bool active;                 /* a pass is under way */
+	double fraction;             /* 0..1 of the current pass */
+	unsigned long blocked;       /* block keys the current pass found so far */
+	unsigned long failed_auth, ratelimit;  /* counters likewise */
+	unsigned passes;             /* complete passes */
 };
 
 struct redis_counter {
@@ -175,8 +188,15 @@ struct model {
 	struct ip_redis *ip_redis;   /* exact state of the IPs on screen */
 	size_t n_ip_redis;
 	unsigned ip_redis_gen;       /* the top_ips_gen that ip_redis was fetched for */
-	struct block_entry *blocked; /* from the last complete SCAN walk */
+	/* The most relevant blocks (blockset.h), at most blocked-max, most
+	 * relevant first; until the first pass ends, those found so far. */
+	struct block_entry *blocked;
 	size_t n_blocked;
+	unsigned long blocked_count; /* block keys in all: the last complete pass's
+	                              * count, kept current by keyspace events */
+	unsigned long failed_auth_count, ratelimit_count; /* counter keys, last pass */
+	struct walk_progress walk;
+	bool redis_events;           /* following keyspace notifications */
 	struct redis_counter *counters; /* failed_auth counters from the walk, largest first */
 	size_t n_counters;
 	struct redis_counter *ratelimits; /* ratelimit counters from the walk, largest first */
@@ -229,6 +249,11 @@ const char *source_state_name(enum source_state s);
 const char *health_state_name(enum health_state s);
 /* "absent", "counter", "sectop", "plain", "wrong_type" */
 const char *redis_value_kind_name(enum redis_value_kind k);
+
+/* The block count in a few words, for titles: "200,000" once a pass of the
+ * walk is complete, "12,345 so far, walk 40%" during the first one (brief,
+ * for a narrow panel: "12,345+ 40%"). */
+void model_blocked_text(const struct model *m, char *buf, size_t n, bool brief);
 
 /* Mark a source's refresh as succeeded or failed (error is copied). */
 void source_status_ok(struct source_status *s, int64_t now_wall_ms);

@@ -14,6 +14,11 @@
  * how a stopped server (SIGSTOP: the kernel still completes the connect,
  * but no reply ever comes) ends up failed.
  *
+ * The keyspace-event subscriber (redis_events.c) is a second context on the
+ * same adapter: fds() returns its pollfd after the main one.  It lives as
+ * long as the main connection: a drop of the main one remakes both, and
+ * the next CONFIG GET decides again whether to subscribe.
+ *
  * Freeing a context runs every pending callback with a NULL reply, and
  * hiredis frees it by itself on an I/O error in the middle of
  * redisAsyncHandleRead().  So: callbacks never free the context; they
@@ -40,19 +45,32 @@
 #include <jansson.h>
 
 #include "backoff.h"
+#include "blockset.h"
 #include "clock.h"
 #include "conf.h"
+#include "fpset.h"
+#include "keyglob.h"
 #include "log.h"
 #include "model.h"
 #include "redis.h"
+#include "redis_events.h"
 #include "redis_url.h"
+#include "walkpos.h"
 
 #define BACKOFF_BASE_MS 250
 #define BACKOFF_CAP_MS 15000
 
 enum conn_state { CONN_DOWN, CONN_HANDSHAKE, CONN_READY };
-enum batch_kind { BATCH_HELLO, BATCH_EXACT, BATCH_SCAN, BATCH_FETCH };
-/* The walk goes over the prefixes in this order; WALK_DONE ends it. */
+enum batch_kind { BATCH_HELLO, BATCH_EXACT, BATCH_SCAN, BATCH_FETCH, BATCH_CONFIG, BATCH_EVENT };
+
+/* With keyspace events followed, the walk is only the safety net (for
+ * events lost while the subscriber was down, or a flood past EVENTS_MAX):
+ * its passes come this many times less often. */
+#define EVENTS_WALK_FACTOR 10
+/* The list as events change it is published at most this often. */
+#define EVENTS_PUBLISH_MS 200
+/* The prefixes, in this order; a walk covers the first walk_end of them
+ * in one pass (WALK_DONE: all three). */
 enum walk_prefix { WALK_BLOCKED, WALK_FAILED_AUTH, WALK_RATELIMIT, WALK_DONE };
 
 /* One key as the walk found it: the raw bytes after the prefix (any bytes,
@@ -60,6 +78,7 @@ enum walk_prefix { WALK_BLOCKED, WALK_FAILED_AUTH, WALK_RATELIMIT, WALK_DONE };
 struct found {
 	char *key;
 	size_t len;
+	int prefix;                  /* enum walk_prefix: which prefix the key had */
 	bool present;                /* GET gave a value of a usable type */
 	enum redis_value_kind kind;
 	char *by, *reason;
@@ -78,27 +97,20 @@ struct batch {
 	struct ip_redis *ips;        /* BATCH_EXACT */
 	size_t n_ips;
 	unsigned gen;
-	int prefix;                  /* BATCH_SCAN, BATCH_FETCH */
 	struct found *found;         /* BATCH_FETCH */
 	size_t n_found;
 	char cursor[24];             /* BATCH_FETCH: the step's next cursor */
 };
 
+/* One pass over the keyspace, with one MATCH pattern for every prefix. */
 struct walk {
-	bool active;                 /* a walk is under way */
+	bool active;                 /* a pass is under way */
 	bool in_slice;               /* this refresh's budget is not spent yet */
 	bool stepping;               /* a SCAN or its GET/TTL is in flight */
-	int prefix;
 	char cursor[24];             /* decimal, as the server sent it */
 	int64_t slice_start_ms;
-	/* The block list, built in the model's own type so that publishing
-	 * it is a hand-over, not a copy or a sort of up to 100000 entries. */
-	struct block_entry *blocked;
-	size_t *blocked_len;         /* key lengths: a key may hold NUL bytes */
-	size_t n_blocked, cap_blocked;
-	uint32_t *slots;             /* hash set over blocked: index + 1, 0 empty */
-	size_t n_slots;
-	unsigned long dropped;       /* blocked keys past REDIS_MAX_BLOCKED */
+	struct blockset bs;          /* the most relevant blocks found so far */
+	unsigned long seen[3];       /* keys of each prefix found so far */
 	struct found top[2][REDIS_TOP_COUNTERS]; /* min-heaps by value */
 	size_t n_top[2];
 };
@@ -111,9 +123,10 @@ struct redis {
 	const char *password;        /* the URL's, else cfg->redis_password */
 	const char *prefix[3];
 	size_t prefix_len[3];
-	char *pattern[3];            /* MATCH patterns: escaped prefix + "*" */
-	char count[16];
-	int walk_end;                /* the prefix that ends a walk: WALK_DONE,
+	char *walk_pat;              /* MATCH of the walk: keyglob_union() */
+	size_t walk_pat_len;
+	int step_count;              /* COUNT of each SCAN step */
+	int walk_end;                /* prefixes walked: WALK_DONE (all three),
 	                              * WALK_FAILED_AUTH for the block keys only, or
 	                              * WALK_BLOCKED for no walk at all */
 	size_t exact_stride;         /* commands per address looked up: 4, or 2
@@ -134,6 +147,21 @@ struct redis {
 	unsigned exact_gen;
 
 	struct walk walk;
+	struct blockset shown;       /* the blocks the model lists (events edit it) */
+	bool events_wanted;          /* ask the server whether it publishes keyspace events */
+	struct redis_events *events; /* the subscriber, when it does */
+	redis_block_fn stream_fn;    /* every block found, as found */
+	void *stream_ctx;
+	struct fpset streamed;       /* fingerprints of the keys streamed */
+	bool walk_held;
+	bool events_inflight;        /* one GET/TTL batch of events at a time:
+	                              * the rest coalesce in the subscriber */
+	unsigned events_epoch;       /* bumped when a pass starts */
+	bool shown_dirty;            /* to publish again */
+	int64_t shown_pub_ms;        /* when it was, for events */
+	int64_t next_pass_ms;        /* no new pass before (monotonic) */
+	double tokens;               /* the scan-rate bucket, in keys */
+	int64_t tokens_ms;
 	char logged[256];            /* the failure last logged; "" when fine */
 	bool ever_ok;
 	struct redis_stats stats;
@@ -158,24 +186,6 @@ static void found_free(struct found *f)
 	free(f->by);
 	free(f->reason);
 	memset(f, 0, sizeof *f);
-}
-
-/* Glob metacharacters in a configured prefix must match themselves. */
-static char *pattern_for(const char *prefix)
-{
-	size_t n = strlen(prefix);
-	char *p = malloc(2 * n + 2), *o = p;
-
-	if (!p)
-		return NULL;
-	for (const char *s = prefix; *s; s++) {
-		if (strchr("*?[]\\", *s))
-			*o++ = '\\';
-		*o++ = *s;
-	}
-	*o++ = '*';
-	*o = '\0';
-	return p;
 }
 
 /* A whole decimal integer: optional '-', digits, nothing else. */
@@ -419,6 +429,10 @@ static const char *batch_what(const struct redis *r, const struct batch *b)
 		return "SCAN";
 	case BATCH_FETCH:
 		return "GET/TTL of scanned keys";
+	case BATCH_CONFIG:
+		return "CONFIG GET notify-keyspace-events";
+	case BATCH_EVENT:
+		return "GET/TTL of keys named by keyspace events";
 	}
 	return "a reply";
 }
@@ -427,121 +441,101 @@ static const char *batch_what(const struct redis *r, const struct batch *b)
 
 static void walk_clear(struct walk *w)
 {
-	for (size_t i = 0; i < w->n_blocked; i++)
-		block_entry_free(&w->blocked[i]);
-	free(w->blocked);
-	free(w->blocked_len);
-	free(w->slots);
+	size_t max = w->bs.max;
+
+	blockset_clear(&w->bs);
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < w->n_top[k]; i++)
 			found_free(&w->top[k][i]);
 	memset(w, 0, sizeof *w);
+	blockset_init(&w->bs, max);
 }
 
-static void walk_start(struct walk *w)
+/* A pass starts: it reads every key the pending events name (those
+ * already read by a batch in flight, too), so they are dropped. */
+static void events_drain(struct redis *r)
 {
+	char **keys;
+	size_t *lens;
+	bool overflowed;
+
+	r->events_epoch++;
+	if (!r->events)
+		return;
+	size_t n = revents_take(r->events, &keys, &lens, &overflowed);
+	for (size_t i = 0; i < n; i++)
+		free(keys[i]);
+	free(keys);
+	free(lens);
+}
+
+static void walk_start(struct redis *r, int64_t now)
+{
+	struct walk *w = &r->walk;
+
 	walk_clear(w);
 	w->active = true;
-	w->prefix = WALK_BLOCKED;
 	strcpy(w->cursor, "0");
+	events_drain(r);
+	r->next_pass_ms = now + (int64_t)r->cfg->walk_interval_s * 1000 *
+	                  (revents_up(r->events) ? EVENTS_WALK_FACTOR : 1);
+	r->m->walk.active = true;
+	r->m->walk.fraction = 0;
+	log_msg(LOG_DEBUG, "redis %s: a pass of the key walk starts", r->display);
 }
 
-/* FNV-1a: keys are short, and this only spreads them over the set. */
-static uint32_t key_hash(const char *k, size_t len)
+/* The walk's progress, as the model shows it. */
+static void walk_show_progress(struct redis *r)
 {
-	uint32_t h = 2166136261u;
+	struct walk_progress *p = &r->m->walk;
 
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (unsigned char)k[i]) * 16777619u;
-	return h;
+	p->fraction = r->walk.active ? walk_fraction(r->walk.cursor) : 0;
+	p->blocked = r->walk.seen[WALK_BLOCKED];
+	p->failed_auth = r->walk.seen[WALK_FAILED_AUTH];
+	p->ratelimit = r->walk.seen[WALK_RATELIMIT];
 }
 
-/* The slot holding key, or the empty slot where it would go. */
-static uint32_t *walk_slot(struct walk *w, const char *key, size_t len)
+/* Until the first pass ends, show the blocks found so far (a copy: the
+ * walk keeps its own set). */
+static void walk_show_partial(struct redis *r)
 {
-	size_t mask = w->n_slots - 1;
+	size_t n;
+	bool oom;
 
-	for (size_t i = key_hash(key, len) & mask;; i = (i + 1) & mask) {
-		uint32_t *s = &w->slots[i];
-		if (*s == 0)
-			return s;
-		size_t j = *s - 1;
-		if (w->blocked_len[j] == len && memcmp(w->blocked[j].key_ip, key, len) == 0)
-			return s;
-	}
+	if (r->m->walk_complete || !r->walk.active)
+		return;
+	struct block_entry *v = blockset_list(&r->walk.bs, false, &n, &oom);
+	if (!oom)
+		model_set_blocked(r->m, v, n);
 }
 
-/* Keep the set at most half full. */
-static bool walk_grow_set(struct walk *w)
+/* Hand the block to the stream, once per key. */
+static void walk_stream(struct redis *r, const struct block_entry *e)
 {
-	if (2 * (w->n_blocked + 1) <= w->n_slots)
-		return true;
-	size_t n = w->n_slots ? 2 * w->n_slots : 256;
-	uint32_t *slots = calloc(n, sizeof *slots);
-	if (!slots)
-		return false;
-	free(w->slots);
-	w->slots = slots;
-	w->n_slots = n;
-	for (size_t j = 0; j < w->n_blocked; j++)
-		*walk_slot(w, w->blocked[j].key_ip, w->blocked_len[j]) = (uint32_t)j + 1;
-	return true;
+	bool oom;
+
+	if (!r->stream_fn)
+		return;
+	if (fpset_add(&r->streamed, e->key_ip, e->key_len, &oom))
+		r->stream_fn(r->stream_ctx, e);
+	else if (oom)
+		redis_set_fail(r, "out of memory");
 }
 
-static bool walk_grow_blocked(struct walk *w)
+static void walk_keep_blocked(struct redis *r, struct found *f)
 {
-	if (w->n_blocked < w->cap_blocked)
-		return true;
-	size_t cap = w->cap_blocked ? 2 * w->cap_blocked : 64;
-	if (cap > REDIS_MAX_BLOCKED)
-		cap = REDIS_MAX_BLOCKED;
-	if (cap <= w->cap_blocked)
-		return false;
-	struct block_entry *v = realloc(w->blocked, cap * sizeof *v);
-	if (!v)
-		return false;
-	w->blocked = v;
-	size_t *l = realloc(w->blocked_len, cap * sizeof *l);
-	if (!l)
-		return false;
-	w->blocked_len = l;
-	w->cap_blocked = cap;
-	return true;
-}
+	struct block_entry e = { .key_ip = f->key, .key_len = f->len, .ttl_s = f->ttl, .by = f->by,
+	                         .reason = f->reason, .at = f->at, .kind = f->kind };
+	bool pinned = strlen(f->key) == f->len && model_ip_redis_wanted(r->m, f->key);
 
-static void block_from_found(struct block_entry *b, struct found *f)
-{
-	*b = (struct block_entry){ .key_ip = f->key, .ttl_s = f->ttl, .by = f->by,
-	                           .reason = f->reason, .at = f->at, .kind = f->kind };
 	memset(f, 0, sizeof *f);
-}
-
-/* SCAN may return a key twice (when the table is rehashed during the
- * walk): the second sighting replaces the first. */
-static void walk_keep_blocked(struct walk *w, struct found *f)
-{
-	size_t len = f->len;
-
-	if (!walk_grow_set(w)) {
-		w->dropped++;
-		found_free(f);
-		return;
-	}
-	uint32_t *slot = walk_slot(w, f->key, len);
-	if (*slot) {
-		struct block_entry *b = &w->blocked[*slot - 1];
-		block_entry_free(b);
-		block_from_found(b, f);
-		return;
-	}
-	if (!walk_grow_blocked(w)) {
-		w->dropped++;
-		found_free(f);
-		return;
-	}
-	*slot = (uint32_t)w->n_blocked + 1;
-	w->blocked_len[w->n_blocked] = len;
-	block_from_found(&w->blocked[w->n_blocked++], f);
+	walk_stream(r, &e);
+	/* a key SCAN returned twice (a rehash during the pass) is counted once
+	 * when it is held; one dropped twice would count twice (rare).  A key
+	 * held only because an event told it is counted now, by the walk. */
+	bool told = blockset_event_marked(&r->walk.bs, e.key_ip, e.key_len);
+	if (blockset_offer(&r->walk.bs, &e, pinned) != BLOCKSET_UPDATED || told)
+		r->walk.seen[WALK_BLOCKED]++;
 }
 
 static bool found_less(const struct found *a, const struct found *b)
@@ -641,40 +635,64 @@ static struct redis_counter *walk_counters(struct found *h, size_t n)
 	return v;
 }
 
+/* The list the model shows, from r->shown: a copy, since keyspace events
+ * go on editing the set. */
+static void shown_publish(struct redis *r)
+{
+	size_t n;
+	bool oom;
+	struct block_entry *v = blockset_list(&r->shown, false, &n, &oom);
+
+	if (!oom)
+		model_set_blocked(r->m, v, n);
+	r->shown_dirty = oom;
+}
+
 static void walk_publish(struct redis *r)
 {
 	struct walk *w = &r->walk;
+	struct model *m = r->m;
 	struct redis_counter *fa = walk_counters(w->top[0], w->n_top[0]);
 	struct redis_counter *rl = walk_counters(w->top[1], w->n_top[1]);
 
-	/* in the order SCAN found them: the views sort */
-	model_set_blocked(r->m, w->blocked, w->n_blocked);
-	w->blocked = NULL;
-	w->n_blocked = 0;
-	model_set_counters(r->m, fa, fa ? w->n_top[0] : 0);
-	model_set_ratelimits(r->m, rl, rl ? w->n_top[1] : 0);
-	r->m->walk_complete = true;
+	/* blocks known from events and not seen by the pass itself (set behind
+	 * its cursor): they count too */
+	w->seen[WALK_BLOCKED] += blockset_events_held(&w->bs);
+	/* the pass's set becomes the one shown (and edited by events) */
+	blockset_clear(&r->shown);
+	r->shown = w->bs;
+	blockset_init(&w->bs, r->shown.max);
+	shown_publish(r);
+	m->blocked_count = w->seen[WALK_BLOCKED];
+	m->failed_auth_count = w->seen[WALK_FAILED_AUTH];
+	m->ratelimit_count = w->seen[WALK_RATELIMIT];
+	model_set_counters(m, fa, fa ? w->n_top[0] : 0);
+	model_set_ratelimits(m, rl, rl ? w->n_top[1] : 0);
+	m->walk_complete = true;
+	m->walk.active = false;
+	m->walk.fraction = 1;
+	m->walk.passes++;
 	r->stats.walks++;
-	r->stats.blocked_dropped = w->dropped;
-	if (w->dropped)
-		log_msg(LOG_WARN, "redis %s: %lu blocked keys beyond the first %d were not kept",
-		        r->display, w->dropped, REDIS_MAX_BLOCKED);
-	walk_clear(w);         /* inactive: the next refresh starts a new walk */
+	r->stats.blocked_dropped = r->shown.dropped;
+	if (r->shown.dropped)
+		log_msg(LOG_DEBUG, "redis %s: %lu block keys, the %zu most relevant listed",
+		        r->display, w->seen[WALK_BLOCKED], r->shown.n);
+	walk_clear(w);         /* inactive: the next pass starts after walk-interval */
 }
 
-/* A step is done: move the cursor on, to the next prefix at 0, publish at the end. */
+/* A step is done: move the cursor on; cursor 0 ends the pass. */
 static void walk_advance(struct redis *r, const char *cursor)
 {
 	struct walk *w = &r->walk;
 
 	w->stepping = false;
+	snprintf(w->cursor, sizeof w->cursor, "%s", cursor);
 	if (strcmp(cursor, "0") != 0) {
-		snprintf(w->cursor, sizeof w->cursor, "%s", cursor);
+		walk_show_progress(r);
 		return;
 	}
-	strcpy(w->cursor, "0");
-	if (++w->prefix == r->walk_end)
-		walk_publish(r);
+	walk_show_progress(r);
+	walk_publish(r);
 }
 
 static void walk_step_send(struct redis *r)
@@ -684,15 +702,50 @@ static void walk_step_send(struct redis *r)
 
 	if (!b)
 		return;
-	b->prefix = w->prefix;
 	w->stepping = true;
 	r->stats.scan_steps++;
-	batch_cmd(r, b, "SCAN %s MATCH %s COUNT %s", w->cursor, r->pattern[w->prefix], r->count);
+	if (r->cfg->scan_rate > 0)
+		r->tokens -= r->step_count;
+	batch_cmd(r, b, "SCAN %s MATCH %b COUNT %d", w->cursor, r->walk_pat, r->walk_pat_len, r->step_count);
+}
+
+/* Which walked prefix a key has (the longest), or -1. */
+static int key_prefix(const struct redis *r, const char *k, size_t len)
+{
+	int best = -1;
+
+	for (int i = 0; i < r->walk_end; i++)
+		if (len >= r->prefix_len[i] && memcmp(k, r->prefix[i], r->prefix_len[i]) == 0 &&
+		    (best < 0 || r->prefix_len[i] > r->prefix_len[best]))
+			best = i;
+	return best;
+}
+
+/* Queue GET and TTL of one key SCAN returned; false when out of memory. */
+static bool fetch_add(struct redis *r, struct batch *b, const redisReply *k, int prefix)
+{
+	size_t plen = r->prefix_len[prefix];
+	struct found *f = &b->found[b->n_found];
+
+	f->key = mem_dup(k->str + plen, k->len - plen);
+	if (!f->key) {
+		redis_set_fail(r, "out of memory");
+		return false;
+	}
+	f->len = k->len - plen;
+	f->prefix = prefix;
+	f->ttl = -2;
+	b->n_found++;
+	/* the reply's length, not strlen: a key may hold any byte */
+	batch_cmd(r, b, "GET %b", k->str, (size_t)k->len);
+	batch_cmd(r, b, "TTL %b", k->str, (size_t)k->len);
+	return true;
 }
 
 /* SCAN answered: fetch the value and TTL of what it matched, in one pipeline. */
 static void scan_reply(struct redis *r, struct batch *sb, const redisReply *rep)
 {
+	(void)sb;
 	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
 	    rep->element[0]->type != REDIS_REPLY_STRING || rep->element[1]->type != REDIS_REPLY_ARRAY ||
 	    rep->element[0]->len == 0 || rep->element[0]->len >= sizeof sb->cursor) {
@@ -701,8 +754,6 @@ static void scan_reply(struct redis *r, struct batch *sb, const redisReply *rep)
 	}
 	const char *cursor = rep->element[0]->str;
 	const redisReply *keys = rep->element[1];
-	size_t plen = r->prefix_len[sb->prefix];
-	const char *prefix = r->prefix[sb->prefix];
 	if (keys->elements == 0) {
 		walk_advance(r, cursor);
 		return;
@@ -710,7 +761,6 @@ static void scan_reply(struct redis *r, struct batch *sb, const redisReply *rep)
 	struct batch *b = batch_new(r, BATCH_FETCH);
 	if (!b)
 		return;
-	b->prefix = sb->prefix;
 	snprintf(b->cursor, sizeof b->cursor, "%s", cursor);
 	b->found = calloc(keys->elements, sizeof *b->found);
 	if (!b->found) {
@@ -719,20 +769,10 @@ static void scan_reply(struct redis *r, struct batch *sb, const redisReply *rep)
 	}
 	for (size_t i = 0; i < keys->elements; i++) {
 		const redisReply *k = keys->element[i];
-		if (k->type != REDIS_REPLY_STRING || k->len < plen || memcmp(k->str, prefix, plen) != 0)
-			continue;
-		struct found *f = &b->found[b->n_found];
-		f->key = mem_dup(k->str + plen, k->len - plen);
-		if (!f->key) {
-			redis_set_fail(r, "out of memory");
+		/* the pattern may match more than the prefixes: check each key */
+		int p = k->type == REDIS_REPLY_STRING ? key_prefix(r, k->str, k->len) : -1;
+		if (p >= 0 && !fetch_add(r, b, k, p))
 			return;
-		}
-		f->len = k->len - plen;
-		f->ttl = -2;
-		b->n_found++;
-		/* the reply's length, not strlen: a key may hold any byte */
-		batch_cmd(r, b, "GET %b", k->str, (size_t)k->len);
-		batch_cmd(r, b, "TTL %b", k->str, (size_t)k->len);
 	}
 	if (b->expected == 0 && !r->fail[0]) {
 		batch_unlink(r, b);
@@ -747,7 +787,7 @@ static void fetch_reply(struct redis *r, struct batch *b, size_t idx, const redi
 
 	if (idx % 2 == 1)
 		parse_ttl(r, rep, &f->ttl);
-	else if (b->prefix == WALK_BLOCKED)
+	else if (f->prefix == WALK_BLOCKED)
 		parse_block(r, rep, f);
 	else
 		parse_counter(r, rep, f);
@@ -761,23 +801,47 @@ static void fetch_done(struct redis *r, struct batch *b)
 		struct found *f = &b->found[i];
 		if (!f->present || f->ttl == -2)
 			continue;    /* gone since the SCAN, or not a number */
-		if (b->prefix == WALK_BLOCKED) {
-			walk_keep_blocked(w, f);
+		if (f->prefix == WALK_BLOCKED) {
+			walk_keep_blocked(r, f);
 		} else {
-			int k = b->prefix - WALK_FAILED_AUTH;
+			int k = f->prefix - WALK_FAILED_AUTH;
+			w->seen[f->prefix]++;
 			walk_keep_counter(w->top[k], &w->n_top[k], f);
 		}
 	}
 	walk_advance(r, b->cursor);
 }
 
-/* Start a slice of the walk: called at each refresh. */
+/* The scan-rate bucket: keys the walk may visit now.  It fills at
+ * scan-rate a second up to one refresh's worth (at least one step), so a
+ * refresh's slice can spend what the time between refreshes earned. */
+static void tokens_fill(struct redis *r, int64_t now)
+{
+	int rate = r->cfg->scan_rate;
+
+	if (rate <= 0)
+		return;
+	double cap = (double)rate * (r->m->refresh_ms > 0 ? r->m->refresh_ms : 2000) / 1000.0;
+	if (cap < r->step_count)
+		cap = r->step_count;
+	r->tokens += (double)rate * (double)(now - r->tokens_ms) / 1000.0;
+	if (r->tokens > cap)
+		r->tokens = cap;
+	r->tokens_ms = now;
+}
+
+/* Start a slice of the walk: called at each refresh.  A new pass starts
+ * no sooner than walk-interval after the last one started. */
 static void walk_slice_begin(struct redis *r, int64_t now)
 {
 	if (r->walk_end == WALK_BLOCKED)
 		return;
-	if (!r->walk.active)
-		walk_start(&r->walk);
+	if (!r->walk.active) {
+		if (now < r->next_pass_ms || r->walk_held)
+			return;
+		walk_start(r, now);
+	}
+	walk_show_partial(r);
 	r->walk.in_slice = true;
 	r->walk.slice_start_ms = now;
 }
@@ -786,16 +850,30 @@ static bool walk_can_step(const struct redis *r)
 {
 	const struct walk *w = &r->walk;
 
-	return r->conn == CONN_READY && w->active && w->in_slice && !w->stepping;
+	return r->conn == CONN_READY && w->active && w->in_slice && !w->stepping &&
+	       (r->cfg->scan_rate <= 0 || r->tokens >= r->step_count);
+}
+
+/* When the bucket will hold a step's worth; INT64_MAX when it is not what waits. */
+static int64_t walk_wake_at(const struct redis *r, int64_t now)
+{
+	const struct walk *w = &r->walk;
+	int rate = r->cfg->scan_rate;
+
+	if (rate <= 0 || r->conn != CONN_READY || !w->active || !w->in_slice || w->stepping ||
+	    r->tokens >= r->step_count)
+		return INT64_MAX;
+	return now + 1 + (int64_t)((r->step_count - r->tokens) * 1000.0 / rate);
 }
 
 /* SCAN steps back to back while this refresh's budget lasts (<= 0: no
- * limit), then wait for the next refresh: a big keyspace is walked a little
- * at a time, and never keeps Redis busy for long. */
+ * limit) and the scan-rate bucket holds a step, then wait: a big keyspace
+ * is walked a little at a time, and never keeps Redis busy for long. */
 static void walk_tick(struct redis *r, int64_t now)
 {
 	int budget = r->cfg->scan_budget_ms;
 
+	tokens_fill(r, now);
 	if (!walk_can_step(r))
 		return;
 	if (budget > 0 && now - r->walk.slice_start_ms >= budget) {
@@ -803,6 +881,186 @@ static void walk_tick(struct redis *r, int64_t now)
 		return;
 	}
 	walk_step_send(r);
+}
+
+/* ---------------------------------------------------------------- keyspace events */
+
+static void events_start(struct redis *r)
+{
+	char head[48];
+	size_t plen;
+	int hl = snprintf(head, sizeof head, "__keyspace@%d__:", r->target.db);
+	char *pat = keyglob_prefix(head, r->prefix[WALK_BLOCKED], r->prefix_len[WALK_BLOCKED], &plen);
+
+	if (!pat)
+		return;
+	r->events = revents_new(&r->target, r->password, pat, plen, (size_t)hl);
+	free(pat);
+}
+
+/* CONFIG GET notify-keyspace-events: ["notify-keyspace-events", flags].
+ * Refused (an ACL, a renamed command) or not enough: the walk alone.  The
+ * server's setting is read, never changed. */
+static void config_reply(struct redis *r, const redisReply *rep)
+{
+	if (rep->type != REDIS_REPLY_ARRAY || rep->elements != 2 ||
+	    rep->element[1]->type != REDIS_REPLY_STRING) {
+		log_msg(LOG_INFO, "redis %s: keyspace events unknown (CONFIG GET refused): walking the keyspace",
+		        r->display);
+		return;
+	}
+	if (!revents_flags_enough(rep->element[1]->str)) {
+		log_msg(LOG_INFO, "redis %s: the server publishes no keyspace events for the block keys: "
+		        "walking the keyspace", r->display);
+		return;
+	}
+	events_start(r);
+}
+
+/* GET and TTL of each key the events named, in one pipeline. */
+static bool events_fetch(struct redis *r, char **keys, size_t *lens, size_t n)
+{
+	struct batch *b = batch_new(r, BATCH_EVENT);
+	size_t plen = r->prefix_len[WALK_BLOCKED];
+
+	if (b) {
+		b->found = calloc(n, sizeof *b->found);
+		b->gen = r->events_epoch;
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (b && b->found && !r->fail[0] && lens[i] >= plen &&
+		    memcmp(keys[i], r->prefix[WALK_BLOCKED], plen) == 0) {
+			struct found *f = &b->found[b->n_found];
+			f->key = mem_dup(keys[i] + plen, lens[i] - plen);
+			if (f->key) {
+				f->len = lens[i] - plen;
+				f->prefix = WALK_BLOCKED;
+				f->ttl = -2;
+				b->n_found++;
+				batch_cmd(r, b, "GET %b", keys[i], lens[i]);
+				batch_cmd(r, b, "TTL %b", keys[i], lens[i]);
+			}
+		}
+		free(keys[i]);
+	}
+	if (b && !b->found)
+		redis_set_fail(r, "out of memory");
+	if (!b || !b->found || r->fail[0])
+		return false;
+	if (b->expected == 0) {
+		batch_unlink(r, b);
+		batch_free(b);
+		return false;
+	}
+	return true;
+}
+
+static void events_tick(struct redis *r, int64_t now)
+{
+	char **keys;
+	size_t *lens;
+	bool overflowed;
+
+	if (!r->events)
+		return;
+	revents_tick(r->events, now);
+	r->m->redis_events = revents_up(r->events);
+	/* a copy of the list at most every EVENTS_PUBLISH_MS: a flood of
+	 * events costs one copy, not one per batch */
+	if (r->shown_dirty && now - r->shown_pub_ms >= EVENTS_PUBLISH_MS) {
+		r->shown_pub_ms = now;
+		if (r->m->walk_complete)
+			shown_publish(r);
+		else
+			walk_show_partial(r);
+		r->shown_dirty = r->shown_dirty && r->m->walk_complete;
+	}
+	if (r->events_inflight)
+		return;
+	size_t n = revents_take(r->events, &keys, &lens, &overflowed);
+	/* more than could be followed, or a gap: the walk finds the rest */
+	if (overflowed && !r->walk.active)
+		r->next_pass_ms = now;
+	if (n)
+		r->events_inflight = events_fetch(r, keys, lens, n);
+	free(keys);
+	free(lens);
+}
+
+/* Past blocked-max only the walk can tell the count: the next pass
+ * starts at the next refresh (still paced by scan-rate). */
+static void walk_soon(struct redis *r)
+{
+	if (!r->walk.active)
+		r->next_pass_ms = r->now_ms;
+}
+
+/* Does r->shown hold every block there is?  Then whether it holds a key
+ * says whether the key was counted, and events keep the count exact.
+ * Past blocked-max that is unknown, and the count follows the walk. */
+static bool shown_holds_all(const struct redis *r)
+{
+	return r->m->walk_complete && r->m->blocked_count == r->shown.n;
+}
+
+/* A key an event named is still a block: list it (and count it if new). */
+static void event_present(struct redis *r, struct found *f)
+{
+	struct model *m = r->m;
+	struct block_entry e = { .key_ip = f->key, .key_len = f->len, .ttl_s = f->ttl, .by = f->by,
+	                         .reason = f->reason, .at = f->at, .kind = f->kind }, dup;
+	bool pinned = strlen(f->key) == f->len && model_ip_redis_wanted(m, f->key);
+
+	memset(f, 0, sizeof *f);
+	/* the pass under way may be past it: it holds it, marked, and counts
+	 * it at its end unless its own SCAN sees it (which clears the mark) */
+	if (r->walk.active && block_entry_copy(&dup, &e)) {
+		/* a second event for the key (SET EX publishes "set" and "expire")
+		 * must not clear the first one's mark: only the walk's offer does */
+		bool marked = blockset_event_marked(&r->walk.bs, e.key_ip, e.key_len);
+		if (blockset_offer(&r->walk.bs, &dup, pinned) == BLOCKSET_KEPT || marked)
+			blockset_mark_event(&r->walk.bs, e.key_ip, e.key_len);
+	}
+	bool exact = shown_holds_all(r);
+	bool held = blockset_has(&r->shown, e.key_ip, e.key_len);
+	if (blockset_offer(&r->shown, &e, pinned) == BLOCKSET_KEPT && exact && !held)
+		m->blocked_count++;
+	else if (!exact && !held)
+		walk_soon(r);     /* new, or one not kept: the walk counts */
+}
+
+/* Deleted, or expired: off the lists, and off the counts. */
+static void event_gone(struct redis *r, const struct found *f)
+{
+	struct model *m = r->m;
+	bool exact = shown_holds_all(r), was_event = false;
+
+	bool held = blockset_remove(&r->shown, f->key, f->len, NULL);
+	if (held && exact && m->blocked_count > 0)
+		m->blocked_count--;
+	else if (!exact)
+		walk_soon(r);
+	/* the pass counted it (unless only an event had told it): it is gone */
+	if (r->walk.active && blockset_remove(&r->walk.bs, f->key, f->len, &was_event) && !was_event &&
+	    r->walk.seen[WALK_BLOCKED])
+		r->walk.seen[WALK_BLOCKED]--;
+}
+
+static void event_done(struct redis *r, struct batch *b)
+{
+	r->events_inflight = false;
+	if (b->gen != r->events_epoch)
+		return;          /* sent before a pass started: the pass reads them */
+	for (size_t i = 0; i < b->n_found; i++) {
+		struct found *f = &b->found[i];
+		if (f->present && f->ttl != -2)
+			event_present(r, f);
+		else
+			event_gone(r, f);
+	}
+	r->stats.events += b->n_found;
+	walk_show_progress(r);
+	r->shown_dirty = true;      /* published by events_tick, coalesced */
 }
 
 /* ---------------------------------------------------------------- exact state */
@@ -918,6 +1176,11 @@ static void hello_reply(struct redis *r, struct batch *b, size_t idx, const redi
 static void hello_done(struct redis *r)
 {
 	r->conn = CONN_READY;
+	if (r->events_wanted && !r->events) {
+		struct batch *b = batch_new(r, BATCH_CONFIG);
+		if (b)
+			batch_cmd(r, b, "CONFIG GET notify-keyspace-events");
+	}
 	r->next_refresh_ms = r->now_ms;     /* refresh at once */
 	log_msg(LOG_DEBUG, "redis %s: connected", r->display);
 }
@@ -936,6 +1199,11 @@ static void batch_complete(struct redis *r, struct batch *b)
 		break;           /* scan_reply started its fetch */
 	case BATCH_FETCH:
 		fetch_done(r, b);
+		break;
+	case BATCH_CONFIG:
+		break;           /* config_reply did it */
+	case BATCH_EVENT:
+		event_done(r, b);
 		break;
 	}
 	batch_free(b);
@@ -962,7 +1230,11 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		scan_reply(r, b, rep);
 		break;
 	case BATCH_FETCH:
+	case BATCH_EVENT:
 		fetch_reply(r, b, idx, rep);
+		break;
+	case BATCH_CONFIG:
+		config_reply(r, rep);
 		break;
 	}
 	if (!r->fail[0] && b->got == b->expected)
@@ -1057,8 +1329,14 @@ static void conn_drop(struct redis *r)
 		r->ac = NULL;
 	}
 	batches_free(r);
+	/* the subscriber is remade after the next CONFIG GET: the server may
+	 * have been restarted with other settings */
+	revents_free(r->events);
+	r->events = NULL;
+	r->m->redis_events = false;
 	r->want_read = r->want_write = false;
 	r->exact_inflight = false;
+	r->events_inflight = false;
 	r->exact_wanted = true;
 	r->walk.stepping = false;     /* the cursor is still good: redo the step */
 	r->fail[0] = '\0';
@@ -1147,6 +1425,8 @@ static void redis_tick(void *self, int64_t now)
 	} else if (!r->fail[0] && !deadline_passed(r, now) && r->conn == CONN_READY) {
 		refresh_tick(r, now);
 		if (!r->fail[0])
+			events_tick(r, now);
+		if (!r->fail[0])
 			walk_tick(r, now);
 	}
 	if (r->fail[0])
@@ -1167,6 +1447,11 @@ static int64_t redis_wake_at(const struct redis *r, int64_t now)
 			wake = r->next_refresh_ms;
 		if (r->refresh_asked || exact_due(r) || walk_can_step(r))
 			wake = now;
+		int64_t w = walk_wake_at(r, now);
+		if (w < wake)
+			wake = w;
+		if (r->shown_dirty && r->shown_pub_ms + EVENTS_PUBLISH_MS < wake)
+			wake = r->shown_pub_ms + EVENTS_PUBLISH_MS;
 	}
 	return wake;
 }
@@ -1178,8 +1463,15 @@ static int redis_fds(void *self, struct pollfd *pfd, int max, int64_t now, int64
 
 	if (wake != INT64_MAX && wake - now < *timeout_ms)
 		*timeout_ms = wake > now ? wake - now : 0;
-	if (!r->ac || max < 1)
-		return 0;
+	int n_ev = 0;
+	if (r->events && max > 1)
+		n_ev = revents_fds(r->events, pfd + 1, max - 1, now, timeout_ms);
+	if (!r->ac || max < 1) {
+		/* the main connection is down: the events' fd moves to the front */
+		if (n_ev)
+			pfd[0] = pfd[1];
+		return n_ev;
+	}
 	pfd[0].fd = r->ac->c.fd;
 	pfd[0].events = 0;
 	pfd[0].revents = 0;
@@ -1188,7 +1480,7 @@ static int redis_fds(void *self, struct pollfd *pfd, int max, int64_t now, int64
 	/* until connected, writability is how the connect's end shows */
 	if (r->want_write || !(r->ac->c.flags & REDIS_CONNECTED))
 		pfd[0].events |= POLLOUT;
-	return 1;
+	return 1 + n_ev;
 }
 
 static void redis_ready(void *self, const struct pollfd *pfd, int n, int64_t now)
@@ -1196,6 +1488,9 @@ static void redis_ready(void *self, const struct pollfd *pfd, int n, int64_t now
 	struct redis *r = self;
 
 	r->now_ms = now;
+	for (int i = 0; i < n && r->events; i++)
+		if (!r->ac || pfd[i].fd != r->ac->c.fd)
+			revents_ready(r->events, &pfd[i], 1, now);
 	if (!r->ac || n < 1 || pfd[0].fd != r->ac->c.fd)
 		return;
 	short ev = pfd[0].revents;
@@ -1226,9 +1521,11 @@ static void redis_destroy(void *self)
 	if (!r)
 		return;
 	conn_drop(r);
+	fpset_free(&r->streamed);
 	walk_clear(&r->walk);
-	for (int i = 0; i < 3; i++)
-		free(r->pattern[i]);
+	blockset_clear(&r->walk.bs);
+	blockset_clear(&r->shown);
+	free(r->walk_pat);
 	redis_target_free(&r->target);
 	free(r);
 }
@@ -1259,13 +1556,20 @@ static int redis_prefixes(struct redis *r, char *err, size_t errsz)
 		}
 		r->prefix[i] = p[i];
 		r->prefix_len[i] = strlen(p[i]);
-		r->pattern[i] = pattern_for(p[i]);
-		if (!r->pattern[i]) {
-			snprintf(err, errsz, "out of memory");
-			return -1;
-		}
 	}
 	return 0;
+}
+
+/* One MATCH pattern for the walked prefixes: one pass serves them all
+ * (each pass visits every key of the database, whatever its prefix). */
+static int walk_pattern(struct redis *r)
+{
+	free(r->walk_pat);
+	r->walk_pat = NULL;
+	if (r->walk_end == WALK_BLOCKED)
+		return 0;
+	r->walk_pat = keyglob_union(r->prefix, r->prefix_len, (size_t)r->walk_end, &r->walk_pat_len);
+	return r->walk_pat ? 0 : -1;
 }
 
 struct redis *redis_new(const struct config *cfg, struct model *m, char *err, size_t errsz)
@@ -1292,8 +1596,17 @@ struct redis *redis_new(const struct config *cfg, struct model *m, char *err, si
 	r->password = r->target.password;
 	if (!r->password && cfg->redis_password && *cfg->redis_password)
 		r->password = cfg->redis_password;
-	snprintf(r->count, sizeof r->count, "%d", cfg->scan_count > 0 ? cfg->scan_count : 1000);
+	r->step_count = cfg->scan_count > 0 ? cfg->scan_count : 1000;
 	r->walk_end = WALK_DONE;
+	r->events_wanted = true;
+	blockset_init(&r->walk.bs, cfg->blocked_max > 0 ? (size_t)cfg->blocked_max : 1000);
+	blockset_init(&r->shown, r->walk.bs.max);
+	r->tokens_ms = clock_mono_ms();
+	if (walk_pattern(r) < 0) {
+		snprintf(err, errsz, "out of memory");
+		redis_destroy(r);
+		return NULL;
+	}
 	r->exact_stride = 4;
 	r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
 	backoff_init(&r->bo, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
@@ -1317,12 +1630,30 @@ void redis_walk_blocks_only(struct redis *r, int scan_count)
 	int count = r->cfg->scan_count > scan_count ? r->cfg->scan_count : scan_count;
 
 	r->walk_end = WALK_FAILED_AUTH;
+	r->events_wanted = false;    /* one walk, then the report is done */
 	r->exact_stride = 2;
-	snprintf(r->count, sizeof r->count, "%d", count > 0 ? count : 1000);
+	r->step_count = count > 0 ? count : 1000;
+	/* the report lists the blocks it walked, up to REDIS_MAX_BLOCKED */
+	r->walk.bs.max = r->shown.max = REDIS_MAX_BLOCKED;
+	if (walk_pattern(r) < 0)
+		redis_set_fail(r, "out of memory");
 }
 
 void redis_lookup_blocks_only(struct redis *r)
 {
 	r->walk_end = WALK_BLOCKED;
+	r->events_wanted = false;
 	r->exact_stride = 2;
+	walk_pattern(r);
+}
+
+void redis_stream_blocks(struct redis *r, redis_block_fn fn, void *ctx)
+{
+	r->stream_fn = fn;
+	r->stream_ctx = ctx;
+}
+
+void redis_walk_hold(struct redis *r, bool hold)
+{
+	r->walk_held = hold;
 }

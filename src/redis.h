@@ -5,10 +5,16 @@
  * dropped and remade with backoff.  A refresh:
  *   - fetches the exact state of every address on screen (m->top_ips) in one
  *     pipeline: GET+TTL of the block key, GET of both counters;
- *   - walks the keyspace with SCAN ... MATCH <prefix>* COUNT n (never KEYS),
- *     one prefix after the other, for at most cfg->scan_budget_ms per refresh
- *     (<= 0: no limit), and publishes the block list (in the order SCAN found
- *     the keys) and the largest counters when a walk is complete
+ *   - walks the keyspace with SCAN ... MATCH <one pattern for the three
+ *     prefixes> COUNT n (never KEYS), paced: a pass starts at most every
+ *     cfg->walk_interval_s, visits at most cfg->scan_rate keys a second and
+ *     spends at most cfg->scan_budget_ms per refresh; it counts every key
+ *     and keeps the cfg->blocked_max most relevant blocks (blockset.h) and
+ *     the largest counters, published when the pass ends (the count and the
+ *     progress as it goes; the blocks found so far during the first pass);
+ *   - where the server publishes keyspace events, follows the block keys on
+ *     a second connection (redis_events.h) and reads each key they name;
+ *     the walk then comes ten times less often
  *     (redis_walk_blocks_only(): the block keys alone; redis_lookup_blocks_only():
  *     no walk, the listed addresses' block keys alone).
  * Key names are kept raw, whatever bytes they hold: views sanitise them.
@@ -16,6 +22,7 @@
 #ifndef SECTOP_REDIS_H
 #define SECTOP_REDIS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #include "source.h"
@@ -24,7 +31,8 @@ struct config;
 struct model;
 struct redis;
 
-/* Most blocked keys one walk keeps, and most counters of each kind. */
+/* Most blocked keys the report's walk keeps (the console and the snapshot
+ * keep blocked-max), and most counters of each kind. */
 #define REDIS_MAX_BLOCKED 100000
 #define REDIS_TOP_COUNTERS 200
 
@@ -42,7 +50,8 @@ struct redis_stats {
 	unsigned long scan_steps;    /* SCAN commands sent */
 	unsigned long walks;         /* complete walks published */
 	unsigned long connects;      /* connections attempted */
-	unsigned long blocked_dropped; /* blocked keys beyond REDIS_MAX_BLOCKED in the last walk */
+	unsigned long blocked_dropped; /* block keys counted but not listed, last walk */
+	unsigned long events;        /* keys read because a keyspace event named them */
 };
 void redis_get_stats(const struct redis *r, struct redis_stats *out);
 
@@ -60,5 +69,16 @@ void redis_walk_blocks_only(struct redis *r, int scan_count);
  * the cost follows those addresses, not the size of the keyspace.  Call
  * before the first tick. */
 void redis_lookup_blocks_only(struct redis *r);
+
+/* Every block key the walk finds, handed to fn as it is found (each key
+ * once), besides the bounded list in the model: for `sectop snapshot
+ * --all-blocks`, which streams them without holding them.  The entry is
+ * lent for the call.  Call before the walk starts (see redis_walk_hold()). */
+struct block_entry;
+typedef void (*redis_block_fn)(void *ctx, const struct block_entry *b);
+void redis_stream_blocks(struct redis *r, redis_block_fn fn, void *ctx);
+
+/* While held, no pass of the walk starts (the exact reads go on). */
+void redis_walk_hold(struct redis *r, bool hold);
 
 #endif

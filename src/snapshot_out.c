@@ -10,6 +10,7 @@
 #include "model.h"
 #include "sanitize.h"
 #include "snapshot_out.h"
+#include "strutil.h"
 
 void snapshot_iso_time(char *buf, size_t n, int64_t unix_s)
 {
@@ -115,18 +116,43 @@ static json_t *json_tenants(const struct model *m)
 	return a;
 }
 
+json_t *snapshot_block_json(const struct block_entry *b)
+{
+	size_t len = b->key_len ? b->key_len : strlen(b->key_ip);
+
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
+	    "ip", json_out_stringn(b->key_ip, len), "ttl_s", json_ttl(b->ttl_s),
+	    "by", json_out_string(b->by), "reason", json_out_string(b->reason),
+	    "at", json_time(b->at), "value", redis_value_kind_name(b->kind));
+}
+
 static json_t *json_blocked(const struct model *m)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < m->n_blocked; i++) {
-		const struct block_entry *b = &m->blocked[i];
-		json_array_append_new(a, json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
-		    "ip", json_out_string(b->key_ip), "ttl_s", json_ttl(b->ttl_s),
-		    "by", json_out_string(b->by), "reason", json_out_string(b->reason),
-		    "at", json_time(b->at), "value", redis_value_kind_name(b->kind)));
-	}
+	for (size_t i = 0; i < m->n_blocked; i++)
+		json_array_append_new(a, snapshot_block_json(&m->blocked[i]));
 	return a;
+}
+
+/* The count of every block key, and how far the walk that counts got:
+ * "fraction" is the share of Redis's hash table the pass has visited (from
+ * its SCAN cursor), not of keys. */
+static json_t *json_walk(const struct model *m)
+{
+	return json_pack("{s:b, s:b, s:f, s:I, s:I, s:I, s:i, s:b}",
+	    "complete", m->walk_complete, "active", m->walk.active,
+	    "fraction", m->walk_complete && !m->walk.active ? 1.0 : m->walk.fraction,
+	    "blocked_so_far", (json_int_t)m->walk.blocked,
+	    "failed_auth_so_far", (json_int_t)m->walk.failed_auth,
+	    "ratelimit_so_far", (json_int_t)m->walk.ratelimit,
+	    "passes", (int)m->walk.passes, "keyspace_events", m->redis_events);
+}
+
+/* Block keys in all: the last complete pass's count, or so far. */
+static json_int_t blocked_count(const struct model *m)
+{
+	return (json_int_t)(m->walk_complete ? m->blocked_count : m->walk.blocked);
 }
 
 static json_t *json_counters(const struct redis_counter *v, size_t n)
@@ -197,7 +223,7 @@ static json_t *json_recent(const struct model *m)
 	return a;
 }
 
-int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms)
+static json_t *json_root(const struct model *m, const struct config *cfg, int64_t now_ms)
 {
 	int64_t stale_ms = (int64_t)cfg->refresh_ms * 3 + cfg->timeout_ms;
 	json_t *fpm = json_array(), *health = json_array();
@@ -206,7 +232,7 @@ int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f
 		json_array_append_new(fpm, json_integer(m->fpm[i]));
 	for (size_t i = 0; i < m->n_health; i++)
 		json_array_append_new(health, json_health_one(&m->health[i]));
-	json_t *root = json_pack("{s:o, s:i, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
+	json_t *root = json_pack("{s:o, s:i, s:o, s:{s:o, s:o}, s:o, s:o, s:o, s:o, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:b, s:o}",
 	    "generated_at", json_time(now_ms / 1000),
 	    "window_s", m->window_s,
 	    "tenant", json_out_string(m->tenant),
@@ -216,17 +242,79 @@ int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f
 	    "failures_per_minute_start", json_time(m->fpm_start),
 	    "top_ips", json_top_ips(m, cfg),
 	    "tenants", json_tenants(m),
+	    "blocked_count", blocked_count(m),
+	    "failed_auth_count", (json_int_t)m->failed_auth_count,
+	    "redis_walk", json_walk(m),
 	    "blocked", json_blocked(m),
 	    "failed_auth_counters", json_counters(m->counters, m->n_counters),
 	    "ratelimit_counters", json_counters(m->ratelimits, m->n_ratelimits),
 	    "health", health,
 	    "redis_walk_complete", m->walk_complete,
 	    "recent_failures", json_recent(m));
+	return root;
+}
+
+int snapshot_write_json(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms)
+{
+	json_t *root = json_root(m, cfg, now_ms);
+
 	if (!root)
 		return -1;
 	int rc = json_out_write(root, f);
 	json_decref(root);
 	return rc;
+}
+
+/* The document without its block fields and its closing brace, then the
+ * opening of the "blocked" array: the blocks follow as the walk finds them. */
+int snapshot_json_stream_head(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms)
+{
+	json_t *root = json_root(m, cfg, now_ms);
+	char *text = NULL;
+	size_t len = 0;
+
+	if (!root)
+		return -1;
+	json_object_del(root, "blocked");
+	json_object_del(root, "blocked_count");
+	json_object_del(root, "redis_walk");
+	json_object_del(root, "redis_walk_complete");
+	FILE *mem = open_memstream(&text, &len);
+	int rc = mem ? json_out_put(root, mem, true) : -1;
+	json_decref(root);
+	if (mem && fclose(mem) != 0)
+		rc = -1;
+	/* "{\n  ...\n}": drop the brace, keep the members */
+	while (rc == 0 && len > 0 && (text[len - 1] == '}' || text[len - 1] == '\n'))
+		len--;
+	if (rc == 0) {
+		fwrite(text, 1, len, f);
+		fputs(",\n  \"blocked\": [", f);
+	}
+	free(text);
+	return rc || ferror(f) ? -1 : 0;
+}
+
+int snapshot_json_stream_block(const struct block_entry *b, FILE *f, unsigned long nth)
+{
+	json_t *j = snapshot_block_json(b);
+
+	fputs(nth ? ",\n    " : "\n    ", f);
+	int rc = j ? json_out_put(j, f, false) : -1;
+	json_decref(j);
+	return rc;
+}
+
+int snapshot_json_stream_tail(const struct model *m, FILE *f, unsigned long n)
+{
+	json_t *walk = json_walk(m);
+
+	fprintf(f, "%s],\n  \"blocked_count\": %lu,\n  \"redis_walk\": ", n ? "\n  " : "", n);
+	int rc = walk ? json_out_put(walk, f, false) : -1;
+	json_decref(walk);
+	fprintf(f, ",\n  \"redis_walk_complete\": %s\n}\n", m->walk_complete ? "true" : "false");
+	fflush(f);
+	return rc || ferror(f) ? -1 : 0;
 }
 
 /* ------------------------------------------------------------------ text */
@@ -317,20 +405,26 @@ static void text_tenants(const struct model *m, FILE *f, int fl)
 	}
 }
 
+static void text_block_line(const struct block_entry *b, FILE *f, int fl)
+{
+	fputs("  ", f);
+	put_cell(f, b->key_ip, 39, fl);
+	fprintf(f, " ttl %6lds  by ", b->ttl_s);
+	put_cell(f, b->by ? b->by : "(server)", 16, fl);
+	fputc(' ', f);
+	put_cell(f, b->reason, 40, fl);
+	fputc('\n', f);
+}
+
 static void text_blocked(const struct model *m, FILE *f, int fl)
 {
-	fprintf(f, "\nBlocked addresses (%zu%s)\n", m->n_blocked,
-	        m->walk_complete ? "" : ", key walk not finished");
-	for (size_t i = 0; i < m->n_blocked; i++) {
-		const struct block_entry *b = &m->blocked[i];
-		fputs("  ", f);
-		put_cell(f, b->key_ip, 39, fl);
-		fprintf(f, " ttl %6lds  by ", b->ttl_s);
-		put_cell(f, b->by ? b->by : "(server)", 16, fl);
-		fputc(' ', f);
-		put_cell(f, b->reason, 40, fl);
-		fputc('\n', f);
-	}
+	char count[64];
+
+	model_blocked_text(m, count, sizeof count, false);
+	fprintf(f, "\nBlocked addresses (%s%s; the %zu most relevant listed)\n", count,
+	        m->walk_complete ? "" : ", key walk not finished", m->n_blocked);
+	for (size_t i = 0; i < m->n_blocked; i++)
+		text_block_line(&m->blocked[i], f, fl);
 }
 
 static void text_health(const struct model *m, FILE *f, int fl)
@@ -385,7 +479,8 @@ static void text_recent(const struct model *m, FILE *f, int fl)
 	}
 }
 
-static void text_body(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms, int fl)
+static void text_body(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms, int fl,
+                      bool blocked)
 {
 	int64_t stale_ms = (int64_t)cfg->refresh_ms * 3 + cfg->timeout_ms;
 	char iso[32];
@@ -402,7 +497,8 @@ static void text_body(const struct model *m, const struct config *cfg, FILE *f, 
 	        total, m->fpm[MODEL_MINUTES - 1], m->fpm[MODEL_MINUTES - 2]);
 	text_top_ips(m, cfg, f, fl);
 	text_tenants(m, f, fl);
-	text_blocked(m, f, fl);
+	if (blocked)
+		text_blocked(m, f, fl);
 	text_health(m, f, fl);
 	text_recent(m, f, fl);
 }
@@ -428,8 +524,8 @@ static int write_trimmed(const char *text, size_t len, FILE *f)
 	return ferror(f) ? -1 : 0;
 }
 
-int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
-                        bool ascii)
+static int text_write(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
+                      bool ascii, bool streaming)
 {
 	char *text = NULL;
 	size_t len = 0;
@@ -437,7 +533,9 @@ int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f
 
 	if (!mem)
 		return -1;
-	text_body(m, cfg, mem, now_ms, ascii ? SAN_ASCII : 0);
+	text_body(m, cfg, mem, now_ms, ascii ? SAN_ASCII : 0, !streaming);
+	if (streaming)
+		fputs("\nBlocked addresses (every block key, as the walk finds it)\n", mem);
 	if (fclose(mem) != 0) {
 		free(text);
 		return -1;
@@ -445,4 +543,41 @@ int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f
 	int rc = write_trimmed(text, len, f);
 	free(text);
 	return rc;
+}
+
+int snapshot_write_text(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
+                        bool ascii)
+{
+	return text_write(m, cfg, f, now_ms, ascii, false);
+}
+
+int snapshot_text_stream_head(const struct model *m, const struct config *cfg, FILE *f, int64_t now_ms,
+                              bool ascii)
+{
+	return text_write(m, cfg, f, now_ms, ascii, true);
+}
+
+int snapshot_text_stream_block(const struct block_entry *b, FILE *f, bool ascii)
+{
+	char line[512];
+	FILE *mem = fmemopen(line, sizeof line, "w");
+
+	if (!mem)
+		return -1;
+	text_block_line(b, mem, ascii ? SAN_ASCII : 0);
+	long len = ftell(mem);
+	fclose(mem);
+	if (len < 0 || (size_t)len >= sizeof line)
+		len = (long)strnlen(line, sizeof line - 1);
+	return write_trimmed(line, (size_t)len, f);
+}
+
+int snapshot_text_stream_tail(const struct model *m, FILE *f, unsigned long n)
+{
+	char count[32];
+
+	str_thousands(count, sizeof count, n);
+	fprintf(f, "  %s block keys%s\n", count, m->walk_complete ? "" : "; key walk not finished");
+	fflush(f);
+	return ferror(f) ? -1 : 0;
 }

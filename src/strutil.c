@@ -42,3 +42,17 @@ void str_wipe_free(char *s)
 	str_wipe(s);
 	free(s);
 }
+
+void str_thousands(char *buf, size_t n, unsigned long v)
+{
+	char digits[32], out[48];
+	int len = snprintf(digits, sizeof digits, "%lu", v), k = 0;
+
+	for (int i = 0; i < len; i++) {
+		if (i > 0 && (len - i) % 3 == 0)
+			out[k++] = ',';
+		out[k++] = digits[i];
+	}
+	out[k] = '\0';
+	snprintf(buf, n, "%s", out);
+}

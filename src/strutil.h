@@ -13,4 +13,7 @@ void mem_wipe(void *p, size_t n);
 void str_wipe(char *s);
 void str_wipe_free(char *s);
 
+/* "12,345": n with a comma every three digits, for counts people read. */
+void str_thousands(char *buf, size_t n, unsigned long v);
+
 #endif

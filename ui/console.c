@@ -571,7 +571,8 @@ static void seen_summary(const struct console *c, char *buf, size_t n)
 	for (size_t i = 0; i < m->n_health; i++)
 		up += m->health[i].state == HEALTH_HEALTHY;
 	if (k < n)
-		snprintf(buf + k, n - k, " %zu blocked; health %zu/%zu up", m->n_blocked, up, m->n_health);
+		snprintf(buf + k, n - k, " %lu blocked; health %zu/%zu up",
+		         m->walk_complete ? m->blocked_count : (unsigned long)m->n_blocked, up, m->n_health);
 }
 
 /* Journal and audit the steps ticked, one job at a time (in the worker:
@@ -1023,7 +1024,15 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 	struct table_state *st = &c->lists[c->list];
 	char title[96], right[200];
 	size_t total = list_rows(c);
-	snprintf(title, sizeof title, " %d %s (%zu) ", (int)c->list + 2, def->title, total);
+	if (c->list == LIST_BLOCKED) {
+		/* the list holds the most relevant blocks; the count is of them all */
+		char count[64];
+		model_blocked_text(v->m, count, sizeof count, false);
+		snprintf(title, sizeof title, " %d %s (%zu listed of %s) ", (int)c->list + 2, def->title,
+		         total, count);
+	} else {
+		snprintf(title, sizeof title, " %d %s (%zu) ", (int)c->list + 2, def->title, total);
+	}
 	if (st->filter[0])
 		snprintf(right, sizeof right, " filter \"%.60s\": %zu ", st->filter, c->rows.n);
 	else
@@ -1182,7 +1191,8 @@ static unsigned long model_signature(const struct model *m)
 {
 	unsigned long sig = m->pg.refreshes + m->pg.failures + m->redis.refreshes + m->redis.failures +
 	                    m->top_ips_gen + m->ip_redis_gen + m->detail.answered + m->scope_gen +
-	                    (unsigned long)m->n_blocked + m->walk_complete + (unsigned long)m->paused;
+	                    (unsigned long)m->n_blocked + m->walk_complete + (unsigned long)m->paused +
+	                    m->blocked_count + m->walk.blocked + (unsigned long)(m->walk.fraction * 100);
 	for (size_t i = 0; i < m->n_health; i++)
 		sig += m->health[i].checks;
 	return sig;

@@ -266,9 +266,14 @@ static void draw_blocked(const struct view_ctx *v, int y, int x, int h, int w)
 {
 	const struct model *m = v->m;
 	const struct block_entry *shown[64];
-	char title[48];
+	char title[80], count[64];
 
-	snprintf(title, sizeof title, " Blocked (%zu%s) ", m->n_blocked, m->walk_complete ? "" : "...");
+	model_blocked_text(m, count, sizeof count, false);
+	snprintf(title, sizeof title, " Blocked (%s) ", count);
+	if ((int)strlen(title) > w - 2) {     /* 80 columns: the panel is narrow */
+		model_blocked_text(m, count, sizeof count, true);
+		snprintf(title, sizeof title, " Blocked (%s) ", count);
+	}
 	draw_box(v->d, y, x, h, w, title, ROLE_TITLE);
 	size_t n = first_blocks(m, shown, h - 1 < 64 ? (size_t)(h - 1) : 64);
 	for (size_t i = 0; i < n; i++) {

@@ -105,6 +105,32 @@ check "an unknown option exits 2" [ $? -eq 2 ]
 "$SECTOP" --window 3x snapshot >/dev/null 2>&1
 check "a bad window exits 2" [ $? -eq 2 ]
 
+# --- many blocks: a count, the most relevant, and the full list on request ---
+redis-cli -u "$redis_url" DEBUG POPULATE 5000 blocked:203.0.113. 1 >/dev/null
+run snapshot --format json --blocked-max 5 >"$work/few.json"
+check "the count covers every block key (5,002)" [ "$(jpath "$work/few.json" 'd["blocked_count"]')" = 5002 ]
+check "only blocked-max of them are listed" [ "$(jpath "$work/few.json" 'len(d["blocked"])')" = 5 ]
+check "the walk says it is complete" [ "$(jpath "$work/few.json" '(d["redis_walk"]["complete"], d["redis_walk"]["fraction"], d["redis_walk_complete"])')" = "(True, 1.0, True)" ]
+check "no expiry first: the populated keys, in key order" [ "$(jpath "$work/few.json" '[b["ip"] for b in d["blocked"]] == sorted(b["ip"] for b in d["blocked"]) and all(b["ttl_s"] is None for b in d["blocked"])')" = True ]
+run snapshot --format json --all-blocks --blocked-max 5 >"$work/all.json"
+check "--all-blocks exits 0" [ $? -eq 0 ]
+check "--all-blocks JSON parses" python3 -c 'import json,sys; json.load(open(sys.argv[1]))' "$work/all.json"
+check "--all-blocks lists every key once, exact" [ "$(jpath "$work/all.json" 'len(d["blocked"]) == len(set(b["ip"] for b in d["blocked"])) == d["blocked_count"] == 5002')" = True ]
+redis-cli -u "$redis_url" --scan --pattern 'blocked:*' | sed 's/^blocked://' | sort >"$work/keys.redis"
+jpath "$work/all.json" '"\n".join(b["ip"] for b in d["blocked"] if b["ip"].isprintable())' | sort >"$work/keys.listed"
+check "--all-blocks holds what Redis holds" [ "$(grep -c . "$work/keys.listed")" = 5001 ] && diff <(grep -v $'\x1b' "$work/keys.redis") "$work/keys.listed" >/dev/null
+check "--all-blocks: the hostile key is listed exact" [ "$(jpath "$work/all.json" '"\x1b]0;pwned\x07" in [b["ip"] for b in d["blocked"]]')" = True ]
+check "--all-blocks: the rest of the snapshot is there" [ "$(jpath "$work/all.json" 'd["top_ips"][0]["ip"], d["sources"]["redis"]["status"]')" = "('198.51.100.23', 'ok')" ]
+check "no raw control byte in the streamed JSON" python3 - "$work/all.json" <<'PY'
+import sys
+b = open(sys.argv[1], 'rb').read()
+sys.exit(1 if any(c < 0x20 and c not in (0x0a,) or c == 0x7f or c >= 0x80 for c in b) else 0)
+PY
+run snapshot --all-blocks >"$work/all.txt"
+check "--all-blocks text: one line per key and the count" [ "$(grep -c 's  by ' "$work/all.txt")" = 5002 ] && grep -qF '  5,002 block keys' "$work/all.txt"
+check "--all-blocks text: nothing raw" [ "$(grep -c $'\x1b' "$work/all.txt")" = 0 ]
+redis-cli -u "$redis_url" EVAL "for _,k in ipairs(redis.call('KEYS', ARGV[1])) do redis.call('DEL', k) end" 0 'blocked:203.0.113.*' >/dev/null
+
 # --- the rest of the command line ------------------------------------------
 check "--help" bash -c '"$SECTOP" --help | grep -q "usage: sectop"'
 check "--help after a command" bash -c '"$SECTOP" snapshot --help | grep -q "usage: sectop"'

@@ -21,7 +21,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <fcntl.h>
 #include <sys/time.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include "clock.h"
@@ -158,6 +160,7 @@ static void rig_config(struct rig *g, int db)
 	g->cfg.timeout_ms = 300;
 	g->cfg.scan_count = 1000;
 	g->cfg.scan_budget_ms = 0;
+	g->cfg.scan_rate = 0;           /* as `sectop snapshot`: no pacing */
 	g->db = db;
 }
 
@@ -465,8 +468,9 @@ static void test_walk_among_many(void **state)
 	redis_get_stats(g->r, &st);
 	print_message("unbudgeted walk of 200050 keys: %lld ms, %lu SCAN steps, %lu commands, %.1f ms of Redis CPU in SCAN\n",
 	              (long long)walk_ms, st.scan_steps, st.commands, (cmdstat("scan", "usec") - scan_us0) / 1000.0);
-	/* three prefixes, about 200 steps each at COUNT 1000 */
-	assert_in_range(st.scan_steps, 3 * 190, 3 * 260);
+	/* one pass for the three prefixes (one MATCH for them all): about
+	 * 200 steps at COUNT 1000, not 3 x 200 */
+	assert_in_range(st.scan_steps, 190, 260);
 	assert_int_equal(cmdstat_calls("keys"), keys0);
 	assert_true(cmdstat_calls("scan") - scans0 >= (long long)st.scan_steps);
 
@@ -592,11 +596,13 @@ static void test_walk_budgeted(void **state)
 	cmd("FLUSHDB");
 }
 
-/* Bounded memory: at most REDIS_MAX_BLOCKED blocked keys and the
- * REDIS_TOP_COUNTERS largest counters of each kind are kept. */
+/* Bounded memory: every block key is counted, blocked-max of them kept
+ * (here all with the same TTL: the first in key order), and the
+ * REDIS_TOP_COUNTERS largest counters of each kind. */
 static void test_walk_bounds(void **state)
 {
 	struct rig *g = rig_new(state, 7);
+	g->cfg.walk_interval_s = 1;
 	cmd("DEBUG POPULATE %d blocked:198.18. 1", REDIS_MAX_BLOCKED + 5000);
 	for (int i = 0; i < 1000; i++)     /* distinct values 1..1000 */
 		redisAppendCommand(seed, "SET failed_auth:10.7.%d.%d %d", i / 256, i % 256, (i * 7919) % 1000 + 1);
@@ -612,20 +618,250 @@ static void test_walk_bounds(void **state)
 	redis_get_stats(g->r, &st);
 	print_message("walk of %d blocked keys: %lld ms, %lu commands\n", REDIS_MAX_BLOCKED + 5000,
 	              (long long)(clock_mono_ms() - t0), st.commands);
-	assert_int_equal(g->m.n_blocked, REDIS_MAX_BLOCKED);
-	assert_int_equal(st.blocked_dropped, 5000);
+	assert_int_equal(g->m.n_blocked, g->cfg.blocked_max);
+	assert_int_equal(g->m.blocked_count, REDIS_MAX_BLOCKED + 5000);
+	assert_int_equal(st.blocked_dropped, REDIS_MAX_BLOCKED + 5000 - g->cfg.blocked_max);
 	assert_int_equal(g->m.blocked[0].kind, RV_PLAIN);
 	assert_int_equal(g->m.blocked[0].ttl_s, -1);
+	/* DEBUG POPULATE names them blocked:198.18.:0 .. blocked:198.18.:104999 */
+	assert_string_equal(g->m.blocked[0].key_ip, "198.18.:0");
+	for (size_t i = 1; i < g->m.n_blocked; i++)
+		assert_true(strcmp(g->m.blocked[i - 1].key_ip, g->m.blocked[i].key_ip) < 0);
 	assert_int_equal(g->m.n_counters, REDIS_TOP_COUNTERS);
 	for (size_t i = 0; i < g->m.n_counters; i++)
 		assert_int_equal(g->m.counters[i].value, 1000 - (long)i);
 	/* the next walk replaces the list whole (and frees the old one) */
 	g->m.walk_complete = false;
 	assert_true(run_until(g, walk_done, 10000));
-	assert_int_equal(g->m.n_blocked, REDIS_MAX_BLOCKED);
+	assert_int_equal(g->m.n_blocked, g->cfg.blocked_max);
+	assert_int_equal(g->m.blocked_count, REDIS_MAX_BLOCKED + 5000);
 	print_message("worst loop turn %lld ms\n", (long long)g->worst_turn_ms);
 	assert_true(g->worst_turn_ms < TURN_LIMIT_MS);
 	cmd("FLUSHDB");
+}
+
+/* ---------------------------------------------------------------- pacing */
+
+static bool walk_twice(struct rig *g)
+{
+	return g->m.walk.passes >= 2;
+}
+
+/* A full pass at most every walk-interval; between passes the exact
+ * state of the addresses on screen is still read at every refresh. */
+static void test_walk_paced(void **state)
+{
+	struct rig *g = rig_new(state, 6);
+	seed_walk();
+	g->cfg.walk_interval_s = 2;
+	rig_start(g);
+	static const char *const ips[] = { "10.0.5.1" };
+	set_top_ips(&g->m, ips, 1);
+	int64_t t0 = clock_mono_ms();
+	assert_true(run_until(g, walk_done, 3000));
+	assert_false(g->m.redis_events);     /* the suite's server publishes none */
+	assert_int_equal(g->m.blocked_count, N_BLOCKED);
+	/* a block of the address on screen: seen at the next refresh */
+	cmd("SET blocked:10.0.5.1 1 EX 900");
+	cmd("SET blocked:10.0.5.2 1 EX 900");     /* off screen */
+	unsigned r0 = g->m.redis.refreshes;
+	run_for(g, 600);
+	assert_true(ipr(g, "10.0.5.1")->blocked);
+	assert_true(g->m.redis.refreshes >= r0 + 3);   /* refresh 100 ms: still every refresh */
+	cmd("DEL blocked:10.0.5.1");
+	r0 = g->m.redis.refreshes;
+	run_for(g, 300);
+	assert_false(ipr(g, "10.0.5.1")->blocked);
+	assert_true(g->m.redis.refreshes > r0);
+	/* no second pass before the interval; the off-screen block waits for it */
+	int64_t before = clock_mono_ms() - t0;
+	if (before < 1800) {
+		assert_int_equal(g->m.walk.passes, 1);
+		assert_null(find_block(g, "10.0.5.2", 8));
+	}
+	assert_true(run_until(g, walk_twice, 4000));
+	int64_t second = clock_mono_ms() - t0;
+	print_message("second pass ended %lld ms after the first started (walk-interval 2 s)\n",
+	              (long long)second);
+	assert_true(second >= 2000);
+	assert_non_null(find_block(g, "10.0.5.2", 8));
+	assert_int_equal(g->m.blocked_count, N_BLOCKED + 1);
+	cmd("FLUSHDB");
+}
+
+static bool walk_active(struct rig *g)
+{
+	return g->m.walk.active && g->m.walk.fraction > 0.2 && g->m.walk.blocked > 0;
+}
+
+/* scan-rate: the pass's SCAN COUNT is spread in time, and while it runs the
+ * count found so far and the walk's progress are shown. */
+static void test_walk_rate(void **state)
+{
+	struct rig *g = rig_new(state, 6);
+	cmd("DEBUG POPULATE 14000 unrelated:cache 20");
+	cmd("DEBUG POPULATE 2000 blocked:198.51.100. 1");
+	g->cfg.scan_rate = 12000;
+	rig_start(g);
+	int64_t t0 = clock_mono_ms();
+	assert_true(run_until(g, walk_active, 4000));
+	assert_false(g->m.walk_complete);
+	assert_true(g->m.walk.fraction < 1);
+	assert_true(g->m.n_blocked <= (size_t)g->cfg.blocked_max);
+	print_message("during the pass: %lu blocks so far, %.0f%% of the keyspace\n", g->m.walk.blocked,
+	              g->m.walk.fraction * 100);
+	assert_true(run_until(g, walk_done, 6000));
+	int64_t took = clock_mono_ms() - t0;
+	struct redis_stats st;
+	redis_get_stats(g->r, &st);
+	print_message("16000 keys at 12000 keys/s: %lld ms, %lu SCAN steps\n", (long long)took, st.scan_steps);
+	/* 16 steps of COUNT 1000 at 12 a second, less the first bucket (1200) */
+	assert_true(took >= 1000);
+	assert_int_equal(g->m.blocked_count, 2000);
+	assert_int_equal(g->m.n_blocked, g->cfg.blocked_max);
+	assert_true(g->worst_turn_ms < TURN_LIMIT_MS);
+	cmd("FLUSHDB");
+}
+
+/* ---------------------------------------------------------------- keyspace events */
+
+static pid_t events_pid;
+
+/* A throwaway server of the test's own, started with keyspace events on
+ * (the suite's shared one is left as it is). */
+static int events_server(void)
+{
+	int fd = socket(AF_INET, SOCK_STREAM, 0);
+	struct sockaddr_in a = { .sin_family = AF_INET, .sin_addr.s_addr = htonl(INADDR_LOOPBACK) };
+	socklen_t al = sizeof a;
+	assert_int_equal(bind(fd, (struct sockaddr *)&a, sizeof a), 0);
+	assert_int_equal(getsockname(fd, (struct sockaddr *)&a, &al), 0);
+	int port = ntohs(a.sin_port);
+	close(fd);
+	char ports[16];
+	snprintf(ports, sizeof ports, "%d", port);
+	events_pid = fork();
+	if (events_pid == 0) {
+		int null = open("/dev/null", O_WRONLY);
+		dup2(null, 1);
+		execlp("redis-server", "redis-server", "--port", ports, "--bind", "127.0.0.1", "--save", "",
+		       "--appendonly", "no", "--notify-keyspace-events", "K$gx", (char *)NULL);
+		_exit(127);
+	}
+	for (int i = 0; i < 100; i++) {
+		redisContext *c = redisConnect("127.0.0.1", port);
+		bool ok = c && !c->err;
+		redisFree(c);
+		if (ok)
+			return port;
+		usleep(50000);
+	}
+	fail_msg("redis-server with keyspace events did not start");
+	return -1;
+}
+
+static redisContext *events_ctl;     /* the test's own connection to it */
+
+static int events_teardown(void **state)
+{
+	if (events_ctl)
+		redisFree(events_ctl);
+	events_ctl = NULL;
+	if (events_pid > 0) {
+		kill(events_pid, SIGTERM);
+		waitpid(events_pid, NULL, 0);
+		events_pid = 0;
+	}
+	return rig_teardown(state);
+}
+
+static bool events_up(struct rig *g)
+{
+	return g->m.walk_complete && g->m.redis_events;
+}
+
+static struct rig *g_events;
+static const char *events_key;
+
+static bool block_listed(struct rig *g)
+{
+	return find_block(g, events_key, strlen(events_key)) != NULL;
+}
+
+static bool block_unlisted(struct rig *g)
+{
+	return !block_listed(g);
+}
+
+static bool count_6001(struct rig *g)
+{
+	return g->m.blocked_count == 6001 && !g->m.walk.active;
+}
+
+static void test_events(void **state)
+{
+	struct rig *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	*state = g;
+	int port = events_server();
+	char url[64];
+	conf_defaults(&g->cfg);
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", port);
+	set_str(&g->cfg.redis, url);
+	g->cfg.refresh_ms = 100;
+	g->cfg.timeout_ms = 300;
+	g->cfg.scan_rate = 0;
+	g->cfg.walk_interval_s = 3600;        /* one pass: what follows is the events' */
+	redisContext *c = events_ctl = redisConnect("127.0.0.1", port);
+	assert_true(c && !c->err);
+	freeReplyObject(redisCommand(c, "SELECT 3"));
+	freeReplyObject(redisCommand(c, "SET blocked:192.0.2.1 1 EX 600"));
+	rig_start(g);
+	assert_true(run_until(g, events_up, 3000));
+	print_message("subscribed; worst loop turn %lld ms\n", (long long)g->worst_turn_ms);
+	assert_int_equal(g->m.blocked_count, 1);
+	g_events = g;
+
+	/* a new block: listed and counted without a walk */
+	events_key = "203.0.113.9";
+	int64_t t0 = clock_mono_ms();
+	freeReplyObject(redisCommand(c, "SET blocked:203.0.113.9 %s EX 900", "{\"by\":\"ev\",\"at\":5}"));
+	assert_true(run_until(g, block_listed, 1000));
+	print_message("new block listed %lld ms after it was set\n", (long long)(clock_mono_ms() - t0));
+	assert_int_equal(g->m.blocked_count, 2);
+	assert_int_equal(g->m.walk.passes, 1);
+	/* removed: off the list and the count */
+	freeReplyObject(redisCommand(c, "DEL blocked:203.0.113.9"));
+	assert_true(run_until(g, block_unlisted, 1000));
+	assert_int_equal(g->m.blocked_count, 1);
+	/* expired */
+	events_key = "203.0.113.10";
+	freeReplyObject(redisCommand(c, "SET blocked:203.0.113.10 1 PX 300"));
+	assert_true(run_until(g, block_listed, 1000));
+	assert_int_equal(g->m.blocked_count, 2);
+	assert_true(run_until(g, block_unlisted, 3000));
+	assert_int_equal(g->m.blocked_count, 1);
+	/* a flood of events: bounded, coalesced, and still exact after */
+	redisAppendCommand(c, "MULTI");
+	for (int i = 0; i < 6000; i++)
+		redisAppendCommand(c, "SET blocked:10.66.%d.%d 1 EX 900", i / 256, i % 256);
+	redisAppendCommand(c, "EXEC");
+	for (int i = 0; i < 6002; i++) {
+		redisReply *rep = NULL;
+		assert_int_equal(redisGetReply(c, (void **)&rep), REDIS_OK);
+		freeReplyObject(rep);
+	}
+	/* past EVENTS_MAX pending keys, the walk counts them instead */
+	bool counted = run_until(g, count_6001, 5000);
+	print_message("after the flood: %lu block keys counted, %u passes, walk %s, %zu listed\n",
+	              g->m.blocked_count, g->m.walk.passes, g->m.walk.active ? "active" : "idle", g->m.n_blocked);
+	assert_true(counted);
+	assert_int_equal(g->m.n_blocked, g->cfg.blocked_max);
+	struct redis_stats st;
+	redis_get_stats(g->r, &st);
+	print_message("%lu keys read because of events, %lu passes; worst loop turn %lld ms\n", st.events,
+	              st.walks, (long long)g->worst_turn_ms);
+	assert_true(g->worst_turn_ms < TURN_LIMIT_MS);
 }
 
 /* ---------------------------------------------------------------- hostile keys */
@@ -982,6 +1218,9 @@ int main(void)
 		cmocka_unit_test_teardown(test_lookup_blocks_only, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_budgeted, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_bounds, rig_teardown),
+		cmocka_unit_test_teardown(test_walk_paced, rig_teardown),
+		cmocka_unit_test_teardown(test_walk_rate, rig_teardown),
+		cmocka_unit_test_teardown(test_events, events_teardown),
 		cmocka_unit_test_teardown(test_hostile_keys, rig_teardown),
 		cmocka_unit_test_teardown(test_glob_prefix, rig_teardown),
 		cmocka_unit_test_teardown(test_wrong_password, rig_teardown),

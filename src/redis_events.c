@@ -1,0 +1,326 @@
+/* redis_events.c: see redis_events.h.  The same rules as redis.c: the ev
+ * hooks only record what hiredis wants, callbacks never free the context
+ * (they record a failure in e->fail), and the context is freed only from
+ * the top (ready, tick, free). */
+#include "config.h"
+
+#include <poll.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <hiredis/async.h>
+#include <hiredis/hiredis.h>
+
+#include "backoff.h"
+#include "clock.h"
+#include "log.h"
+#include "redis_events.h"
+#include "redis_url.h"
+
+#define SLOTS (2 * EVENTS_MAX)
+
+struct redis_events {
+	const struct redis_target *t;
+	const char *password;
+	char *pattern;
+	size_t pattern_len, head_len;
+
+	redisAsyncContext *ac;
+	bool want_read, want_write, dropping, subscribed;
+	char fail[200];
+	struct backoff bo;
+	int64_t retry_at_ms;
+
+	/* the pending keys, distinct: a hash set of indices + 1 */
+	char *keys[EVENTS_MAX];
+	size_t lens[EVENTS_MAX];
+	size_t n;
+	uint16_t slots[SLOTS];
+	bool overflowed;
+};
+
+bool revents_flags_enough(const char *flags)
+{
+	if (!flags || !strchr(flags, 'K'))
+		return false;
+	if (strchr(flags, 'A'))
+		return true;
+	return strchr(flags, '$') && strchr(flags, 'g') && strchr(flags, 'x');
+}
+
+/* ---------------------------------------------------------------- the set */
+
+static uint32_t hash(const char *k, size_t len)
+{
+	uint32_t h = 2166136261u;
+
+	for (size_t i = 0; i < len; i++)
+		h = (h ^ (unsigned char)k[i]) * 16777619u;
+	return h;
+}
+
+static void pending_add(struct redis_events *e, const char *k, size_t len)
+{
+	size_t i = hash(k, len) % SLOTS;
+
+	for (; e->slots[i]; i = (i + 1) % SLOTS) {
+		size_t j = e->slots[i] - 1u;
+		if (e->lens[j] == len && memcmp(e->keys[j], k, len) == 0)
+			return;           /* coalesced: one read will do for both */
+	}
+	if (e->n == EVENTS_MAX) {
+		e->overflowed = true;
+		return;
+	}
+	char *copy = malloc(len + 1);
+	if (!copy) {
+		e->overflowed = true;
+		return;
+	}
+	memcpy(copy, k, len);
+	copy[len] = '\0';
+	e->keys[e->n] = copy;
+	e->lens[e->n] = len;
+	e->slots[i] = (uint16_t)(++e->n);
+}
+
+size_t revents_take(struct redis_events *e, char ***keys, size_t **lens, bool *overflowed)
+{
+	size_t n = e->n;
+
+	*keys = NULL;
+	*lens = NULL;
+	*overflowed = e->overflowed;
+	e->overflowed = false;
+	if (n == 0)
+		return 0;
+	*keys = malloc(n * sizeof **keys);
+	*lens = malloc(n * sizeof **lens);
+	if (!*keys || !*lens) {
+		free(*keys);
+		free(*lens);
+		*keys = NULL;
+		*lens = NULL;
+		*overflowed = true;      /* the caller walks instead */
+		for (size_t i = 0; i < n; i++)
+			free(e->keys[i]);
+		n = 0;
+	} else {
+		memcpy(*keys, e->keys, n * sizeof **keys);
+		memcpy(*lens, e->lens, n * sizeof **lens);
+	}
+	e->n = 0;
+	memset(e->slots, 0, sizeof e->slots);
+	return n;
+}
+
+/* ---------------------------------------------------------------- replies */
+
+static void fail_set(struct redis_events *e, const char *why)
+{
+	if (!e->fail[0])
+		snprintf(e->fail, sizeof e->fail, "%s", why && *why ? why : "failed");
+}
+
+/* ["pmessage", pattern, channel, event]: the key is the channel past its
+ * head; ["psubscribe", pattern, count] confirms the subscription. */
+static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis_events *e = privdata;
+	const redisReply *r = reply;
+
+	(void)ac;
+	if (!r || e->dropping)
+		return;
+	if (r->type == REDIS_REPLY_ERROR) {
+		fail_set(e, r->str);
+		return;
+	}
+	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING)
+		return;
+	const char *kind = r->element[0]->str;
+	if (strcmp(kind, "psubscribe") == 0) {
+		e->subscribed = true;
+		backoff_reset(&e->bo);
+		log_msg(LOG_INFO, "redis: following keyspace events of the block keys");
+		return;
+	}
+	const redisReply *ch = r->element[2];
+	if (strcmp(kind, "pmessage") == 0 && r->elements == 4 && ch->type == REDIS_REPLY_STRING &&
+	    ch->len > e->head_len)
+		pending_add(e, ch->str + e->head_len, ch->len - e->head_len);
+}
+
+static void on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+{
+	struct redis_events *e = privdata;
+	const redisReply *r = reply;
+
+	(void)ac;
+	if (r && !e->dropping && r->type == REDIS_REPLY_ERROR)
+		fail_set(e, r->str);
+}
+
+/* ---------------------------------------------------------------- the connection */
+
+static void ev_add_read(void *p) { ((struct redis_events *)p)->want_read = true; }
+static void ev_del_read(void *p) { ((struct redis_events *)p)->want_read = false; }
+static void ev_add_write(void *p) { ((struct redis_events *)p)->want_write = true; }
+static void ev_del_write(void *p) { ((struct redis_events *)p)->want_write = false; }
+
+static void ev_cleanup(void *p)
+{
+	struct redis_events *e = p;
+
+	e->want_read = e->want_write = false;
+	e->ac = NULL;
+}
+
+static void on_connect(const redisAsyncContext *ac, int status)
+{
+	if (status != REDIS_OK)
+		fail_set(ac->data, ac->errstr);
+}
+
+static void on_disconnect(const redisAsyncContext *ac, int status)
+{
+	struct redis_events *e = ac->data;
+
+	(void)status;
+	if (!e->dropping)
+		fail_set(e, ac->errstr && ac->errstr[0] ? ac->errstr : "connection closed");
+}
+
+static void conn_drop(struct redis_events *e, int64_t now, const char *why)
+{
+	if (e->ac) {
+		e->dropping = true;
+		redisAsyncFree(e->ac);
+		e->dropping = false;
+		e->ac = NULL;
+	}
+	if (why)
+		log_msg(LOG_WARN, "redis: keyspace events: %s; walking until they are back", why);
+	e->want_read = e->want_write = e->subscribed = false;
+	e->fail[0] = '\0';
+	e->retry_at_ms = now + backoff_next(&e->bo);
+	/* whatever happened while down is the walk's to find */
+	e->overflowed = true;
+}
+
+static void conn_start(struct redis_events *e)
+{
+	redisAsyncContext *ac = e->t->path[0] ? redisAsyncConnectUnix(e->t->path)
+	                                      : redisAsyncConnect(e->t->host, e->t->port);
+	if (!ac || ac->err) {
+		fail_set(e, ac && ac->errstr[0] ? ac->errstr : "connect failed");
+		if (ac)
+			redisAsyncFree(ac);
+		return;
+	}
+	ac->data = e;
+	ac->ev.data = e;
+	ac->ev.addRead = ev_add_read;
+	ac->ev.delRead = ev_del_read;
+	ac->ev.addWrite = ev_add_write;
+	ac->ev.delWrite = ev_del_write;
+	ac->ev.cleanup = ev_cleanup;
+	e->ac = ac;
+	redisAsyncSetConnectCallback(ac, on_connect);
+	redisAsyncSetDisconnectCallback(ac, on_disconnect);
+	if (e->password && e->t->user[0])
+		redisAsyncCommand(ac, on_auth, e, "AUTH %s %s", e->t->user, e->password);
+	else if (e->password)
+		redisAsyncCommand(ac, on_auth, e, "AUTH %s", e->password);
+	/* the pattern names the database: no SELECT; %b: it may hold any byte */
+	redisAsyncCommand(ac, on_message, e, "PSUBSCRIBE %b", e->pattern, e->pattern_len);
+}
+
+struct redis_events *revents_new(const struct redis_target *t, const char *password,
+                                 const char *pattern, size_t pattern_len, size_t head_len)
+{
+	struct redis_events *e = calloc(1, sizeof *e);
+
+	if (!e)
+		return NULL;
+	e->pattern = malloc(pattern_len + 1);
+	if (!e->pattern) {
+		free(e);
+		return NULL;
+	}
+	memcpy(e->pattern, pattern, pattern_len);
+	e->pattern[pattern_len] = '\0';
+	e->pattern_len = pattern_len;
+	e->head_len = head_len;
+	e->t = t;
+	e->password = password;
+	backoff_init(&e->bo, 250, 15000, (uint32_t)clock_mono_ms() ^ ((uint32_t)getpid() << 8));
+	return e;
+}
+
+void revents_free(struct redis_events *e)
+{
+	if (!e)
+		return;
+	if (e->ac) {
+		e->dropping = true;
+		redisAsyncFree(e->ac);
+	}
+	for (size_t i = 0; i < e->n; i++)
+		free(e->keys[i]);
+	free(e->pattern);
+	free(e);
+}
+
+bool revents_up(const struct redis_events *e)
+{
+	return e && e->ac && e->subscribed;
+}
+
+void revents_tick(struct redis_events *e, int64_t now)
+{
+	if (!e->ac && !e->fail[0] && now >= e->retry_at_ms)
+		conn_start(e);
+	if (e->fail[0]) {
+		char why[sizeof e->fail];
+		snprintf(why, sizeof why, "%s", e->fail);
+		conn_drop(e, now, why);
+	}
+}
+
+int revents_fds(struct redis_events *e, struct pollfd *pfd, int max, int64_t now, int64_t *timeout_ms)
+{
+	if (!e->ac) {
+		int64_t wait = e->retry_at_ms > now ? e->retry_at_ms - now : 0;
+		if (wait < *timeout_ms)
+			*timeout_ms = wait;
+		return 0;
+	}
+	if (max < 1)
+		return 0;
+	pfd[0].fd = e->ac->c.fd;
+	pfd[0].events = 0;
+	pfd[0].revents = 0;
+	if (e->want_read)
+		pfd[0].events |= POLLIN;
+	if (e->want_write || !(e->ac->c.flags & REDIS_CONNECTED))
+		pfd[0].events |= POLLOUT;
+	return 1;
+}
+
+void revents_ready(struct redis_events *e, const struct pollfd *pfd, int n, int64_t now)
+{
+	if (!e->ac || n < 1 || pfd[0].fd != e->ac->c.fd)
+		return;
+	short ev = pfd[0].revents;
+	if (ev & (POLLIN | POLLERR | POLLHUP | POLLNVAL))
+		redisAsyncHandleRead(e->ac);
+	if (e->ac && !e->fail[0] && (ev & POLLOUT))
+		redisAsyncHandleWrite(e->ac);
+	if (!e->ac && !e->fail[0])
+		fail_set(e, "connection lost");
+	if (e->fail[0])
+		revents_tick(e, now);
+}
