@@ -462,7 +462,7 @@ static void events_drain(struct redis *r)
 	r->events_epoch++;
 	if (!r->events)
 		return;
-	size_t n = revents_take(r->events, &keys, &lens, &overflowed);
+	size_t n = revents_take(r->events, EVENTS_MAX, &keys, &lens, &overflowed);
 	for (size_t i = 0; i < n; i++)
 		free(keys[i]);
 	free(keys);
@@ -977,7 +977,7 @@ static void events_tick(struct redis *r, int64_t now)
 	}
 	if (r->events_inflight)
 		return;
-	size_t n = revents_take(r->events, &keys, &lens, &overflowed);
+	size_t n = revents_take(r->events, EVENTS_BATCH, &keys, &lens, &overflowed);
 	/* more than could be followed, or a gap: the walk finds the rest */
 	if (overflowed && !r->walk.active)
 		r->next_pass_ms = now;

@@ -86,9 +86,21 @@ static void pending_add(struct redis_events *e, const char *k, size_t len)
 	e->slots[i] = (uint16_t)(++e->n);
 }
 
-size_t revents_take(struct redis_events *e, char ***keys, size_t **lens, bool *overflowed)
+/* The set again over the keys left, after some were taken from its end. */
+static void pending_reindex(struct redis_events *e)
 {
-	size_t n = e->n;
+	memset(e->slots, 0, sizeof e->slots);
+	for (size_t j = 0; j < e->n; j++) {
+		size_t i = hash(e->keys[j], e->lens[j]) % SLOTS;
+		while (e->slots[i])
+			i = (i + 1) % SLOTS;
+		e->slots[i] = (uint16_t)(j + 1);
+	}
+}
+
+size_t revents_take(struct redis_events *e, size_t max, char ***keys, size_t **lens, bool *overflowed)
+{
+	size_t n = e->n < max ? e->n : max, first = e->n - n;
 
 	*keys = NULL;
 	*lens = NULL;
@@ -104,15 +116,15 @@ size_t revents_take(struct redis_events *e, char ***keys, size_t **lens, bool *o
 		*keys = NULL;
 		*lens = NULL;
 		*overflowed = true;      /* the caller walks instead */
-		for (size_t i = 0; i < n; i++)
+		for (size_t i = first; i < e->n; i++)
 			free(e->keys[i]);
 		n = 0;
 	} else {
-		memcpy(*keys, e->keys, n * sizeof **keys);
-		memcpy(*lens, e->lens, n * sizeof **lens);
+		memcpy(*keys, e->keys + first, n * sizeof **keys);
+		memcpy(*lens, e->lens + first, n * sizeof **lens);
 	}
-	e->n = 0;
-	memset(e->slots, 0, sizeof e->slots);
+	e->n = first;
+	pending_reindex(e);
 	return n;
 }
 

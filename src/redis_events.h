@@ -28,6 +28,9 @@ struct redis_events;
 /* one GET/TTL batch of at most this many keys: the size of a walk step,
  * so that reading them costs a loop turn no more than a SCAN step does */
 #define EVENTS_MAX 1024
+/* keys read because of events in one turn of the loop, at most: a flood is
+ * spread over turns instead of holding one up */
+#define EVENTS_BATCH 128
 
 /* Does this notify-keyspace-events value publish what sectop needs?  K
  * (keyspace channel), and for the string set, the del/expire and the
@@ -50,6 +53,6 @@ bool revents_up(const struct redis_events *e);
 /* The keys events named since the last call (full key names, each once),
  * handed over: free each and the arrays.  *overflowed: more distinct keys
  * than EVENTS_MAX came, some were not kept. */
-size_t revents_take(struct redis_events *e, char ***keys, size_t **lens, bool *overflowed);
+size_t revents_take(struct redis_events *e, size_t max, char ***keys, size_t **lens, bool *overflowed);
 
 #endif
