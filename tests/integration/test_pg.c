@@ -176,6 +176,16 @@ static bool rig_until(struct rig *r, unsigned refreshes, unsigned failures, int6
 }
 
 #define WINDOW "date_trunc('minute', now()) - interval '15 minutes'"
+
+/* A tenant's row against SQL's requests, failures, unauthorized,
+ * cross-tenant, distinct addresses and users, in that order. */
+static void expect_tenant(const struct tenant_stat *t, const PGresult *res)
+{
+	const long shown[] = { t->requests, t->failures, t->unauthorized, t->cross_tenant, t->ips, t->users };
+
+	for (int c = 0; c < 6; c++)
+		assert_int_equal(shown[c], strtol(PQgetvalue(res, 0, c), NULL, 10));
+}
 #define FAIL "(action IN ('failed_auth','unauthorized_access','authentication_failed') OR status_code IN (401,403))"
 
 static void check_top_ips(const struct model *m, const char *tenant_filter)
@@ -240,12 +250,7 @@ static void test_figures_match_independent_counts(void **state)
 		    " count(DISTINCT ip_address), count(DISTINCT user_id)"
 		    " FROM %s WHERE \"timestamp\" >= " WINDOW " AND tenant_id IS NOT DISTINCT FROM $1", table);
 		PGresult *res = sql(q, 1, p);
-		assert_int_equal(t->requests, strtol(PQgetvalue(res, 0, 0), NULL, 10));
-		assert_int_equal(t->failures, strtol(PQgetvalue(res, 0, 1), NULL, 10));
-		assert_int_equal(t->unauthorized, strtol(PQgetvalue(res, 0, 2), NULL, 10));
-		assert_int_equal(t->cross_tenant, strtol(PQgetvalue(res, 0, 3), NULL, 10));
-		assert_int_equal(t->ips, strtol(PQgetvalue(res, 0, 4), NULL, 10));
-		assert_int_equal(t->users, strtol(PQgetvalue(res, 0, 5), NULL, 10));
+		expect_tenant(t, res);
 		PQclear(res);
 	}
 
@@ -600,12 +605,7 @@ static bool live_figures_match(const struct rig *r, int window_s, const char *te
 		         " count(DISTINCT ip_address), count(DISTINCT user_id) FROM %s WHERE \"timestamp\" >= "
 		         LIVE_WINDOW " AND " LIVE_SCOPE " AND tenant_id IS NOT DISTINCT FROM $3", table);
 		PGresult *res = sql(q, 3, p);
-		assert_int_equal(t->requests, strtol(PQgetvalue(res, 0, 0), NULL, 10));
-		assert_int_equal(t->failures, strtol(PQgetvalue(res, 0, 1), NULL, 10));
-		assert_int_equal(t->unauthorized, strtol(PQgetvalue(res, 0, 2), NULL, 10));
-		assert_int_equal(t->cross_tenant, strtol(PQgetvalue(res, 0, 3), NULL, 10));
-		assert_int_equal(t->ips, strtol(PQgetvalue(res, 0, 4), NULL, 10));
-		assert_int_equal(t->users, strtol(PQgetvalue(res, 0, 5), NULL, 10));
+		expect_tenant(t, res);
 		assert_int_equal(t->approx, 0);
 		PQclear(res);
 	}
