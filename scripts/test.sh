@@ -13,7 +13,8 @@
 # Tests run one at a time: some stop or freeze a server on purpose, which
 # would break a test running beside them.  SECTOP_TEST_JOBS=N runs N at once;
 # SECTOP_CHECK_TIMEOUT (seconds, default 540) bounds each make check (a guard
-# against a hang: a whole run of both builds takes about 11 minutes here).
+# against a hang; with the packages installed, both builds and their checks
+# take about 14 minutes on two cores).
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 
