@@ -84,6 +84,12 @@ static int64_t floor_div(int64_t a, int64_t b)
 	return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
 }
 
+/* The slot of v in a ring of n (v may be negative). */
+static size_t ring_index(int64_t v, size_t n)
+{
+	return (size_t)(v - floor_div(v, (int64_t)n) * (int64_t)n);
+}
+
 /* ---------------------------------------------------------------- index */
 
 static bool index_init(struct index *x, size_t entries)
@@ -391,7 +397,7 @@ static struct bucket *bucket_for(struct live *l, int64_t ts_s)
 		return NULL;
 	if (l->first_b != INT64_MIN && b >= l->first_b + (int64_t)l->n_slots)
 		b = l->first_b + (int64_t)l->n_slots - 1;
-	struct bucket *k = &l->slots[(size_t)(((b % (int64_t)l->n_slots) + (int64_t)l->n_slots) % (int64_t)l->n_slots)];
+	struct bucket *k = &l->slots[ring_index(b, l->n_slots)];
 	if (k->used && k->b != b) {
 		if (k->b > b)
 			return NULL;         /* a newer minute holds the slot */
@@ -409,7 +415,7 @@ static struct bucket *bucket_for(struct live *l, int64_t ts_s)
 static void count_failure_minute(struct live *l, int64_t ts_s)
 {
 	int64_t minute = floor_div(ts_s, 60);
-	size_t i = (size_t)(((minute % FPM_SLOTS) + FPM_SLOTS) % FPM_SLOTS);
+	size_t i = ring_index(minute, FPM_SLOTS);
 
 	if (l->fpm_minute[i] != minute) {
 		if (l->fpm_minute[i] > minute)
@@ -476,7 +482,7 @@ void live_set_base(struct live *l, int64_t base_first, const long *base, int n)
 
 static long streamed(const struct live *l, int64_t minute)
 {
-	size_t i = (size_t)(((minute % FPM_SLOTS) + FPM_SLOTS) % FPM_SLOTS);
+	size_t i = ring_index(minute, FPM_SLOTS);
 	return l->fpm_minute[i] == minute ? l->fpm_count[i] : 0;
 }
 

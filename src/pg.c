@@ -136,11 +136,6 @@ static void pg_discard_detail(struct pg *p)
 	p->detail_key = NULL;
 }
 
-static void pg_discard_staged(struct pg *p)
-{
-	pg_discard_detail(p);
-}
-
 /* Forget the window: the next refresh reads it again. */
 static void pg_forget_window(struct pg *p)
 {
@@ -176,7 +171,7 @@ static void pg_fail(struct pg *p, int64_t now, const char *why)
 	if (strcmp(msg, p->m->pg.error) != 0)
 		log_msg(LOG_WARN, "postgres: %s", msg);
 	source_status_fail(&p->m->pg, msg);
-	pg_discard_staged(p);
+	pg_discard_detail(p);
 	pg_forget_window(p);     /* a new connection reads the window again */
 	pg_drop(p);
 	p->retry_at = now + backoff_next(&p->backoff);
@@ -819,7 +814,6 @@ static enum pg_step pg_take_step(struct pg *p, const PGresult *r)
 	case STEP_TAIL:
 		take_tail(p, r);
 		pg_publish(p);               /* the per-minute line and the tail first */
-		p->changed = true;
 		return STEP_ROWS;
 	case STEP_LATE:
 		take_rows(p, r, true);
@@ -846,15 +840,14 @@ static enum pg_step pg_take_step(struct pg *p, const PGresult *r)
 
 /* Results for a window or tenant the operator has just left are dropped,
  * and the refresh starts again for the new one. */
-static void pg_take(struct pg *p, const PGresult *r, int64_t now)
+static void pg_take(struct pg *p, const PGresult *r)
 {
 	if (p->step > STEP_SETUP && p->step < STEP_DONE && p->scope_gen != p->m->scope_gen) {
-		pg_discard_staged(p);
+		pg_discard_detail(p);
 		p->force = true;
 		p->step = STEP_DONE;
 		return;
 	}
-	(void)now;
 	p->step = pg_take_step(p, r);
 }
 
@@ -894,7 +887,7 @@ static void pg_result(struct pg *p, PGresult *r, int64_t now)
 		pg_fail(p, now, why);
 		return;
 	}
-	pg_take(p, r, now);
+	pg_take(p, r);
 	PQclear(r);
 }
 
@@ -1066,9 +1059,8 @@ static void pg_destroy(void *self)
 {
 	struct pg *p = self;
 
-	pg_discard_staged(p);
+	pg_discard_detail(p);
 	pg_forget_window(p);
-	seen_free(&p->seen);
 	pg_drop(p);
 	pg_sql_free(&p->sql);
 	free(p->fail_actions);

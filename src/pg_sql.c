@@ -212,18 +212,17 @@ static char *build_clock(const struct names *n)
  * out each row's time and failure once; the outer one only refers to them:
  * written inline, every CASE evaluated the failure test and the time
  * arithmetic again, which made a row cost five times as much. */
+/* a column the tail needs, of a failure from $11 on */
+#define TAIL_ONLY(col) "CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN " col " END"
 #define ROW_OUTER \
 	"SELECT r.id, hashtextextended(r.id, 0), r.ts_us, host(r.ip), left(r.tenant::text, $7::int)," \
 	" CASE WHEN length(r.tenant::text) > $7::int THEN hashtextextended(r.tenant::text, 0) END," \
 	" hashtextextended(r.usr::text, 0)," \
 	" r.failed::int | CASE WHEN r.act = ANY($9::text[]) OR r.status = 403 THEN 2 ELSE 0 END" \
 	"  | CASE WHEN r.act = ANY($10::text[]) THEN 4 ELSE 0 END," \
-	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN left(r.usr::text, $7::int) END," \
-	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN left(r.act, $7::int) END," \
-	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN left(r.method, $7::int) END," \
-	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN left(r.path, $7::int) END," \
-	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN r.status END," \
-	" CASE WHEN r.failed AND r.ts_us >= $11::bigint THEN left(r.ua, $7::int) END FROM ("
+	" " TAIL_ONLY("left(r.usr::text, $7::int)") ", " TAIL_ONLY("left(r.act, $7::int)") "," \
+	" " TAIL_ONLY("left(r.method, $7::int)") ", " TAIL_ONLY("left(r.path, $7::int)") "," \
+	" " TAIL_ONLY("r.status") ", " TAIL_ONLY("left(r.ua, $7::int)") " FROM ("
 #define ROW_INNER \
 	"SELECT a.%s AS rid, a.%s AS rts, a.%s::text AS id, " TS_US("a") " AS ts_us, a.%s AS ip, a.%s AS tenant, a.%s AS usr," \
 	" a.%s AS act, a.%s AS method, a.%s AS path, a.%s AS status, a.%s AS ua," \

@@ -12,15 +12,10 @@ void seen_init(struct seen *s, size_t max)
 	s->floor_us = INT64_MIN;
 }
 
-void seen_free(struct seen *s)
+void seen_clear(struct seen *s)
 {
 	free(s->slot);
 	seen_init(s, s->max);
-}
-
-void seen_clear(struct seen *s)
-{
-	seen_free(s);
 }
 
 static uint64_t key_of(uint64_t id)

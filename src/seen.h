@@ -27,8 +27,8 @@ struct seen {
 };
 
 void seen_init(struct seen *s, size_t max);
+/* Forget every row and free the table (the set stays usable). */
 void seen_clear(struct seen *s);
-void seen_free(struct seen *s);
 /* Remember a row; false if it was already there. */
 bool seen_add(struct seen *s, uint64_t id, int64_t ts_us);
 bool seen_has(const struct seen *s, uint64_t id);
