@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "blockset.h"
+#include "strutil.h"
 
 #define DELETED UINT32_MAX
 
@@ -318,17 +319,6 @@ static int cmp_items(const void *pa, const void *pb)
 	if (blockset_more_relevant(a, b))
 		return -1;
 	return blockset_more_relevant(b, a) ? 1 : 0;
-}
-
-static void *mem_dup(const void *p, size_t len)
-{
-	char *d = malloc(len + 1);
-
-	if (d) {
-		memcpy(d, p, len);
-		d[len] = '\0';
-	}
-	return d;
 }
 
 bool block_entry_copy(struct block_entry *d, const struct block_entry *e)

@@ -53,6 +53,7 @@
 #include "log.h"
 #include "model.h"
 #include "redis.h"
+#include "strutil.h"
 #include "redis_events.h"
 #include "redis_url.h"
 #include "walkpos.h"
@@ -168,17 +169,6 @@ struct redis {
 };
 
 /* ---------------------------------------------------------------- helpers */
-
-static void *mem_dup(const char *s, size_t len)
-{
-	char *p = malloc(len + 1);
-
-	if (p) {
-		memcpy(p, s, len);
-		p[len] = '\0';
-	}
-	return p;
-}
 
 static void found_free(struct found *f)
 {

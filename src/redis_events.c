@@ -18,6 +18,7 @@
 #include "log.h"
 #include "redis_events.h"
 #include "redis_url.h"
+#include "strutil.h"
 
 #define SLOTS (2 * EVENTS_MAX)
 
@@ -74,13 +75,11 @@ static void pending_add(struct redis_events *e, const char *k, size_t len)
 		e->overflowed = true;
 		return;
 	}
-	char *copy = malloc(len + 1);
+	char *copy = mem_dup(k, len);
 	if (!copy) {
 		e->overflowed = true;
 		return;
 	}
-	memcpy(copy, k, len);
-	copy[len] = '\0';
 	e->keys[e->n] = copy;
 	e->lens[e->n] = len;
 	e->slots[i] = (uint16_t)(++e->n);

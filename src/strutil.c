@@ -56,3 +56,14 @@ void str_thousands(char *buf, size_t n, unsigned long v)
 	out[k] = '\0';
 	snprintf(buf, n, "%s", out);
 }
+
+char *mem_dup(const void *p, size_t len)
+{
+	char *d = malloc(len + 1);
+
+	if (d) {
+		memcpy(d, p, len);
+		d[len] = '\0';
+	}
+	return d;
+}

@@ -13,6 +13,10 @@ void mem_wipe(void *p, size_t n);
 void str_wipe(char *s);
 void str_wipe_free(char *s);
 
+/* A malloc'd copy of len bytes (any bytes, NUL included) with a NUL after
+ * them, for binary-safe names such as Redis keys; NULL when out of memory. */
+char *mem_dup(const void *p, size_t len);
+
 /* "12,345": n with a comma every three digits, for counts people read. */
 void str_thousands(char *buf, size_t n, unsigned long v);
 
