@@ -273,7 +273,7 @@ static enum op_status read_key(struct ops *o, const struct op *op, struct op_pla
 	const struct conf_schema *s = &o->cfg->schema;
 	PGconn *c = ops_pg(o);
 	if (!c)
-		return say(r, OP_FAILED, "postgres: %s", o->pg ? PQerrorMessage(o->pg) : "out of memory");
+		return say(r, OP_FAILED, "postgres: %s", o->pg_error);
 	char *t = pg_sql_ident(s->keys_table);
 	char *sql = str_printf("SELECT name, key_prefix, coalesce(last_used_at::text, 'never'), revoked_at IS NOT NULL"
 	                       " FROM %s WHERE id::text = $1 AND tenant_id = $2", t);
@@ -523,14 +523,29 @@ static void journal_phase(struct ops *o, const struct op_result *r, const char *
 
 /* ------------------------------------------------------------------ audit */
 
+/* The write connection: the primary, found again after a failover. */
 static PGconn *ops_pg(struct ops *o)
 {
 	if (o->pg && PQstatus(o->pg) == CONNECTION_OK)
 		return o->pg;
 	if (o->pg)
 		PQfinish(o->pg);
-	o->pg = connect_pg(o->cfg, "sectop-actions");
-	return PQstatus(o->pg) == CONNECTION_OK ? o->pg : NULL;
+	o->pg = connect_pg(o->cfg, PG_WRITE, "sectop-actions");
+	if (PQstatus(o->pg) == CONNECTION_OK)
+		return o->pg;
+	pg_write_error(o->cfg, o->pg, o->pg_error, sizeof o->pg_error);
+	return NULL;
+}
+
+/* A write that failed because the connection was lost or its server is now
+ * a standby (a failover) is worth one more try on a fresh connection. */
+static bool ops_pg_lost(struct ops *o, const PGresult *res)
+{
+	if (PQstatus(o->pg) == CONNECTION_OK && !pg_is_read_only_error(res))
+		return false;
+	PQfinish(o->pg);
+	o->pg = NULL;
+	return true;
 }
 
 /* One audit row: the action, the operator as user_id, the address. */
@@ -548,7 +563,13 @@ static int audit_insert(struct ops *o, const char *action, const char *type, con
 	                       t, a, u, rt, ri, tn, d);
 	const char *v[] = { action, o->operator_id, type, target, tenant, details };
 	PGresult *res = sql ? PQexecParams(c, sql, 6, NULL, v, NULL, NULL, 0) : NULL;
+	if (sql && PQresultStatus(res) != PGRES_COMMAND_OK && ops_pg_lost(o, res) && (c = ops_pg(o))) {
+		PQclear(res);
+		res = PQexecParams(c, sql, 6, NULL, v, NULL, NULL, 0);
+	}
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
+	if (rc < 0 && c)
+		pg_write_error(o->cfg, c, o->pg_error, sizeof o->pg_error);
 	PQclear(res);
 	free(sql);
 	free(t); free(a); free(u); free(rt); free(ri); free(tn); free(d);
@@ -634,7 +655,7 @@ static enum op_status run_revoke(struct ops *o, const struct op *op, struct op_r
 
 	if (!c || !sql || !pg_ok(c, "BEGIN")) {
 		free(sql);
-		return say(r, OP_FAILED, "postgres: %s", c ? PQerrorMessage(c) : "cannot connect");
+		return say(r, OP_FAILED, "postgres: %s", c ? PQerrorMessage(c) : o->pg_error);
 	}
 	PGresult *res = PQexecParams(c, sql, 4, NULL, v, NULL, NULL, 0);
 	long rows = PQresultStatus(res) == PGRES_COMMAND_OK ? strtol(PQcmdTuples(res), NULL, 10) : -1;
@@ -778,7 +799,7 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 	if (r->audited)
 		journal_phase(o, r, "audited");
 	else
-		append(r, "; the audit row waits in the journal (PostgreSQL unavailable)");
+		append(r, "; the audit row waits in the journal (PostgreSQL: %s)", o->pg_error);
 }
 
 /* A runbook step or a drill's start and end: journalled in every mode (the

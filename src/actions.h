@@ -87,7 +87,8 @@ struct ops {
 	char operator_id[160];       /* $SECTOP_OPERATOR or the login, @ the SSH client */
 	char blocked_prefix[128];    /* the drill prefix in front during a drill */
 	void *redis;                 /* redisContext, connected on first use */
-	void *pg;                    /* PGconn for the audit rows */
+	void *pg;                    /* PGconn for the audit rows, on the primary */
+	char pg_error[256];          /* why the last write could not reach it */
 	unsigned retried;            /* audit rows written again from the journal */
 };
 

@@ -30,7 +30,7 @@ int apikeys_fetch(const struct config *cfg, const char *tenant, struct api_key *
 	    " extract(epoch FROM expires_at)::bigint, extract(epoch FROM revoked_at)::bigint, revoked_by"
 	    " FROM %s WHERE $1::text IS NULL OR tenant_id = $1 ORDER BY tenant_id, created_at DESC LIMIT %d",
 	    t, APIKEYS_MAX);
-	PGconn *c = connect_pg(cfg, "sectop-keys");
+	PGconn *c = connect_pg(cfg, PG_READ, "sectop-keys");
 	PGresult *r = NULL;
 	int rc = -1;
 

@@ -16,6 +16,7 @@
 #include "app.h"
 #include "clock.h"
 #include "conf.h"
+#include "connect.h"
 #include "json_out.h"
 #include "rotation.h"
 #include "sanitize.h"
@@ -223,18 +224,6 @@ int app_revoke(struct app *app)
 
 /* ------------------------------------------------------- rotate --status */
 
-static PGconn *status_connect(const struct config *cfg)
-{
-	char timeout[16], options[64];
-	const char *keys[] = { "dbname", "fallback_application_name", "connect_timeout", "options", NULL };
-	const char *vals[] = { cfg->db, "sectop-rotate", timeout, options, NULL };
-	int first = cfg->db ? 0 : 1;
-
-	snprintf(timeout, sizeof timeout, "%d", (cfg->timeout_ms + 999) / 1000);
-	snprintf(options, sizeof options, "-c statement_timeout=%d", cfg->timeout_ms);
-	return PQconnectdbParams(keys + first, vals + first, 1);
-}
-
 static void utc(int64_t t, char *out, size_t n)
 {
 	time_t tt = (time_t)t;
@@ -311,7 +300,7 @@ static int rotate_status(struct app *app)
 	const struct config *cfg = app->cfg;
 	char err[600] = "";
 	char *journal = journal_path(cfg->journal);
-	PGconn *db = cfg->n_secrets ? status_connect(cfg) : NULL;
+	PGconn *db = cfg->n_secrets ? connect_pg(cfg, PG_READ, "sectop-rotate") : NULL;
 	int64_t now = clock_wall_ms() / 1000;
 	size_t n = 0;
 	struct rotation_status *v = NULL;

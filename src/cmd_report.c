@@ -400,7 +400,7 @@ static void fill_from_db(struct report *r, struct config *cfg, const struct opti
 
 	pr->step = &db.step;
 	db.step = "connecting";
-	if (report_db_open(&db, cfg, timeout_ms, err, sizeof err) < 0) {
+	if (report_db_open(&db, cfg, PG_READ, timeout_ms, err, sizeof err) < 0) {
 		snprintf(r->pg_error, sizeof r->pg_error, "%s", err);
 		report_note(r, "postgres: %s: no figures", err);
 		r->cur.since_us = o->since_us;
@@ -409,7 +409,7 @@ static void fill_from_db(struct report *r, struct config *cfg, const struct opti
 		r->prev.until_us = o->since_us;
 	} else {
 		bool two = cfg->report_sessions > 1 &&
-		           report_db_open(&second, cfg, timeout_ms, err, sizeof err) == 0;
+		           report_db_open(&second, cfg, PG_READ, timeout_ms, err, sizeof err) == 0;
 		if (!two && cfg->report_sessions > 1)
 			log_msg(LOG_INFO, "report: one session only (%s)", err);
 		if (report_pg_fill(r, &db, two ? &second : NULL, q, cfg, o->since_us, o->until_us,

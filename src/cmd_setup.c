@@ -90,7 +90,7 @@ int app_setup(struct app *app)
 	int rc = 1;
 	if (report_params_init(&p, cfg, q.definition) < 0) {
 		snprintf(err, sizeof err, "out of memory");
-	} else if (report_db_open(&db, cfg, cfg->report_timeout_s * 1000, err, sizeof err) == 0) {
+	} else if (report_db_open(&db, cfg, PG_WRITE, cfg->report_timeout_s * 1000, err, sizeof err) == 0) {
 		rc = cfg->drop_rollup ? rollup_drop(&db, &q, stdout)
 		                      : rollup_setup(&db, &q, &p, cfg, setup_hours, &pr, stdout);
 		rc = rc < 0 ? 1 : 0;

@@ -46,6 +46,7 @@ struct conf_key {
 
 static const struct conf_key conf_table[] = {
 	K("db", CT_CONNINFO, db, 0, 0),
+	K("db-write", CT_CONNINFO, db_write, 0, 0),
 	K("redis", CT_CONNINFO, redis, 0, 0),
 	K("redis-password", CT_SECRET, redis_password, 0, 0),
 	K("health", CT_HEALTH, health, 0, 0),

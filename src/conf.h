@@ -58,6 +58,7 @@ struct config {
 	char *config_file;      /* the file that was read last, for messages */
 
 	char *db;               /* libpq conninfo or URI; may hold a password */
+	char *db_write;         /* where writes go; NULL: db, at its read-write host */
 	char *redis;            /* redis://[:password@]host:port/db or unix:/path */
 	char *redis_password;   /* from the URL, the file or REDISCLI_AUTH */
 

@@ -235,7 +235,7 @@ static void run_injector(const struct drill *d, const struct config *cfg)
 		strcmp(d->sc->name, "new-country-key") == 0 ? tick_new_country_key : tick_health_outage;
 	pid_t parent = getppid();
 
-	in.pg = connect_pg(cfg, "sectop-drill");
+	in.pg = connect_pg(cfg, PG_WRITE, "sectop-drill");
 	in.redis = connect_redis(cfg, err, sizeof err);
 	in.insert = insert_sql(cfg);
 	if (PQstatus(in.pg) != CONNECTION_OK || !in.redis || !in.insert)

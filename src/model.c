@@ -20,6 +20,7 @@ void model_init(struct model *m, int window_s, const char *tenant, int refresh_m
 	m->refresh_ms = refresh_ms;
 	m->scope_gen = 1;
 	m->pg_reading_pct = -1;
+	m->pg_replay_lag_s = -1;
 }
 
 void event_free(struct event *e)
@@ -348,4 +349,20 @@ void model_blocked_text(const struct model *m, char *buf, size_t n, bool brief)
 	} else {
 		snprintf(buf, n, "%zu...", m->n_blocked);
 	}
+}
+
+const char *pg_role_name(enum pg_role r)
+{
+	return r == PG_ROLE_PRIMARY ? "primary" : r == PG_ROLE_STANDBY ? "standby" : NULL;
+}
+
+void model_pg_role_text(const struct model *m, char *buf, size_t n, bool brief)
+{
+	if (m->pg_role != PG_ROLE_STANDBY)
+		snprintf(buf, n, "%s", "");
+	else if (m->pg_replay_lag_s < 0)
+		snprintf(buf, n, "standby");
+	else
+		snprintf(buf, n, brief ? "standby lag %.*fs" : "standby, replay lag %.*f s",
+		         m->pg_replay_lag_s < 10 ? 1 : 0, m->pg_replay_lag_s);
 }

@@ -32,6 +32,8 @@ struct source_status {
 
 /* --- PostgreSQL ---------------------------------------------------------- */
 
+enum pg_role { PG_ROLE_UNKNOWN, PG_ROLE_PRIMARY, PG_ROLE_STANDBY };
+
 /* Which figures of a row are estimates (shown with "~"): see live.h. */
 enum {
 	APPROX_FAILURES = 1 << 0,    /* address: failures, a lower bound */
@@ -181,6 +183,8 @@ struct model {
 	struct tenant_stat *tenants;
 	size_t n_tenants;
 	int pg_reading_pct;          /* reading the window: how far (by time); -1 done */
+	enum pg_role pg_role;        /* what serves the reads */
+	double pg_replay_lag_s;      /* a standby's replay lag; -1 unknown */
 	struct event *recent;        /* newest first */
 	size_t n_recent;
 	unsigned top_ips_gen;        /* bumped each time top_ips is replaced */
@@ -254,6 +258,11 @@ const char *redis_value_kind_name(enum redis_value_kind k);
  * walk is complete, "12,345 so far, walk 40%" during the first one (brief,
  * for a narrow panel: "12,345+ 40%"). */
 void model_blocked_text(const struct model *m, char *buf, size_t n, bool brief);
+
+/* "standby, replay lag 1.2 s" (brief: "standby lag 1.2s"), "" for a
+ * primary or before the server said. */
+void model_pg_role_text(const struct model *m, char *buf, size_t n, bool brief);
+const char *pg_role_name(enum pg_role r);   /* NULL when unknown */
 
 /* Mark a source's refresh as succeeded or failed (error is copied). */
 void source_status_ok(struct source_status *s, int64_t now_wall_ms);

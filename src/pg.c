@@ -11,6 +11,7 @@
 
 #include "backoff.h"
 #include "clock.h"
+#include "connect.h"
 #include "conf.h"
 #include "log.h"
 #include "model.h"
@@ -179,11 +180,11 @@ static void pg_fail(struct pg *p, int64_t now, const char *why)
 
 static void pg_connect(struct pg *p, int64_t now)
 {
-	const char *keys[] = { "dbname", "fallback_application_name", "client_encoding", NULL };
-	const char *vals[] = { p->cfg->db, "sectop", "UTF8", NULL };
-	int first = p->cfg->db ? 0 : 1;   /* no conninfo: libpq's own defaults */
+	struct pg_params pp;
 
-	p->conn = PQconnectStartParams(keys + first, vals + first, 1);
+	pg_params_init(&pp, p->cfg, PG_READ, "sectop");
+	pg_params_add(&pp, "client_encoding", "UTF8");
+	p->conn = PQconnectStartParams(pp.keys, pp.vals, 1);
 	if (!p->conn || PQstatus(p->conn) == CONNECTION_BAD) {
 		pg_fail(p, now, p->conn ? PQerrorMessage(p->conn) : "out of memory");
 		return;
@@ -725,11 +726,19 @@ static enum pg_step check_done(struct pg *p)
 	return p->more ? STEP_ROWS : figures_done(p);
 }
 
+/* A standby is a role, not an outage: said in the header and the snapshot. */
+static void take_role(struct model *m, const PGresult *r)
+{
+	m->pg_role = flag(r, 0, 4) ? PG_ROLE_STANDBY : PG_ROLE_PRIMARY;
+	m->pg_replay_lag_s = PQgetisnull(r, 0, 5) ? -1 : strtod(PQgetvalue(r, 0, 5), NULL);
+}
+
 /* The server's minute moves the window; then late rows, new rows, or nothing. */
 static enum pg_step take_clock(struct pg *p, const PGresult *r)
 {
 	long long minute = num(r, 0, 0) / 60;
 
+	take_role(p->m, r);
 	if (!p->live)
 		return STEP_DONE;
 	if (minute != p->now_minute || !have_cursor(p))

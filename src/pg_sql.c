@@ -167,14 +167,23 @@ static int names_init(struct names *n, const struct config *cfg)
  * It waits instead, and is counted when its time comes. */
 #define NOT_AFTER "now() + interval '1 second'"
 
+/* Whether the server is a standby, and how far its replay is behind the
+ * primary: nothing while it has replayed all it received (a quiet primary
+ * commits nothing, so the last replayed commit's age would grow), else the
+ * age of the last commit replayed. */
+#define SERVER_ROLE \
+	"pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN NULL" \
+	" WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0" \
+	" ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"
+
 /* $1 text tenant (NULL for all), $2 bigint start of the recent range
  * checked for late rows (unix us), $3 bigint cursor time, $4 cursor id
  * (NULL: no cursor yet), $5 int window seconds, $6 bigint start of the
  * older range checked (NULL: not this time).  One row: the server's minute
  * (unix s); the recent range's rows second by second ("SECOND:COUNT,...":
  * late rows make a second's count grow); whether any row lies past the
- * cursor; the older range's rows, counted.  A quiet refresh is this query
- * alone.  Seconds by date_trunc, worked out once a group: the cursor's
+ * cursor; the older range's rows, counted; the server's role and replay
+ * lag (SERVER_ROLE).  A quiet refresh is this query alone.  Seconds by date_trunc, worked out once a group: the cursor's
  * exact microseconds for every row cost twice as much; the older range is
  * only counted, which costs a quarter of grouping it. */
 static char *build_clock(const struct names *n)
@@ -185,15 +194,16 @@ static char *build_clock(const struct names *n)
 	    "SELECT extract(epoch FROM date_trunc('minute', now()))::bigint,"
 	    " CASE WHEN $3::bigint IS NULL THEN '' ELSE (SELECT string_agg(s.sec || ':' || s.n, ',' ORDER BY s.sec)"
 	    "  FROM (SELECT extract(epoch FROM date_trunc('second', a.%s))::bigint AS sec, count(*) AS n FROM %s a"
-	    "  WHERE a.%s >= " US_TIME("$2") " AND (a.%s, a.%s) <= (" US_TIME("$3") ", $4)"
+	    "  WHERE a.%s >= " US_TIME("$2") " AND a.%s <= " US_TIME("$3") " AND (a.%s, a.%s) <= (" US_TIME("$3") ", $4)"
 	    "  AND ($1::text IS NULL OR a.%s = $1::text) GROUP BY 1) s) END,"
 	    " EXISTS (SELECT 1 FROM %s a WHERE a.%s >= date_trunc('minute', now()) - make_interval(secs => $5::int)"
 	    "  AND a.%s <= " NOT_AFTER " AND ($3::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$3") ", $4))"
 	    "  AND ($1::text IS NULL OR a.%s = $1::text)),"
 	    " CASE WHEN $6::bigint IS NULL THEN NULL ELSE (SELECT count(*) FROM %s a"
 	    "  WHERE a.%s >= " US_TIME("$6") " AND a.%s < " US_TIME("$2")
-	    "  AND ($1::text IS NULL OR a.%s = $1::text)) END",
-	    n->ts, n->t, n->ts, n->ts, n->id, n->tenant, n->t, n->ts, n->ts, n->ts, n->id, n->tenant,
+	    "  AND ($1::text IS NULL OR a.%s = $1::text)) END,"
+	    " " SERVER_ROLE,
+	    n->ts, n->t, n->ts, n->ts, n->ts, n->id, n->tenant, n->t, n->ts, n->ts, n->ts, n->id, n->tenant,
 	    n->t, n->ts, n->ts, n->tenant);
 	return sb_take(&b);
 }
@@ -257,10 +267,10 @@ static char *build_late(const struct names *n)
 
 	sb_printf(&b,
 	    ROW_OUTER ROW_INNER
-	    " WHERE a.%s >= " US_TIME("$4") " AND (a.%s, a.%s) <= (" US_TIME("$5") ", $6)"
+	    " WHERE a.%s >= " US_TIME("$4") " AND a.%s <= " US_TIME("$5") " AND (a.%s, a.%s) <= (" US_TIME("$5") ", $6)"
 	    " AND hashtextextended(a.%s::text, 0) <> ALL($12::bigint[]) AND " TENANT("a")
 	    " LIMIT $8::int) r",
-	    ROW_NAMES(n), n->ts, n->ts, n->id, n->id, n->tenant);
+	    ROW_NAMES(n), n->ts, n->ts, n->ts, n->id, n->id, n->tenant);
 	return sb_take(&b);
 }
 
@@ -273,9 +283,9 @@ static char *build_per_minute(const struct names *n)
 	    "SELECT extract(epoch FROM date_trunc('minute', a.%s))::bigint AS minute, count(*)"
 	    " FROM %s a"
 	    " WHERE a.%s >= date_trunc('minute', now()) - make_interval(mins => $4::int)"
-	    " AND " FAILURE("a") " AND " TENANT("a")
+	    " AND a.%s <= " NOT_AFTER " AND " FAILURE("a") " AND " TENANT("a")
 	    " GROUP BY 1 ORDER BY 1",
-	    n->ts, n->t, n->ts, n->action, n->status, n->tenant);
+	    n->ts, n->t, n->ts, n->ts, n->action, n->status, n->tenant);
 	return sb_take(&b);
 }
 
@@ -292,14 +302,15 @@ static char *build_top_ips(const struct names *n)
 	sb_printf(&b,
 	    "WITH top AS ("
 	    "SELECT a.%s AS ip, count(*) AS failures FROM %s a"
-	    " WHERE a.%s >= " WINDOW_START " AND " FAILURE("a") " AND " TENANT("a")
+	    " WHERE a.%s >= " WINDOW_START " AND a.%s <= " NOT_AFTER " AND " FAILURE("a") " AND " TENANT("a")
 	    " AND a.%s IS NOT NULL"
 	    " GROUP BY a.%s ORDER BY failures DESC, a.%s LIMIT $5::int)"
 	    " SELECT host(top.ip), top.failures, count(*), count(DISTINCT a.%s), count(DISTINCT a.%s)"
-	    " FROM top JOIN %s a ON a.%s = top.ip AND a.%s >= " WINDOW_START " AND " TENANT("a")
+	    " FROM top JOIN %s a ON a.%s = top.ip AND a.%s >= " WINDOW_START " AND a.%s <= " NOT_AFTER
+	    " AND " TENANT("a")
 	    " GROUP BY top.ip, top.failures ORDER BY top.failures DESC, top.ip",
-	    n->ip, n->t, n->ts, n->action, n->status, n->tenant, n->ip, n->ip, n->ip,
-	    n->user, n->tenant, n->t, n->ip, n->ts, n->tenant);
+	    n->ip, n->t, n->ts, n->ts, n->action, n->status, n->tenant, n->ip, n->ip, n->ip,
+	    n->user, n->tenant, n->t, n->ip, n->ts, n->ts, n->tenant);
 	return sb_take(&b);
 }
 
@@ -325,9 +336,9 @@ static char *build_tail(const struct names *n)
 	    " FROM %s a"
 	    " WHERE a.%s >= COALESCE('epoch'::timestamptz + make_interval(secs => $5::bigint / 1000000.0)"
 	    " - make_interval(secs => $6::int), " WINDOW_START ")"
-	    " AND " FAILURE("a") " AND " TENANT("a")
+	    " AND a.%s <= " NOT_AFTER " AND " FAILURE("a") " AND " TENANT("a")
 	    " ORDER BY a.%s DESC, a.%s DESC LIMIT $8::int",
-	    EVENT_NAMES(n), n->t, n->ts, n->action, n->status, n->tenant, n->ts, n->id);
+	    EVENT_NAMES(n), n->t, n->ts, n->ts, n->action, n->status, n->tenant, n->ts, n->id);
 	return sb_take(&b);
 }
 
@@ -340,10 +351,10 @@ static char *build_ip_events(const struct names *n)
 
 	sb_printf(&b,
 	    "SELECT " EVENT_COLUMNS
-	    " FROM %s a WHERE a.%s = $5::inet AND a.%s >= " WINDOW_START " AND " TENANT("a")
-	    " AND $6::int IS NOT NULL AND ($1::text[], $2::int[]) IS NOT NULL"
+	    " FROM %s a WHERE a.%s = $5::inet AND a.%s >= " WINDOW_START " AND a.%s <= " NOT_AFTER
+	    " AND " TENANT("a") " AND $6::int IS NOT NULL AND ($1::text[], $2::int[]) IS NOT NULL"
 	    " ORDER BY a.%s DESC, a.%s DESC LIMIT $8::int",
-	    EVENT_NAMES(n), n->t, n->ip, n->ts, n->tenant, n->ts, n->id);
+	    EVENT_NAMES(n), n->t, n->ip, n->ts, n->ts, n->tenant, n->ts, n->id);
 	return sb_take(&b);
 }
 
@@ -354,10 +365,10 @@ static char *build_ip_by(const struct names *n, const char *col)
 
 	sb_printf(&b,
 	    "SELECT left(a.%s, $7::int), count(*), count(*) FILTER (WHERE " FAILURE("a") ")"
-	    " FROM %s a WHERE a.%s = $5::inet AND a.%s >= " WINDOW_START " AND " TENANT("a")
-	    " AND $6::int IS NOT NULL"
+	    " FROM %s a WHERE a.%s = $5::inet AND a.%s >= " WINDOW_START " AND a.%s <= " NOT_AFTER
+	    " AND " TENANT("a") " AND $6::int IS NOT NULL"
 	    " GROUP BY a.%s ORDER BY 2 DESC, 1 LIMIT $8::int",
-	    col, n->action, n->status, n->t, n->ip, n->ts, n->tenant, col);
+	    col, n->action, n->status, n->t, n->ip, n->ts, n->ts, n->tenant, col);
 	return sb_take(&b);
 }
 
@@ -368,10 +379,10 @@ static char *build_tenant_users(const struct names *n)
 
 	sb_printf(&b,
 	    "SELECT left(a.%s, $7::int), count(*), count(*) FILTER (WHERE " FAILURE("a") ")"
-	    " FROM %s a WHERE a.%s = $5::text AND a.%s >= " WINDOW_START " AND " TENANT("a")
-	    " AND $6::int IS NOT NULL"
+	    " FROM %s a WHERE a.%s = $5::text AND a.%s >= " WINDOW_START " AND a.%s <= " NOT_AFTER
+	    " AND " TENANT("a") " AND $6::int IS NOT NULL"
 	    " GROUP BY a.%s ORDER BY 3 DESC, 2 DESC, 1 LIMIT $8::int",
-	    n->user, n->action, n->status, n->t, n->tenant, n->ts, n->tenant, n->user);
+	    n->user, n->action, n->status, n->t, n->tenant, n->ts, n->ts, n->tenant, n->user);
 	return sb_take(&b);
 }
 

@@ -10,9 +10,11 @@
 #include <time.h>
 
 #include "clock.h"
+#include "connect.h"
 #include "conf.h"
 #include "pg_sql.h"
 #include "report_db.h"
+#include "strutil.h"
 
 /* Type OIDs of the parameter slots (pg_type.h is a server header). */
 enum { OID_INT8 = 20, OID_INT4 = 23, OID_TEXT = 25, OID_INT4_ARRAY = 1007,
@@ -199,22 +201,21 @@ static void notice_ignore(void *arg, const char *message)
 	(void)message;
 }
 
-int report_db_open(struct report_db *db, const struct config *cfg, int timeout_ms,
+int report_db_open(struct report_db *db, const struct config *cfg, enum pg_target target, int timeout_ms,
                    char *err, size_t errsz)
 {
-	char connect_s[16], ms[24];
-	const char *keys[] = { "dbname", "fallback_application_name", "client_encoding",
-	                       "connect_timeout", NULL };
-	const char *vals[] = { cfg->db, "sectop", "UTF8", connect_s, NULL };
-	int first = cfg->db ? 0 : 1;   /* no conninfo: libpq's own defaults */
+	struct pg_params pp;
+	char ms[24];
 
 	db->timeout_ms = timeout_ms;
-	/* libpq counts whole seconds and takes less than 2 as 2 */
-	snprintf(connect_s, sizeof connect_s, "%d", (cfg->timeout_ms + 999) / 1000);
-	db->conn = PQconnectdbParams(keys + first, vals + first, 1);
+	pg_params_init(&pp, cfg, target, "sectop");
+	pg_params_add(&pp, "client_encoding", "UTF8");
+	db->conn = PQconnectdbParams(pp.keys, pp.vals, 1);
 	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
-		snprintf(err, errsz, "%s", db->conn ? PQerrorMessage(db->conn) : "out of memory");
-		err[strcspn(err, "\n")] = '\0';
+		if (target == PG_WRITE)
+			pg_write_error(cfg, db->conn, err, errsz);
+		else
+			str_one_line(err, errsz, db->conn ? PQerrorMessage(db->conn) : "out of memory");
 		report_db_close(db);
 		return -1;
 	}

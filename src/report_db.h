@@ -14,6 +14,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "connect.h"
 #include "report_sql.h"
 
 struct config;
@@ -46,9 +47,11 @@ struct report_db {
 	int64_t deadline;
 };
 
-/* Connect (blocking, bounded by server-timeout) and set the session up:
- * statement_timeout, TimeZone UTC (hours and days are UTC), work_mem. */
-int report_db_open(struct report_db *db, const struct config *cfg, int timeout_ms,
+/* Connect (blocking, bounded by server-timeout) to where the configuration
+ * reads (PG_READ) or writes (PG_WRITE: the rollup's set-up), and set the
+ * session up: statement_timeout, TimeZone UTC (hours and days are UTC),
+ * work_mem. */
+int report_db_open(struct report_db *db, const struct config *cfg, enum pg_target target, int timeout_ms,
                    char *err, size_t errsz);
 void report_db_close(struct report_db *db);
 bool report_db_ok(const struct report_db *db);

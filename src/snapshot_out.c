@@ -59,6 +59,19 @@ static json_t *json_source(const struct source_status *s, int64_t now_ms, int64_
 	    "error", s->error[0] ? json_out_string(s->error) : json_null());
 }
 
+/* The PostgreSQL source, with the role of the server it reads. */
+static json_t *json_pg_source(const struct model *m, int64_t now_ms, int64_t stale_ms)
+{
+	json_t *j = json_source(&m->pg, now_ms, stale_ms);
+	const char *role = pg_role_name(m->pg_role);
+
+	json_object_set_new(j, "role", role ? json_string(role) : json_null());
+	if (m->pg_role == PG_ROLE_STANDBY)
+		json_object_set_new(j, "replay_lag_s", m->pg_replay_lag_s >= 0 ? json_real(m->pg_replay_lag_s)
+		                                                               : json_null());
+	return j;
+}
+
 static json_t *json_ttl(long ttl)
 {
 	return ttl >= 0 ? json_integer(ttl) : json_null();
@@ -236,7 +249,7 @@ static json_t *json_root(const struct model *m, const struct config *cfg, int64_
 	    "generated_at", json_time(now_ms / 1000),
 	    "window_s", m->window_s,
 	    "tenant", json_out_string(m->tenant),
-	    "sources", "postgres", json_source(&m->pg, now_ms, stale_ms),
+	    "sources", "postgres", json_pg_source(m, now_ms, stale_ms),
 	               "redis", json_source(&m->redis, now_ms, stale_ms),
 	    "failures_per_minute", fpm,
 	    "failures_per_minute_start", json_time(m->fpm_start),
@@ -341,6 +354,10 @@ static void text_sources(const struct model *m, FILE *f, int64_t now_ms, int64_t
 		fprintf(f, "  %-9s %-10s", src[i].name, source_state_name(st));
 		if (src[i].s->last_ok_ms)
 			fprintf(f, " age %llds", (long long)(now_ms - src[i].s->last_ok_ms) / 1000);
+		char role[64];
+		model_pg_role_text(m, role, sizeof role, false);
+		if (src[i].s == &m->pg && role[0])
+			fprintf(f, "  %s", role);
 		if (src[i].s->error[0]) {
 			fputs("  ", f);
 			put_cell(f, src[i].s->error, 100, fl);

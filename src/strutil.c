@@ -67,3 +67,26 @@ char *mem_dup(const void *p, size_t len)
 	}
 	return d;
 }
+
+void str_one_line(char *out, size_t n, const char *msg)
+{
+	size_t o = 0;
+
+	if (!n)
+		return;
+	for (const char *p = msg; *p && o + 1 < n; p++) {
+		if (*p != '\n') {
+			out[o++] = *p == '\t' ? ' ' : *p;
+			continue;
+		}
+		while (p[1] == '\t' || p[1] == '\n')
+			p++;
+		if (p[1] && o + 3 < n) {
+			out[o++] = ';';
+			out[o++] = ' ';
+		}
+	}
+	while (o && out[o - 1] == ' ')
+		o--;
+	out[o] = '\0';
+}

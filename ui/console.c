@@ -278,7 +278,7 @@ static void journal_reload(struct console *c)
 static void rot_read_run(void *arg)
 {
 	struct rot_read *k = arg;
-	PGconn *db = connect_pg(k->cfg, "sectop-rotations");
+	PGconn *db = connect_pg(k->cfg, PG_READ, "sectop-rotations");
 	char *journal = journal_path(k->cfg->journal);
 
 	if (PQstatus(db) != CONNECTION_OK) {

@@ -95,6 +95,11 @@ void view_header(const struct view_ctx *v, int cols)
 	draw_fill(v->d, 0, 0, cols, ROLE_HEADER);
 	int x = draw_text(v->d, 0, 1, cols - 1, "sectop", ROLE_HEADER) + 3;
 	x = header_source(v, x, cols, "pg", &m->pg);
+	char role[32];
+	model_pg_role_text(m, role, sizeof role, true);
+	if (role[0])
+		x += draw_text(v->d, 0, x, cols - x, role,
+		               m->pg_replay_lag_s > v->cfg->tail_overlap_s ? ROLE_WARN : ROLE_HEADER) + 2;
 	x = header_source(v, x, cols, "redis", &m->redis);
 	size_t up = 0, down = 0;
 	for (size_t i = 0; i < m->n_health; i++) {
