@@ -1,0 +1,147 @@
+#!/usr/bin/env bash
+# Reads from a standby, writes to the primary, and a failover, against a real
+# pair this test starts: a primary and a hot standby made by pg_basebackup -R,
+# read through a multi-host conninfo that prefers the standby.  The figures
+# equal independent SQL, every write lands on the primary, a standby where a
+# primary is needed is said as such, and after the standby is promoted (the
+# old primary stopped) the running console follows and a pending audit row
+# lands on the new primary.
+. "$(dirname "$0")/lib.sh"
+need_servers SECTOP_TEST_REDIS SECTOP_TEST_PG_BIN
+for tool in tmux; do command -v $tool >/dev/null || { echo "skip: no $tool" >&2; exit 77; }; done
+
+bin=$SECTOP_TEST_PG_BIN
+work=$(mktemp -d)
+chmod 0755 "$work"
+pair=$work/pair
+mkdir -p "$pair/sock"
+[ "$(id -u)" -eq 0 ] && chown -R postgres: "$pair"
+sock=tmux-repl-$$
+db=11
+redis_url="${SECTOP_TEST_REDIS%/*}/$db"
+export XDG_STATE_HOME=$work/state SECTOP_OPERATOR=bob
+
+as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && "$@"); fi; }
+free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
+stop_all() {
+	tmux -L "$sock" kill-server 2>/dev/null
+	for d in "$pair/p" "$pair/s"; do
+		[ -f "$d/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$d" stop -m immediate >/dev/null 2>&1
+	done
+	redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1
+	rm -rf "$work"
+}
+trap stop_all EXIT
+
+p1=$(free_port)
+p2=$(free_port)
+# A throwaway pair on loopback: trust keeps the test about routing, not passwords.
+as_pg "$bin/initdb" -D "$pair/p" -U postgres -E UTF8 --locale=C.UTF-8 --auth=trust --no-sync >"$work/initdb.log" 2>&1 ||
+	{ cat "$work/initdb.log"; exit 1; }
+as_pg tee -a "$pair/p/postgresql.conf" >/dev/null <<EOF
+listen_addresses = '127.0.0.1'
+port = $p1
+unix_socket_directories = '$pair/sock'
+wal_level = replica
+max_wal_senders = 4
+hot_standby = on
+fsync = off
+log_min_messages = warning
+EOF
+as_pg "$bin/pg_ctl" -D "$pair/p" -l "$pair/p.log" -w start >/dev/null || { cat "$pair/p.log"; exit 1; }
+psql_as() { "$bin/psql" -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U "$2" -d "$3" "${@:4}"; }
+psql_at() { psql_as "$1" sectop sectop "${@:2}"; }   # PORT SQL-ARGS...
+psql_as "$p1" postgres postgres -c "CREATE ROLE sectop LOGIN" -c "CREATE DATABASE sectop OWNER sectop"
+schema=$top_srcdir/../shared/contract/schema.sql
+[ -r "$schema" ] || schema=$top_srcdir/scripts/schema.sql
+psql_at "$p1" -f "$schema" >/dev/null
+as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$p1" -U postgres -D "$pair/s" -R -c fast -X stream >/dev/null 2>&1
+check "pg_basebackup -R made a standby" [ -f "$pair/s/standby.signal" ]
+echo "port = $p2" | as_pg tee -a "$pair/s/postgresql.conf" >/dev/null
+as_pg "$bin/pg_ctl" -D "$pair/s" -l "$pair/s.log" -w start >/dev/null || { cat "$pair/s.log"; exit 1; }
+check "the standby is in recovery" [ "$(psql_at "$p2" -c 'SELECT pg_is_in_recovery()')" = t ]
+
+reads="host=127.0.0.1,127.0.0.1 port=$p1,$p2 dbname=sectop user=sectop target_session_attrs=prefer-standby"
+run() { "$SECTOP" --db "$1" --redis "$redis_url" "${@:2}" </dev/null; }
+audits_at() { psql_at "$1" -c "SELECT count(*) FROM audit_log WHERE user_id LIKE 'bob%' AND action = 'ip_blocked' AND resource_id = '$2'"; }
+lacks() { ! grep -q "$@"; }   # PATTERN FILE: not there
+replayed() { # PORT: wait until the standby has replayed all the primary wrote
+	local lsn i
+	lsn=$(psql_at "$p1" -c 'SELECT pg_current_wal_lsn()')
+	for i in $(seq 100); do
+		[ "$(psql_at "$1" -c "SELECT pg_last_wal_replay_lsn() >= '$lsn'")" = t ] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+
+psql_at "$p1" <<'SQL'
+INSERT INTO audit_log ("timestamp", tenant_id, user_id, action, ip_address, status_code)
+SELECT now() - (g % 300) * interval '1 second', 't' || (g % 3), 'u' || (g % 7), 'failed_auth',
+       '203.0.113.9', 401 FROM generate_series(1, 57) g;
+INSERT INTO audit_log ("timestamp", tenant_id, user_id, action, ip_address, status_code)
+SELECT now() - (g % 300) * interval '1 second', 'acme', 'u' || g, 'api_request',
+       ('198.51.100.' || (g % 20 + 1))::inet, 200 FROM generate_series(1, 200) g;
+SQL
+check "the standby replayed the seed" replayed "$p2"
+
+# --- reads from the standby ---------------------------------------------------
+run "$reads" snapshot --format json >"$work/s.json"
+check "snapshot through the multi-host conninfo exits 0" [ $? -eq 0 ]
+check "sources.postgres says standby, with its replay lag" \
+	[ "$(jpath "$work/s.json" '(d["sources"]["postgres"]["role"], isinstance(d["sources"]["postgres"]["replay_lag_s"], (int, float)) and d["sources"]["postgres"]["replay_lag_s"] >= 0)')" = "('standby', True)" ]
+sql=$(psql_at "$p1" -c "SELECT count(*) FROM audit_log WHERE ip_address = '203.0.113.9' AND \"timestamp\" >= date_trunc('minute', now()) - interval '15 minutes'")
+check "the top address's failures equal the primary's SQL ($sql)" \
+	[ "$(jpath "$work/s.json" '[i["failures"] for i in d["top_ips"] if i["ip"] == "203.0.113.9"][0]')" = "$sql" ]
+run "$reads" snapshot >"$work/s.txt"
+check "the text snapshot says it reads a standby" grep -q "postgres .*standby, replay lag" "$work/s.txt"
+run "host=127.0.0.1 port=$p1 dbname=sectop user=sectop" snapshot --format json >"$work/p.json"
+check "a primary says primary, and no lag" [ "$(jpath "$work/p.json" '(d["sources"]["postgres"]["role"], "replay_lag_s" in d["sources"]["postgres"])')" = "('primary', False)" ]
+
+# --- writes go to the primary ----------------------------------------------------
+run "$reads" block 203.0.113.9 --reason "brute force" --yes >"$work/b1" 2>&1
+check "block through the standby-first conninfo exits 0" [ $? -eq 0 ]
+check "... its audit row is on the primary" [ "$(audits_at "$p1" 203.0.113.9)" = 1 ]
+check "... and nothing waits in the journal" lacks "waits in the journal" "$work/b1"
+check "... nor was the standby written (it replays the row)" replayed "$p2"
+check "... which it does" [ "$(audits_at "$p2" 203.0.113.9)" = 1 ]
+
+standby_only="host=127.0.0.1 port=$p2 dbname=sectop user=sectop"
+run "$standby_only" block 203.0.113.10 --reason "standby only" --yes >"$work/b2" 2>&1
+check "with only a standby named, the block is done (exit 0)" [ $? -eq 0 ]
+check "... and the audit row waits, for want of a primary" grep -q "waits in the journal (PostgreSQL: no primary among the hosts of --db" "$work/b2"
+check "... never called an outage" lacks "unavailable" "$work/b2"
+run "$standby_only" --db-write "host=127.0.0.1 port=$p1 dbname=sectop user=sectop" \
+	unblock 203.0.113.10 --reason "cleanup" --yes >"$work/b3" 2>&1
+check "--db-write names the primary: the next action exits 0" [ $? -eq 0 ]
+check "... and the pending audit row landed on it" [ "$(audits_at "$p1" 203.0.113.10)" = 1 ]
+
+# --- a failover while a console runs -----------------------------------------------
+tmux -L "$sock" new-session -d -x 120 -y 30 \
+	"env TERM=xterm-256color XDG_STATE_HOME=$work/state '$SECTOP' --db '$reads' --redis '$redis_url' --refresh 500ms --timeout 2s"
+wait_screen() { # PATTERN: up to 20 s
+	local i
+	for i in $(seq 80); do
+		tmux -L "$sock" capture-pane -p >"$work/screen" 2>/dev/null
+		grep -q -- "$1" "$work/screen" && return 0
+		sleep 0.25
+	done
+	return 1
+}
+check "the console's header shows a standby" wait_screen "standby lag"
+as_pg "$bin/pg_ctl" -D "$pair/p" -m fast -w stop >/dev/null
+run "$reads" block 203.0.113.11 --reason "during the failover" --yes >"$work/b4" 2>&1
+check "a block while no primary is up is done" [ $? -eq 0 ]
+check "... its audit row waits in the journal" grep -q "waits in the journal" "$work/b4"
+as_pg "$bin/pg_ctl" -D "$pair/s" -w promote >/dev/null
+check "the standby is promoted" [ "$(psql_at "$p2" -c 'SELECT pg_is_in_recovery()')" = f ]
+check "the running console follows: the standby mark goes" wait_screen "pg ok"
+tmux -L "$sock" capture-pane -p >"$work/screen"
+check "... and does not come back" lacks "standby" "$work/screen"
+run "$reads" unblock 203.0.113.11 --reason "after the failover" --yes >"$work/b5" 2>&1
+check "the next action after the failover exits 0" [ $? -eq 0 ]
+check "... and the pending audit row landed on the new primary" [ "$(audits_at "$p2" 203.0.113.11)" = 1 ]
+run "$reads" snapshot --format json >"$work/f.json"
+check "the snapshot now says primary" [ "$(jpath "$work/f.json" 'd["sources"]["postgres"]["role"]')" = primary ]
+
+finish
