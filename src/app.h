@@ -44,6 +44,7 @@ int app_extend(struct app *app);
 int app_revoke(struct app *app);
 int app_rotate(struct app *app);       /* cmd_action.c, also rotate --status */
 int app_setup(struct app *app);        /* cmd_setup.c */
+int app_print_indexes(const struct config *cfg);   /* cmd_indexes.c */
 int app_timeline(struct app *app);     /* cmd_timeline.c */
 int app_drill(struct app *app);        /* cmd_drill.c */
 int app_console(struct app *app);      /* ui/console.c */

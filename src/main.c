@@ -277,9 +277,7 @@ int main(int argc, char **argv)
 		goto out;
 	}
 	if (a.print_indexes) {
-		char *ddl = pg_sql_indexes(&cfg);
-		rc = ddl && fputs(ddl, stdout) >= 0 ? 0 : 1;
-		free(ddl);
+		rc = app_print_indexes(&cfg);
 		goto out;
 	}
 	const struct command *cmd = command_find(a.command);

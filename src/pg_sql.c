@@ -7,6 +7,7 @@
 
 #include "conf.h"
 #include "pg_sql.h"
+#include "strutil.h"
 
 /* A growing string; on allocation failure it keeps NULL and reports it once. */
 struct sqlbuf {
@@ -429,16 +430,29 @@ void pg_sql_free(struct pg_sql *q)
 	memset(q, 0, sizeof *q);
 }
 
-/* An index name: table name + suffix, as an identifier. */
-static char *index_name(const char *table, const char *suffix)
+static const char *const index_suffix[3] = { "_ts_id", "_failures_ts_ip", "_ip_ts" };
+
+char *pg_sql_index_name(const char *relation, int i)
 {
-	size_t n = strlen(table) + strlen(suffix) + 1;
-	char *raw = malloc(n);
-	if (!raw)
-		return NULL;
-	snprintf(raw, n, "%s%s", table, suffix);
-	char *q = pg_sql_ident(raw);
+	return str_printf("%s%s", relation, index_suffix[i]);
+}
+
+/* An index name as an identifier. */
+static char *index_name(const char *relation, int i)
+{
+	char *raw = pg_sql_index_name(relation, i);
+	char *q = raw ? pg_sql_ident(raw) : NULL;
 	free(raw);
+	return q;
+}
+
+/* "schema"."name", or NULL when out of memory. */
+static char *qualified(const char *schema, const char *name)
+{
+	char *s = pg_sql_ident(schema), *n = pg_sql_ident(name);
+	char *q = s && n ? str_printf("%s.%s", s, n) : NULL;
+	free(s);
+	free(n);
 	return q;
 }
 
@@ -459,37 +473,99 @@ static void failure_literal(struct sqlbuf *b, const struct config *cfg, const st
 	sb_printf(b, "))");
 }
 
-char *pg_sql_indexes(const struct config *cfg)
+/* Index i's columns (and predicate), after the table's name. */
+static void index_columns(struct sqlbuf *b, const struct config *cfg, const struct names *n, int i)
+{
+	if (i == 0) {
+		sb_printf(b, " (%s, %s)", n->ts, n->id);
+	} else if (i == 1) {
+		sb_printf(b, " (%s, %s)\n  WHERE ", n->ts, n->ip);
+		failure_literal(b, cfg, n);
+	} else {
+		sb_printf(b, " (%s, %s)", n->ip, n->ts);
+	}
+}
+
+static const char *const index_why[3] = {
+	"-- 1. Every time-range query, and the tail cursor (timestamp, id) in order without a sort.\n"
+	"--    It replaces an index on the timestamp alone.\n",
+	"-- 2. Failures only, small: per-minute counts and top addresses become index-only scans.\n"
+	"--    Its predicate must match the configured failure definition exactly.\n",
+	"-- 3. One address's events in a time range: the top addresses' requests, users and tenants.\n",
+};
+
+static void plain_indexes(struct sqlbuf *b, const struct config *cfg, const struct names *n)
+{
+	sb_printf(b, "-- CONCURRENTLY builds them without blocking the writers (not inside a transaction).\n\n");
+	for (int i = 0; i < 3; i++) {
+		char *name = index_name(cfg->schema.table, i);
+		sb_printf(b, "%sCREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s", index_why[i], name ? name : "", n->t);
+		index_columns(b, cfg, n, i);
+		sb_printf(b, ";\n\n");
+		free(name);
+	}
+}
+
+/* A partitioned table refuses CREATE INDEX CONCURRENTLY: each index is
+ * made on the parents alone (ON ONLY), built CONCURRENTLY on each leaf,
+ * then attached, lowest level first, which makes the parents' valid. */
+static void partitioned_indexes(struct sqlbuf *b, const struct config *cfg, const struct names *n,
+                                const struct pg_partition *parts, size_t np)
+{
+	sb_printf(b,
+	    "-- %s is partitioned, and CREATE INDEX CONCURRENTLY is refused on a partitioned table.\n"
+	    "-- Each index is made in three steps: on the partitioned tables alone (ON ONLY: invalid\n"
+	    "-- until every partition has its own), CONCURRENTLY on each partition (writers are not\n"
+	    "-- blocked; not inside a transaction), then attached, which makes the parent's valid.\n"
+	    "-- Partitions created afterwards (pg_partman's included) get the parent's indexes\n"
+	    "-- themselves.  Partitions that have their part already are left out.\n\n",
+	    n->t);
+	for (int i = 0; i < 3; i++) {
+		sb_printf(b, "%s", index_why[i]);
+		for (size_t k = 0; k < np; k++) {
+			const struct pg_partition *p = &parts[k];
+			char *rel = qualified(p->schema, p->name), *idx = index_name(p->name, i);
+			if (!p->has[i] || k == 0) {
+				sb_printf(b, "CREATE INDEX %sIF NOT EXISTS %s ON %s%s", p->leaf ? "CONCURRENTLY " : "",
+				          idx ? idx : "", p->leaf ? "" : "ONLY ", rel ? rel : "");
+				index_columns(b, cfg, n, i);
+				sb_printf(b, ";\n");
+			}
+			free(rel);
+			free(idx);
+		}
+		for (size_t k = np; k-- > 1;) {
+			const struct pg_partition *p = &parts[k], *up = &parts[p->parent];
+			if (p->has[i])
+				continue;
+			char *child = index_name(p->name, i), *parent = index_name(up->name, i);
+			char *sp = pg_sql_ident(up->schema), *sc = pg_sql_ident(p->schema);
+			sb_printf(b, "ALTER INDEX %s.%s ATTACH PARTITION %s.%s;\n", sp ? sp : "", parent ? parent : "",
+			          sc ? sc : "", child ? child : "");
+			free(child);
+			free(parent);
+			free(sp);
+			free(sc);
+		}
+		sb_printf(b, "\n");
+	}
+}
+
+char *pg_sql_indexes(const struct config *cfg, const struct pg_partition *parts, size_t np)
 {
 	struct names n;
 	struct sqlbuf b = { 0 };
-	const char *table = cfg->schema.table;
 
 	if (names_init(&n, cfg) < 0)
 		return NULL;
-	char *i1 = index_name(table, "_ts_id");
-	char *i2 = index_name(table, "_failures_ts_ip");
-	char *i3 = index_name(table, "_ip_ts");
+	sb_printf(&b, "-- Indexes that keep every sectop refresh cheap, whatever the size of %s.\n", n.t);
+	if (parts && np)
+		partitioned_indexes(&b, cfg, &n, parts, np);
+	else
+		plain_indexes(&b, cfg, &n);
 	sb_printf(&b,
-	    "-- Indexes that keep every sectop refresh cheap, whatever the size of %s.\n"
-	    "-- CONCURRENTLY builds them without blocking the writers (not inside a transaction).\n\n"
-	    "-- 1. Every time-range query, and the tail cursor (timestamp, id) in order without a sort.\n"
-	    "--    It replaces an index on the timestamp alone.\n"
-	    "CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s, %s);\n\n"
-	    "-- 2. Failures only, small: per-minute counts and top addresses become index-only scans.\n"
-	    "--    Its predicate must match the configured failure definition exactly.\n"
-	    "CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s, %s)\n  WHERE ",
-	    table, i1 ? i1 : "", n.t, n.ts, n.id, i2 ? i2 : "", n.t, n.ts, n.ip);
-	failure_literal(&b, cfg, &n);
-	sb_printf(&b, ";\n\n"
-	    "-- 3. One address's events in a time range: the top addresses' requests, users and tenants.\n"
-	    "CREATE INDEX CONCURRENTLY IF NOT EXISTS %s ON %s (%s, %s);\n\n"
 	    "-- No index on unbounded text columns (tenant, user agent, path): a 10 KB value would\n"
-	    "-- make the writers' inserts fail.  Refresh statistics afterwards: ANALYZE %s;\n",
-	    i3 ? i3 : "", n.t, n.ip, n.ts, n.t);
-	free(i1);
-	free(i2);
-	free(i3);
+	    "-- make the writers' inserts fail.  Refresh statistics afterwards: ANALYZE %s;\n", n.t);
 	names_free(&n);
 	return sb_take(&b);
 }

@@ -8,6 +8,7 @@
 #ifndef SECTOP_PG_SQL_H
 #define SECTOP_PG_SQL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 struct config;
@@ -39,7 +40,18 @@ char *pg_sql_text_array(char *const *v, size_t n);
 /* An int[] parameter: {401,403}; malloc'd. */
 char *pg_sql_int_array(const int *v, size_t n);
 
-/* The indexes that make the refresh queries fast, as commented DDL. */
-char *pg_sql_indexes(const struct config *cfg);
+/* One relation of a partitioned audit table's tree, root first. */
+struct pg_partition {
+	char *schema, *name;          /* raw names */
+	int parent;                   /* index of its parent in the list; -1 for the root */
+	bool leaf;
+	bool has[3];                  /* already has its part of each index (by PG_INDEX_*) */
+};
+
+/* The indexes that make the refresh queries fast, as commented DDL: for a
+ * plain table (parts NULL), or for the partitioned tree parts[0..n). */
+char *pg_sql_indexes(const struct config *cfg, const struct pg_partition *parts, size_t n);
+/* The name of index i (0..2) of a relation: relation name + its suffix. */
+char *pg_sql_index_name(const char *relation, int i);
 
 #endif

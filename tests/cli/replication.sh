@@ -10,55 +10,22 @@
 need_servers SECTOP_TEST_REDIS SECTOP_TEST_PG_BIN
 for tool in tmux; do command -v $tool >/dev/null || { echo "skip: no $tool" >&2; exit 77; }; done
 
-bin=$SECTOP_TEST_PG_BIN
 work=$(mktemp -d)
-chmod 0755 "$work"
-pair=$work/pair
-mkdir -p "$pair/sock"
-[ "$(id -u)" -eq 0 ] && chown -R postgres: "$pair"
+. "$(dirname "$0")/pgcluster.sh"
 sock=tmux-repl-$$
 db=11
 redis_url="${SECTOP_TEST_REDIS%/*}/$db"
 export XDG_STATE_HOME=$work/state SECTOP_OPERATOR=bob
-
-as_pg() { if [ "$(id -u)" -eq 0 ]; then (cd / && runuser -u postgres -- "$@"); else (cd / && "$@"); fi; }
-free_port() { python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])'; }
-stop_all() {
-	tmux -L "$sock" kill-server 2>/dev/null
-	for d in "$pair/p" "$pair/s"; do
-		[ -f "$d/postmaster.pid" ] && as_pg "$bin/pg_ctl" -D "$d" stop -m immediate >/dev/null 2>&1
-	done
-	redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1
-	rm -rf "$work"
-}
-trap stop_all EXIT
+trap 'tmux -L "$sock" kill-server 2>/dev/null; cluster_stop_all; redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1; rm -rf "$work"' EXIT
 
 p1=$(free_port)
 p2=$(free_port)
-# A throwaway pair on loopback: trust keeps the test about routing, not passwords.
-as_pg "$bin/initdb" -D "$pair/p" -U postgres -E UTF8 --locale=C.UTF-8 --auth=trust --no-sync >"$work/initdb.log" 2>&1 ||
-	{ cat "$work/initdb.log"; exit 1; }
-as_pg tee -a "$pair/p/postgresql.conf" >/dev/null <<EOF
-listen_addresses = '127.0.0.1'
-port = $p1
-unix_socket_directories = '$pair/sock'
-wal_level = replica
-max_wal_senders = 4
-hot_standby = on
-fsync = off
-log_min_messages = warning
-EOF
-as_pg "$bin/pg_ctl" -D "$pair/p" -l "$pair/p.log" -w start >/dev/null || { cat "$pair/p.log"; exit 1; }
-psql_as() { "$bin/psql" -X -q -t -A -v ON_ERROR_STOP=1 -h 127.0.0.1 -p "$1" -U "$2" -d "$3" "${@:4}"; }
-psql_at() { psql_as "$1" sectop sectop "${@:2}"; }   # PORT SQL-ARGS...
-psql_as "$p1" postgres postgres -c "CREATE ROLE sectop LOGIN" -c "CREATE DATABASE sectop OWNER sectop"
-schema=$top_srcdir/../shared/contract/schema.sql
-[ -r "$schema" ] || schema=$top_srcdir/scripts/schema.sql
-psql_at "$p1" -f "$schema" >/dev/null
-as_pg "$bin/pg_basebackup" -h 127.0.0.1 -p "$p1" -U postgres -D "$pair/s" -R -c fast -X stream >/dev/null 2>&1
-check "pg_basebackup -R made a standby" [ -f "$pair/s/standby.signal" ]
-echo "port = $p2" | as_pg tee -a "$pair/s/postgresql.conf" >/dev/null
-as_pg "$bin/pg_ctl" -D "$pair/s" -l "$pair/s.log" -w start >/dev/null || { cat "$pair/s.log"; exit 1; }
+cluster_init "$work/p" "$p1" "wal_level = replica" "max_wal_senders = 4" "hot_standby = on"
+psql_at "$p1" -f "$(contract_schema)" >/dev/null
+as_pg "$pg_bin/pg_basebackup" -h 127.0.0.1 -p "$p1" -U postgres -D "$work/s" -R -c fast -X stream >/dev/null 2>&1
+check "pg_basebackup -R made a standby" [ -f "$work/s/standby.signal" ]
+echo "port = $p2" | as_pg tee -a "$work/s/postgresql.conf" >/dev/null
+cluster_start "$work/s"
 check "the standby is in recovery" [ "$(psql_at "$p2" -c 'SELECT pg_is_in_recovery()')" = t ]
 
 reads="host=127.0.0.1,127.0.0.1 port=$p1,$p2 dbname=sectop user=sectop target_session_attrs=prefer-standby"
@@ -119,23 +86,25 @@ check "... and the pending audit row landed on it" [ "$(audits_at "$p1" 203.0.11
 # --- a failover while a console runs -----------------------------------------------
 tmux -L "$sock" new-session -d -x 120 -y 30 \
 	"env TERM=xterm-256color XDG_STATE_HOME=$work/state '$SECTOP' --db '$reads' --redis '$redis_url' --refresh 500ms --timeout 2s"
-wait_screen() { # PATTERN: up to 20 s
+wait_screen() { # shows|lacks PATTERN: up to 20 s for the screen to show it, or not
 	local i
 	for i in $(seq 80); do
 		tmux -L "$sock" capture-pane -p >"$work/screen" 2>/dev/null
-		grep -q -- "$1" "$work/screen" && return 0
+		if grep -q -- "$2" "$work/screen"; then [ "$1" = shows ] && return 0; else [ "$1" = lacks ] && return 0; fi
 		sleep 0.25
 	done
 	return 1
 }
-check "the console's header shows a standby" wait_screen "standby lag"
-as_pg "$bin/pg_ctl" -D "$pair/p" -m fast -w stop >/dev/null
+check "the console's header shows a standby" wait_screen shows "standby lag"
+as_pg "$pg_bin/pg_ctl" -D "$work/p" -m fast -w stop >/dev/null
 run "$reads" block 203.0.113.11 --reason "during the failover" --yes >"$work/b4" 2>&1
 check "a block while no primary is up is done" [ $? -eq 0 ]
 check "... its audit row waits in the journal" grep -q "waits in the journal" "$work/b4"
-as_pg "$bin/pg_ctl" -D "$pair/s" -w promote >/dev/null
+as_pg "$pg_bin/pg_ctl" -D "$work/s" -w promote >/dev/null
 check "the standby is promoted" [ "$(psql_at "$p2" -c 'SELECT pg_is_in_recovery()')" = f ]
-check "the running console follows: the standby mark goes" wait_screen "pg ok"
+check "the running console follows: the standby mark goes" wait_screen lacks "standby"
+check "... and its source is ok" wait_screen shows "pg ok"
+sleep 2
 tmux -L "$sock" capture-pane -p >"$work/screen"
 check "... and does not come back" lacks "standby" "$work/screen"
 run "$reads" unblock 203.0.113.11 --reason "after the failover" --yes >"$work/b5" 2>&1
