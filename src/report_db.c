@@ -208,7 +208,7 @@ int report_db_open(struct report_db *db, const struct config *cfg, enum pg_targe
 	char ms[24];
 
 	db->timeout_ms = timeout_ms;
-	pg_params_init(&pp, cfg, target, "sectop");
+	pg_params_init(&pp, cfg, target, target == PG_WRITE ? "sectop-setup" : "sectop-report");
 	pg_params_add(&pp, "client_encoding", "UTF8");
 	db->conn = PQconnectdbParams(pp.keys, pp.vals, 1);
 	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {

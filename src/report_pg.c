@@ -9,6 +9,7 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -500,6 +501,59 @@ static bool lane_busy(const struct lane *l)
 
 /* ------------------------------------------------------------- rollup */
 
+/* One value of a query without parameters, into buf ("" on failure). */
+static void query_value(struct report_db *db, const char *sql, char *buf, size_t n)
+{
+	struct pg_result *r = report_db_query_n(db, sql, 0, NULL);
+
+	snprintf(buf, n, "%s", r && report_db_rows(r) == 1 ? report_db_str_peek(r, 0, 0) : "");
+	report_db_clear(r);
+}
+
+/* Wait, at most the statement timeout, until the standby has replayed up
+ * to lsn. */
+static bool replayed(struct report_db *db, const char *lsn)
+{
+	const char *v[] = { lsn };
+	int64_t until = clock_mono_ms() + db->timeout_ms;
+
+	for (;;) {
+		struct pg_result *r = report_db_query_n(db, "SELECT pg_last_wal_replay_lsn() >= $1::pg_lsn", 1, v);
+		bool done = r && report_db_rows(r) == 1 && strcmp(report_db_str_peek(r, 0, 0), "t") == 0;
+		report_db_clear(r);
+		if (done || !r || clock_mono_ms() >= until)
+			return done;
+		poll(NULL, 0, 50);
+	}
+}
+
+/* The report reads a standby, which cannot write: the rollup is brought up
+ * to date on the primary, then read here once the standby has replayed it. */
+static int update_on_primary(struct fill *f, struct report_db *db, rollup_progress_fn progress, void *ctx)
+{
+	struct report_db w = { .wait = db->wait, .wait_ctx = db->wait_ctx };
+	struct rollup_state st;
+	char err[256], lsn[64] = "";
+
+	if (report_db_open(&w, f->cfg, PG_WRITE, db->timeout_ms, err, sizeof err) < 0) {
+		snprintf(db->error, sizeof db->error, "it reads a standby, and the primary: %.200s", err);
+		return -1;
+	}
+	int rc = rollup_state_read(&w, f->q, &st);
+	if (rc == 0 && st.matches)
+		rc = rollup_update(&w, f->q, &f->lane[0].p, f->cfg, &st, false, progress, ctx);
+	if (rc == 0)
+		query_value(&w, "SELECT pg_current_wal_lsn()", lsn, sizeof lsn);
+	if (rc < 0)
+		snprintf(db->error, sizeof db->error, "on the primary: %.220s", w.error);
+	report_db_close(&w);
+	if (rc < 0)
+		return -1;
+	if (!lsn[0] || !replayed(db, lsn))
+		log_msg(LOG_INFO, "report: the standby had not replayed the rollup in time");
+	return rollup_state_read(db, f->q, &f->st);
+}
+
 /* Use the rollup if it is there and built for this configuration, after
  * bringing it up to date; say in the report how the figures were read. */
 static void prepare_rollup(struct fill *f, rollup_progress_fn progress, void *ctx)
@@ -521,7 +575,10 @@ static void prepare_rollup(struct fill *f, rollup_progress_fn progress, void *ct
 	}
 	db->step = "rolling up";
 	int64_t t0 = clock_mono_ms();
-	if (f->st.matches && rollup_update(db, f->q, &f->lane[0].p, f->cfg, &f->st, false, progress, ctx) < 0) {
+	char standby[8];
+	query_value(db, "SELECT pg_is_in_recovery()", standby, sizeof standby);
+	if (f->st.matches && (strcmp(standby, "t") == 0 ? update_on_primary(f, db, progress, ctx)
+	                      : rollup_update(db, f->q, &f->lane[0].p, f->cfg, &f->st, false, progress, ctx)) < 0) {
 		snapshot_iso_time(iso, sizeof iso, f->st.until_us / 1000000);
 		report_note(r, "the rollup was not brought up to date (%s): what came after %s is read "
 		            "from the table", db->error, iso);

@@ -83,6 +83,26 @@ run "$standby_only" --db-write "host=127.0.0.1 port=$p1 dbname=sectop user=secto
 check "--db-write names the primary: the next action exits 0" [ $? -eq 0 ]
 check "... and the pending audit row landed on it" [ "$(audits_at "$p1" 203.0.113.10)" = 1 ]
 
+# --- the report's rollup: made on the primary, read from the standby -----------------
+late_rows() { # N: failures of 203.0.113.77 in the last complete hour
+	psql_at "$p1" -c "INSERT INTO audit_log (\"timestamp\", tenant_id, user_id, action, ip_address, status_code)
+		SELECT date_trunc('hour', now()) - interval '1 hour' + g * interval '1 second', 'acme', 'u1',
+		       'failed_auth', '203.0.113.77', 401 FROM generate_series(1, $1) g"
+}
+late_rows 30
+run "$reads" setup --rollup >"$work/setup" 2>&1
+check "setup --rollup through the standby-first conninfo exits 0" [ $? -eq 0 ]
+check "... the rollup is on the primary" [ "$(psql_at "$p1" -c "SELECT to_regclass('audit_log_rollup_state') IS NOT NULL")" = t ]
+late_rows 12    # committed late, into an hour already rolled up
+since=$(date -u -d '-1 day' +%Y-%m-%dT%H:00:00Z)
+run "$reads" report --since "$since" --format json >"$work/r.json" 2>"$work/r.err"
+check "a report reading the standby exits 0" [ $? -eq 0 ]
+check "... brought the rollup up to date on the primary and used it" \
+	[ "$(jpath "$work/r.json" '(d["rollup"]["used"], any("not brought up to date" in n for n in d["notes"]))')" = "(True, False)" ]
+want=$(psql_at "$p1" -c "SELECT count(*) FROM audit_log WHERE \"timestamp\" >= '$since' AND (action IN ('failed_auth','unauthorized_access','authentication_failed') OR status_code IN (401,403))")
+check "... its failures equal the primary's SQL ($want), late rows included" \
+	[ "$(jpath "$work/r.json" '[m["current"] for m in d["sections"]["summary"]["rows"] if m["metric"] == "failures"][0]')" = "$want" ]
+
 # --- a failover while a console runs -----------------------------------------------
 tmux -L "$sock" new-session -d -x 120 -y 30 \
 	"env TERM=xterm-256color XDG_STATE_HOME=$work/state '$SECTOP' --db '$reads' --redis '$redis_url' --refresh 500ms --timeout 2s"
