@@ -17,7 +17,7 @@ SECTOP_DEPS=(
 	libncurses-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
 	libjansson-dev libcmocka-dev
 	# the servers the tests and the demo run
-	postgresql postgresql-contrib redis-server redis-tools
+	postgresql postgresql-contrib postgresql-15-partman redis-server redis-tools
 	# test tooling: terminal tests, fixture server, certificates, probes
 	tmux python3 openssl ca-certificates curl procps iproute2 locales
 	bsdutils util-linux

@@ -77,21 +77,20 @@ static int lock_state(struct report_db *db, const struct report_sql *q, struct r
 	return 0;
 }
 
-/* This hour (the first not complete) and the table's first hour, by the
- * server's clock. */
-static int server_clock(struct report_db *db, const struct report_sql *q, int64_t *now_hour,
-                        int64_t *first_hour)
+/* One hour by the server: this hour (the first not complete, RS_CLOCK) or
+ * the table's first (RS_FIRST; this hour when the table is empty). */
+static int server_hour(struct report_db *db, const struct report_sql *q, enum rollup_stmt which,
+                       int64_t *hour)
 {
 	const char *none[RP_N] = { 0 };
-	struct pg_result *r = report_db_query(db, q->rollup[RS_CLOCK], none);
+	struct pg_result *r = report_db_query(db, q->rollup[which], none);
 
 	if (!r)
 		return -1;
-	*now_hour = report_db_num(r, 0, 0);
-	*first_hour = report_db_num(r, 0, 1);
-	if (!*first_hour)
-		*first_hour = *now_hour;     /* an empty table */
+	*hour = report_db_num(r, 0, 0);
 	report_db_clear(r);
+	if (!*hour && which == RS_FIRST)
+		return server_hour(db, q, RS_CLOCK, hour);
 	return 0;
 }
 
@@ -156,7 +155,7 @@ static int update_begin(struct report_db *db, const struct report_sql *q, struct
 	int64_t first;
 
 	if (report_db_command(db, "BEGIN") < 0 || lock_state(db, q, st, &definition) < 0 ||
-	    server_clock(db, q, now_hour, &first) < 0)
+	    server_hour(db, q, RS_CLOCK, now_hour) < 0)
 		return abort_tx(db, definition);
 	st->matches = strcmp(definition, q->definition) == 0;
 	*go = st->matches || rebuild;
@@ -166,7 +165,7 @@ static int update_begin(struct report_db *db, const struct report_sql *q, struct
 	}
 	if (!st->matches) {
 		/* built for other names or another failure definition: start again */
-		if (report_db_command(db, q->truncate) < 0 ||
+		if (report_db_command(db, q->truncate) < 0 || server_hour(db, q, RS_FIRST, &first) < 0 ||
 		    set_state(db, q, p, RS_STATE_RESET, first, first) < 0)
 			return abort_tx(db, definition);
 		st->from_us = st->until_us = first;
@@ -229,10 +228,10 @@ int rollup_setup(struct report_db *db, const struct report_sql *q, struct report
                  const struct config *cfg, rollup_progress_fn progress, void *ctx, FILE *out)
 {
 	struct rollup_state st = { .exists = true };
-	int64_t now_hour, first, started = clock_mono_ms();
+	int64_t first, started = clock_mono_ms();
 
 	if (report_db_command(db, "BEGIN") < 0 || report_db_command(db, q->create) < 0 ||
-	    server_clock(db, q, &now_hour, &first) < 0 ||
+	    server_hour(db, q, RS_FIRST, &first) < 0 ||
 	    set_state(db, q, p, RS_STATE_INIT, first, first) < 0 ||
 	    report_db_command(db, "COMMIT") < 0)
 		return abort_tx(db, NULL);

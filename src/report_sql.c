@@ -296,9 +296,10 @@ static const char *const rollup_tmpl[RS_N] = {
 	    " FULL JOIN (SELECT r.hour AS h, sum(r.events) AS n FROM {R_HOUR} r"
 	    " WHERE r.hour >= $1 AND r.hour < $2 GROUP BY 1) y USING (h)"
 	    " WHERE x.n IS DISTINCT FROM y.n ORDER BY 1",
-	[RS_CLOCK] =
-	    "SELECT " US("date_trunc('hour', now())") ", " US("date_trunc('hour', min(a.{ts}))")
-	    " FROM {T} a",
+	[RS_CLOCK] = "SELECT " US("date_trunc('hour', now())"),
+	/* all of history, so only when a roll-up starts afresh: on a
+	 * partitioned table it reads the oldest partition */
+	[RS_FIRST] = "SELECT " US("date_trunc('hour', min(a.{ts}))") " FROM {T} a",
 	/* the report's copy of the periods' edges (the live part), in scope */
 	[RS_LIVE_CREATE] =
 	    "CREATE TEMP TABLE IF NOT EXISTS sectop_live AS SELECT a.{ts}, a.{tenant}, a.{user},"

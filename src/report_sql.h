@@ -68,7 +68,8 @@ enum rollup_stmt {
 	RS_STATE_SET,          /* rolled_from = least(., $1), rolled_until = greatest(., $2), $18 */
 	RS_STATE_RESET,        /* a new definition: $18, rolled_from = rolled_until = $1 */
 	RS_RECHECK,            /* hours of [$1, $2) whose row count differs from the rollup's */
-	RS_CLOCK,              /* this hour and the table's first hour (unix us) */
+	RS_CLOCK,              /* this hour (unix us) */
+	RS_FIRST,              /* the table's first hour (unix us), for a new roll-up */
 	RS_LIVE_CREATE,        /* the report's temporary table of the live part (no parameters) */
 	RS_LIVE_FILL,          /* copy the live part of a period into it */
 	RS_LIVE_ANALYZE,       /* its statistics (several statements, no parameters) */
