@@ -83,14 +83,47 @@ static void test_indexes_match_the_failure_definition(void **state)
 	char err[128];
 	(void)state;
 	conf_defaults(&c);
-	char *ddl = pg_sql_indexes(&c);
+	char *ddl = pg_sql_indexes(&c, NULL, 0);
 	assert_non_null(strstr(ddl, "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"audit_log_ts_id\" ON \"audit_log\" (\"timestamp\", \"id\");"));
 	assert_non_null(strstr(ddl, "WHERE (\"action\" IN ('failed_auth', 'unauthorized_access', 'authentication_failed') OR \"status_code\" IN (401, 403));"));
 	assert_non_null(strstr(ddl, "\"audit_log_ip_ts\" ON \"audit_log\" (\"ip_address\", \"timestamp\")"));
 	free(ddl);
 	assert_int_equal(conf_set(&c, "failure-actions", "bad'login", err, sizeof err), 0);
-	ddl = pg_sql_indexes(&c);
+	ddl = pg_sql_indexes(&c, NULL, 0);
 	assert_non_null(strstr(ddl, "IN ('bad''login')"));
+	free(ddl);
+	conf_free(&c);
+}
+
+/* A partitioned tree: the root and a sub-partitioned year ON ONLY, the
+ * leaves CONCURRENTLY, each attached to its own parent, lowest level first;
+ * a leaf that has its part already is left out. */
+static void test_indexes_of_a_partitioned_table(void **state)
+{
+	struct config c;
+	(void)state;
+	conf_defaults(&c);
+	char pub[] = "public", logs[] = "logs", root[] = "audit_log", year[] = "audit_log_y2026",
+	     d1[] = "audit_log_d1", d2[] = "audit_log_d2";
+	struct pg_partition parts[] = {
+		{ .schema = pub, .name = root, .parent = -1 },
+		{ .schema = pub, .name = year, .parent = 0 },
+		{ .schema = logs, .name = d1, .parent = 1, .leaf = true },
+		{ .schema = logs, .name = d2, .parent = 1, .leaf = true, .has = { true, true, true } },
+	};
+	char *ddl = pg_sql_indexes(&c, parts, 4);
+	assert_null(strstr(ddl, "CONCURRENTLY IF NOT EXISTS \"audit_log_ts_id\""));
+	assert_non_null(strstr(ddl, "CREATE INDEX IF NOT EXISTS \"audit_log_ts_id\" ON ONLY \"public\".\"audit_log\" (\"timestamp\", \"id\");"));
+	assert_non_null(strstr(ddl, "CREATE INDEX IF NOT EXISTS \"audit_log_y2026_ts_id\" ON ONLY \"public\".\"audit_log_y2026\""));
+	assert_non_null(strstr(ddl, "CREATE INDEX CONCURRENTLY IF NOT EXISTS \"audit_log_d1_ip_ts\" ON \"logs\".\"audit_log_d1\" (\"ip_address\", \"timestamp\");"));
+	assert_null(strstr(ddl, "\"audit_log_d2_ts_id\""));
+	const char *leaf = strstr(ddl, "ALTER INDEX \"public\".\"audit_log_y2026_ts_id\" ATTACH PARTITION \"logs\".\"audit_log_d1_ts_id\";");
+	const char *upper = strstr(ddl, "ALTER INDEX \"public\".\"audit_log_ts_id\" ATTACH PARTITION \"public\".\"audit_log_y2026_ts_id\";");
+	assert_non_null(leaf);
+	assert_non_null(upper);
+	assert_true(leaf < upper);
+	/* the partial index keeps its predicate on every partition */
+	assert_non_null(strstr(ddl, "ON \"logs\".\"audit_log_d1\" (\"timestamp\", \"ip_address\")\n  WHERE (\"action\" IN"));
 	free(ddl);
 	conf_free(&c);
 }
@@ -102,6 +135,7 @@ int main(void)
 		cmocka_unit_test(test_arrays),
 		cmocka_unit_test(test_queries_use_configured_names),
 		cmocka_unit_test(test_indexes_match_the_failure_definition),
+		cmocka_unit_test(test_indexes_of_a_partitioned_table),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
