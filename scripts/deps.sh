@@ -15,11 +15,12 @@ SECTOP_DEPS=(
 	# build
 	build-essential autoconf automake libtool pkg-config autoconf-archive
 	libncurses-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
-	libjansson-dev libcmocka-dev
+	libjansson-dev libcmocka-dev libmaxminddb-dev
 	# the servers the tests and the demo run
 	postgresql postgresql-contrib postgresql-15-partman redis-server redis-tools
 	# test tooling: terminal tests, fixture server, certificates, probes
 	tmux python3 openssl ca-certificates curl procps iproute2 locales
+	libmaxmind-db-writer-perl
 	bsdutils util-linux
 )
 
