@@ -15,6 +15,7 @@ int app_open(struct app *app, char *err, size_t errsz)
 	const struct config *cfg = app->cfg;
 
 	model_init(&app->model, cfg->window_s, cfg->tenant, cfg->refresh_ms);
+	app->model.geo = app->geo;
 	app->loop = loop_new();
 	if (!app->loop) {
 		snprintf(err, errsz, "out of memory");

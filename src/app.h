@@ -25,6 +25,7 @@ struct app {
 	struct pg *pg;
 	struct redis *redis;
 	struct health *health;
+	struct geoip *geo;       /* geoip-db, opened before the command runs; NULL: none */
 	bool open;
 };
 

@@ -33,6 +33,7 @@ enum conf_type {
 	CT_HEALTH,      /* NAME=URL [option=value ...] */
 	CT_IDENT,       /* char *, an SQL identifier or key prefix: no control bytes */
 	CT_ROTATION,    /* NAME kind=KIND [max_age=DURATION]: a secret to rotate */
+	CT_FILES,       /* struct conf_list of paths, one a line: repeatable */
 };
 
 struct conf_key {
@@ -50,6 +51,7 @@ static const struct conf_key conf_table[] = {
 	K("redis", CT_CONNINFO, redis, 0, 0),
 	K("redis-password", CT_SECRET, redis_password, 0, 0),
 	K("health", CT_HEALTH, health, 0, 0),
+	K("geoip-db", CT_FILES, geoip_db, 0, 0),
 	K("table", CT_IDENT, schema.table, 0, 0),
 	K("column-id", CT_IDENT, schema.id, 0, 0),
 	K("column-timestamp", CT_IDENT, schema.timestamp, 0, 0),
@@ -273,7 +275,8 @@ void conf_free(struct config *cfg)
 		case CT_CONNINFO:
 			str_wipe_free(*(char **)p);
 			break;
-		case CT_LIST: {
+		case CT_LIST:
+		case CT_FILES: {
 			struct conf_list *l = p;
 			for (size_t j = 0; j < l->n; j++)
 				free(l->v[j]);
@@ -682,6 +685,20 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 	}
 	case CT_HEALTH:
 		return parse_health(cfg, value, err, errsz);
+	case CT_FILES: {
+		struct conf_list *l = slot;
+		if (!*value)
+			return fail(err, errsz, "%s: needs a file name", key);
+		for (size_t i = 0; i < l->n; i++)
+			if (strcmp(l->v[i], value) == 0)
+				return 0;        /* named again (a file and the command line) */
+		if (l->n == CONF_MAX_LIST)
+			return fail(err, errsz, "%s: at most %d files", key, CONF_MAX_LIST);
+		if (!(l->v[l->n] = strdup(value)))
+			return fail(err, errsz, "out of memory");
+		l->n++;
+		return 0;
+	}
 	case CT_ROTATION:
 		return parse_secret(cfg, value, err, errsz);
 	}

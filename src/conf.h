@@ -64,6 +64,7 @@ struct config {
 
 	struct conf_health health[CONF_MAX_LIST];
 	size_t n_health;
+	struct conf_list geoip_db;  /* MaxMind DB files: country and AS of addresses */
 
 	struct conf_secret secrets[CONF_MAX_LIST];
 	size_t n_secrets;

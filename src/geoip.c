@@ -9,6 +9,30 @@
 
 #include "geoip.h"
 
+void geoip_network(const struct geo_info *gi, char *buf, size_t n)
+{
+	if (gi->asn && gi->as_org[0])
+		snprintf(buf, n, "AS%lu %s", gi->asn, gi->as_org);
+	else if (gi->asn)
+		snprintf(buf, n, "AS%lu", gi->asn);
+	else
+		snprintf(buf, n, "%s", gi->as_org);
+}
+
+void geoip_describe(const struct geo_info *gi, char *buf, size_t n)
+{
+	char net[160];
+
+	if (gi->state == GEO_NO_DB)
+		snprintf(buf, n, "%s", "");
+	else if (gi->state == GEO_NOT_FOUND)
+		snprintf(buf, n, "not in the GeoIP databases");
+	else {
+		geoip_network(gi, net, sizeof net);
+		snprintf(buf, n, "%s%s%s", gi->country[0] ? gi->country : "--", net[0] ? "  " : "", net);
+	}
+}
+
 #ifdef HAVE_LIBMAXMINDDB
 #include <maxminddb.h>
 
@@ -20,6 +44,11 @@ struct geoip {
 bool geoip_supported(void)
 {
 	return true;
+}
+
+const char *geoip_version(void)
+{
+	return MMDB_lib_version();
 }
 
 struct geoip *geoip_open(char *const *files, size_t n, char *err, size_t errsz)
@@ -115,6 +144,11 @@ void geoip_lookup(const struct geoip *g, const char *ip, struct geo_info *out)
 bool geoip_supported(void)
 {
 	return false;
+}
+
+const char *geoip_version(void)
+{
+	return NULL;
 }
 
 struct geoip *geoip_open(char *const *files, size_t n, char *err, size_t errsz)

@@ -35,7 +35,15 @@ void geoip_close(struct geoip *g);
  * GEO_NO_DB. */
 void geoip_lookup(const struct geoip *g, const char *ip, struct geo_info *out);
 
-/* Compiled with libmaxminddb? */
+/* For people: "NL  AS64500 Example Hosting B.V." (raw: the organisation is
+ * untrusted, the caller sanitises), "not in the GeoIP databases", or "" for
+ * no database. */
+void geoip_describe(const struct geo_info *gi, char *buf, size_t n);
+/* "AS64500 Example Hosting B.V.", "" when unknown. */
+void geoip_network(const struct geo_info *gi, char *buf, size_t n);
+
+/* Compiled with libmaxminddb?  Its version, NULL when not. */
 bool geoip_supported(void);
+const char *geoip_version(void);
 
 #endif

@@ -14,6 +14,7 @@
 #include "app.h"
 #include "clock.h"
 #include "conf.h"
+#include "geoip.h"
 #include "log.h"
 #include "pg_sql.h"
 
@@ -105,6 +106,18 @@ static struct option *options_build(void)
 		                                  NULL, OPT_KEY_BASE + (int)i };
 	}
 	return o;
+}
+
+/* The version, and what this build supports. */
+static void print_version(void)
+{
+	const char *mmdb = geoip_version();
+
+	printf("sectop %s\n", PACKAGE_VERSION);
+	if (mmdb)
+		printf("geoip-db: yes (libmaxminddb %s)\n", mmdb);
+	else
+		printf("geoip-db: no (built without libmaxminddb)\n");
 }
 
 /* Keep a password given on the command line out of `ps`: the value was
@@ -264,7 +277,7 @@ int main(int argc, char **argv)
 		if (a.help)
 			usage(stdout);
 		else
-			printf("sectop %s\n", PACKAGE_VERSION);
+			print_version();
 		rc = 0;
 		goto out;
 	}
@@ -292,8 +305,16 @@ int main(int argc, char **argv)
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct app app = { .cfg = &cfg, .ascii = cfg.ascii || !locale_is_utf8(),
 	                   .operands = a.operands, .n_operands = a.n_operands };
+	if (cfg.geoip_db.n && !(app.geo = geoip_open(cfg.geoip_db.v, cfg.geoip_db.n, err, sizeof err))) {
+		fprintf(stderr, "sectop: %s\n", err);
+		rc = 2;
+		curl_global_cleanup();
+		log_close();
+		goto out;
+	}
 	rc = cmd->run(&app);
 	app_close(&app);
+	geoip_close(app.geo);
 	curl_global_cleanup();
 	log_close();
 out:

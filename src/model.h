@@ -9,6 +9,8 @@
 #define SECTOP_MODEL_H
 
 #include <stdbool.h>
+
+struct geoip;
 #include <stddef.h>
 #include <stdint.h>
 
@@ -209,6 +211,10 @@ struct model {
 
 	struct health_result *health;
 	size_t n_health;
+
+	/* Where an address sits (geoip.h): a lookup table, not a source; NULL
+	 * without geoip-db.  Not owned. */
+	const struct geoip *geo;
 };
 
 void model_init(struct model *m, int window_s, const char *tenant, int refresh_ms);

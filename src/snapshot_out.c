@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "geoip.h"
 #include "json_out.h"
 #include "model.h"
 #include "sanitize.h"
@@ -92,6 +93,20 @@ static json_t *json_estimated(unsigned approx, const char *const names[5])
 static const char *const ip_estimates[5] = { "failures", "requests", "users", "tenants", NULL };
 static const char *const tenant_estimates[5] = { NULL, "counts", "distinct_users", NULL, "distinct_ips" };
 
+/* country, asn, as_org (null where unknown), and geo: "found",
+ * "not_found" (no network of the databases holds it) or "no_database". */
+static void json_geo(json_t *o, const struct geoip *geo, const char *ip)
+{
+	static const char *const state[] = { "no_database", "not_found", "found" };
+	struct geo_info gi;
+
+	geoip_lookup(geo, ip, &gi);
+	json_object_set_new(o, "geo", json_string(state[gi.state]));
+	json_object_set_new(o, "country", gi.country[0] ? json_string(gi.country) : json_null());
+	json_object_set_new(o, "asn", gi.asn ? json_integer((json_int_t)gi.asn) : json_null());
+	json_object_set_new(o, "as_org", gi.as_org[0] ? json_out_string(gi.as_org) : json_null());
+}
+
 static json_t *json_top_ips(const struct model *m, const struct config *cfg)
 {
 	json_t *a = json_array();
@@ -109,6 +124,7 @@ static json_t *json_top_ips(const struct model *m, const struct config *cfg)
 		    "ratelimit_counter", r && r->ratelimit >= 0 ? json_integer(r->ratelimit) : json_null(),
 		    "redis_wrong_type", r ? json_boolean(r->wrong_type) : json_null(),
 		    "alert", snapshot_ip_alert(m, cfg, s)));
+		json_geo(json_array_get(a, json_array_size(a) - 1), m->geo, s->ip);
 	}
 	return a;
 }
@@ -378,10 +394,24 @@ static void text_figures(FILE *f, unsigned approx, const long *v, const unsigned
 	}
 }
 
+static void text_geo(FILE *f, const struct geoip *geo, const char *ip, int fl)
+{
+	struct geo_info gi;
+	char where[200];
+
+	geoip_lookup(geo, ip, &gi);
+	geoip_describe(&gi, where, sizeof where);
+	if (!where[0])
+		return;
+	fputs("  ", f);
+	put_cell(f, where, 48, fl);
+}
+
 static void text_top_ips(const struct model *m, const struct config *cfg, FILE *f, int fl)
 {
-	fprintf(f, "\nTop addresses by failures\n  %-39s %8s %8s %5s %7s %7s %s\n",
-	        "address", "failures", "requests", "users", "tenants", "counter", "blocked");
+	fprintf(f, "\nTop addresses by failures\n  %-39s %8s %8s %5s %7s %7s %s%s\n",
+	        "address", "failures", "requests", "users", "tenants", "counter", "blocked",
+	        m->geo ? "  network" : "");
 	for (size_t i = 0; i < m->n_top_ips; i++) {
 		const struct ip_stat *s = &m->top_ips[i];
 		const struct ip_redis *r = redis_of(m, s->ip);
@@ -401,6 +431,7 @@ static void text_top_ips(const struct model *m, const struct config *cfg, FILE *
 			fprintf(f, "yes ttl %lds", r->block_ttl_s);
 		else
 			fputs(r->wrong_type ? "no (wrong key type)" : "no", f);
+		text_geo(f, m->geo, s->ip, fl);
 		fputc('\n', f);
 	}
 }

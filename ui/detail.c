@@ -9,6 +9,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "geoip.h"
 #include "detail.h"
 #include "keys.h"
 #include "lists.h"
@@ -135,6 +136,21 @@ static void ip_redis_lines(struct rows *r, const struct model *m, const struct c
 		line(r, ROLE_WARN, "One of its Redis keys holds the wrong type");
 }
 
+/* Where it sits: "no database" and "not in the database" said apart. */
+static void geo_line(struct rows *r, const struct model *m, const char *ip)
+{
+	struct geo_info gi;
+	char where[200];
+
+	geoip_lookup(m->geo, ip, &gi);
+	if (gi.state == GEO_NO_DB) {
+		line(r, ROLE_DIM, "network: no GeoIP database (geoip-db)");
+		return;
+	}
+	geoip_describe(&gi, where, sizeof where);
+	line(r, gi.state == GEO_FOUND ? ROLE_NORMAL : ROLE_DIM, "network: %s", where);
+}
+
 static void ip_detail(struct rows *r, const char *ip, const struct model *m, const struct config *cfg)
 {
 	const struct detail *d = &m->detail;
@@ -154,6 +170,7 @@ static void ip_detail(struct rows *r, const char *ip, const struct model *m, con
 			     f, q, alert ? "  ALERT: over the brute-force threshold" : "");
 		}
 	ip_redis_lines(r, m, cfg, ip);
+	geo_line(r, m, ip);
 	line(r, ROLE_NORMAL, "%s", "");
 	if (!detail_ready(m, DETAIL_IP, ip)) {
 		line(r, ROLE_DIM, "loading its events...");

@@ -6,6 +6,7 @@
 #include <time.h>
 
 #include "conf.h"
+#include "geoip.h"
 #include "lists.h"
 #include "model.h"
 #include "snapshot_out.h"
@@ -43,7 +44,22 @@ static const struct column ip_cols[] = {
 	{ "address", 28, true, false }, { "fail", 7, false, true }, { "req", 8, false, true },
 	{ "counter", 7, false, true }, { "blocked", 9, false, true }, { "users", 6, false, true },
 	{ "tenants", 7, false, true }, { "ratelim", 7, false, true }, { "by", 12, false, false },
+	{ "cc", 3, false, false }, { "network (geoip-db)", 30, false, false },
 };
+
+/* Country and network; "?" where the databases do not know the address. */
+static void geo_cells(struct row *w, int col, const struct geoip *geo, const char *ip)
+{
+	struct geo_info gi;
+	char net[160];
+
+	geoip_lookup(geo, ip, &gi);
+	if (gi.state == GEO_NO_DB)
+		return;
+	geoip_network(&gi, net, sizeof net);
+	row_text(w, col, gi.country[0] ? gi.country : "?");
+	row_text(w, col + 1, net[0] ? net : "?");
+}
 
 static void build_ips(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
                    const struct list_extra *x)
@@ -74,6 +90,7 @@ static void build_ips(struct rows *r, const struct model *m, const struct config
 			row_text(w, 8, "wrong key type");
 		if (snapshot_ip_alert(m, cfg, s))
 			w->role = ROLE_ALERT;
+		geo_cells(w, 9, m->geo, s->ip);
 	}
 }
 

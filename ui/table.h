@@ -9,7 +9,7 @@
 
 #include "draw.h"
 
-#define TABLE_MAX_COLS 10
+#define TABLE_MAX_COLS 12
 
 struct column {
 	const char *title;
