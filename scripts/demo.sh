@@ -78,6 +78,14 @@ if (($# == 0)) && ! [[ -t 0 && -t 1 ]]; then
 	set -- snapshot
 fi
 
+# A small GeoIP database of the demo's own documentation networks, labelled
+# as demo data, so that the country and network columns show.
+geoip=()
+if "$sectop" --version | grep -q "^geoip-db: yes" &&
+	perl "$ROOT/tests/fixtures/make_mmdb.pl" demo "$SECTOP_TEST_STACK_DIR" 2>>"$SECTOP_TEST_STACK_DIR/geoip.log"; then
+	geoip=(--geoip-db "$SECTOP_TEST_STACK_DIR/country.mmdb" --geoip-db "$SECTOP_TEST_STACK_DIR/asn.mmdb")
+fi
+
 say "running sectop (q quits; state in $SECTOP_TEST_STACK_DIR)"
 rc=0
 # the themes and runbooks of this tree, before `make install`
@@ -88,6 +96,7 @@ export XDG_STATE_HOME=$SECTOP_TEST_STACK_DIR/state
 "$sectop" "$@" \
 	--db "$SECTOP_TEST_DB" \
 	--redis "$SECTOP_TEST_REDIS" \
+	"${geoip[@]}" \
 	--health "api=$SECTOP_TEST_HTTP/health/healthy" \
 	--health "auth=$SECTOP_TEST_HTTP/health/flap" \
 	--health "billing=$SECTOP_TEST_HTTPS/health/ok ca_file=$SECTOP_TEST_CA" \
