@@ -20,7 +20,7 @@ SECTOP_DEPS=(
 	postgresql postgresql-contrib postgresql-15-partman redis-server redis-tools
 	# test tooling: terminal tests, fixture server, certificates, probes
 	tmux python3 openssl ca-certificates curl procps iproute2 locales
-	libmaxmind-db-writer-perl
+	libmaxmind-db-writer-perl bash-completion
 	bsdutils util-linux
 )
 

@@ -19,19 +19,20 @@
 #include "pg_sql.h"
 
 enum { OPT_HELP = 'h', OPT_VERSION = 'V', OPT_CONFIG = 'c', OPT_VERBOSE = 'v',
-       OPT_PRINT_INDEXES = 0x100, OPT_KEY_BASE = 0x200 };
+       OPT_PRINT_INDEXES = 0x100, OPT_LIST_OPTIONS, OPT_KEY_BASE = 0x200 };
 
 static const struct option fixed_options[] = {
 	{ "help", no_argument, NULL, OPT_HELP },
 	{ "version", no_argument, NULL, OPT_VERSION },
 	{ "config", required_argument, NULL, OPT_CONFIG },
 	{ "print-indexes", no_argument, NULL, OPT_PRINT_INDEXES },
+	{ "list-options", no_argument, NULL, OPT_LIST_OPTIONS },
 };
 #define N_FIXED (sizeof fixed_options / sizeof fixed_options[0])
 
 struct args {
 	const char *config_file;
-	bool help, version, print_indexes;
+	bool help, version, print_indexes, list_options;
 	int verbose;
 	const char *command;
 	char **operands;       /* after the command */
@@ -87,6 +88,16 @@ static void usage(FILE *f)
 		col += w;
 	}
 	fputc('\n', f);
+}
+
+/* Every option, one a line, for shell completion. */
+static void list_options(void)
+{
+	for (size_t i = 0; i < N_FIXED; i++)
+		printf("--%s\n", fixed_options[i].name);
+	for (size_t i = 0; conf_key_at(i); i++)
+		printf("--%s\n", conf_key_at(i));
+	fputs("-c\n-h\n-V\n-v\n", stdout);
 }
 
 /* The long options: the fixed ones, then one per setting. */
@@ -164,6 +175,7 @@ static int parse_args(int argc, char **argv, const struct option *opts, struct a
 		case OPT_CONFIG: a->config_file = optarg; break;
 		case OPT_VERBOSE: a->verbose += !apply; break;
 		case OPT_PRINT_INDEXES: a->print_indexes = true; break;
+		case OPT_LIST_OPTIONS: a->list_options = true; break;
 		}
 	}
 	return 0;
@@ -273,6 +285,11 @@ int main(int argc, char **argv)
 	conf_defaults(&cfg);
 	if (parse_all(argc, argv, &a, &cfg, false) < 0)
 		goto out;
+	if (a.list_options) {
+		list_options();
+		rc = 0;
+		goto out;
+	}
 	if (a.help || a.version) {
 		if (a.help)
 			usage(stdout);
