@@ -345,7 +345,10 @@ int redis_target_display(const struct redis_target *t, char *out, size_t outsz)
 	if (t->path[0]) {
 		if (t->user[0])
 			return snprintf(out, outsz, "unix://%s@%s?db=%d", t->user, t->path, t->db);
-		return snprintf(out, outsz, "unix:%s?db=%d", t->path, t->db);
+		/* "unix://x" would read x as an authority: a path that starts
+		 * with "//" is written after "unix://" to read back the same */
+		return snprintf(out, outsz, "unix:%s%s?db=%d", t->path[1] == '/' ? "//" : "",
+		                t->path, t->db);
 	}
 	bool v6 = strchr(t->host, ':') != NULL;
 	return snprintf(out, outsz, "redis://%s%s%s%s%s:%d/%d", t->user, at,
