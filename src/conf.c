@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "conf.h"
 #include "strutil.h"
 #include "webhook.h"
@@ -690,6 +692,25 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 	return fail(err, errsz, "%s: unsupported", key);
 }
 
+/* Would libpq read a password from this conninfo or URI?  Its own parser
+ * says, percent-encoding and all: "postgresql:///db?pass%77ord=x" holds
+ * one (found by tests/fuzz/fuzz_conninfo). */
+static bool conninfo_has_password(const char *value)
+{
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(value, &why);
+	bool found = false;
+
+	PQfreemem(why);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val) {
+			str_wipe(o->val);
+			found = true;
+		}
+	PQconninfoFree(opts);
+	return found;
+}
+
 /* Does this setting put a secret into the file (or argv)? */
 static bool conf_is_secret(const struct conf_key *k, const char *value)
 {
@@ -697,7 +718,7 @@ static bool conf_is_secret(const struct conf_key *k, const char *value)
 		return *value != '\0';
 	if (k->type != CT_CONNINFO)
 		return false;
-	if (strstr(value, "password"))
+	if (strstr(value, "password") || conninfo_has_password(value))
 		return true;
 	/* a URI with user:password@ */
 	const char *scheme = strstr(value, "://");

@@ -228,6 +228,10 @@ static void test_secret_detection(void **state)
 	assert_true(conf_value_is_secret("db", "host=h password=x"));
 	assert_false(conf_value_is_secret("db", "postgres://u@h/db"));
 	assert_false(conf_value_is_secret("db", "host=h user=u"));
+	/* libpq decodes a URI's parameter names too (tests/fuzz/fuzz_conninfo) */
+	assert_true(conf_value_is_secret("db", "postgresql:///db?pass%77ord=x"));
+	assert_true(conf_value_is_secret("db", "postgresql://h/db?%70assword=x"));
+	assert_false(conf_value_is_secret("db", "postgresql:///db?pass%77ord="));
 	assert_true(conf_value_is_secret("redis", "redis://:secret@127.0.0.1:6379"));
 	assert_false(conf_value_is_secret("redis", "redis://127.0.0.1:6379/0"));
 	assert_false(conf_value_is_secret("window", "password"));
