@@ -47,6 +47,7 @@ ap.add_argument("--minutes", type=float, default=60)
 ap.add_argument("--fault-every", type=float, default=30)
 ap.add_argument("--down", type=float, default=10)
 ap.add_argument("--key-bound-ms", type=float, default=100)
+ap.add_argument("--key-every", type=float, default=1.0, help="seconds between two keys")
 args = ap.parse_args()
 
 ENV = os.environ
@@ -60,6 +61,7 @@ PG_DATA = ENV["SECTOP_TEST_PGDATA"]
 REDIS_PIDFILE = ENV["SECTOP_TEST_REDIS_PIDFILE"]
 HEALTHD_PIDFILE = os.path.join(args.stack_dir, "http", "healthd.pid")
 LOG = open(os.path.join(args.work, "soak.log"), "a", buffering=1)
+KEYS_LOG = open(os.path.join(args.work, "keys.log"), "a", buffering=1)   # every key: time, key, ms
 
 
 def now():
@@ -406,7 +408,7 @@ def main():
     faults_this_minute = []
     cli_threads = []
     seed_target("198.18.0.1", 200)
-    say("minute   rss_kb  fds  longest_key_ms  keys  slow_keys  actions  lost  faults")
+    say("minute   rss_kb  fds  longest_key_ms  median_key  keys  slow_keys  actions  lost  faults")
 
     pending = []             # console actions whose result is not seen yet
     timers = []
@@ -425,11 +427,12 @@ def main():
         slow = sum(1 for k in minute_keys if k > args.key_bound_ms)
         row = {"minute": len(rows) + 1, "rss_kb": rss_kb(pid), "fds": fds(pid),
                "longest_ms": max(minute_keys) if minute_keys else 0.0,
+               "median_ms": sorted(minute_keys)[len(minute_keys) // 2] if minute_keys else 0.0,
                "keys": len(minute_keys), "slow": slow, "actions": n_act, "lost": lost,
                "faults": ",".join(faults_this_minute) or "-"}
         rows.append(row)
-        say("%6d %8d %4d %15.0f %5d %10d %8d %5d  %s" % (
-            row["minute"], row["rss_kb"], row["fds"], row["longest_ms"], row["keys"],
+        say("%6d %8d %4d %15.0f %10.0f %5d %10d %8d %5d  %s" % (
+            row["minute"], row["rss_kb"], row["fds"], row["longest_ms"], row["median_ms"], row["keys"],
             row["slow"], row["actions"], row["lost"], row["faults"]))
         minute_keys, faults_this_minute = [], []
         next_minute += 60
@@ -463,6 +466,7 @@ def main():
             continue
         ms, text = key_probe(key)
         minute_keys.append(ms if ms is not None else 5000.0)
+        KEYS_LOG.write("%.2f %s %.1f\n" % (t, key, minute_keys[-1]))
         if ms is None or ms > args.key_bound_ms:
             log("slow key %s: %s ms" % (key, "no answer in 5000" if ms is None else "%.0f" % ms))
         key = "3" if key == "2" else "2"
@@ -470,7 +474,7 @@ def main():
         if now() >= next_minute:
             if not minute_row():
                 break
-        time.sleep(max(0.0, 1.0 - (now() - t)))
+        time.sleep(max(0.0, args.key_every - (now() - t)))
 
     if len(rows) < round(minutes):
         minute_row()
