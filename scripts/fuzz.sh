@@ -12,6 +12,8 @@
 #                                    corpora go (default build-fuzz/)
 #   SECTOP_FUZZ_JOBS=N               compile with N jobs (default 2)
 #
+# tests/fuzz/NAME.dict, when there is one, gives the fuzzer the words of the
+# syntax (setting names, URL parts) that it would take long to guess.
 # Needs clang and libclang-rt-14-dev (scripts/deps.sh installs them), and the
 # libraries sectop builds with.  The seed corpora stay small and meaningful;
 # inputs the fuzzer finds go to DIR/corpus/NAME/, outside the tree.  A crash
@@ -104,13 +106,15 @@ run_harness() {
 	local grown=$OUT/corpus/$1
 	mkdir -p "$grown" "$seeds"
 	rm -f "$OUT/crashes/$name-"*
+	local dict=()    # tests/fuzz/NAME.dict: the words of its syntax
+	[[ -f $ROOT/tests/fuzz/$1.dict ]] && dict=(-dict="$ROOT/tests/fuzz/$1.dict")
 	local limit=(-max_total_time="$SECONDS_EACH")
 	((SECONDS_EACH > 0)) || limit=(-runs=0)     # 0: replay the corpus only
 	# -timeout: one input taking 10 s is a hang; -rss_limit_mb: a runaway
 	# allocation is a finding too.  Leaks are reported (ASan's default).
 	nice -n 10 env ASAN_OPTIONS="${ASAN_OPTIONS:-abort_on_error=1:detect_leaks=1}" \
 		UBSAN_OPTIONS="${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}" \
-		"$OUT/bin/fuzz_$name" "${limit[@]}" -timeout=10 -rss_limit_mb=2048 \
+		"$OUT/bin/fuzz_$name" "${limit[@]}" "${dict[@]}" -timeout=10 -rss_limit_mb=2048 \
 		-max_len=65536 -print_final_stats=1 -artifact_prefix="$OUT/crashes/$name-" \
 		"$grown" "$seeds" >"$log" 2>&1 || rc=$?
 	local execs corpus
