@@ -1,5 +1,6 @@
 /* fuzz_address: any string typed as an address to block.  What is accepted
- * is one normal form: normalising it again gives it back unchanged. */
+ * is one normal form: normalising it again gives it back unchanged.  The
+ * same bytes as SSH_CONNECTION, where the operator's own address is read. */
 #include "config.h"
 
 #include "fuzz.h"
@@ -18,6 +19,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	} else {
 		FUZZ_CHECK(memchr(err, '\0', sizeof err) && err[0]);
 	}
+	/* the same bytes as SSH_CONNECTION: the operator's own address */
+	setenv("SSH_CONNECTION", in, 1);
+	if (ipaddr_ssh_client(out, sizeof out))
+		FUZZ_CHECK(ipaddr_normalize(out, again, sizeof again, err, sizeof err) == 0);
 	free(in);
 	return 0;
 }

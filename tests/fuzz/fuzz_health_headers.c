@@ -1,6 +1,7 @@
 /* fuzz_health_headers: any bytes as the header lines of a health response
  * (a redirect chain's too), as curl hands them over one line at a time;
- * then the posture findings drawn from them, and a certificate's date. */
+ * then the posture findings drawn from them, a certificate's date, and the
+ * last line as a redirect's target. */
 #include "config.h"
 
 #include "fuzz.h"
@@ -43,6 +44,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	r.ratelimit_limit = x.hdr[H_RL_LIMIT];
 	r.ratelimit_remaining = x.hdr[H_RL_REMAINING];
 	r.cert_expires_at = health_parse_cert_date(last);
+	/* the last line as a redirect's Location, judged against the URL
+	 * the credentials were meant for */
+	scheme_allowed(last);
+	same_origin(r.url, last);
 	health_findings(&r, 1796083200, 14);
 	FUZZ_CHECK(r.n_findings <= HEALTH_MAX_FINDINGS);
 	health_result_free(&r);
