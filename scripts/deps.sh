@@ -22,6 +22,8 @@ SECTOP_DEPS=(
 	tmux python3 openssl ca-certificates curl procps iproute2 locales
 	libmaxmind-db-writer-perl bash-completion
 	bsdutils util-linux
+	# scripts/fuzz.sh: clang's libFuzzer (its runtime is a separate package)
+	clang libclang-rt-14-dev
 )
 
 # deps_missing: print the packages that are not installed, one per line.

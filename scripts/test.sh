@@ -8,7 +8,13 @@
 #   5. make check in build/, with SECTOP_REQUIRE_SERVERS=1: a test that finds
 #      no server fails instead of skipping
 #   6. build-san/  configure --enable-werror --enable-sanitizers, make check
-#      under ASan (leaks too) and UBSan, on the same servers, data emptied
+#      under ASan (leaks too) and UBSan, on the same servers, data emptied;
+#      the benchmark's smoke run (tests/cli/bench_smoke.sh, which checks that
+#      the harness still runs, not the figures) only in build/
+#   7. scripts/fuzz.sh: every parser harness of tests/fuzz/ under libFuzzer,
+#      ASan and UBSan, SECTOP_FUZZ_SECONDS each (default 3), from its seeds
+#   8. bench/soak.sh --smoke: the console under injected server faults (one
+#      minute, beside step 7)
 #
 # Tests run one at a time: some stop or freeze a server on purpose, which
 # would break a test running beside them.  SECTOP_TEST_JOBS=N runs N at once;
@@ -85,7 +91,12 @@ suite() {
 	find "$dir" -name '*.trs' -delete
 	say "$(basename "$dir"): make check"
 	before=$failed
-	(cd "$dir" && env "${CHECK_ENV[@]}" timeout --kill-after=10 "$CHECK_TIMEOUT" make -j"$JOBS" check) || rc=$?
+	local tests=()
+	if ((${#CHECK_EXCLUDE[@]})); then
+		tests=("TESTS=$(check_tests "$dir")")
+		say "$(basename "$dir"): not here: ${CHECK_EXCLUDE[*]}"
+	fi
+	(cd "$dir" && env "${CHECK_ENV[@]}" timeout --kill-after=10 "$CHECK_TIMEOUT" make -j"$JOBS" check "${tests[@]}") || rc=$?
 	tally "$dir"
 	if ((rc == 124 || rc == 137)); then
 		fail "$(basename "$dir"): make check timed out after $CHECK_TIMEOUT s"
@@ -93,6 +104,29 @@ suite() {
 		fail "$(basename "$dir"): make check (exit $rc)"
 	fi
 	((failed == before)) || show_failed_logs "$dir"
+}
+
+# check_tests DIR: the build's TESTS without those in CHECK_EXCLUDE.
+check_tests() {
+	local t x keep=()
+	for t in $(make -s -C "$1" -f Makefile -f - print_tests <<<'print_tests: ; @echo $(TESTS)'); do
+		for x in "${CHECK_EXCLUDE[@]}"; do [[ $t == "$x" ]] && continue 2; done
+		keep+=("$t")
+	done
+	echo "${keep[*]}"
+}
+
+# step NAME CMD...: a check that is not part of make check, counted as one test.
+step() {
+	local name=$1 log=$ROOT/build/$1.log
+	shift
+	say "$name"
+	if quietly "$log" "$@"; then
+		passed=$((passed + 1))
+		tail -n 1 "$log" | sed 's/^/  /'
+	else
+		fail "$name"
+	fi
 }
 
 summary() {
@@ -130,11 +164,30 @@ say "state in $SECTOP_TEST_STACK_DIR"
 export SECTOP_REQUIRE_SERVERS=1
 
 CHECK_ENV=()
+CHECK_EXCLUDE=()
 suite build --enable-werror
 
 CHECK_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
+# The benchmark's smoke run checks the harness, which build/ already did.
+CHECK_EXCLUDE=(tests/cli/bench_smoke.sh)
 suite build-san --enable-werror --enable-sanitizers
+
+# The fuzzers keep a core busy while the soak mostly waits on its faults:
+# side by side, the two cost the longer of them (about 80 s).
+fuzz_log=$ROOT/build/fuzz.log
+nice -n 10 "$ROOT/scripts/fuzz.sh" "${SECTOP_FUZZ_SECONDS:-3}" >"$fuzz_log" 2>&1 &
+fuzz_pid=$!
+step soak env SECTOP_SOAK_BUILD="$ROOT/build" "$ROOT/bench/soak.sh" --smoke
+say "fuzz"
+if wait "$fuzz_pid"; then
+	passed=$((passed + 1))
+	tail -n 1 "$fuzz_log" | sed 's/^/  /'
+else
+	echo "---- last lines of $fuzz_log ----"
+	tail -n 40 "$fuzz_log"
+	fail fuzz
+fi
 
 ((passed > 0)) || fail "no test passed: did any run?"
 summary

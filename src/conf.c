@@ -12,6 +12,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <libpq-fe.h>
+
 #include "conf.h"
 #include "strutil.h"
 #include "webhook.h"
@@ -32,6 +34,7 @@ enum conf_type {
 	CT_STATUSES,    /* int list, comma-separated HTTP statuses */
 	CT_HEALTH,      /* NAME=URL [option=value ...] */
 	CT_IDENT,       /* char *, an SQL identifier or key prefix: no control bytes */
+	CT_WORD,        /* char *, a setting with a default: empty is refused, never NULL */
 	CT_ROTATION,    /* NAME kind=KIND [max_age=DURATION]: a secret to rotate */
 	CT_FILES,       /* struct conf_list of paths, one a line: repeatable */
 };
@@ -93,7 +96,7 @@ static const struct conf_key conf_table[] = {
 	K("alert-window", CT_SECONDS, alert_window_s, 10, 86400),
 	K("cert-warn-days", CT_INT, cert_warn_days, 0, 3650),
 	K("stale-alert", CT_SECONDS, stale_alert_s, 1, 86400),
-	K("theme", CT_STRING, theme, 0, 0),
+	K("theme", CT_WORD, theme, 0, 0),
 	K("no-color", CT_BOOL, no_color, 0, 0),
 	K("ascii", CT_BOOL, ascii, 0, 0),
 	K("bell", CT_BOOL, bell, 0, 0),
@@ -108,11 +111,11 @@ static const struct conf_key conf_table[] = {
 	K("reason", CT_STRING, reason, 0, 0),
 	K("incident", CT_STRING, incident, 0, 0),
 	K("yes", CT_BOOL, yes, 0, 0),
-	K("format", CT_STRING, format, 0, 0),
+	K("format", CT_WORD, format, 0, 0),
 	K("timeout", CT_SECONDS, snapshot_timeout_s, 1, 3600),
 	K("log", CT_STRING, log_file, 0, 0),
 	K("verbose", CT_INT, verbose, 0, 3),
-	K("since", CT_STRING, since, 0, 0),
+	K("since", CT_WORD, since, 0, 0),
 	K("until", CT_STRING, until, 0, 0),
 	K("section", CT_STRING, section, 0, 0),
 	K("output", CT_STRING, output, 0, 0),
@@ -126,7 +129,7 @@ static const struct conf_key conf_table[] = {
 	K("blocks-lookback", CT_SECONDS, blocks_lookback_s, 0, 90 * 86400),
 	K("all-blocks", CT_BOOL, all_blocks, 0, 0),
 	K("secret", CT_ROTATION, secrets, 0, 0),
-	K("revoke-backend", CT_STRING, revoke_backend, 0, 0),
+	K("revoke-backend", CT_WORD, revoke_backend, 0, 0),
 	K("revoke-webhook", CT_STRING, revoke_webhook, 0, 0),
 	K("revoke-token-env", CT_STRING, revoke_token_env, 0, 0),
 	K("revoke-ca-file", CT_STRING, revoke_ca_file, 0, 0),
@@ -269,6 +272,7 @@ void conf_free(struct config *cfg)
 		switch (k->type) {
 		case CT_STRING:
 		case CT_IDENT:
+		case CT_WORD:
 			free(*(char **)p);
 			break;
 		case CT_SECRET:
@@ -656,6 +660,7 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 		return fail(err, errsz, "%s: the value holds a control character", key);
 	switch (k->type) {
 	case CT_IDENT:
+	case CT_WORD:           /* read without a check for NULL: "format =" crashed */
 		if (!*value)
 			return fail(err, errsz, "%s: must not be empty", key);
 		/* fall through */
@@ -664,7 +669,7 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 	case CT_CONNINFO:
 		if (k->type == CT_SECRET || k->type == CT_CONNINFO)
 			str_wipe_free(*(char **)slot), *(char **)slot = NULL;
-		set_str(slot, *value || k->type == CT_IDENT ? value : NULL);
+		set_str(slot, *value ? value : NULL);
 		return 0;
 	case CT_INT:
 	case CT_MS:
@@ -705,6 +710,25 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 	return fail(err, errsz, "%s: unsupported", key);
 }
 
+/* Would libpq read a password from this conninfo or URI?  Its own parser
+ * says, percent-encoding and all: "postgresql:///db?pass%77ord=x" holds
+ * one (found by tests/fuzz/fuzz_conninfo). */
+static bool conninfo_has_password(const char *value)
+{
+	char *why = NULL;
+	PQconninfoOption *opts = PQconninfoParse(value, &why);
+	bool found = false;
+
+	PQfreemem(why);
+	for (PQconninfoOption *o = opts; o && o->keyword; o++)
+		if (strcmp(o->keyword, "password") == 0 && o->val && *o->val) {
+			str_wipe(o->val);
+			found = true;
+		}
+	PQconninfoFree(opts);
+	return found;
+}
+
 /* Does this setting put a secret into the file (or argv)? */
 static bool conf_is_secret(const struct conf_key *k, const char *value)
 {
@@ -712,7 +736,7 @@ static bool conf_is_secret(const struct conf_key *k, const char *value)
 		return *value != '\0';
 	if (k->type != CT_CONNINFO)
 		return false;
-	if (strstr(value, "password"))
+	if (strstr(value, "password") || conninfo_has_password(value))
 		return true;
 	/* a URI with user:password@ */
 	const char *scheme = strstr(value, "://");

@@ -338,14 +338,34 @@ void redis_target_free(struct redis_target *t)
 	}
 }
 
+/* The path as a URL holds it: '%', '?' and '@' percent-encoded, so that
+ * what is shown reads back as the same path (found by fuzz_redis_url). */
+static void path_encode(const char *path, char *out, size_t outsz)
+{
+	size_t o = 0;
+
+	for (; *path && o + 4 <= outsz; path++) {
+		if (*path == '%' || *path == '?' || *path == '@')
+			o += (size_t)snprintf(out + o, outsz - o, "%%%02X", (unsigned char)*path);
+		else
+			out[o++] = *path;
+	}
+	out[o] = '\0';
+}
+
 int redis_target_display(const struct redis_target *t, char *out, size_t outsz)
 {
 	const char *at = t->user[0] ? "@" : "";
 
 	if (t->path[0]) {
+		char path[3 * sizeof t->path];
+		path_encode(t->path, path, sizeof path);
 		if (t->user[0])
-			return snprintf(out, outsz, "unix://%s@%s?db=%d", t->user, t->path, t->db);
-		return snprintf(out, outsz, "unix:%s?db=%d", t->path, t->db);
+			return snprintf(out, outsz, "unix://%s@%s?db=%d", t->user, path, t->db);
+		/* "unix://x" would read x as an authority: a path that starts
+		 * with "//" is written after "unix://" to read back the same */
+		return snprintf(out, outsz, "unix:%s%s?db=%d", t->path[1] == '/' ? "//" : "",
+		                path, t->db);
 	}
 	bool v6 = strchr(t->host, ':') != NULL;
 	return snprintf(out, outsz, "redis://%s%s%s%s%s:%d/%d", t->user, at,

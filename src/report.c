@@ -191,7 +191,8 @@ int64_t report_parse_time(const char *s, int64_t now_us)
 	/* A duration ends in its unit; a bare number would be ambiguous (a year?). */
 	if (isalpha((unsigned char)s[n - 1]) && strchr(s, '-') == NULL) {
 		long long ms = conf_parse_duration_ms(s, 's');
-		if (ms < 0 || ms > 100LL * 365 * 86400 * 1000)
+		/* back past 1970 would be a negative time, which is not -1 */
+		if (ms < 0 || ms > 100LL * 365 * 86400 * 1000 || ms * 1000 > now_us)
 			return -1;
 		return now_us - ms * 1000;
 	}

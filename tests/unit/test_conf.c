@@ -118,6 +118,16 @@ static void test_set_errors(void **state)
 	assert_int_equal(c.n_failure_statuses, 2);          /* unchanged */
 	assert_int_equal(conf_set(&c, "failure-statuses", "401,,403", err, sizeof err), -1);
 	assert_int_equal(conf_set(&c, "table", "", err, sizeof err), -1);
+	/* found by tests/fuzz/fuzz_conf: "format =" left the format NULL, and
+	 * conf_validate (and every command) read it: a crash.  A setting that
+	 * has a default refuses an empty value and keeps the default. */
+	const char *const with_default[] = { "format", "theme", "since", "revoke-backend" };
+	for (size_t i = 0; i < sizeof with_default / sizeof with_default[0]; i++) {
+		assert_int_equal(conf_set(&c, with_default[i], "", err, sizeof err), -1);
+		assert_non_null(strstr(err, "must not be empty"));
+	}
+	assert_string_equal(c.format, "text");
+	assert_int_equal(conf_validate(&c, err, sizeof err), 0);
 	assert_int_equal(conf_set(&c, "tenant", "a\x1b[2Jb", err, sizeof err), -1);
 	assert_non_null(strstr(err, "control character"));
 	assert_int_equal(conf_set(&c, "bell", "maybe", err, sizeof err), -1);
@@ -218,6 +228,10 @@ static void test_secret_detection(void **state)
 	assert_true(conf_value_is_secret("db", "host=h password=x"));
 	assert_false(conf_value_is_secret("db", "postgres://u@h/db"));
 	assert_false(conf_value_is_secret("db", "host=h user=u"));
+	/* libpq decodes a URI's parameter names too (tests/fuzz/fuzz_conninfo) */
+	assert_true(conf_value_is_secret("db", "postgresql:///db?pass%77ord=x"));
+	assert_true(conf_value_is_secret("db", "postgresql://h/db?%70assword=x"));
+	assert_false(conf_value_is_secret("db", "postgresql:///db?pass%77ord="));
 	assert_true(conf_value_is_secret("redis", "redis://:secret@127.0.0.1:6379"));
 	assert_false(conf_value_is_secret("redis", "redis://127.0.0.1:6379/0"));
 	assert_false(conf_value_is_secret("window", "password"));

@@ -241,6 +241,25 @@ static void test_display(void **state)
 	redis_target_display(&t, out, sizeof out);
 	assert_string_equal(out, "unix:/tmp/r.sock?db=3");
 
+	/* found by tests/fuzz/fuzz_redis_url: "unix://re" would be shown for
+	 * the socket "//re", and reads back as no path at all */
+	t = parse_ok("unix:////re");
+	assert_string_equal(t.path, "//re");
+	redis_target_display(&t, out, sizeof out);
+	assert_string_equal(out, "unix:////re?db=0");
+	redis_target_free(&t);
+	t = parse_ok(out);
+	assert_string_equal(t.path, "//re");
+	redis_target_free(&t);
+	/* a path holding '@/' or '?' is shown percent-encoded, to read back */
+	t = parse_ok("unix:/tmp/a@/b%3Fc%25d");
+	assert_string_equal(t.path, "/tmp/a@/b?c%d");
+	redis_target_display(&t, out, sizeof out);
+	assert_string_equal(out, "unix:/tmp/a%40/b%3Fc%25d?db=0");
+	redis_target_free(&t);
+	t = parse_ok(out);
+	assert_string_equal(t.path, "/tmp/a@/b?c%d");
+	redis_target_free(&t);
 	t = parse_ok("unix://u:hunter2@/tmp/r.sock");
 	redis_target_display(&t, out, sizeof out);
 	assert_string_equal(out, "unix://u@/tmp/r.sock?db=0");

@@ -36,6 +36,10 @@ static void test_durations(void **state)
 	assert_true(report_parse_time("d", NOW_US) == -1);
 	assert_true(report_parse_time("-7d", NOW_US) == -1);
 	assert_true(report_parse_time("99999999999d", NOW_US) == -1);
+	/* found by tests/fuzz/fuzz_report_time: 74 years back from 2026 is
+	 * before 1970, a negative time that is not the -1 of a refusal */
+	assert_true(report_parse_time("26991d", NOW_US) == -1);
+	assert_true(report_parse_time("20000d", NOW_US) == NOW_US - 20000 * DAY_US);
 }
 
 static void test_iso_times(void **state)

@@ -1,0 +1,42 @@
+/* fuzz_json_out: any bytes (a key name, a row, a header) as a string of the
+ * JSON that snapshot and report print.  The JSON must be plain printable
+ * ASCII, nothing a terminal acts on, and read back as the bytes given, each
+ * invalid one as U+FFFD. */
+#include "config.h"
+
+#include <jansson.h>
+
+#include "fuzz.h"
+#include "json_out.h"
+#include "sanitize.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	json_t *obj = json_object();
+	json_t *v = json_out_stringn((const char *)data, size);
+	FUZZ_CHECK(obj && v);
+	json_object_set_new(obj, "v", v);
+
+	char *text = NULL;
+	size_t n = 0;
+	FILE *f = open_memstream(&text, &n);
+	FUZZ_CHECK(f);
+	FUZZ_CHECK(json_out_put(obj, f, size & 1) == 0);
+	fclose(f);
+	for (size_t i = 0; i < n; i++)
+		FUZZ_CHECK((text[i] >= 0x20 && text[i] < 0x7f) || text[i] == '\n');
+
+	json_error_t jerr;
+	json_t *back = json_loadb(text, n, JSON_ALLOW_NUL, &jerr);
+	FUZZ_CHECK(back);
+	json_t *s = json_object_get(back, "v");
+	char *want = sanitize_utf8_repair((const char *)data, size);
+	FUZZ_CHECK(want && json_is_string(s));
+	FUZZ_CHECK(json_string_length(s) == strlen(want));
+	FUZZ_CHECK(memcmp(json_string_value(s), want, strlen(want)) == 0);
+	free(want);
+	json_decref(back);
+	free(text);
+	json_decref(obj);
+	return 0;
+}
