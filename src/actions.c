@@ -19,6 +19,7 @@
 #include "pg_sql.h"
 #include "redis_url.h"
 #include "rotation.h"
+#include "sanitize.h"
 #include "strutil.h"
 #include "webhook.h"
 
@@ -90,6 +91,21 @@ static enum op_status say(struct op_result *r, enum op_status st, const char *fm
 	va_end(ap);
 	r->status = st;
 	return st;
+}
+
+bool ops_confirm_usable(const char *expect)
+{
+	if (!expect || !*expect)
+		return false;
+	char *shown = sanitize_str(expect, 0);
+	bool same = shown && strcmp(shown, expect) == 0;
+	free(shown);
+	return same;
+}
+
+bool ops_confirmed(const char *expect, const char *typed)
+{
+	return ops_confirm_usable(expect) && typed && strcmp(expect, typed) == 0;
 }
 
 /* "alice@198.51.100.4": who, and from where when over SSH. */
@@ -416,7 +432,10 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 		         sql ? sql : "");
 		free(sql);
 		plan_revoke_backend(o, op, p);
-		snprintf(p->confirm, sizeof p->confirm, "%s", p->key_prefix);
+		/* a prefix that is empty or not printable cannot be the text typed:
+		 * the key's id (hexadecimal, checked) is asked for instead */
+		snprintf(p->confirm, sizeof p->confirm, "%s",
+		         ops_confirm_usable(p->key_prefix) ? p->key_prefix : op->target);
 		return r->status = OP_DONE;
 	}
 	snprintf(p->confirm, sizeof p->confirm, "%s", op->target);
@@ -533,9 +552,11 @@ static PGconn *ops_pg(struct ops *o)
 	return PQstatus(o->pg) == CONNECTION_OK ? o->pg : NULL;
 }
 
-/* One audit row: the action, the operator as user_id, the address. */
+/* One audit row: the action, the operator as user_id, the address.  who
+ * and when are the journal's for a row written again later (when NULL:
+ * this operator, now), so a retried row keeps its own operator and time. */
 static int audit_insert(struct ops *o, const char *action, const char *type, const char *target,
-                        const char *tenant, const char *details)
+                        const char *tenant, const char *details, const char *who, const char *when)
 {
 	const struct conf_schema *s = &o->cfg->schema;
 	PGconn *c = ops_pg(o);
@@ -543,15 +564,16 @@ static int audit_insert(struct ops *o, const char *action, const char *type, con
 		return -1;
 	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *u = pg_sql_ident(s->user_id),
 	     *rt = pg_sql_ident(s->resource_type), *ri = pg_sql_ident(s->resource_id),
-	     *tn = pg_sql_ident(s->tenant_id), *d = pg_sql_ident(s->details);
-	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-	                       t, a, u, rt, ri, tn, d);
-	const char *v[] = { action, o->operator_id, type, target, tenant, details };
-	PGresult *res = sql ? PQexecParams(c, sql, 6, NULL, v, NULL, NULL, 0) : NULL;
+	     *tn = pg_sql_ident(s->tenant_id), *d = pg_sql_ident(s->details), *ts = pg_sql_ident(s->timestamp);
+	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s, %s)"
+	                       " VALUES ($1, $2, $3, $4, $5, $6::jsonb, coalesce($7::timestamptz, now()))",
+	                       t, a, u, rt, ri, tn, d, ts);
+	const char *v[] = { action, who ? who : o->operator_id, type, target, tenant, details, when };
+	PGresult *res = sql ? PQexecParams(c, sql, 7, NULL, v, NULL, NULL, 0) : NULL;
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
 	PQclear(res);
 	free(sql);
-	free(t); free(a); free(u); free(rt); free(ri); free(tn); free(d);
+	free(t); free(a); free(u); free(rt); free(ri); free(tn); free(d); free(ts);
 	return rc;
 }
 
@@ -772,7 +794,7 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 	char *details = audit_details(op, r->journal_id, op_mode(o, op), extra);
 
 	r->audited = details && audit_insert(o, op_action_name(op->kind), op_resource_type(op->kind),
-	                                     op_subject(op), op->tenant, details) == 0;
+	                                     op_subject(op), op->tenant, details, NULL, NULL) == 0;
 	free(details);
 	json_decref(extra);
 	if (r->audited)
@@ -861,6 +883,8 @@ static bool audited_mode(const char *mode)
 int ops_retry_audits(struct ops *o)
 {
 	size_t bad;
+	if (o->cfg->read_only || o->cfg->dry_run)
+		return 0;                    /* a refused or rehearsed command writes nothing */
 	json_t *all = journal_read(o->journal.path, &bad), *rec;
 	json_t *intents = json_object(), *done = json_object();
 	size_t i;
@@ -914,7 +938,9 @@ int ops_retry_audits(struct ops *o)
 		json_decref(extra);
 		snprintf(r.journal_id, sizeof r.journal_id, "%s", id);
 		if (details && action && target &&
-		    audit_insert(o, action, op_resource_type(op.kind), target, op.tenant, details) == 0) {
+		    audit_insert(o, action, op_resource_type(op.kind), target, op.tenant, details,
+		                 json_string_value(json_object_get(in, "operator")),
+		                 json_string_value(json_object_get(v, "time"))) == 0) {
 			journal_phase(o, &r, "audited");
 			o->retried++;
 		} else {

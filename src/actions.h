@@ -56,8 +56,9 @@ struct op_plan {
 	char extra_why[160];
 	/* revoke: the key as the table has it (never the key itself) */
 	bool key_found, key_revoked;
-	char key_name[128], key_prefix[16], key_last_used[40];
-	char confirm[128];            /* what the operator types: the address, the key's prefix, the secret */
+	char key_name[128], key_prefix[64], key_last_used[40];
+	char confirm[128];            /* what the operator types: the address, the key's prefix (its id when
+	                                 the prefix is empty or not printable), the secret */
 	/* rotate, and revoke with revoke-backend = db+webhook: the HTTP request,
 	 * "Authorization: Bearer <from $VAR>" in place of the token */
 	char request[2048];
@@ -98,6 +99,13 @@ const char *op_subject(const struct op *op);
 const char *op_resource_type(enum op_kind k);   /* ip, api_key, runbook, drill */
 /* A record rather than a change: journalled in every mode, audited when live. */
 bool op_is_record(enum op_kind k);
+
+/* Whether expect can be what the operator types to confirm: not empty, and
+ * shown exactly as it is (no control, escape, bidi or invalid byte), so the
+ * text asked for is the text on screen and an empty line never confirms. */
+bool ops_confirm_usable(const char *expect);
+/* typed equals expect, and expect is usable. */
+bool ops_confirmed(const char *expect, const char *typed);
 
 /* Who acts: $SECTOP_OPERATOR or the login, "@" the SSH client address. */
 void ops_operator(char *out, size_t n);

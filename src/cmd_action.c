@@ -35,21 +35,29 @@ static bool ask(const char *question, const char *expect)
 	if (!ok)
 		return false;
 	line[strcspn(line, "\r\n")] = '\0';
-	return strcmp(line, expect) == 0;
+	return ops_confirmed(expect, line);
 }
 
 static void show_key_plan(const struct op *op, const struct op_plan *p, bool ascii)
 {
-	char *name = sanitize_str(p->key_name, ascii ? SAN_ASCII : 0);
-	char *tenant = sanitize_str(op->tenant, ascii ? SAN_ASCII : 0);
+	int f = ascii ? SAN_ASCII : 0;
+	char *name = sanitize_str(p->key_name, f), *tenant = sanitize_str(op->tenant, f);
+	char *prefix = sanitize_str(p->key_prefix, f), *used = sanitize_str(p->key_last_used, f);
+	char *command = sanitize_str(p->command, f), *backend = sanitize_str(p->backend, f);
 
 	printf("%s %s\n  key: %s (prefix %s), tenant %s, last used %s%s\n  will run: %s\n",
-	       op_action_name(op->kind), op->target, name, p->key_prefix, tenant, p->key_last_used,
-	       p->key_revoked ? ", ALREADY REVOKED" : "", p->command);
+	       op_action_name(op->kind), op->target, name, prefix, tenant, used,
+	       p->key_revoked ? ", ALREADY REVOKED" : "", command);
 	if (p->backend[0])
-		printf("  then: %s\n", p->backend);
+		printf("  then: %s\n", backend);
+	if (!ops_confirm_usable(p->key_prefix))
+		printf("  the prefix is empty or not printable: type the key's id to confirm\n");
 	free(name);
 	free(tenant);
+	free(prefix);
+	free(used);
+	free(command);
+	free(backend);
 }
 
 /* The request, indented; the token is never in it (a placeholder is). */
@@ -85,6 +93,7 @@ static void show_plan(const struct op *op, const struct op_plan *p, bool ascii)
 		return;
 	}
 	char *by = sanitize_str(p->by, ascii ? SAN_ASCII : 0), *why = sanitize_str(p->reason, ascii ? SAN_ASCII : 0);
+	char *command = sanitize_str(p->command, ascii ? SAN_ASCII : 0);
 
 	printf("%s %s\n", op_action_name(op->kind), op->target);
 	if (p->blocked)
@@ -93,9 +102,10 @@ static void show_plan(const struct op *op, const struct op_plan *p, bool ascii)
 		printf("  now: not blocked\n");
 	if (p->failed_auth >= 0)
 		printf("  failed_auth counter: %ld\n", p->failed_auth);
-	printf("  will send: %s\n", p->command);
+	printf("  will send: %s\n", command);
 	if (p->extra_confirm)
 		printf("  WARNING: %s\n", p->extra_why);
+	free(command);
 	free(by);
 	free(why);
 }
@@ -106,9 +116,12 @@ static bool confirm(const struct ops *o, const struct op *op, const struct op_pl
 
 	if (o->cfg->yes || o->cfg->dry_run)
 		return true;
-	snprintf(q, sizeof q, "Type the %s to confirm (%s): ", op->kind == OP_REVOKE ? "key's prefix" :
+	if (!ops_confirm_usable(p->confirm))
+		return false;                        /* nothing that can be typed and seen as it is */
+	snprintf(q, sizeof q, "Type the %s to confirm (%s): ", op->kind == OP_REVOKE ?
+	         (strcmp(p->confirm, op->target) == 0 ? "key's id" : "key's prefix") :
 	         op->kind == OP_ROTATE ? "secret's name" : "address", p->confirm);
-	if (!p->confirm[0] || !ask(q, p->confirm))
+	if (!ask(q, p->confirm))
 		return false;
 	return !p->extra_confirm || ask("Type 'yes' to act on it anyway: ", "yes");
 }

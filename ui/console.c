@@ -95,7 +95,7 @@ struct console {
 	size_t n_rots;
 	char op_secret[128];                     /* a rotation: the secret, fixed at O */
 	char op_tenant[128];                     /* a revoke: the key's tenant, fixed at K */
-	char op_key_name[128], op_key_last_used[32];
+	char op_key_name[128], op_key_prefix[64], op_key_last_used[32];
 
 	struct rb_pane rb;                       /* the runbook followed, if any */
 	struct journal looks;                    /* a drill: the first look at each address */
@@ -484,13 +484,15 @@ static void revoke_begin(struct console *c)
 	snprintf(c->op.target, sizeof c->op.target, "%s", k->id);
 	snprintf(c->op_tenant, sizeof c->op_tenant, "%s", k->tenant ? k->tenant : "");
 	snprintf(c->op_key_name, sizeof c->op_key_name, "%s", k->name ? k->name : "");
+	snprintf(c->op_key_prefix, sizeof c->op_key_prefix, "%s", k->prefix ? k->prefix : "");
 	if (k->last_used)
 		format_ttl(c->op_key_last_used, sizeof c->op_key_last_used, (long)(clock_wall_ms() / 1000 - k->last_used));
 	else
 		snprintf(c->op_key_last_used, sizeof c->op_key_last_used, "never");
 	c->op.tenant = c->op_tenant;
 	c->op_extra = false;
-	snprintf(c->op_expect, sizeof c->op_expect, "%s", k->prefix ? k->prefix : "");
+	/* an empty or unprintable prefix cannot be typed: the key's id is */
+	snprintf(c->op_expect, sizeof c->op_expect, "%s", ops_confirm_usable(k->prefix) ? k->prefix : k->id);
 	c->prompt = PROMPT_REASON;
 	c->input[0] = '\0';
 }
@@ -516,7 +518,7 @@ static void action_confirmed(struct console *c)
 {
 	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
 	c->op.incident = c->rb.incident[0] ? c->rb.incident : c->app->cfg->incident;
-	if (strcmp(c->input, c->op_expect) != 0) {
+	if (!ops_confirmed(c->op_expect, c->input)) {
 		console_message(c, c->op.kind == OP_REVOKE ? "not confirmed: nothing done (type the key's prefix exactly)" :
 		                   c->op.kind == OP_ROTATE ? "not confirmed: nothing done (type the secret's name exactly)"
 		                                           : "not confirmed: nothing done (type the address exactly)");
@@ -1062,7 +1064,7 @@ static void draw_revoke_dialog(struct console *c, const struct view_ctx *v, int 
 
 	snprintf(line, sizeof line, "key %s of tenant %s", c->op.target, c->op_tenant);
 	draw_text(v->d, y + 2, x + 2, w - 4, line, ROLE_SELECTION);
-	snprintf(line, sizeof line, "name %s, prefix %s, last used %s%s", c->op_key_name, c->op_expect,
+	snprintf(line, sizeof line, "name %s, prefix %s, last used %s%s", c->op_key_name, c->op_key_prefix,
 	         c->op_key_last_used, strcmp(c->op_key_last_used, "never") ? " ago" : "");
 	draw_text(v->d, y + 3, x + 2, w - 4, line, ROLE_SELECTION);
 	snprintf(line, sizeof line, "will run: UPDATE %s SET revoked_at = now() ... (committed only if one row)",
