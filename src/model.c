@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "sanitize.h"
 #include "strutil.h"
 
 static char *dup_or_null(const char *s)
@@ -44,6 +45,16 @@ void block_entry_free(struct block_entry *b)
 	free(b->key_ip);
 	free(b->by);
 	free(b->reason);
+}
+
+size_t block_entry_len(const struct block_entry *b)
+{
+	return b->key_len ? b->key_len : b->key_ip ? strlen(b->key_ip) : 0;
+}
+
+char *block_entry_name(const struct block_entry *b)
+{
+	return sanitize_dup(b->key_ip, block_entry_len(b), 0);
 }
 
 void health_result_free(struct health_result *h)

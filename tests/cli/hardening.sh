@@ -54,4 +54,31 @@ check "a live command writes it" [ "$(audits ip_blocked 203.0.113.70)" = 1 ]
 row=$(tsql -c "SELECT user_id || '|' || to_char(\"timestamp\" AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM audit_log WHERE action = 'ip_blocked' AND resource_id = '203.0.113.70'")
 check "... as the operator who acted, at the time they did ($row)" [ "$row" = "bob|$when" ]
 
+# --- 3: a key name is all its bytes, a NUL included -------------------------
+# redis-cli cannot send a NUL in a key name: a few lines of RESP can
+rset_raw() { # KEY-BYTES(printf format) VALUE
+	python3 - "$1" "$2" "${redis_url##*:}" <<'PY'
+import os, socket, sys
+key = sys.argv[1].encode().decode("unicode_escape").encode("latin-1")
+port, db = sys.argv[3].split("/")
+s = socket.create_connection(("127.0.0.1", int(port)))
+def cmd(*a):
+    s.sendall(b"*%d\r\n" % len(a) + b"".join(b"$%d\r\n%s\r\n" % (len(x), x) for x in a))
+    return s.recv(1000)
+if os.environ.get("REDISCLI_AUTH"):
+    cmd(b"AUTH", os.environ["REDISCLI_AUTH"].encode())
+cmd(b"SELECT", db.encode())
+assert cmd(b"SET", key, sys.argv[2].encode(), b"EX", b"3000").startswith(b"+OK")
+PY
+}
+rset_raw 'blocked:203.0.113.45\x00x' '{"by":"mallory","reason":"spoof"}'
+for mode in "" --all-blocks; do
+	act snapshot $mode >"$work/snap" 2>&1
+	check "snapshot $mode: a NUL in a block key is shown, not taken for the end" grep -qF '203.0.113.45\x00x' "$work/snap"
+	check "... no block of 203.0.113.45 is shown" eval '! grep -qE "^ +203\.0\.113\.45 " "$work/snap"'
+	act snapshot $mode --format json >"$work/snap.json" 2>"$work/err"
+	check "... the JSON keeps every byte ($mode)" [ "$(jpath "$work/snap.json" '"203.0.113.45\x00x" in [b["ip"] for b in d["blocked"]] and "203.0.113.45" not in [b["ip"] for b in d["blocked"]]')" = True ]
+done
+rget FLUSHDB >/dev/null
+
 finish
