@@ -13,6 +13,7 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include "redis_url.h"
 #include "strutil.h"
 #include "webhook.h"
 
@@ -694,6 +695,8 @@ static bool conf_is_secret(const struct conf_key *k, const char *value)
 		return *value != '\0';
 	if (k->type != CT_CONNINFO)
 		return false;
+	if (strcmp(k->name, "redis") == 0)
+		return redis_url_has_userinfo(value);
 	if (strstr(value, "password"))
 		return true;
 	/* a URI with user:password@ */

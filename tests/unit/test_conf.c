@@ -201,6 +201,10 @@ static void test_secret_in_readable_file_is_refused(void **state)
 	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
 	assert_non_null(strstr(err, "its group"));
 
+	p = write_file("secret2b.conf", "redis = redis://PASSWORD@127.0.0.1:6379/0\n", 0640);
+	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
+	assert_null(strstr(err, "PASSWORD"));
+
 	p = write_file("secret3.conf", "redis-password = pw\n", 0600);
 	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), 0);
 	assert_string_equal(c.redis_password, "pw");
@@ -220,6 +224,12 @@ static void test_secret_detection(void **state)
 	assert_false(conf_value_is_secret("db", "host=h user=u"));
 	assert_true(conf_value_is_secret("redis", "redis://:secret@127.0.0.1:6379"));
 	assert_false(conf_value_is_secret("redis", "redis://127.0.0.1:6379/0"));
+	/* any userinfo in a Redis URL authenticates: a secret */
+	assert_true(conf_value_is_secret("redis", "redis://PASSWORD@127.0.0.1:6379"));
+	assert_true(conf_value_is_secret("redis", "redis://user:pw@[::1]:6379/2"));
+	assert_true(conf_value_is_secret("redis", "unix://pw@/run/redis.sock"));
+	assert_true(conf_value_is_secret("redis", "unix://user:p%40w@/run/redis.sock?db=1"));
+	assert_false(conf_value_is_secret("redis", "unix:/run/redis.sock?db=1"));
 	assert_false(conf_value_is_secret("window", "password"));
 }
 
