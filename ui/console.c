@@ -292,8 +292,23 @@ static void rot_read_run(void *arg)
 	free(journal);
 }
 
+/* A fetch under way owns its result buffers (c->kr, c->rr) until it has
+ * reported: a reload then waits for it rather than reset them under it. */
+static bool fetch_busy(struct console *c, const struct bg_fetch *f, const char *what)
+{
+	char msg[120];
+
+	if (!f->running)
+		return false;
+	snprintf(msg, sizeof msg, "still reading the %s: r again once they are read", what);
+	console_message(c, msg);
+	return true;
+}
+
 static void rotations_reload(struct console *c)
 {
+	if (fetch_busy(c, &c->rot_fetch, "secrets' rotations"))
+		return;
 	memset(&c->rr, 0, sizeof c->rr);
 	c->rr.cfg = c->app->cfg;
 	if (bg_fetch_start(&c->rot_fetch, rot_read_run, &c->rr) == 0 && clock_mono_ms() >= c->message_until)
@@ -328,6 +343,8 @@ static void keys_read_run(void *arg)
 /* The keys view reads the table in a worker: a slow server never holds the keys. */
 static void keys_reload(struct console *c)
 {
+	if (fetch_busy(c, &c->fetch, "API keys"))
+		return;
 	memset(&c->kr, 0, sizeof c->kr);
 	c->kr.cfg = c->app->cfg;
 	if (bg_fetch_start(&c->fetch, keys_read_run, &c->kr) == 0)
@@ -917,12 +934,12 @@ static void console_action(struct console *c, enum action a)
 	case ACT_FASTER: change_refresh(c, -1); break;
 	case ACT_SLOWER: change_refresh(c, 1); break;
 	case ACT_REFRESH:
+		console_message(c, "refreshing");    /* a list's reload says more, after */
 		if (c->screen == SCR_LIST && c->list == LIST_KEYS)
 			keys_reload(c);
 		if (c->screen == SCR_LIST && c->list == LIST_ROTATIONS)
 			rotations_reload(c);
 		loop_refresh_all(c->app->loop);
-		console_message(c, "refreshing");
 		break;
 	case ACT_BELL:
 		c->bell = !c->bell;

@@ -1,0 +1,48 @@
+#!/usr/bin/env bash
+# The console's side of what a security review found: an empty key prefix
+# never confirms a revoke, a reload never resets what a running fetch owns,
+# a block key holding a NUL is not an address, terminal sequences after an
+# Esc are swallowed whole, accented letters are letters, the action dialog
+# reads the address's own state, --read-only records nothing.
+. "$(dirname "$0")/lib.sh"
+tui_init hardening 9
+
+keys_table="tui_hkeys_$$"
+at_exit 'tsql -c "DROP TABLE IF EXISTS $keys_table"'
+tsql -c "CREATE TABLE $keys_table (LIKE api_keys INCLUDING ALL)" || exit 99
+tsql -c "INSERT INTO $keys_table (tenant_id, name, key_prefix) VALUES ('acme', 'no prefix', '')" || exit 99
+tsql -c "INSERT INTO $table (tenant_id, user_id, action, ip_address, status_code)
+	VALUES ('acme', 'u1', 'api_request', '198.51.100.7', 200)" || exit 99
+TUI_ENV=("XDG_STATE_HOME=$work/state" "SECTOP_OPERATOR=hank")
+journal=$work/state/sectop/journal.jsonl
+revoked() { tsql -c "SELECT revoked_at IS NOT NULL FROM $keys_table WHERE name = '$1'"; }
+
+# --- 7: r while the keys are being read ------------------------------------
+tui_start --keys-table "$keys_table" --server-timeout 8s
+check_shows "the console is up" "acme" 8
+# a transaction holding the table keeps the read waiting
+psql "$SECTOP_TEST_DB" -X -q -c "BEGIN; LOCK TABLE $keys_table IN ACCESS EXCLUSIVE MODE; SELECT pg_sleep(4); COMMIT" \
+	>/dev/null 2>&1 &
+locker=$!
+at_exit "kill $locker"
+wait_until 3 value_is 1 tsql -c "SELECT count(*) FROM pg_locks l JOIN pg_class c ON c.oid = l.relation WHERE c.relname = '$keys_table' AND l.mode = 'AccessExclusiveLock' AND l.granted"
+keys 7
+check_shows "7 starts reading the keys" "reading the API keys" 3
+keys r
+check_shows "r while they are read waits for that read, touching nothing of it" "still reading the API keys" 3
+wait "$locker"
+check_shows "the keys arrive" "no prefix" 8
+
+# --- 6: an empty prefix never confirms on an empty line ---------------------
+keys K
+check_shows "K opens the revoke dialog" "api_key_revoked" 3
+type_text "test"
+keys Enter
+id=$(tsql -c "SELECT id FROM $keys_table WHERE name = 'no prefix'")
+check_shows "with no prefix, the key's id is what must be typed" "To confirm, type: $id" 3
+keys Enter
+check_shows "an empty line does not confirm" "not confirmed" 3
+check "... nothing revoked" [ "$(revoked 'no prefix')" = f ]
+tui_stop
+
+finish
