@@ -161,6 +161,14 @@ static redisContext *ops_redis(struct ops *o, struct op_result *r)
 	return o->redis;
 }
 
+/* hiredis reports a read that timed out as EAGAIN's text: say what it means. */
+static const char *redis_error(const redisContext *c)
+{
+	if (strstr(c->errstr, "temporarily unavailable") || strstr(c->errstr, "timed out"))
+		return "timed out: no answer within the server timeout (server-timeout)";
+	return c->errstr;
+}
+
 static void block_value_fields(const char *v, size_t len, struct op_plan *p)
 {
 	json_t *j = json_loadb(v, len, 0, NULL);
@@ -179,13 +187,16 @@ static enum op_status read_state(struct ops *o, const struct op *op, struct op_p
 	redisContext *c = ops_redis(o, r);
 	if (!c)
 		return r->status;
+	/* the plan is what the operator confirms: executed only if the key is
+	 * still as read here (MULTI/EXEC after this WATCH) */
+	freeReplyObject(redisCommand(c, "WATCH %s%s", o->blocked_prefix, op->target));
 	redisReply *v = redisCommand(c, "GET %s%s", o->blocked_prefix, op->target);
 	redisReply *t = v ? redisCommand(c, "TTL %s%s", o->blocked_prefix, op->target) : NULL;
 	redisReply *f = t ? redisCommand(c, "GET %s%s", o->cfg->keys.failed_auth, op->target) : NULL;
 	enum op_status st = OP_DONE;
 
 	if (!v || !t || !f) {
-		st = say(r, OP_FAILED, "redis: %s", c->errstr);
+		st = say(r, OP_FAILED, "redis: %s", redis_error(c));
 		redisFree(c);
 		o->redis = NULL;
 	} else {
@@ -601,34 +612,60 @@ static char *audit_details(const struct op *op, const char *id, const char *mode
 
 /* ---------------------------------------------------------------- execute */
 
+/* The command, queued in MULTI after the plan's WATCH: *changed is set when
+ * EXEC found the key touched since the plan read it (nothing was run). */
+static redisReply *redis_apply(redisContext *c, const struct ops *o, const struct op *op, bool *changed)
+{
+	redisReply *rep = NULL, *multi = redisCommand(c, "MULTI");
+	bool queued = multi && multi->type == REDIS_REPLY_STATUS;
+
+	freeReplyObject(multi);
+	if (!queued)
+		return NULL;
+	if (op->kind == OP_BLOCK) {
+		char *v = block_value(o, op);
+		freeReplyObject(v ? redisCommand(c, "SET %s%s %s EX %ld NX", o->blocked_prefix, op->target, v, op->ttl_s) : NULL);
+		free(v);
+	} else if (op->kind == OP_UNBLOCK) {
+		freeReplyObject(redisCommand(c, "DEL %s%s", o->blocked_prefix, op->target));
+	} else {
+		freeReplyObject(redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s));
+	}
+	redisReply *exec = redisCommand(c, "EXEC");
+	if (exec && exec->type == REDIS_REPLY_NIL)
+		*changed = true;
+	else if (exec && exec->type == REDIS_REPLY_ARRAY && exec->elements == 1) {
+		rep = exec->element[0];
+		exec->element[0] = NULL;
+		exec->elements = 0;
+	} else if (exec && exec->type == REDIS_REPLY_ERROR) {
+		rep = exec;
+		exec = NULL;
+	}
+	freeReplyObject(exec);
+	return rep;
+}
+
 static enum op_status run_redis(struct ops *o, const struct op *op, const struct op_plan *p,
                                 struct op_result *r)
 {
 	redisContext *c = ops_redis(o, r);
-	redisReply *rep = NULL;
+	bool changed = false;
 
+	(void)p;
 	if (!c)
 		return r->status;
-	switch (op->kind) {
-	case OP_BLOCK: {
-		char *v = block_value(o, op);
-		rep = v ? redisCommand(c, "SET %s%s %s EX %ld", o->blocked_prefix, op->target, v, op->ttl_s) : NULL;
-		free(v);
-		break;
-	}
-	case OP_UNBLOCK:
-		rep = redisCommand(c, "DEL %s%s", o->blocked_prefix, op->target);
-		break;
-	case OP_EXTEND:
-		rep = redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s);
-		break;
-	default:
+	if (op->kind != OP_BLOCK && op->kind != OP_UNBLOCK && op->kind != OP_EXTEND)
 		return say(r, OP_FAILED, "not a Redis action");
-	}
-	if (!rep || rep->type == REDIS_REPLY_ERROR) {
-		say(r, OP_FAILED, "redis: %s", rep ? rep->str : c->errstr);
-	} else if (op->kind != OP_BLOCK && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0) {
-		say(r, OP_ALREADY, "%s was not blocked (it may have expired meanwhile)", op->target);
+	redisReply *rep = redis_apply(c, o, op, &changed);
+	if (changed) {
+		say(r, OP_ALREADY, "%s changed while you confirmed (blocked, unblocked or extended by another,"
+		    " or expired): nothing was sent; look at it again", op->target);
+	} else if (!rep || rep->type == REDIS_REPLY_ERROR) {
+		say(r, OP_FAILED, "redis: %s", rep ? rep->str : redis_error(c));
+	} else if (rep->type == REDIS_REPLY_NIL || (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)) {
+		say(r, OP_ALREADY, "%s changed while you confirmed (%s): nothing changed", op->target,
+		    op->kind == OP_BLOCK ? "blocked meanwhile" : "no longer blocked");
 	} else {
 		say(r, OP_DONE, "%s %s", op->target, op->kind == OP_BLOCK ? "blocked" :
 		    op->kind == OP_UNBLOCK ? "unblocked" : "block extended");
@@ -708,7 +745,7 @@ static void run_revoke_backend(struct ops *o, const struct op *op, struct op_res
 			r->status = OP_FAILED;
 			append(r, " in the database, but NOT in Redis (%s): the servers accept it until they look it up;"
 			       " set %s%s by hand, or revoke again once Redis is back",
-			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? c->errstr : "cannot connect",
+			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? redis_error(c) : "cannot connect",
 			       o->cfg->keys.revoked_key, op->target);
 		}
 		freeReplyObject(rep);
@@ -785,7 +822,16 @@ static json_t *audit_extra(const struct op *op, const struct op_plan *p, const s
 	}
 	if (op->kind == OP_REVOKE && r->backend_status[0])
 		json_object_set_new(x, "backend_status", json_string(r->backend_status));
+	if (op->kind != OP_ROTATE && r->status != OP_DONE)
+		json_object_set_new(x, "outcome", json_string(op_status_name(r->status)));
 	return x;
+}
+
+/* The audit row's action: the operation's, with "_noop" when it found
+ * nothing to do, so that counts of blocks and revocations stay true. */
+static void audit_action(char *out, size_t n, const char *action, const char *status)
+{
+	snprintf(out, n, "%s%s", action, status && strcmp(status, "already") == 0 ? "_noop" : "");
 }
 
 static void audit(struct ops *o, const struct op *op, const struct op_plan *p, struct op_result *r)
@@ -793,7 +839,9 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 	json_t *extra = audit_extra(op, p, r);
 	char *details = audit_details(op, r->journal_id, op_mode(o, op), extra);
 
-	r->audited = details && audit_insert(o, op_action_name(op->kind), op_resource_type(op->kind),
+	char action[64];
+	audit_action(action, sizeof action, op_action_name(op->kind), op_status_name(r->status));
+	r->audited = details && audit_insert(o, action, op_resource_type(op->kind),
 	                                     op_subject(op), op->tenant, details, NULL, NULL) == 0;
 	free(details);
 	json_decref(extra);
@@ -819,6 +867,31 @@ static enum op_status execute_record(struct ops *o, const struct op *op, struct 
 	return r->status;
 }
 
+static bool audited_mode(const char *mode)
+{
+	return mode && (strcmp(mode, "live") == 0 || strcmp(mode, "drill") == 0);
+}
+
+/* The plan shows there is nothing to do: said in r (OP_ALREADY).  Such an
+ * attempt is journalled and audited too, as what it was. */
+static bool nothing_to_do(const struct op *op, const struct op_plan *p, struct op_result *r)
+{
+	if (op->kind == OP_REVOKE && p->key_revoked)
+		say(r, OP_ALREADY, "key %s is already revoked: nothing changed", op->target);
+	else if (op->kind == OP_BLOCK && p->blocked)
+		say(r, OP_ALREADY, "%s is already blocked (%ld s left): nothing changed; extend it instead",
+		    op->target, p->ttl_s);
+	else if (op->kind == OP_UNBLOCK && !p->blocked)
+		say(r, OP_ALREADY, "%s is not blocked: nothing changed", op->target);
+	else if (op->kind == OP_EXTEND && (p->ttl_s == -1 || p->ttl_s >= op->ttl_s))
+		say(r, OP_ALREADY, "the block on %s already lasts at least as long (%s%ld s left) as the %ld s asked:"
+		    " an extension never shortens it; nothing changed", op->target, p->ttl_s == -1 ? "no expiry, " : "",
+		    p->ttl_s == -1 ? 0 : p->ttl_s, op->ttl_s);
+	else
+		return false;
+	return true;
+}
+
 enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *p,
                            struct op_result *r)
 {
@@ -827,12 +900,8 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 		return execute_record(o, op, r);
 	if (o->cfg->read_only)
 		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
-	if (op->kind == OP_REVOKE && p->key_revoked)
-		return say(r, OP_ALREADY, "key %s is already revoked", op->target);
-	if (op->kind == OP_BLOCK && p->blocked)
-		return say(r, OP_ALREADY, "%s is already blocked (%ld s left): extend it instead", op->target, p->ttl_s);
-	if ((op->kind == OP_UNBLOCK || op->kind == OP_EXTEND) && !p->blocked)
-		return say(r, OP_ALREADY, "%s is not blocked", op->target);
+	if (op->kind == OP_EXTEND && !p->blocked)
+		return say(r, OP_REFUSED, "%s is not blocked: there is nothing to extend (block it instead)", op->target);
 	if (op->kind == OP_ROTATE) {
 		snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", p->idempotency_key);
 		r->key_reused = p->key_reused;
@@ -840,6 +909,12 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, p, r) < 0)
 		return r->status;
+	if (nothing_to_do(op, p, r)) {
+		journal_phase(o, r, "result");
+		if (audited_mode(op_mode(o, op)))
+			audit(o, op, p, r);
+		return r->status;
+	}
 	if (op_dry(o, op)) {
 		if (op->kind == OP_REVOKE) {
 			run_revoke(o, op, r, true);
@@ -867,17 +942,12 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 		run_redis(o, op, p, r);
 	}
 	journal_phase(o, r, "result");
-	if (r->applied)
+	if (r->applied || r->status == OP_ALREADY)
 		audit(o, op, p, r);
 	return r->status;
 }
 
 /* ------------------------------------------------------------------ retry */
-
-static bool audited_mode(const char *mode)
-{
-	return mode && (strcmp(mode, "live") == 0 || strcmp(mode, "drill") == 0);
-}
 
 /* The journal's done actions with no "audited" record after them. */
 int ops_retry_audits(struct ops *o)
@@ -902,7 +972,8 @@ int ops_retry_audits(struct ops *o)
 		if (strcmp(phase, "intent") == 0)
 			json_object_set(intents, id, rec);
 		else if (strcmp(phase, "result") == 0 &&
-		         (json_is_boolean(applied) ? json_is_true(applied) : status && strcmp(status, "done") == 0) &&
+		         ((json_is_boolean(applied) ? json_is_true(applied) : status && strcmp(status, "done") == 0) ||
+		          (status && strcmp(status, "already") == 0)) &&
 		         audited_mode(json_string_value(json_object_get(json_object_get(intents, id), "mode"))))
 			json_object_set(done, id, rec);
 		else if (strcmp(phase, "audited") == 0)
@@ -929,7 +1000,8 @@ int ops_retry_audits(struct ops *o)
 		snprintf(plan.idempotency_key, sizeof plan.idempotency_key, "%s",
 		         json_string_value(json_object_get(in, "idempotency_key")) ?: "");
 		const char *st = json_string_value(json_object_get(v, "status")) ?: "done";
-		r.status = strcmp(st, "unknown") == 0 ? OP_UNKNOWN : strcmp(st, "failed") == 0 ? OP_FAILED : OP_DONE;
+		r.status = strcmp(st, "unknown") == 0 ? OP_UNKNOWN : strcmp(st, "failed") == 0 ? OP_FAILED :
+		           strcmp(st, "already") == 0 ? OP_ALREADY : OP_DONE;
 		r.http_status = (long)json_integer_value(json_object_get(v, "http_status"));
 		snprintf(r.backend_status, sizeof r.backend_status, "%s",
 		         json_string_value(json_object_get(v, "backend_status")) ?: "");
@@ -937,8 +1009,10 @@ int ops_retry_audits(struct ops *o)
 		char *details = audit_details(&op, id, json_string_value(json_object_get(in, "mode")), extra);
 		json_decref(extra);
 		snprintf(r.journal_id, sizeof r.journal_id, "%s", id);
+		char audited_as[64];
+		audit_action(audited_as, sizeof audited_as, action ? action : "", st);
 		if (details && action && target &&
-		    audit_insert(o, action, op_resource_type(op.kind), target, op.tenant, details,
+		    audit_insert(o, audited_as, op_resource_type(op.kind), target, op.tenant, details,
 		                 json_string_value(json_object_get(in, "operator")),
 		                 json_string_value(json_object_get(v, "time"))) == 0) {
 			journal_phase(o, &r, "audited");

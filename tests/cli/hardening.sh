@@ -81,4 +81,62 @@ for mode in "" --all-blocks; do
 done
 rget FLUSHDB >/dev/null
 
+# --- 8: the plan is applied only if it still holds --------------------------
+# on_prompt: run sectop on a terminal of its own; when it asks, run a shell
+# command (the state changing while the operator reads), then type the answer
+on_prompt() { # SHELL-COMMAND ANSWER SECTOP-ARGS...
+	python3 - "$@" <<'PY'
+import os, pty, subprocess, sys, time
+change, answer, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(args[0], args)
+out, t0 = b"", time.time()
+while b"to confirm" not in out and time.time() - t0 < 10:
+    try:
+        out += os.read(fd, 4096)
+    except OSError:
+        break
+subprocess.run(change, shell=True, check=True)
+os.write(fd, answer.encode() + b"\r")
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
+on_prompt "redis-cli -u '$redis_url' SET blocked:203.0.113.80 '{\"by\":\"carol\",\"reason\":\"hers\"}' EX 5000 >/dev/null" \
+	203.0.113.80 "$SECTOP" block 203.0.113.80 --reason mine -c "$work/empty.conf" --db "$SECTOP_TEST_DB" \
+	--redis "$redis_url" >"$work/out" 2>&1
+check "a block created while the operator types: exit 4" [ $? -eq 4 ]
+check "... saying the state changed" grep -q "changed while you confirmed" "$work/out"
+check "... the other block is kept, not overwritten" [ "$(rget GET blocked:203.0.113.80 | python3 -c 'import json,sys; print(json.load(sys.stdin)["by"])')" = carol ]
+check "... journalled as nothing done" grep -q '"status":"already"' "$journal"
+check "... and audited as such" [ "$(audits ip_blocked_noop 203.0.113.80)" = 1 ]
+rget SET blocked:203.0.113.81 x EX 7200 >/dev/null
+act extend 203.0.113.81 --reason shorter --ttl 1m --yes >"$work/out" 2>&1
+check "extend never shortens a longer block: exit 4" [ $? -eq 4 ]
+check "... the TTL stays" [ "$(rget TTL blocked:203.0.113.81)" -gt 7000 ]
+rget SET blocked:203.0.113.82 x >/dev/null
+act extend 203.0.113.82 --reason ttl --ttl 1h --yes >/dev/null 2>&1
+check "... nor gives an expiry to a block that had none" [ "$(rget TTL blocked:203.0.113.82)" = -1 ]
+act extend 203.0.113.83 --reason none --yes >"$work/out" 2>&1
+check "extending what is not blocked is refused (exit 5), not 'already'" [ $? -eq 5 ] && grep -q "nothing to extend" "$work/out"
+
+# --- an action that finds nothing to do is journalled and audited -----------
+act unblock 203.0.113.84 --yes >"$work/out" 2>&1
+check "unblocking what is not blocked: exit 4" [ $? -eq 4 ]
+check "... journalled" grep -q '203.0.113.84' "$journal"
+check "... audited as a no-op" [ "$(audits ip_unblocked_noop 203.0.113.84)" = 1 ]
+act block 203.0.113.81 --reason again --yes >/dev/null 2>&1
+check "blocking a blocked address is audited as a no-op" [ "$(audits ip_blocked_noop 203.0.113.81)" = 1 ]
+check "... and counted as no block" [ "$(audits ip_blocked 203.0.113.81)" = 0 ]
+
 finish
