@@ -495,6 +495,12 @@ static int parse_health(struct config *cfg, const char *v, char *err, size_t err
 	for (char *opt; (opt = strtok_r(NULL, " \t", &save));)
 		if (health_option(&h, opt, err, errsz) < 0)
 			goto out;
+	/* a credential follows the webhooks' rule: plain http only to loopback */
+	char why[300];
+	if ((h.bearer_env || h.api_key_env) && webhook_url_check(h.url, why, sizeof why) < 0) {
+		fail(err, errsz, "health %s: with bearer_env= or api_key_env=, %s", h.name, why);
+		goto out;
+	}
 	size_t i = 0;
 	while (i < cfg->n_health && strcmp(cfg->health[i].name, h.name) != 0)
 		i++;

@@ -156,6 +156,26 @@ static void test_health_spec(void **state)
 	conf_free(&c);
 }
 
+/* A health credential crosses the network only under TLS: plain http with
+ * bearer_env= or api_key_env= only to a loopback host. */
+static void test_health_credentials_need_tls(void **state)
+{
+	struct config c;
+	char err[400];
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(conf_set(&c, "health", "a=http://api.example/health bearer_env=T", err, sizeof err), -1);
+	assert_non_null(strstr(err, "https"));
+	assert_int_equal(conf_set(&c, "health", "a=http://10.0.0.5:8080/h api_key_env=K", err, sizeof err), -1);
+	assert_int_equal(conf_set(&c, "health", "a=http://127.0.0.1:8080/h api_key_env=K", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "health", "b=http://[::1]:8080/h bearer_env=T", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "health", "c=http://localhost/h bearer_env=T", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "health", "d=https://api.example/h bearer_env=T", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "health", "e=http://api.example/h", err, sizeof err), 0);
+	assert_int_equal(c.n_health, 5);
+	conf_free(&c);
+}
+
 static void test_file_lines_and_errors(void **state)
 {
 	struct config c;
@@ -293,6 +313,7 @@ int main(void)
 		cmocka_unit_test(test_set_values),
 		cmocka_unit_test(test_set_errors),
 		cmocka_unit_test(test_health_spec),
+		cmocka_unit_test(test_health_credentials_need_tls),
 		cmocka_unit_test(test_file_lines_and_errors),
 		cmocka_unit_test(test_secret_in_readable_file_is_refused),
 		cmocka_unit_test(test_secret_detection),
