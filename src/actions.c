@@ -851,11 +851,13 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 		append(r, "; the audit row waits in the journal (PostgreSQL unavailable)");
 }
 
-/* A runbook step or a drill's start and end: journalled in every mode (the
- * journal is the operator's own record), audited only when live or in a
- * drill: a rehearsal and --read-only write nothing to the servers. */
+/* A runbook step or a drill's start and end: journalled when live or
+ * rehearsed (the journal is the operator's own record), audited only when
+ * live or in a drill.  --read-only writes nothing at all, not even here. */
 static enum op_status execute_record(struct ops *o, const struct op *op, struct op_result *r)
 {
+	if (o->cfg->read_only)
+		return say(r, OP_REFUSED, "read-only: nothing is recorded (--read-only)");
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, NULL, r) < 0)
 		return r->status;

@@ -65,7 +65,7 @@ static void finish(struct ops *o, const struct drill *d)
 	         s.steps_done, steps, s.actions);
 	record(o, OP_DRILL_ENDED, d, note);
 	char *path = timeline_default_path(o->journal.path, d->incident);
-	FILE *f = path ? fopen(path, "w") : NULL;
+	FILE *f = path ? timeline_create(path) : NULL;
 	/* the file opens with the scorecard; the terminal ends with it, in view */
 	if (f)
 		drill_write_score(d, &s, steps, f);

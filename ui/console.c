@@ -619,7 +619,10 @@ static void step_record(struct console *c, size_t i)
 	if (i >= c->rb.rb.n_steps || c->rb.done[i])
 		return;
 	c->rb.done[i] = true;
-	c->rb.unrecorded[c->rb.n_unrecorded++] = i;
+	if (c->app->cfg->read_only)               /* read-only records nothing */
+		console_message(c, "read-only: the step is ticked on screen only, not recorded");
+	else
+		c->rb.unrecorded[c->rb.n_unrecorded++] = i;
 	if (c->rb.sel == i && i + 1 < c->rb.rb.n_steps)
 		c->rb.sel++;                         /* on to the next step */
 	step_records_flush(c);
@@ -741,11 +744,17 @@ static void timeline_key(struct console *c)
 	char *journal = journal_path(cfg->journal);
 	char *out = journal ? timeline_default_path(journal, c->rb.incident) : NULL;
 	char who[160], err[400], msg[600];
-	FILE *f = out ? fopen(out, "w") : NULL;
 
+	if (cfg->read_only) {
+		console_message(c, "read-only: the timeline is not written (sectop timeline --incident ID prints it)");
+		free(out);
+		free(journal);
+		return;
+	}
+	FILE *f = out ? timeline_create(out) : NULL;
 	ops_operator(who, sizeof who);
 	if (!f || !journal || timeline_export(journal, c->rb.incident, f, who, err, sizeof err) < 0)
-		snprintf(msg, sizeof msg, "timeline not written: %s", !f ? "cannot create the file" : err);
+		snprintf(msg, sizeof msg, "timeline not written: %s", !f ? strerror(errno) : err);
 	else
 		snprintf(msg, sizeof msg, "timeline written to %s", out);
 	if (f && fclose(f) != 0)

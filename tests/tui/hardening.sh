@@ -45,4 +45,35 @@ check_shows "an empty line does not confirm" "not confirmed" 3
 check "... nothing revoked" [ "$(revoked 'no prefix')" = f ]
 tui_stop
 
+# --- --read-only: the runbook pane records nothing, exports nothing --------
+tmx resize-window -t tui -x 120 -y 32
+
+tui_start --read-only --runbook-dir "$(cd "$top_srcdir/runbooks" && pwd)" --runbook brute-force --incident INC-RO
+check_shows "read-only with a runbook: up" "Runbook 0/8" 8
+keys Enter
+check_shows "Enter ticks the step on screen" "Runbook 1/8" 3
+check_shows "... saying it is not recorded" "not recorded" 3
+keys T
+check_shows "T is refused" "read-only: the timeline is not written" 3
+sleep 1
+check "... no journal record" eval '! grep -q runbook_step_done "$journal" 2>/dev/null'
+check "... no timeline file" eval '! ls "$work/state/sectop/"timeline-* >/dev/null 2>&1'
+check "... no audit row" [ "$(tsql -c "SELECT count(*) FROM $table WHERE action = 'runbook_step_done'")" = 0 ]
+tui_stop
+
+# --- a timeline export is private and never follows a link ------------------
+tui_start --runbook-dir "$(cd "$top_srcdir/runbooks" && pwd)" --runbook brute-force --incident INC-T
+check_shows "a runbook: up" "Runbook 0/8" 8
+mkdir -p "$work/state/sectop"
+ln -s "$work/victim" "$work/state/sectop/timeline-INC-T.md"
+keys T
+check_shows "T refuses to write through a symbolic link" "timeline not written" 3
+check "... the link's target is untouched" [ ! -e "$work/victim" ]
+rm "$work/state/sectop/timeline-INC-T.md"
+keys T
+check_shows "T writes the timeline" "timeline written to" 3
+check "... private, as the journal (0600)" [ "$(stat -c %a "$work/state/sectop/timeline-INC-T.md")" = 600 ]
+tui_stop
+tmx resize-window -t tui -x 80 -y 24
+
 finish
