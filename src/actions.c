@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -519,6 +522,14 @@ static int journal_intent(struct ops *o, const struct op *op, const struct op_pl
 	json_object_set_new(j, "note", op->note ? json_string(op->note) : json_null());
 	json_object_set_new(j, "mode", json_string(op_mode(o, op)));
 	json_object_set_new(j, "command", p ? json_string(p->command) : json_null());
+	/* for reconciling it if this process dies before its result: who ran
+	 * it, and the key it writes (a drill's carries the drill prefix) */
+	json_object_set_new(j, "pid", json_integer((json_int_t)getpid()));
+	if (op->kind == OP_BLOCK || op->kind == OP_UNBLOCK || op->kind == OP_EXTEND) {
+		char *key = str_printf("%s%s", o->blocked_prefix, op->target);
+		json_object_set_new(j, "key", key ? json_string(key) : json_null());
+		free(key);
+	}
 	if (p && op->kind == OP_ROTATE) {
 		json_object_set_new(j, "idempotency_key", json_string(p->idempotency_key));
 		if (p->key_reused)
@@ -829,9 +840,10 @@ static json_t *audit_extra(const struct op *op, const struct op_plan *p, const s
 
 /* The audit row's action: the operation's, with "_noop" when it found
  * nothing to do, so that counts of blocks and revocations stay true. */
-static void audit_action(char *out, size_t n, const char *action, const char *status)
+static void audit_action(char *out, size_t n, const char *action, const char *status, bool applied)
 {
-	snprintf(out, n, "%s%s", action, status && strcmp(status, "already") == 0 ? "_noop" : "");
+	bool noop = status && (strcmp(status, "already") == 0 || (strcmp(status, "interrupted") == 0 && !applied));
+	snprintf(out, n, "%s%s", action, noop ? "_noop" : "");
 }
 
 static void audit(struct ops *o, const struct op *op, const struct op_plan *p, struct op_result *r)
@@ -840,7 +852,7 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 	char *details = audit_details(op, r->journal_id, op_mode(o, op), extra);
 
 	char action[64];
-	audit_action(action, sizeof action, op_action_name(op->kind), op_status_name(r->status));
+	audit_action(action, sizeof action, op_action_name(op->kind), op_status_name(r->status), r->applied);
 	r->audited = details && audit_insert(o, action, op_resource_type(op->kind),
 	                                     op_subject(op), op->tenant, details, NULL, NULL) == 0;
 	free(details);
@@ -867,6 +879,16 @@ static enum op_status execute_record(struct ops *o, const struct op *op, struct 
 	if (r->applied)
 		audit(o, op, NULL, r);
 	return r->status;
+}
+
+/* A test stops an action at one of its points (SECTOP_STOP_AT=intent,
+ * executed or result) to kill it there, as a lost session would. */
+static void stop_point(const char *name)
+{
+	const char *at = getenv("SECTOP_STOP_AT");
+
+	if (at && strcmp(at, name) == 0)
+		raise(SIGSTOP);
 }
 
 static bool audited_mode(const char *mode)
@@ -911,6 +933,7 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, p, r) < 0)
 		return r->status;
+	stop_point("intent");
 	if (nothing_to_do(op, p, r)) {
 		journal_phase(o, r, "result");
 		if (audited_mode(op_mode(o, op)))
@@ -943,7 +966,9 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 	} else {
 		run_redis(o, op, p, r);
 	}
+	stop_point("executed");
 	journal_phase(o, r, "result");
+	stop_point("result");
 	if (r->applied || r->status == OP_ALREADY)
 		audit(o, op, p, r);
 	return r->status;
@@ -957,13 +982,17 @@ int ops_retry_audits(struct ops *o)
 	size_t bad;
 	if (o->cfg->read_only || o->cfg->dry_run)
 		return 0;                    /* a refused or rehearsed command writes nothing */
+	if (o->journal.fd >= 0)
+		flock(o->journal.fd, LOCK_EX);   /* two retries would write a row twice */
 	json_t *all = journal_read(o->journal.path, &bad), *rec;
 	json_t *intents = json_object(), *done = json_object();
 	size_t i;
 	int missing = 0;
 
-	if (!all)
+	if (!all) {
+		flock(o->journal.fd, LOCK_UN);
 		return -1;
+	}
 	json_array_foreach(all, i, rec) {
 		const char *id = json_string_value(json_object_get(rec, "id"));
 		const char *phase = json_string_value(json_object_get(rec, "phase"));
@@ -975,7 +1004,7 @@ int ops_retry_audits(struct ops *o)
 			json_object_set(intents, id, rec);
 		else if (strcmp(phase, "result") == 0 &&
 		         ((json_is_boolean(applied) ? json_is_true(applied) : status && strcmp(status, "done") == 0) ||
-		          (status && strcmp(status, "already") == 0)) &&
+		          (status && (strcmp(status, "already") == 0 || strcmp(status, "interrupted") == 0))) &&
 		         audited_mode(json_string_value(json_object_get(json_object_get(intents, id), "mode"))))
 			json_object_set(done, id, rec);
 		else if (strcmp(phase, "audited") == 0)
@@ -1008,11 +1037,15 @@ int ops_retry_audits(struct ops *o)
 		snprintf(r.backend_status, sizeof r.backend_status, "%s",
 		         json_string_value(json_object_get(v, "backend_status")) ?: "");
 		json_t *extra = audit_extra(&op, &plan, &r);
+		json_t *outcome = json_object_get(v, "outcome");      /* "interrupted: applied", ... */
+		if (json_is_string(outcome))
+			json_object_set(extra, "outcome", outcome);
 		char *details = audit_details(&op, id, json_string_value(json_object_get(in, "mode")), extra);
 		json_decref(extra);
 		snprintf(r.journal_id, sizeof r.journal_id, "%s", id);
 		char audited_as[64];
-		audit_action(audited_as, sizeof audited_as, action ? action : "", st);
+		audit_action(audited_as, sizeof audited_as, action ? action : "", st,
+		             json_is_true(json_object_get(v, "applied")));
 		if (details && action && target &&
 		    audit_insert(o, audited_as, op_resource_type(op.kind), target, op.tenant, details,
 		                 json_string_value(json_object_get(in, "operator")),
@@ -1027,5 +1060,143 @@ int ops_retry_audits(struct ops *o)
 	json_decref(all);
 	json_decref(intents);
 	json_decref(done);
+	if (o->journal.fd >= 0)
+		flock(o->journal.fd, LOCK_UN);
 	return missing;
+}
+
+/* ----------------------------------------------------------- interrupted */
+
+/* Could the process that journalled this intent still be running it?  Its
+ * own (this process), or a live pid for a while (a pid is reused in time). */
+static bool intent_may_be_running(json_t *in, time_t now)
+{
+	json_int_t pid = json_integer_value(json_object_get(in, "pid"));
+	const char *when = json_string_value(json_object_get(in, "time"));
+	struct tm tm = { 0 };
+
+	if (pid <= 0)
+		return false;
+	if (pid == (json_int_t)getpid())
+		return true;
+	bool alive = kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	time_t at = when && strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) ? timegm(&tm) : 0;
+	return alive && now - at < 600;
+}
+
+/* Is what the block key holds sectop's value for this intent (its operator
+ * and reason)? */
+static bool block_value_is(const redisReply *v, json_t *in)
+{
+	json_t *j = v && v->type == REDIS_REPLY_STRING ? json_loadb(v->str, v->len, 0, NULL) : NULL;
+	const char *by = json_string_value(json_object_get(j, "by")), *why = json_string_value(json_object_get(j, "reason"));
+	const char *op = json_string_value(json_object_get(in, "operator")), *reason = json_string_value(json_object_get(in, "reason"));
+	bool same = by && why && op && reason && strcmp(by, op) == 0 && strcmp(why, reason) == 0;
+
+	json_decref(j);
+	return same;
+}
+
+/* Did the intent reach the servers?  1 yes, 0 no, -1 cannot tell now. */
+static int intent_landed(struct ops *o, json_t *in, time_t now)
+{
+	enum op_kind kind = op_kind_of(json_string_value(json_object_get(in, "action")));
+	const char *key = json_string_value(json_object_get(in, "key"));
+	struct op_result ignored = { 0 };
+
+	if (op_is_record(kind))
+		return 1;                            /* the journal is where a record lands */
+	if (kind == OP_REVOKE) {
+		PGconn *c = ops_pg(o);
+		char *t = pg_sql_ident(o->cfg->schema.keys_table);
+		char *sql = t ? str_printf("SELECT 1 FROM %s WHERE id::text = $1 AND tenant_id = $2 AND revoked_at IS NOT NULL"
+		                           " AND revoked_by = $3 AND revoke_reason = $4", t) : NULL;
+		const char *v[] = { json_string_value(json_object_get(in, "target")),
+		                    json_string_value(json_object_get(in, "tenant")),
+		                    json_string_value(json_object_get(in, "operator")),
+		                    json_string_value(json_object_get(in, "reason")) };
+		PGresult *res = c && sql ? PQexecParams(c, sql, 4, NULL, v, NULL, NULL, 0) : NULL;
+		int landed = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) > 0 : -1;
+		PQclear(res);
+		free(sql);
+		free(t);
+		return landed;
+	}
+	redisContext *c = key ? ops_redis(o, &ignored) : NULL;
+	if (!c)
+		return -1;
+	redisReply *v = redisCommand(c, "GET %s", key), *t = v ? redisCommand(c, "TTL %s", key) : NULL;
+	int landed = -1;
+	if (v && t && v->type != REDIS_REPLY_ERROR && t->type == REDIS_REPLY_INTEGER) {
+		const char *when = json_string_value(json_object_get(in, "time"));
+		struct tm tm = { 0 };
+		long elapsed = when && strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) ? (long)(now - timegm(&tm)) : 0;
+		long asked = (long)json_integer_value(json_object_get(in, "ttl_s"));
+		if (kind == OP_BLOCK)
+			landed = block_value_is(v, in);
+		else if (kind == OP_UNBLOCK)
+			landed = v->type == REDIS_REPLY_NIL;
+		else                                  /* extend: the TTL is what was asked, less the time since */
+			landed = t->integer >= 0 && t->integer >= asked - elapsed - 5 && t->integer <= asked;
+	}
+	freeReplyObject(v);
+	freeReplyObject(t);
+	return landed;
+}
+
+/* The result an interrupted action never wrote, from the servers' state. */
+static void journal_interrupted(struct ops *o, json_t *in, const char *id, int landed)
+{
+	char err[300];
+	const char *mode = json_string_value(json_object_get(in, "mode"));
+	bool rehearsed = mode && strcmp(mode, "dry-run") == 0;
+	bool applied = landed == 1 && !rehearsed;
+	const char *outcome = applied ? "interrupted: applied" : "interrupted: not applied";
+	json_t *j = record(o, id, "result");
+
+	json_object_set_new(j, "status", json_string("interrupted"));
+	json_object_set_new(j, "outcome", json_string(outcome));
+	json_object_set_new(j, "applied", json_boolean(applied));
+	json_object_set_new(j, "message", json_string(applied ?
+	    "interrupted: applied (the process ended before recording it; the servers show the change)" :
+	    "interrupted: not applied (the process ended before recording it; the servers do not show the change)"));
+	journal_append(&o->journal, j, err, sizeof err);
+	json_decref(j);
+}
+
+int ops_reconcile(struct ops *o)
+{
+	size_t bad, i;
+	int n = 0;
+	time_t now = time(NULL);
+
+	if (o->cfg->read_only || o->cfg->dry_run || o->journal.fd < 0)
+		return 0;
+	flock(o->journal.fd, LOCK_EX);           /* one reconciler at a time */
+	json_t *all = journal_read(o->journal.path, &bad), *rec, *open = json_object();
+	json_array_foreach(all, i, rec) {
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		const char *phase = json_string_value(json_object_get(rec, "phase"));
+		if (id && phase && strcmp(phase, "intent") == 0)
+			json_object_set(open, id, rec);
+		else if (id && phase && strcmp(phase, "result") == 0)
+			json_object_del(open, id);
+	}
+	const char *id;
+	json_t *in;
+	json_object_foreach(open, id, in) {
+		enum op_kind kind = op_kind_of(json_string_value(json_object_get(in, "action")));
+		if (kind == OP_ROTATE || intent_may_be_running(in, now))
+			continue;                    /* a rotation stays pending: its key is reused */
+		int landed = intent_landed(o, in, now);
+		if (landed < 0)
+			continue;                    /* the server cannot say now: the next command asks */
+		journal_interrupted(o, in, id, landed);
+		n++;
+	}
+	flock(o->journal.fd, LOCK_UN);
+	json_decref(open);
+	json_decref(all);
+	o->reconciled += (unsigned)n;
+	return n;
 }

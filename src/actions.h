@@ -90,6 +90,7 @@ struct ops {
 	void *redis;                 /* redisContext, connected on first use */
 	void *pg;                    /* PGconn for the audit rows */
 	unsigned retried;            /* audit rows written again from the journal */
+	unsigned reconciled;         /* interrupted actions given their result */
 };
 
 const char *op_action_name(enum op_kind k);     /* ip_blocked, ..., secret_rotation_requested */
@@ -126,6 +127,16 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *plan, s
  * Rotate: one POST bounded by the secret's timeout= (else server-timeout). */
 enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *plan,
                            struct op_result *r);
+
+/* Actions the journal holds an intent of and no result (the process was
+ * killed, or its terminal went away, in between): each is checked against
+ * the servers (is the key there, with this operator's value?  did the row
+ * change?) and journalled as "interrupted: applied" or "interrupted: not
+ * applied"; ops_retry_audits then audits it as such.  An intent whose
+ * process may still be running it is left alone, and so is a rotation (its
+ * idempotency key is reused instead).  Nothing in --read-only or --dry-run.
+ * Returns how many were reconciled. */
+int ops_reconcile(struct ops *o);
 
 /* Write the audit rows the journal says were never written (PostgreSQL was
  * down when the action ran).  Returns how many are still missing. */

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -156,6 +157,28 @@ static void print_json(const struct op *op, const struct op_plan *p, const struc
 	json_decref(j);
 }
 
+/* Confirmed, the action runs to its end: a hang-up, a SIGTERM or a Ctrl-C
+ * meanwhile waits until the result is journalled and audited, then acts
+ * (the output is printed first when there is still somewhere to print it). */
+static sigset_t held_signals;
+
+static void execute_whole(struct ops *o, const struct op *op, const struct op_plan *p, struct op_result *r)
+{
+	sigemptyset(&held_signals);
+	sigaddset(&held_signals, SIGHUP);
+	sigaddset(&held_signals, SIGTERM);
+	sigaddset(&held_signals, SIGINT);
+	sigaddset(&held_signals, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &held_signals, NULL);
+	ops_execute(o, op, p, r);
+}
+
+static void release_signals(void)
+{
+	fflush(stdout);
+	sigprocmask(SIG_UNBLOCK, &held_signals, NULL);
+}
+
 static int run(struct app *app, enum op_kind kind)
 {
 	struct ops o;
@@ -188,6 +211,7 @@ static int run(struct app *app, enum op_kind kind)
 		snprintf(r.message, sizeof r.message, "refused: %s", err);
 		r.status = OP_REFUSED;
 	} else {
+		ops_reconcile(&o);
 		ops_retry_audits(&o);
 		if (ops_prepare(&o, &op, &plan, &r) == OP_DONE) {
 			if (!json)
@@ -197,9 +221,12 @@ static int run(struct app *app, enum op_kind kind)
 				snprintf(r.message, sizeof r.message, "not confirmed: nothing done%s",
 				         isatty(STDIN_FILENO) ? "" : " (use --yes in scripts)");
 			} else {
-				ops_execute(&o, &op, &plan, &r);
+				execute_whole(&o, &op, &plan, &r);
 			}
 		}
+		if (o.reconciled && !json)
+			printf("  (%u interrupted action%s reconciled with the servers: see the journal, 8 in the console)\n",
+			       o.reconciled, o.reconciled == 1 ? "" : "s");
 		if (o.retried && !json)
 			printf("  (%u audit rows written from the journal)\n", o.retried);
 		ops_close(&o);
@@ -211,6 +238,7 @@ static int run(struct app *app, enum op_kind kind)
 		fprintf(r.status == OP_DONE ? stdout : stderr, "%s%s\n", r.status == OP_DONE ? "" : "sectop: ", safe);
 		free(safe);
 	}
+	release_signals();
 	return (int)r.status;
 }
 

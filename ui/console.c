@@ -93,6 +93,8 @@ struct console {
 	struct rot_read { const struct config *cfg; struct rotation_status *v; size_t n; char err[300]; } rr;
 	struct rotation_status *rots;
 	size_t n_rots;
+	struct bg_fetch recon_fetch;             /* at start: interrupted actions reconciled */
+	struct recon { const struct config *cfg; int n; unsigned audited; } recon;
 	char op_secret[128];                     /* a rotation: the secret, fixed at O */
 	char op_tenant[128];                     /* a revoke: the key's tenant, fixed at K */
 	char op_key_name[128], op_key_prefix[64], op_key_last_used[32];
@@ -332,6 +334,35 @@ static void rotations_arrived(struct console *c)
 	c->rr.n = 0;
 	if (!c->n_rots)
 		console_message(c, "no secret declared: see secret = in sectop.conf(5)");
+}
+
+/* At start, off the loop: the actions a killed sectop left without a
+ * result get theirs from the servers' state, and are audited. */
+static void recon_run(void *arg)
+{
+	struct recon *k = arg;
+	struct ops o;
+	char err[300];
+
+	if (ops_open(&o, k->cfg, err, sizeof err) < 0)
+		return;
+	k->n = ops_reconcile(&o);
+	ops_retry_audits(&o);
+	k->audited = o.retried;
+	ops_close(&o);
+}
+
+static void recon_arrived(struct console *c)
+{
+	char msg[200];
+
+	bg_fetch_finish(&c->recon_fetch);
+	if (c->recon.n <= 0)
+		return;
+	snprintf(msg, sizeof msg, "%d interrupted action%s reconciled with the servers: see the journal (8)",
+	         c->recon.n, c->recon.n == 1 ? "" : "s");
+	console_message(c, msg);
+	c->message_until = clock_mono_ms() + 8000;
 }
 
 static void keys_read_run(void *arg)
@@ -1241,6 +1272,7 @@ static void console_signals(void)
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = console_on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1270,6 +1302,7 @@ static void console_start(struct console *c)
 
 static void console_free(struct console *c)
 {
+	bg_fetch_finish(&c->recon_fetch);
 	bg_fetch_finish(&c->fetch);
 	bg_fetch_finish(&c->rot_fetch);
 	rotation_free(c->rr.v, c->rr.n);
@@ -1313,6 +1346,9 @@ int app_console(struct app *app)
 	}
 	console_signals();
 	console_start(&c);
+	c.recon.cfg = app->cfg;
+	if (!app->cfg->read_only && !app->cfg->dry_run)
+		bg_fetch_start(&c.recon_fetch, recon_run, &c.recon);
 	if (app->cfg->runbook)
 		runbook_open(&c, app->cfg->runbook);
 	unsigned long drawn_sig = 0;
@@ -1328,13 +1364,18 @@ int app_console(struct app *app)
 			drawn_second = second;
 			dirty = false;
 		}
-		struct pollfd in[4] = { { .fd = STDIN_FILENO, .events = POLLIN },
+		struct pollfd in[5] = { { .fd = STDIN_FILENO, .events = POLLIN },
 		                        { .fd = act_job_fd(&c.job), .events = POLLIN },
 		                        { .fd = bg_fetch_fd(&c.fetch), .events = POLLIN },
-		                        { .fd = bg_fetch_fd(&c.rot_fetch), .events = POLLIN } };
+		                        { .fd = bg_fetch_fd(&c.rot_fetch), .events = POLLIN },
+		                        { .fd = bg_fetch_fd(&c.recon_fetch), .events = POLLIN } };
 		int64_t wait = 1000 - clock_wall_ms() % 1000;   /* tick with the clock */
-		if (loop_turn(app->loop, wait, in, 4) < 0)
+		if (loop_turn(app->loop, wait, in, 5) < 0)
 			break;
+		if (c.recon_fetch.running && (in[4].revents & POLLIN)) {
+			recon_arrived(&c);
+			dirty = true;
+		}
 		if (c.rot_fetch.running && (in[3].revents & POLLIN)) {
 			rotations_arrived(&c);
 			dirty = true;
