@@ -76,4 +76,52 @@ check "... private, as the journal (0600)" [ "$(stat -c %a "$work/state/sectop/t
 tui_stop
 tmx resize-window -t tui -x 80 -y 24
 
+# --- an action in flight: SIGHUP lets it finish; kill -9 is reconciled ------
+attacker=203.0.113.77
+tsql -c "INSERT INTO $table (tenant_id, user_id, action, ip_address, status_code)
+	SELECT 'acme', 'u', 'failed_auth', '$attacker', 401 FROM generate_series(1, 30)" || exit 99
+stopped() { [[ $(ps -o stat= -p "$sectop_pid" 2>/dev/null) == T* ]]; }
+outcome_of() {
+	python3 - "$journal" "$1" <<'PY'
+import json, sys
+ids = set(); out = []
+for line in open(sys.argv[1]):
+    r = json.loads(line)
+    if r.get("phase") == "intent" and r.get("target") == sys.argv[2]: ids.add(r["id"])
+    elif r.get("phase") == "result" and r["id"] in ids: out.append(r.get("outcome") or r.get("status"))
+print(",".join(out))
+PY
+}
+block_it() {
+	check_shows "$1: the attacker is listed" "$attacker" 8
+	keys B
+	type_text "in flight"
+	keys Enter
+	type_text "$attacker"
+	keys Enter
+}
+saved_env=("${TUI_ENV[@]}")
+TUI_ENV+=("SECTOP_STOP_AT=executed")
+tui_start
+block_it "SIGHUP"
+check_until "the block stops after it was executed" 8 stopped
+kill -HUP "$sectop_pid"
+kill -CONT "$sectop_pid"
+check_until "SIGHUP: the console ends" 8 eval '! alive'
+check "... after the action finished: the block is in Redis" [ "$(rcli EXISTS "blocked:$attacker")" = 1 ]
+check "... its result journalled" [ "$(outcome_of "$attacker")" = done ]
+check "... and audited" [ "$(tsql -c "SELECT count(*) FROM $table WHERE action = 'ip_blocked' AND resource_id = '$attacker'")" = 1 ]
+rcli DEL "blocked:$attacker" >/dev/null
+TUI_ENV=("${saved_env[@]}" "SECTOP_STOP_AT=intent")
+tui_start
+block_it "kill -9"
+check_until "a block stops after its intent" 8 stopped
+kill -KILL "$sectop_pid"
+TUI_ENV=("${saved_env[@]}")
+tui_start
+check_shows "the next start reconciles it, and says so" "1 interrupted action reconciled" 8
+check "... journalled as not applied" [ "$(outcome_of "$attacker")" = "done,interrupted: not applied" ]
+check_until "... and audited as such" 5 value_is 1 tsql -c "SELECT count(*) FROM $table WHERE action = 'ip_blocked_noop' AND resource_id = '$attacker' AND details->>'outcome' = 'interrupted: not applied'"
+tui_stop
+
 finish
