@@ -33,6 +33,7 @@
 #include "loop.h"
 #include "runbook_pane.h"
 #include "snapshot_out.h"
+#include "termseq.h"
 #include "timeline.h"
 #include "theme.h"
 #include "view.h"
@@ -99,6 +100,7 @@ struct console {
 	char op_tenant[128];                     /* a revoke: the key's tenant, fixed at K */
 	char op_key_name[128], op_key_prefix[64], op_key_last_used[32];
 
+	struct termseq seq;                      /* a terminal sequence being swallowed */
 	struct rb_pane rb;                       /* the runbook followed, if any */
 	struct journal looks;                    /* a drill: the first look at each address */
 	char looked[64][MODEL_IP_LEN];
@@ -1053,6 +1055,21 @@ static bool console_input(struct console *c)
 	while ((rc = get_wch(&ch)) != ERR) {
 		any = true;
 		bool is_key = rc == KEY_CODE_YES;
+		int64_t now = clock_mono_ms();
+		/* a terminal's own sequence is swallowed whole, never run as keys */
+		if (!is_key && (termseq_swallow(&c->seq, (unsigned)ch, now) ||
+		                (ch >= 0x80 && ch < 0xa0 && termseq_start(&c->seq, (unsigned)ch, false, now))))
+			continue;
+		if (!is_key && ch == 27) {
+			wint_t next;
+			int r2 = get_wch(&next);
+			if (r2 == OK && termseq_start(&c->seq, (unsigned)next, true, now))
+				continue;
+			if (r2 == KEY_CODE_YES)
+				ungetch((int)next);
+			else if (r2 == OK)
+				unget_wch((wchar_t)next);
+		}
 		if (is_key && ch == KEY_RESIZE) {
 			clear();
 			continue;
@@ -1068,7 +1085,7 @@ static bool console_input(struct console *c)
 		/* keys typed ahead act on what the screen would show by then */
 		if (c->screen == SCR_LIST)
 			list_rows(c);
-		console_action(c, keys_action((int)ch, console_where(c)));
+		console_action(c, keys_action((int)ch, is_key, console_where(c)));
 		if (c->app->cfg->drill)
 			drill_look(c);
 	}

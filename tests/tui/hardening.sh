@@ -122,6 +122,32 @@ tui_start
 check_shows "the next start reconciles it, and says so" "1 interrupted action reconciled" 8
 check "... journalled as not applied" [ "$(outcome_of "$attacker")" = "done,interrupted: not applied" ]
 check_until "... and audited as such" 5 value_is 1 tsql -c "SELECT count(*) FROM $table WHERE action = 'ip_blocked_noop' AND resource_id = '$attacker' AND details->>'outcome' = 'interrupted: not applied'"
+
+# --- a terminal's replies are never keys; accented letters are letters ------
+check_shows "the attacker is listed" "$attacker" 5
+keys B
+check_shows "B opens the dialog" "Why? Type a reason" 3
+tmx send-keys -t tui -l $'\e[?1;2c'
+sleep 0.5
+check_shows "a Device Attributes reply does not cancel the dialog" "Why? Type a reason" 2
+check "... nor types into it" eval '! screen | grep -q "reason: .*1;2c"'
+keys Escape
+check_gone "Esc cancels it" "Why? Type a reason" 3
+tmx send-keys -t tui -l $'\e[?1;2c'
+tmx send-keys -t tui -l $'\e]11;rgb:0000/0000/0000\a'
+tmx send-keys -t tui -l $'\e]52;c;Mg==\e\\'
+sleep 0.7
+check "... then replies (DA, OSC 11, OSC 52) run no hotkey: still the overview" eval '! screen | grep -q " 2 Top addresses"'
+check "... and nothing else opened" eval '! screen | grep -q "Address $attacker"'
+type_text "ŗ"
+sleep 0.7
+check "an accented letter (U+0157, KEY_ENTER's number) does not drill down" eval '! screen | grep -q "Address $attacker"'
+keys 2
+check_shows "the top addresses" " 2 Top addresses" 3
+keys /
+type_text "ŗ"
+check_shows "... and it is typed in a prompt" "filter: ŗ_" 3
+keys Escape
 tui_stop
 
 finish
