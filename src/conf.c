@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "redis_url.h"
+#include "sanitize.h"
 #include "strutil.h"
 #include "webhook.h"
 
@@ -318,13 +319,19 @@ long long conf_parse_duration_ms(const char *s, char default_unit)
 
 static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A message may quote what was read (an unknown key, a bad value): it is
+ * made inert here, once for every message, before anyone prints it. */
 static int fail(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
+	char raw[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	char *safe = sanitize_str(raw, 0);
+	snprintf(err, errsz, "%s", safe ? safe : "bad setting");
+	free(safe);
 	return -1;
 }
 
@@ -758,6 +765,12 @@ static int conf_check_mode(const char *path, int fd, bool secret, char *err, siz
 
 	if (fstat(fd, &st) < 0)
 		return fail(err, errsz, "%s: %s", path, strerror(errno));
+	/* whoever can write it decides where the audit rows go and what runs */
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail(err, errsz, "%s: can be written by %s (mode %04o); run: chmod go-w %s", path,
+		            (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777), path);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return fail(err, errsz, "%s: belongs to another user (uid %u): not read", path, (unsigned)st.st_uid);
 	if (secret && (st.st_mode & (S_IRGRP | S_IROTH)))
 		return fail(err, errsz, "%s: holds a password but can be read by %s (mode %04o); "
 		            "run: chmod 600 %s", path, (st.st_mode & S_IROTH) ? "others" : "its group",

@@ -232,6 +232,18 @@ static void test_secret_in_readable_file_is_refused(void **state)
 	/* no secret: readable is fine */
 	p = write_file("plain.conf", "db = host=db dbname=audit\n", 0644);
 	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), 0);
+	/* writable by others or the group: never, secret or not */
+	p = write_file("shared.conf", "db = host=db dbname=audit\n", 0664);
+	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "can be written by its group"));
+	p = write_file("world.conf", "window = 1h\n", 0646);
+	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "others"));
+	/* what was read is quoted inert in a message */
+	p = write_file("hostile.conf", "\x1b]0;pwned\x07 = 1\n", 0600);
+	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
+	assert_null(strchr(err, 0x1b));
+	assert_non_null(strstr(err, "\\x1b]0;pwned"));
 	conf_free(&c);
 }
 
