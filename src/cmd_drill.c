@@ -90,8 +90,9 @@ int app_drill(struct app *app)
 
 	if (!sc)
 		return usage();
-	if (cfg->read_only) {
-		fprintf(stderr, "sectop: a drill writes synthetic events to the audit log: refused with --read-only\n");
+	if (cfg->read_only || cfg->dry_run) {
+		fprintf(stderr, "sectop: a drill writes synthetic events to the audit log: refused with %s\n",
+		        cfg->read_only ? "--read-only" : "--dry-run (a drill is the rehearsal)");
 		return OP_REFUSED;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {

@@ -139,4 +139,27 @@ act block 203.0.113.81 --reason again --yes >/dev/null 2>&1
 check "blocking a blocked address is audited as a no-op" [ "$(audits ip_blocked_noop 203.0.113.81)" = 1 ]
 check "... and counted as no block" [ "$(audits ip_blocked 203.0.113.81)" = 0 ]
 
+# --- report --read-only / --dry-run write no rollup; drill --dry-run refused --
+rtable="hardening_audit_$$"
+trap 'cleanup; tsql -c "DROP TABLE IF EXISTS $rtable CASCADE" >/dev/null 2>&1; "$SECTOP" setup --drop-rollup -c "$work/empty.conf" --db "$SECTOP_TEST_DB" --table "$rtable" >/dev/null 2>&1' EXIT
+tsql -c "CREATE TABLE $rtable (LIKE audit_log INCLUDING ALL)"
+tsql -c "INSERT INTO $rtable (\"timestamp\", tenant_id, action, ip_address, status_code)
+	SELECT date_trunc('hour', now()) - interval '3 hours' + g * interval '1 minute', 'acme', 'failed_auth', '198.51.100.60', 401
+	FROM generate_series(1, 100) g"
+"$SECTOP" setup --rollup -c "$work/empty.conf" --db "$SECTOP_TEST_DB" --table "$rtable" >/dev/null 2>&1
+fingerprint() { tsql -c "SELECT md5(coalesce(string_agg(t::text, ',' ORDER BY t::text), '')) FROM ${rtable}_rollup_hour t"; }
+tsql -c "INSERT INTO $rtable (\"timestamp\", tenant_id, action, ip_address, status_code)
+	SELECT date_trunc('hour', now()) - interval '50 minutes', 'acme', 'failed_auth', '198.51.100.61', 401 FROM generate_series(1, 7)"
+before=$(fingerprint)
+for mode in --read-only --dry-run; do
+	act report $mode --table "$rtable" --format json >"$work/rep.json" 2>"$work/err"
+	check "report $mode: exit 0" [ $? -eq 0 ]
+	check "... the rollup is not written" [ "$(fingerprint)" = "$before" ]
+	check "... and the report says so" grep -q "the rollup is not brought up to date" "$work/rep.json"
+done
+act report --table "$rtable" --format json >/dev/null 2>&1
+check "a report without them brings it up to date (the check above can fail)" [ "$(fingerprint)" != "$before" ]
+"$SECTOP" drill brute-force --dry-run -c "$work/empty.conf" --db "$SECTOP_TEST_DB" --redis "$redis_url" </dev/null >/dev/null 2>"$work/err"
+check "drill --dry-run is refused (exit 5): it would write events" [ $? -eq 5 ] && grep -q "dry-run" "$work/err"
+
 finish
