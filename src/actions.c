@@ -271,6 +271,10 @@ static enum op_status check_op(const struct ops *o, struct op *op, struct op_res
 	if (ipaddr_normalize(op->target, normal, sizeof normal, err, sizeof err) < 0)
 		return say(r, OP_REFUSED, "%s", err);
 	memcpy(op->target, normal, sizeof normal);
+	enum ip_class cls = ipaddr_class(op->target);
+	if (op->kind == OP_BLOCK && !ipaddr_is_a_source(cls))
+		return say(r, OP_REFUSED, "%s is %s %s address: no request comes from it, there is nothing to block",
+		           op->target, ipaddr_class_article(cls), ipaddr_class_name(cls));
 	if (op->kind != OP_UNBLOCK && (!op->reason || !*op->reason))
 		return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
 	if (op->kind != OP_UNBLOCK && (op->ttl_s < 1 || op->ttl_s > 365L * 86400))
@@ -290,8 +294,8 @@ static void plan_extra(const struct op *op, struct op_plan *p)
 		snprintf(p->extra_why, sizeof p->extra_why, "this is YOUR OWN SSH client address");
 	} else if (cls != IP_PUBLIC) {
 		p->extra_confirm = true;
-		snprintf(p->extra_why, sizeof p->extra_why, "a %s address: blocking it may cut off your own services",
-		         ipaddr_class_name(cls));
+		snprintf(p->extra_why, sizeof p->extra_why, "%s %s address: blocking it may cut off your own services",
+		         ipaddr_class_article(cls), ipaddr_class_name(cls));
 	}
 }
 

@@ -111,20 +111,29 @@ static void show_plan(const struct op *op, const struct op_plan *p, bool ascii)
 	free(why);
 }
 
+/* The target typed in full; a private, loopback or own address as
+ * "yes ADDRESS", in one line, as in the console.  --yes skips the first
+ * and never the second: no flag or file setting blocks one's own network
+ * unseen. */
 static bool confirm(const struct ops *o, const struct op *op, const struct op_plan *p)
 {
-	char q[200];
+	char q[300], expect[200];
 
-	if (o->cfg->yes || o->cfg->dry_run)
+	if (o->cfg->dry_run)
 		return true;
 	if (!ops_confirm_usable(p->confirm))
 		return false;                        /* nothing that can be typed and seen as it is */
+	if (p->extra_confirm) {
+		snprintf(expect, sizeof expect, "yes %s", p->confirm);
+		snprintf(q, sizeof q, "Type 'yes %s' to act on it anyway: ", p->confirm);
+		return ask(q, expect);
+	}
+	if (o->cfg->yes)
+		return true;
 	snprintf(q, sizeof q, "Type the %s to confirm (%s): ", op->kind == OP_REVOKE ?
 	         (strcmp(p->confirm, op->target) == 0 ? "key's id" : "key's prefix") :
 	         op->kind == OP_ROTATE ? "secret's name" : "address", p->confirm);
-	if (!ask(q, p->confirm))
-		return false;
-	return !p->extra_confirm || ask("Type 'yes' to act on it anyway: ", "yes");
+	return ask(q, p->confirm);
 }
 
 static void print_json(const struct op *op, const struct op_plan *p, const struct op_result *r,
@@ -219,7 +228,8 @@ static int run(struct app *app, enum op_kind kind)
 			if (!confirm(&o, &op, &plan)) {
 				r.status = OP_REFUSED;
 				snprintf(r.message, sizeof r.message, "not confirmed: nothing done%s",
-				         isatty(STDIN_FILENO) ? "" : " (use --yes in scripts)");
+				         plan.extra_confirm ? " (this address needs 'yes ADDRESS' typed on a terminal,"
+				         " even with --yes)" : isatty(STDIN_FILENO) ? "" : " (use --yes in scripts)");
 			} else {
 				execute_whole(&o, &op, &plan, &r);
 			}

@@ -92,7 +92,7 @@ pid, fd = pty.fork()
 if pid == 0:
     os.execv(args[0], args)
 out, t0 = b"", time.time()
-while b"to confirm" not in out and time.time() - t0 < 10:
+while not (b"Type " in out and out.rstrip().endswith(b":")) and time.time() - t0 < 10:
     try:
         out += os.read(fd, 4096)
     except OSError:
@@ -138,6 +138,27 @@ check "... audited as a no-op" [ "$(audits ip_unblocked_noop 203.0.113.84)" = 1 
 act block 203.0.113.81 --reason again --yes >/dev/null 2>&1
 check "blocking a blocked address is audited as a no-op" [ "$(audits ip_blocked_noop 203.0.113.81)" = 1 ]
 check "... and counted as no block" [ "$(audits ip_blocked 203.0.113.81)" = 0 ]
+
+# --- addresses: one normal form, only what a request can come from ---------
+for bad in 0.0.0.0 :: 255.255.255.255 224.0.0.1 ff02::1; do
+	act block "$bad" --reason x --yes >/dev/null 2>"$work/err"
+	check "block $bad is refused (exit 5)" [ $? -eq 5 ] && grep -q "no request comes from it" "$work/err"
+done
+act block 0.0.0.0 --reason x --yes >/dev/null 2>"$work/err"
+check "... in English ('an unspecified address')" grep -q "is an unspecified address" "$work/err"
+act block ::ffff:203.0.113.61 --reason mapped --yes >/dev/null 2>&1
+check "an IPv4-mapped address is blocked as the IPv4 address" [ "$(rget EXISTS blocked:203.0.113.61)" = 1 ] && [ "$(rget EXISTS blocked:::ffff:203.0.113.61)" = 0 ]
+act block 10.9.8.7 --reason private --yes >"$work/out" 2>&1
+check "--yes does not skip the extra confirmation of a private address (exit 5)" [ $? -eq 5 ] && [ "$(rget EXISTS blocked:10.9.8.7)" = 0 ]
+check "... and says what to type" grep -q "needs 'yes ADDRESS' typed" "$work/out"
+printf 'yes = true\n' >"$work/yes.conf"
+chmod 600 "$work/yes.conf"
+"$SECTOP" block 127.0.0.9 --reason own -c "$work/yes.conf" --db "$SECTOP_TEST_DB" --redis "$redis_url" </dev/null >/dev/null 2>&1
+check "nor does yes = true in a file" [ $? -eq 5 ] && [ "$(rget EXISTS blocked:127.0.0.9)" = 0 ]
+on_prompt true "yes 10.9.8.7" "$SECTOP" block 10.9.8.7 --reason private -c "$work/empty.conf" --db "$SECTOP_TEST_DB" \
+	--redis "$redis_url" >"$work/out" 2>&1
+check "'yes ADDRESS' typed once, as the README says, blocks it" [ $? -eq 0 ] && [ "$(rget EXISTS blocked:10.9.8.7)" = 1 ]
+check "... asked in one line" grep -q "Type 'yes 10.9.8.7' to act on it anyway" "$work/out"
 
 # --- report --read-only / --dry-run write no rollup; drill --dry-run refused --
 rtable="hardening_audit_$$"
