@@ -164,12 +164,9 @@ static redisContext *ops_redis(struct ops *o, struct op_result *r)
 	return o->redis;
 }
 
-/* hiredis reports a read that timed out as EAGAIN's text: say what it means. */
 static const char *redis_error(const redisContext *c)
 {
-	if (strstr(c->errstr, "temporarily unavailable") || strstr(c->errstr, "timed out"))
-		return "timed out: no answer within the server timeout (server-timeout)";
-	return c->errstr;
+	return connect_redis_error(c);
 }
 
 static void block_value_fields(const char *v, size_t len, struct op_plan *p)
@@ -432,6 +429,23 @@ static void plan_revoke_backend(const struct ops *o, const struct op *op, struct
 	}
 }
 
+static int journal_intent(struct ops *o, const struct op *op, const struct op_plan *p,
+                          struct op_result *r);
+static void journal_phase(struct ops *o, const struct op_result *r, const char *phase);
+
+/* An attempt that failed before anything was sent (the server did not
+ * answer while its state was read) is journalled too, as failed. */
+static enum op_status journal_attempt(struct ops *o, const struct op *op, struct op_result *r)
+{
+	struct op_result failed = *r;
+
+	journal_new_id(failed.journal_id);
+	if (journal_intent(o, op, NULL, &failed) == 0)
+		journal_phase(o, &failed, "result");
+	memcpy(r->journal_id, failed.journal_id, sizeof r->journal_id);
+	return r->status;
+}
+
 enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, struct op_result *r)
 {
 	memset(p, 0, sizeof *p);
@@ -444,7 +458,7 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 		return prepare_rotate(o, op, p, r);
 	if (op->kind == OP_REVOKE) {
 		if (read_key(o, op, p, r) != OP_DONE)
-			return r->status;
+			return r->status == OP_FAILED ? journal_attempt(o, op, r) : r->status;
 		char *sql = revoke_sql(o);
 		snprintf(p->command, sizeof p->command, "BEGIN; %s; COMMIT only if exactly one row changed",
 		         sql ? sql : "");
@@ -458,7 +472,7 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 	}
 	snprintf(p->confirm, sizeof p->confirm, "%s", op->target);
 	if (read_state(o, op, p, r) != OP_DONE)
-		return r->status;
+		return journal_attempt(o, op, r);
 	plan_extra(op, p);
 	switch (op->kind) {
 	case OP_BLOCK: {

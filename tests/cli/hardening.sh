@@ -139,6 +139,27 @@ act block 203.0.113.81 --reason again --yes >/dev/null 2>&1
 check "blocking a blocked address is audited as a no-op" [ "$(audits ip_blocked_noop 203.0.113.81)" = 1 ]
 check "... and counted as no block" [ "$(audits ip_blocked 203.0.113.81)" = 0 ]
 
+# --- a Redis that accepts and never answers: said as a timeout, journalled --
+silent_port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); print(s.getsockname()[1])')
+python3 -c '
+import socket, sys, time
+s = socket.socket(); s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+s.bind(("127.0.0.1", int(sys.argv[1]))); s.listen(8)
+held = []
+while True:
+    c, _ = s.accept(); held.append(c)
+' "$silent_port" &
+silent=$!
+for _ in $(seq 50); do (exec 3<>"/dev/tcp/127.0.0.1/$silent_port") 2>/dev/null && break; sleep 0.1; done
+lines=$(wc -l <"$journal")
+"$SECTOP" block 203.0.113.62 --reason stall --yes -c "$work/empty.conf" --db "$SECTOP_TEST_DB" \
+	--redis "redis://127.0.0.1:$silent_port/0" --server-timeout 1s </dev/null >"$work/out" 2>&1
+check "an action while Redis stalls fails (exit 6)" [ $? -eq 6 ]
+check "... saying it timed out" grep -q "timed out" "$work/out"
+check "... not 'Resource temporarily unavailable'" eval '! grep -q "temporarily unavailable" "$work/out"'
+check "... and the failed attempt is journalled" eval 'tail -n +$((lines + 1)) "$journal" | grep -q "\"status\":\"failed\""'
+kill "$silent"
+
 # --- addresses: one normal form, only what a request can come from ---------
 for bad in 0.0.0.0 :: 255.255.255.255 224.0.0.1 ff02::1; do
 	act block "$bad" --reason x --yes >/dev/null 2>"$work/err"
