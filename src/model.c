@@ -265,6 +265,15 @@ bool model_ip_redis_wanted(const struct model *m, const char *ip)
 	return false;
 }
 
+void model_watch(struct model *m, const char *ip)
+{
+	if (m->watch_key && strcmp(m->watch_key, ip) == 0)
+		return;
+	free(m->watch_key);
+	m->watch_key = strdup(ip);
+	m->top_ips_gen++;                    /* the next Redis read includes it */
+}
+
 const struct ip_redis *model_ip_redis(const struct model *m, const char *ip)
 {
 	for (size_t i = 0; i < m->n_ip_redis; i++)

@@ -244,6 +244,9 @@ void format_figure(char *buf, size_t n, long v, unsigned approx, unsigned flag);
 
 /* Is the address among the top addresses (whose Redis state is fetched)? */
 bool model_ip_redis_wanted(const struct model *m, const char *ip);
+/* Want the Redis state of ip read too, off the top list (an address an
+ * action dialog is about). */
+void model_watch(struct model *m, const char *ip);
 /* The Redis state of an address, or NULL if none was fetched. */
 const struct ip_redis *model_ip_redis(const struct model *m, const char *ip);
 

@@ -454,16 +454,37 @@ static const char *selected_address(struct console *c)
 	return c->list == LIST_TAIL ? r->cells[1] : r->key;
 }
 
+/* Before a reason is typed: would the gate refuse at once?  --read-only,
+ * or a journal that cannot be written (the intent must be recorded first). */
+static bool action_refused(struct console *c)
+{
+	struct journal j;
+	char err[300], msg[400];
+
+	if (c->app->cfg->read_only) {             /* before the journal: read-only creates nothing */
+		console_message(c, "read-only: no action is taken (--read-only)");
+		return true;
+	}
+	char *path = journal_path(c->app->cfg->journal);
+	int rc = journal_open(&j, path, err, sizeof err);
+	free(path);
+	journal_close(&j);
+	if (rc < 0) {
+		snprintf(msg, sizeof msg, "refused: the journal cannot be written (%s)", err);
+		console_message(c, msg);
+		return true;
+	}
+	return false;
+}
+
 /* B, U, X: the target is fixed now, whatever the list does meanwhile. */
 static void action_begin(struct console *c, enum op_kind kind)
 {
 	const char *addr = selected_address(c);
 	char err[200];
 
-	if (c->app->cfg->read_only) {
-		console_message(c, "read-only: no action is taken (--read-only)");
+	if (action_refused(c))
 		return;
-	}
 	memset(&c->op, 0, sizeof c->op);
 	if (!addr || ipaddr_normalize(addr, c->op.target, sizeof c->op.target, err, sizeof err) < 0) {
 		console_message(c, addr ? err : "select an address first");
@@ -472,6 +493,9 @@ static void action_begin(struct console *c, enum op_kind kind)
 	const struct ip_redis *rd = model_ip_redis(&c->app->model, c->op.target);
 	if (kind == OP_BLOCK && rd && rd->blocked)
 		kind = OP_EXTEND;                      /* blocked already: offer to extend */
+	/* the dialog shows the address's own keys, read now, even off the top list */
+	model_watch(&c->app->model, c->op.target);
+	loop_refresh_all(c->app->loop);
 	c->op.kind = kind;
 	c->op.ttl_s = c->app->cfg->block_ttl_s;
 	char own[IPADDR_LEN];
@@ -492,10 +516,8 @@ static const struct row *action_row(struct console *c, enum list_id list, const 
 		console_message(c, elsewhere);
 		return NULL;
 	}
-	if (c->app->cfg->read_only) {
-		console_message(c, "read-only: no action is taken (--read-only)");
+	if (action_refused(c))
 		return NULL;
-	}
 	list_rows(c);
 	if (!(r = table_current(&c->lists[c->list], &c->rows)))
 		console_message(c, "select a row first");
@@ -1148,6 +1170,31 @@ static void draw_revoke_dialog(struct console *c, const struct view_ctx *v, int 
 		draw_text(v->d, y + 6, x + 2, w - 4, "DRILL: rehearsed, the key is not revoked", ROLE_ALERT);
 }
 
+/* The address's own keys as last read, and how old that reading is: stale
+ * when Redis has not answered lately (the gate reads them again anyway). */
+static void draw_redis_state(const struct view_ctx *v, const struct ip_redis *rd, int y, int x, int w)
+{
+	const struct source_status *s = &v->m->redis;
+	int64_t stale_ms = (int64_t)v->m->refresh_ms * 3 + v->cfg->timeout_ms;
+	long age_s = s->last_ok_ms ? (long)((v->now_ms - s->last_ok_ms) / 1000) : -1;
+	bool stale = model_source_state(s, v->now_ms, stale_ms) != SOURCE_OK;
+	char ttl[32], line[300];
+
+	if (!rd) {
+		draw_text(v->d, y, x, w, "now: reading the address's keys from Redis...", ROLE_SELECTION);
+		return;
+	}
+	format_ttl(ttl, sizeof ttl, rd->blocked ? rd->block_ttl_s : -2);
+	snprintf(line, sizeof line, "now: %s%s%s, failed_auth counter %ld", rd->blocked ? "blocked, " : "not blocked",
+	         rd->blocked ? ttl : "", rd->blocked ? " left" : "", rd->failed_auth > 0 ? rd->failed_auth : 0);
+	draw_text(v->d, y, x, w, line, ROLE_SELECTION);
+	if (stale) {
+		snprintf(line, sizeof line, "STALE: Redis last answered %s%lds ago; the action reads it again",
+		         age_s < 0 ? "never, " : "", age_s < 0 ? 0 : age_s);
+		draw_text(v->d, y + 2, x, w, line, ROLE_ALERT);
+	}
+}
+
 static void draw_action_dialog(struct console *c, const struct view_ctx *v, int rows, int cols)
 {
 	const struct model *m = v->m;
@@ -1175,11 +1222,7 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 			draw_text(v->d, y + 5, x + 2, w - 4, "DRILL: rehearsed, nothing is sent", ROLE_ALERT);
 		goto ask;
 	}
-	format_ttl(ttl, sizeof ttl, rd && rd->blocked ? rd->block_ttl_s : -2);
-	snprintf(line, sizeof line, "now: %s%s%s, failed_auth counter %ld",
-	         rd && rd->blocked ? "blocked, " : "not blocked", rd && rd->blocked ? ttl : "",
-	         rd && rd->blocked ? " left" : "", rd && rd->failed_auth > 0 ? rd->failed_auth : 0);
-	draw_text(v->d, y + 2, x + 2, w - 4, line, ROLE_SELECTION);
+	draw_redis_state(v, rd, y + 2, x + 2, w - 4);
 	for (size_t i = 0; i < m->n_top_ips; i++)
 		if (strcmp(m->top_ips[i].ip, c->op.target) == 0) {
 			snprintf(line, sizeof line, "in the window: %ld failures, %ld requests, %ld users, %ld tenants",

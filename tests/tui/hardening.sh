@@ -118,6 +118,7 @@ block_it "kill -9"
 check_until "a block stops after its intent" 8 stopped
 kill -KILL "$sectop_pid"
 TUI_ENV=("${saved_env[@]}")
+rcli SET blocked:198.51.100.99 '{"by":"ops","reason":"old"}' EX 5000 >/dev/null   # for U, below
 tui_start
 check_shows "the next start reconciles it, and says so" "1 interrupted action reconciled" 8
 check "... journalled as not applied" [ "$(outcome_of "$attacker")" = "done,interrupted: not applied" ]
@@ -148,6 +149,26 @@ keys /
 type_text "ŗ"
 check_shows "... and it is typed in a prompt" "filter: ŗ_" 3
 keys Escape
+
+# --- U on a block off the top list: the dialog reads the address's own keys -
+keys 5
+check_shows "the blocked list shows a block off the top list" "198.51.100.99" 8
+check_shows "... as the only block" "(1 listed" 3
+keys U
+check_shows "U opens the unblock dialog" "ip_unblocked 198.51.100.99" 3
+check_shows_re "... showing its own state: blocked, with its TTL" "now: blocked, 1h2[0-9]m" 5
+check "... never 'not blocked'" eval '! screen | grep -q "now: not blocked"'
+keys Escape
 tui_stop
+
+# --- an unusable journal refuses before anything is typed -------------------
+TUI_ENV=("${saved_env[@]/XDG_STATE_HOME=*/XDG_STATE_HOME=/proc/nonexistent}")
+tui_start
+check_shows "the console is up" "$attacker" 8
+keys B
+check_shows "B with an unusable journal is refused at once" "the journal cannot be written" 3
+check "... without asking for a reason" eval '! screen | grep -q "Why? Type a reason"'
+tui_stop
+TUI_ENV=("${saved_env[@]}")
 
 finish
