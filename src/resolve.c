@@ -102,8 +102,6 @@ struct resolve *resolve_start(const char *host, int port)
 	}
 	pthread_attr_init(&attr);
 	pthread_attr_setdetachstate(&attr, PTHREAD_CREATE_DETACHED);
-	/* getaddrinfo needs little stack; many stalled lookups must stay cheap */
-	pthread_attr_setstacksize(&attr, 256 * 1024);
 	int rc = pthread_create(&t, &attr, resolve_main, r);
 	pthread_attr_destroy(&attr);
 	if (rc != 0) {

@@ -34,7 +34,7 @@ SH
 chmod +x "$work/hanging"
 hanging() { unshare -m "$work/hanging" "$@"; }
 if ! grep -q ready "$work/dns.out" || ! hanging true 2>/dev/null; then
-	echo "skip: cannot bind port 53 or make a mount namespace (needs root)" >&2
+	echo "skip: cannot bind port 53 or make a mount namespace (needs root): $(cat "$work/dns.out")" >&2
 	exit 77
 fi
 t0=$(date +%s%N)

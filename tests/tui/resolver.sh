@@ -27,7 +27,7 @@ mount --bind "$work/resolv.conf" /etc/resolv.conf && exec "\$@"
 SH
 chmod +x "$work/hanging"
 if ! grep -q ready "$work/dns.out" || ! unshare -m "$work/hanging" true 2>/dev/null; then
-	echo "skip: cannot bind port 53 or make a mount namespace (needs root)" >&2
+	echo "skip: cannot bind port 53 or make a mount namespace (needs root): $(cat "$work/dns.out")" >&2
 	exit 77
 fi
 real=$SECTOP
