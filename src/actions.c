@@ -10,6 +10,9 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/time.h>
+#include <errno.h>
+#include <signal.h>
+#include <sys/file.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -19,6 +22,7 @@
 #include "pg_sql.h"
 #include "redis_url.h"
 #include "rotation.h"
+#include "sanitize.h"
 #include "strutil.h"
 #include "webhook.h"
 
@@ -92,6 +96,21 @@ static enum op_status say(struct op_result *r, enum op_status st, const char *fm
 	return st;
 }
 
+bool ops_confirm_usable(const char *expect)
+{
+	if (!expect || !*expect)
+		return false;
+	char *shown = sanitize_str(expect, 0);
+	bool same = shown && strcmp(shown, expect) == 0;
+	free(shown);
+	return same;
+}
+
+bool ops_confirmed(const char *expect, const char *typed)
+{
+	return ops_confirm_usable(expect) && typed && strcmp(expect, typed) == 0;
+}
+
 /* "alice@198.51.100.4": who, and from where when over SSH. */
 void ops_operator(char *out, size_t n)
 {
@@ -145,6 +164,11 @@ static redisContext *ops_redis(struct ops *o, struct op_result *r)
 	return o->redis;
 }
 
+static const char *redis_error(const redisContext *c)
+{
+	return connect_redis_error(c);
+}
+
 static void block_value_fields(const char *v, size_t len, struct op_plan *p)
 {
 	json_t *j = json_loadb(v, len, 0, NULL);
@@ -163,13 +187,16 @@ static enum op_status read_state(struct ops *o, const struct op *op, struct op_p
 	redisContext *c = ops_redis(o, r);
 	if (!c)
 		return r->status;
+	/* the plan is what the operator confirms: executed only if the key is
+	 * still as read here (MULTI/EXEC after this WATCH) */
+	freeReplyObject(redisCommand(c, "WATCH %s%s", o->blocked_prefix, op->target));
 	redisReply *v = redisCommand(c, "GET %s%s", o->blocked_prefix, op->target);
 	redisReply *t = v ? redisCommand(c, "TTL %s%s", o->blocked_prefix, op->target) : NULL;
 	redisReply *f = t ? redisCommand(c, "GET %s%s", o->cfg->keys.failed_auth, op->target) : NULL;
 	enum op_status st = OP_DONE;
 
 	if (!v || !t || !f) {
-		st = say(r, OP_FAILED, "redis: %s", c->errstr);
+		st = say(r, OP_FAILED, "redis: %s", redis_error(c));
 		redisFree(c);
 		o->redis = NULL;
 	} else {
@@ -241,6 +268,10 @@ static enum op_status check_op(const struct ops *o, struct op *op, struct op_res
 	if (ipaddr_normalize(op->target, normal, sizeof normal, err, sizeof err) < 0)
 		return say(r, OP_REFUSED, "%s", err);
 	memcpy(op->target, normal, sizeof normal);
+	enum ip_class cls = ipaddr_class(op->target);
+	if (op->kind == OP_BLOCK && !ipaddr_is_a_source(cls))
+		return say(r, OP_REFUSED, "%s is %s %s address: no request comes from it, there is nothing to block",
+		           op->target, ipaddr_class_article(cls), ipaddr_class_name(cls));
 	if (op->kind != OP_UNBLOCK && (!op->reason || !*op->reason))
 		return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
 	if (op->kind != OP_UNBLOCK && (op->ttl_s < 1 || op->ttl_s > 365L * 86400))
@@ -260,8 +291,8 @@ static void plan_extra(const struct op *op, struct op_plan *p)
 		snprintf(p->extra_why, sizeof p->extra_why, "this is YOUR OWN SSH client address");
 	} else if (cls != IP_PUBLIC) {
 		p->extra_confirm = true;
-		snprintf(p->extra_why, sizeof p->extra_why, "a %s address: blocking it may cut off your own services",
-		         ipaddr_class_name(cls));
+		snprintf(p->extra_why, sizeof p->extra_why, "%s %s address: blocking it may cut off your own services",
+		         ipaddr_class_article(cls), ipaddr_class_name(cls));
 	}
 }
 
@@ -398,6 +429,23 @@ static void plan_revoke_backend(const struct ops *o, const struct op *op, struct
 	}
 }
 
+static int journal_intent(struct ops *o, const struct op *op, const struct op_plan *p,
+                          struct op_result *r);
+static void journal_phase(struct ops *o, const struct op_result *r, const char *phase);
+
+/* An attempt that failed before anything was sent (the server did not
+ * answer while its state was read) is journalled too, as failed. */
+static enum op_status journal_attempt(struct ops *o, const struct op *op, struct op_result *r)
+{
+	struct op_result failed = *r;
+
+	journal_new_id(failed.journal_id);
+	if (journal_intent(o, op, NULL, &failed) == 0)
+		journal_phase(o, &failed, "result");
+	memcpy(r->journal_id, failed.journal_id, sizeof r->journal_id);
+	return r->status;
+}
+
 enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, struct op_result *r)
 {
 	memset(p, 0, sizeof *p);
@@ -410,18 +458,21 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 		return prepare_rotate(o, op, p, r);
 	if (op->kind == OP_REVOKE) {
 		if (read_key(o, op, p, r) != OP_DONE)
-			return r->status;
+			return r->status == OP_FAILED ? journal_attempt(o, op, r) : r->status;
 		char *sql = revoke_sql(o);
 		snprintf(p->command, sizeof p->command, "BEGIN; %s; COMMIT only if exactly one row changed",
 		         sql ? sql : "");
 		free(sql);
 		plan_revoke_backend(o, op, p);
-		snprintf(p->confirm, sizeof p->confirm, "%s", p->key_prefix);
+		/* a prefix that is empty or not printable cannot be the text typed:
+		 * the key's id (hexadecimal, checked) is asked for instead */
+		snprintf(p->confirm, sizeof p->confirm, "%s",
+		         ops_confirm_usable(p->key_prefix) ? p->key_prefix : op->target);
 		return r->status = OP_DONE;
 	}
 	snprintf(p->confirm, sizeof p->confirm, "%s", op->target);
 	if (read_state(o, op, p, r) != OP_DONE)
-		return r->status;
+		return journal_attempt(o, op, r);
 	plan_extra(op, p);
 	switch (op->kind) {
 	case OP_BLOCK: {
@@ -489,6 +540,14 @@ static int journal_intent(struct ops *o, const struct op *op, const struct op_pl
 	json_object_set_new(j, "note", op->note ? json_string(op->note) : json_null());
 	json_object_set_new(j, "mode", json_string(op_mode(o, op)));
 	json_object_set_new(j, "command", p ? json_string(p->command) : json_null());
+	/* for reconciling it if this process dies before its result: who ran
+	 * it, and the key it writes (a drill's carries the drill prefix) */
+	json_object_set_new(j, "pid", json_integer((json_int_t)getpid()));
+	if (op->kind == OP_BLOCK || op->kind == OP_UNBLOCK || op->kind == OP_EXTEND) {
+		char *key = str_printf("%s%s", o->blocked_prefix, op->target);
+		json_object_set_new(j, "key", key ? json_string(key) : json_null());
+		free(key);
+	}
 	if (p && op->kind == OP_ROTATE) {
 		json_object_set_new(j, "idempotency_key", json_string(p->idempotency_key));
 		if (p->key_reused)
@@ -548,9 +607,11 @@ static bool ops_pg_lost(struct ops *o, const PGresult *res)
 	return true;
 }
 
-/* One audit row: the action, the operator as user_id, the address. */
+/* One audit row: the action, the operator as user_id, the address.  who
+ * and when are the journal's for a row written again later (when NULL:
+ * this operator, now), so a retried row keeps its own operator and time. */
 static int audit_insert(struct ops *o, const char *action, const char *type, const char *target,
-                        const char *tenant, const char *details)
+                        const char *tenant, const char *details, const char *who, const char *when)
 {
 	const struct conf_schema *s = &o->cfg->schema;
 	PGconn *c = ops_pg(o);
@@ -558,21 +619,22 @@ static int audit_insert(struct ops *o, const char *action, const char *type, con
 		return -1;
 	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *u = pg_sql_ident(s->user_id),
 	     *rt = pg_sql_ident(s->resource_type), *ri = pg_sql_ident(s->resource_id),
-	     *tn = pg_sql_ident(s->tenant_id), *d = pg_sql_ident(s->details);
-	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s) VALUES ($1, $2, $3, $4, $5, $6::jsonb)",
-	                       t, a, u, rt, ri, tn, d);
-	const char *v[] = { action, o->operator_id, type, target, tenant, details };
-	PGresult *res = sql ? PQexecParams(c, sql, 6, NULL, v, NULL, NULL, 0) : NULL;
+	     *tn = pg_sql_ident(s->tenant_id), *d = pg_sql_ident(s->details), *ts = pg_sql_ident(s->timestamp);
+	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s, %s)"
+	                       " VALUES ($1, $2, $3, $4, $5, $6::jsonb, coalesce($7::timestamptz, now()))",
+	                       t, a, u, rt, ri, tn, d, ts);
+	const char *v[] = { action, who ? who : o->operator_id, type, target, tenant, details, when };
+	PGresult *res = sql ? PQexecParams(c, sql, 7, NULL, v, NULL, NULL, 0) : NULL;
 	if (sql && PQresultStatus(res) != PGRES_COMMAND_OK && ops_pg_lost(o, res) && (c = ops_pg(o))) {
 		PQclear(res);
-		res = PQexecParams(c, sql, 6, NULL, v, NULL, NULL, 0);
+		res = PQexecParams(c, sql, 7, NULL, v, NULL, NULL, 0);
 	}
 	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
 	if (rc < 0 && c)
 		pg_write_error(o->cfg, c, o->pg_error, sizeof o->pg_error);
 	PQclear(res);
 	free(sql);
-	free(t); free(a); free(u); free(rt); free(ri); free(tn); free(d);
+	free(t); free(a); free(u); free(rt); free(ri); free(tn); free(d); free(ts);
 	return rc;
 }
 
@@ -600,34 +662,60 @@ static char *audit_details(const struct op *op, const char *id, const char *mode
 
 /* ---------------------------------------------------------------- execute */
 
+/* The command, queued in MULTI after the plan's WATCH: *changed is set when
+ * EXEC found the key touched since the plan read it (nothing was run). */
+static redisReply *redis_apply(redisContext *c, const struct ops *o, const struct op *op, bool *changed)
+{
+	redisReply *rep = NULL, *multi = redisCommand(c, "MULTI");
+	bool queued = multi && multi->type == REDIS_REPLY_STATUS;
+
+	freeReplyObject(multi);
+	if (!queued)
+		return NULL;
+	if (op->kind == OP_BLOCK) {
+		char *v = block_value(o, op);
+		freeReplyObject(v ? redisCommand(c, "SET %s%s %s EX %ld NX", o->blocked_prefix, op->target, v, op->ttl_s) : NULL);
+		free(v);
+	} else if (op->kind == OP_UNBLOCK) {
+		freeReplyObject(redisCommand(c, "DEL %s%s", o->blocked_prefix, op->target));
+	} else {
+		freeReplyObject(redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s));
+	}
+	redisReply *exec = redisCommand(c, "EXEC");
+	if (exec && exec->type == REDIS_REPLY_NIL)
+		*changed = true;
+	else if (exec && exec->type == REDIS_REPLY_ARRAY && exec->elements == 1) {
+		rep = exec->element[0];
+		exec->element[0] = NULL;
+		exec->elements = 0;
+	} else if (exec && exec->type == REDIS_REPLY_ERROR) {
+		rep = exec;
+		exec = NULL;
+	}
+	freeReplyObject(exec);
+	return rep;
+}
+
 static enum op_status run_redis(struct ops *o, const struct op *op, const struct op_plan *p,
                                 struct op_result *r)
 {
 	redisContext *c = ops_redis(o, r);
-	redisReply *rep = NULL;
+	bool changed = false;
 
+	(void)p;
 	if (!c)
 		return r->status;
-	switch (op->kind) {
-	case OP_BLOCK: {
-		char *v = block_value(o, op);
-		rep = v ? redisCommand(c, "SET %s%s %s EX %ld", o->blocked_prefix, op->target, v, op->ttl_s) : NULL;
-		free(v);
-		break;
-	}
-	case OP_UNBLOCK:
-		rep = redisCommand(c, "DEL %s%s", o->blocked_prefix, op->target);
-		break;
-	case OP_EXTEND:
-		rep = redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s);
-		break;
-	default:
+	if (op->kind != OP_BLOCK && op->kind != OP_UNBLOCK && op->kind != OP_EXTEND)
 		return say(r, OP_FAILED, "not a Redis action");
-	}
-	if (!rep || rep->type == REDIS_REPLY_ERROR) {
-		say(r, OP_FAILED, "redis: %s", rep ? rep->str : c->errstr);
-	} else if (op->kind != OP_BLOCK && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0) {
-		say(r, OP_ALREADY, "%s was not blocked (it may have expired meanwhile)", op->target);
+	redisReply *rep = redis_apply(c, o, op, &changed);
+	if (changed) {
+		say(r, OP_ALREADY, "%s changed while you confirmed (blocked, unblocked or extended by another,"
+		    " or expired): nothing was sent; look at it again", op->target);
+	} else if (!rep || rep->type == REDIS_REPLY_ERROR) {
+		say(r, OP_FAILED, "redis: %s", rep ? rep->str : redis_error(c));
+	} else if (rep->type == REDIS_REPLY_NIL || (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)) {
+		say(r, OP_ALREADY, "%s changed while you confirmed (%s): nothing changed", op->target,
+		    op->kind == OP_BLOCK ? "blocked meanwhile" : "no longer blocked");
 	} else {
 		say(r, OP_DONE, "%s %s", op->target, op->kind == OP_BLOCK ? "blocked" :
 		    op->kind == OP_UNBLOCK ? "unblocked" : "block extended");
@@ -707,7 +795,7 @@ static void run_revoke_backend(struct ops *o, const struct op *op, struct op_res
 			r->status = OP_FAILED;
 			append(r, " in the database, but NOT in Redis (%s): the servers accept it until they look it up;"
 			       " set %s%s by hand, or revoke again once Redis is back",
-			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? c->errstr : "cannot connect",
+			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? redis_error(c) : "cannot connect",
 			       o->cfg->keys.revoked_key, op->target);
 		}
 		freeReplyObject(rep);
@@ -784,7 +872,17 @@ static json_t *audit_extra(const struct op *op, const struct op_plan *p, const s
 	}
 	if (op->kind == OP_REVOKE && r->backend_status[0])
 		json_object_set_new(x, "backend_status", json_string(r->backend_status));
+	if (op->kind != OP_ROTATE && r->status != OP_DONE)
+		json_object_set_new(x, "outcome", json_string(op_status_name(r->status)));
 	return x;
+}
+
+/* The audit row's action: the operation's, with "_noop" when it found
+ * nothing to do, so that counts of blocks and revocations stay true. */
+static void audit_action(char *out, size_t n, const char *action, const char *status, bool applied)
+{
+	bool noop = status && (strcmp(status, "already") == 0 || (strcmp(status, "interrupted") == 0 && !applied));
+	snprintf(out, n, "%s%s", action, noop ? "_noop" : "");
 }
 
 static void audit(struct ops *o, const struct op *op, const struct op_plan *p, struct op_result *r)
@@ -792,8 +890,10 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 	json_t *extra = audit_extra(op, p, r);
 	char *details = audit_details(op, r->journal_id, op_mode(o, op), extra);
 
-	r->audited = details && audit_insert(o, op_action_name(op->kind), op_resource_type(op->kind),
-	                                     op_subject(op), op->tenant, details) == 0;
+	char action[64];
+	audit_action(action, sizeof action, op_action_name(op->kind), op_status_name(r->status), r->applied);
+	r->audited = details && audit_insert(o, action, op_resource_type(op->kind),
+	                                     op_subject(op), op->tenant, details, NULL, NULL) == 0;
 	free(details);
 	json_decref(extra);
 	if (r->audited)
@@ -802,11 +902,13 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 		append(r, "; the audit row waits in the journal (PostgreSQL: %s)", o->pg_error);
 }
 
-/* A runbook step or a drill's start and end: journalled in every mode (the
- * journal is the operator's own record), audited only when live or in a
- * drill: a rehearsal and --read-only write nothing to the servers. */
+/* A runbook step or a drill's start and end: journalled when live or
+ * rehearsed (the journal is the operator's own record), audited only when
+ * live or in a drill.  --read-only writes nothing at all, not even here. */
 static enum op_status execute_record(struct ops *o, const struct op *op, struct op_result *r)
 {
+	if (o->cfg->read_only)
+		return say(r, OP_REFUSED, "read-only: nothing is recorded (--read-only)");
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, NULL, r) < 0)
 		return r->status;
@@ -818,6 +920,41 @@ static enum op_status execute_record(struct ops *o, const struct op *op, struct 
 	return r->status;
 }
 
+/* A test stops an action at one of its points (SECTOP_STOP_AT=intent,
+ * executed or result) to kill it there, as a lost session would. */
+static void stop_point(const char *name)
+{
+	const char *at = getenv("SECTOP_STOP_AT");
+
+	if (at && strcmp(at, name) == 0)
+		raise(SIGSTOP);
+}
+
+static bool audited_mode(const char *mode)
+{
+	return mode && (strcmp(mode, "live") == 0 || strcmp(mode, "drill") == 0);
+}
+
+/* The plan shows there is nothing to do: said in r (OP_ALREADY).  Such an
+ * attempt is journalled and audited too, as what it was. */
+static bool nothing_to_do(const struct op *op, const struct op_plan *p, struct op_result *r)
+{
+	if (op->kind == OP_REVOKE && p->key_revoked)
+		say(r, OP_ALREADY, "key %s is already revoked: nothing changed", op->target);
+	else if (op->kind == OP_BLOCK && p->blocked)
+		say(r, OP_ALREADY, "%s is already blocked (%ld s left): nothing changed; extend it instead",
+		    op->target, p->ttl_s);
+	else if (op->kind == OP_UNBLOCK && !p->blocked)
+		say(r, OP_ALREADY, "%s is not blocked: nothing changed", op->target);
+	else if (op->kind == OP_EXTEND && (p->ttl_s == -1 || p->ttl_s >= op->ttl_s))
+		say(r, OP_ALREADY, "the block on %s already lasts at least as long (%s%ld s left) as the %ld s asked:"
+		    " an extension never shortens it; nothing changed", op->target, p->ttl_s == -1 ? "no expiry, " : "",
+		    p->ttl_s == -1 ? 0 : p->ttl_s, op->ttl_s);
+	else
+		return false;
+	return true;
+}
+
 enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *p,
                            struct op_result *r)
 {
@@ -826,12 +963,8 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 		return execute_record(o, op, r);
 	if (o->cfg->read_only)
 		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
-	if (op->kind == OP_REVOKE && p->key_revoked)
-		return say(r, OP_ALREADY, "key %s is already revoked", op->target);
-	if (op->kind == OP_BLOCK && p->blocked)
-		return say(r, OP_ALREADY, "%s is already blocked (%ld s left): extend it instead", op->target, p->ttl_s);
-	if ((op->kind == OP_UNBLOCK || op->kind == OP_EXTEND) && !p->blocked)
-		return say(r, OP_ALREADY, "%s is not blocked", op->target);
+	if (op->kind == OP_EXTEND && !p->blocked)
+		return say(r, OP_REFUSED, "%s is not blocked: there is nothing to extend (block it instead)", op->target);
 	if (op->kind == OP_ROTATE) {
 		snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", p->idempotency_key);
 		r->key_reused = p->key_reused;
@@ -839,6 +972,13 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, p, r) < 0)
 		return r->status;
+	stop_point("intent");
+	if (nothing_to_do(op, p, r)) {
+		journal_phase(o, r, "result");
+		if (audited_mode(op_mode(o, op)))
+			audit(o, op, p, r);
+		return r->status;
+	}
 	if (op_dry(o, op)) {
 		if (op->kind == OP_REVOKE) {
 			run_revoke(o, op, r, true);
@@ -865,30 +1005,33 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 	} else {
 		run_redis(o, op, p, r);
 	}
+	stop_point("executed");
 	journal_phase(o, r, "result");
-	if (r->applied)
+	stop_point("result");
+	if (r->applied || r->status == OP_ALREADY)
 		audit(o, op, p, r);
 	return r->status;
 }
 
 /* ------------------------------------------------------------------ retry */
 
-static bool audited_mode(const char *mode)
-{
-	return mode && (strcmp(mode, "live") == 0 || strcmp(mode, "drill") == 0);
-}
-
 /* The journal's done actions with no "audited" record after them. */
 int ops_retry_audits(struct ops *o)
 {
 	size_t bad;
+	if (o->cfg->read_only || o->cfg->dry_run)
+		return 0;                    /* a refused or rehearsed command writes nothing */
+	if (o->journal.fd >= 0)
+		flock(o->journal.fd, LOCK_EX);   /* two retries would write a row twice */
 	json_t *all = journal_read(o->journal.path, &bad), *rec;
 	json_t *intents = json_object(), *done = json_object();
 	size_t i;
 	int missing = 0;
 
-	if (!all)
+	if (!all) {
+		flock(o->journal.fd, LOCK_UN);
 		return -1;
+	}
 	json_array_foreach(all, i, rec) {
 		const char *id = json_string_value(json_object_get(rec, "id"));
 		const char *phase = json_string_value(json_object_get(rec, "phase"));
@@ -899,7 +1042,8 @@ int ops_retry_audits(struct ops *o)
 		if (strcmp(phase, "intent") == 0)
 			json_object_set(intents, id, rec);
 		else if (strcmp(phase, "result") == 0 &&
-		         (json_is_boolean(applied) ? json_is_true(applied) : status && strcmp(status, "done") == 0) &&
+		         ((json_is_boolean(applied) ? json_is_true(applied) : status && strcmp(status, "done") == 0) ||
+		          (status && (strcmp(status, "already") == 0 || strcmp(status, "interrupted") == 0))) &&
 		         audited_mode(json_string_value(json_object_get(json_object_get(intents, id), "mode"))))
 			json_object_set(done, id, rec);
 		else if (strcmp(phase, "audited") == 0)
@@ -926,16 +1070,25 @@ int ops_retry_audits(struct ops *o)
 		snprintf(plan.idempotency_key, sizeof plan.idempotency_key, "%s",
 		         json_string_value(json_object_get(in, "idempotency_key")) ?: "");
 		const char *st = json_string_value(json_object_get(v, "status")) ?: "done";
-		r.status = strcmp(st, "unknown") == 0 ? OP_UNKNOWN : strcmp(st, "failed") == 0 ? OP_FAILED : OP_DONE;
+		r.status = strcmp(st, "unknown") == 0 ? OP_UNKNOWN : strcmp(st, "failed") == 0 ? OP_FAILED :
+		           strcmp(st, "already") == 0 ? OP_ALREADY : OP_DONE;
 		r.http_status = (long)json_integer_value(json_object_get(v, "http_status"));
 		snprintf(r.backend_status, sizeof r.backend_status, "%s",
 		         json_string_value(json_object_get(v, "backend_status")) ?: "");
 		json_t *extra = audit_extra(&op, &plan, &r);
+		json_t *outcome = json_object_get(v, "outcome");      /* "interrupted: applied", ... */
+		if (json_is_string(outcome))
+			json_object_set(extra, "outcome", outcome);
 		char *details = audit_details(&op, id, json_string_value(json_object_get(in, "mode")), extra);
 		json_decref(extra);
 		snprintf(r.journal_id, sizeof r.journal_id, "%s", id);
+		char audited_as[64];
+		audit_action(audited_as, sizeof audited_as, action ? action : "", st,
+		             json_is_true(json_object_get(v, "applied")));
 		if (details && action && target &&
-		    audit_insert(o, action, op_resource_type(op.kind), target, op.tenant, details) == 0) {
+		    audit_insert(o, audited_as, op_resource_type(op.kind), target, op.tenant, details,
+		                 json_string_value(json_object_get(in, "operator")),
+		                 json_string_value(json_object_get(v, "time"))) == 0) {
 			journal_phase(o, &r, "audited");
 			o->retried++;
 		} else {
@@ -946,5 +1099,143 @@ int ops_retry_audits(struct ops *o)
 	json_decref(all);
 	json_decref(intents);
 	json_decref(done);
+	if (o->journal.fd >= 0)
+		flock(o->journal.fd, LOCK_UN);
 	return missing;
+}
+
+/* ----------------------------------------------------------- interrupted */
+
+/* Could the process that journalled this intent still be running it?  Its
+ * own (this process), or a live pid for a while (a pid is reused in time). */
+static bool intent_may_be_running(json_t *in, time_t now)
+{
+	json_int_t pid = json_integer_value(json_object_get(in, "pid"));
+	const char *when = json_string_value(json_object_get(in, "time"));
+	struct tm tm = { 0 };
+
+	if (pid <= 0)
+		return false;
+	if (pid == (json_int_t)getpid())
+		return true;
+	bool alive = kill((pid_t)pid, 0) == 0 || errno == EPERM;
+	time_t at = when && strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) ? timegm(&tm) : 0;
+	return alive && now - at < 600;
+}
+
+/* Is what the block key holds sectop's value for this intent (its operator
+ * and reason)? */
+static bool block_value_is(const redisReply *v, json_t *in)
+{
+	json_t *j = v && v->type == REDIS_REPLY_STRING ? json_loadb(v->str, v->len, 0, NULL) : NULL;
+	const char *by = json_string_value(json_object_get(j, "by")), *why = json_string_value(json_object_get(j, "reason"));
+	const char *op = json_string_value(json_object_get(in, "operator")), *reason = json_string_value(json_object_get(in, "reason"));
+	bool same = by && why && op && reason && strcmp(by, op) == 0 && strcmp(why, reason) == 0;
+
+	json_decref(j);
+	return same;
+}
+
+/* Did the intent reach the servers?  1 yes, 0 no, -1 cannot tell now. */
+static int intent_landed(struct ops *o, json_t *in, time_t now)
+{
+	enum op_kind kind = op_kind_of(json_string_value(json_object_get(in, "action")));
+	const char *key = json_string_value(json_object_get(in, "key"));
+	struct op_result ignored = { 0 };
+
+	if (op_is_record(kind))
+		return 1;                            /* the journal is where a record lands */
+	if (kind == OP_REVOKE) {
+		PGconn *c = ops_pg(o);
+		char *t = pg_sql_ident(o->cfg->schema.keys_table);
+		char *sql = t ? str_printf("SELECT 1 FROM %s WHERE id::text = $1 AND tenant_id = $2 AND revoked_at IS NOT NULL"
+		                           " AND revoked_by = $3 AND revoke_reason = $4", t) : NULL;
+		const char *v[] = { json_string_value(json_object_get(in, "target")),
+		                    json_string_value(json_object_get(in, "tenant")),
+		                    json_string_value(json_object_get(in, "operator")),
+		                    json_string_value(json_object_get(in, "reason")) };
+		PGresult *res = c && sql ? PQexecParams(c, sql, 4, NULL, v, NULL, NULL, 0) : NULL;
+		int landed = PQresultStatus(res) == PGRES_TUPLES_OK ? PQntuples(res) > 0 : -1;
+		PQclear(res);
+		free(sql);
+		free(t);
+		return landed;
+	}
+	redisContext *c = key ? ops_redis(o, &ignored) : NULL;
+	if (!c)
+		return -1;
+	redisReply *v = redisCommand(c, "GET %s", key), *t = v ? redisCommand(c, "TTL %s", key) : NULL;
+	int landed = -1;
+	if (v && t && v->type != REDIS_REPLY_ERROR && t->type == REDIS_REPLY_INTEGER) {
+		const char *when = json_string_value(json_object_get(in, "time"));
+		struct tm tm = { 0 };
+		long elapsed = when && strptime(when, "%Y-%m-%dT%H:%M:%SZ", &tm) ? (long)(now - timegm(&tm)) : 0;
+		long asked = (long)json_integer_value(json_object_get(in, "ttl_s"));
+		if (kind == OP_BLOCK)
+			landed = block_value_is(v, in);
+		else if (kind == OP_UNBLOCK)
+			landed = v->type == REDIS_REPLY_NIL;
+		else                                  /* extend: the TTL is what was asked, less the time since */
+			landed = t->integer >= 0 && t->integer >= asked - elapsed - 5 && t->integer <= asked;
+	}
+	freeReplyObject(v);
+	freeReplyObject(t);
+	return landed;
+}
+
+/* The result an interrupted action never wrote, from the servers' state. */
+static void journal_interrupted(struct ops *o, json_t *in, const char *id, int landed)
+{
+	char err[300];
+	const char *mode = json_string_value(json_object_get(in, "mode"));
+	bool rehearsed = mode && strcmp(mode, "dry-run") == 0;
+	bool applied = landed == 1 && !rehearsed;
+	const char *outcome = applied ? "interrupted: applied" : "interrupted: not applied";
+	json_t *j = record(o, id, "result");
+
+	json_object_set_new(j, "status", json_string("interrupted"));
+	json_object_set_new(j, "outcome", json_string(outcome));
+	json_object_set_new(j, "applied", json_boolean(applied));
+	json_object_set_new(j, "message", json_string(applied ?
+	    "interrupted: applied (the process ended before recording it; the servers show the change)" :
+	    "interrupted: not applied (the process ended before recording it; the servers do not show the change)"));
+	journal_append(&o->journal, j, err, sizeof err);
+	json_decref(j);
+}
+
+int ops_reconcile(struct ops *o)
+{
+	size_t bad, i;
+	int n = 0;
+	time_t now = time(NULL);
+
+	if (o->cfg->read_only || o->cfg->dry_run || o->journal.fd < 0)
+		return 0;
+	flock(o->journal.fd, LOCK_EX);           /* one reconciler at a time */
+	json_t *all = journal_read(o->journal.path, &bad), *rec, *open = json_object();
+	json_array_foreach(all, i, rec) {
+		const char *id = json_string_value(json_object_get(rec, "id"));
+		const char *phase = json_string_value(json_object_get(rec, "phase"));
+		if (id && phase && strcmp(phase, "intent") == 0)
+			json_object_set(open, id, rec);
+		else if (id && phase && strcmp(phase, "result") == 0)
+			json_object_del(open, id);
+	}
+	const char *id;
+	json_t *in;
+	json_object_foreach(open, id, in) {
+		enum op_kind kind = op_kind_of(json_string_value(json_object_get(in, "action")));
+		if (kind == OP_ROTATE || intent_may_be_running(in, now))
+			continue;                    /* a rotation stays pending: its key is reused */
+		int landed = intent_landed(o, in, now);
+		if (landed < 0)
+			continue;                    /* the server cannot say now: the next command asks */
+		journal_interrupted(o, in, id, landed);
+		n++;
+	}
+	flock(o->journal.fd, LOCK_UN);
+	json_decref(open);
+	json_decref(all);
+	o->reconciled += (unsigned)n;
+	return n;
 }

@@ -56,8 +56,9 @@ struct op_plan {
 	char extra_why[160];
 	/* revoke: the key as the table has it (never the key itself) */
 	bool key_found, key_revoked;
-	char key_name[128], key_prefix[16], key_last_used[40];
-	char confirm[128];            /* what the operator types: the address, the key's prefix, the secret */
+	char key_name[128], key_prefix[64], key_last_used[40];
+	char confirm[128];            /* what the operator types: the address, the key's prefix (its id when
+	                                 the prefix is empty or not printable), the secret */
 	/* rotate, and revoke with revoke-backend = db+webhook: the HTTP request,
 	 * "Authorization: Bearer <from $VAR>" in place of the token */
 	char request[2048];
@@ -90,6 +91,7 @@ struct ops {
 	void *pg;                    /* PGconn for the audit rows, on the primary */
 	char pg_error[256];          /* why the last write could not reach it */
 	unsigned retried;            /* audit rows written again from the journal */
+	unsigned reconciled;         /* interrupted actions given their result */
 };
 
 const char *op_action_name(enum op_kind k);     /* ip_blocked, ..., secret_rotation_requested */
@@ -99,6 +101,13 @@ const char *op_subject(const struct op *op);
 const char *op_resource_type(enum op_kind k);   /* ip, api_key, runbook, drill */
 /* A record rather than a change: journalled in every mode, audited when live. */
 bool op_is_record(enum op_kind k);
+
+/* Whether expect can be what the operator types to confirm: not empty, and
+ * shown exactly as it is (no control, escape, bidi or invalid byte), so the
+ * text asked for is the text on screen and an empty line never confirms. */
+bool ops_confirm_usable(const char *expect);
+/* typed equals expect, and expect is usable. */
+bool ops_confirmed(const char *expect, const char *typed);
 
 /* Who acts: $SECTOP_OPERATOR or the login, "@" the SSH client address. */
 void ops_operator(char *out, size_t n);
@@ -119,6 +128,16 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *plan, s
  * Rotate: one POST bounded by the secret's timeout= (else server-timeout). */
 enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *plan,
                            struct op_result *r);
+
+/* Actions the journal holds an intent of and no result (the process was
+ * killed, or its terminal went away, in between): each is checked against
+ * the servers (is the key there, with this operator's value?  did the row
+ * change?) and journalled as "interrupted: applied" or "interrupted: not
+ * applied"; ops_retry_audits then audits it as such.  An intent whose
+ * process may still be running it is left alone, and so is a rotation (its
+ * idempotency key is reused instead).  Nothing in --read-only or --dry-run.
+ * Returns how many were reconciled. */
+int ops_reconcile(struct ops *o);
 
 /* Write the audit rows the journal says were never written (PostgreSQL was
  * down when the action ran).  Returns how many are still missing. */

@@ -6,6 +6,7 @@
 
 #include <jansson.h>
 #include <libpq-fe.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -36,21 +37,29 @@ static bool ask(const char *question, const char *expect)
 	if (!ok)
 		return false;
 	line[strcspn(line, "\r\n")] = '\0';
-	return strcmp(line, expect) == 0;
+	return ops_confirmed(expect, line);
 }
 
 static void show_key_plan(const struct op *op, const struct op_plan *p, bool ascii)
 {
-	char *name = sanitize_str(p->key_name, ascii ? SAN_ASCII : 0);
-	char *tenant = sanitize_str(op->tenant, ascii ? SAN_ASCII : 0);
+	int f = ascii ? SAN_ASCII : 0;
+	char *name = sanitize_str(p->key_name, f), *tenant = sanitize_str(op->tenant, f);
+	char *prefix = sanitize_str(p->key_prefix, f), *used = sanitize_str(p->key_last_used, f);
+	char *command = sanitize_str(p->command, f), *backend = sanitize_str(p->backend, f);
 
 	printf("%s %s\n  key: %s (prefix %s), tenant %s, last used %s%s\n  will run: %s\n",
-	       op_action_name(op->kind), op->target, name, p->key_prefix, tenant, p->key_last_used,
-	       p->key_revoked ? ", ALREADY REVOKED" : "", p->command);
+	       op_action_name(op->kind), op->target, name, prefix, tenant, used,
+	       p->key_revoked ? ", ALREADY REVOKED" : "", command);
 	if (p->backend[0])
-		printf("  then: %s\n", p->backend);
+		printf("  then: %s\n", backend);
+	if (!ops_confirm_usable(p->key_prefix))
+		printf("  the prefix is empty or not printable: type the key's id to confirm\n");
 	free(name);
 	free(tenant);
+	free(prefix);
+	free(used);
+	free(command);
+	free(backend);
 }
 
 /* The request, indented; the token is never in it (a placeholder is). */
@@ -86,6 +95,7 @@ static void show_plan(const struct op *op, const struct op_plan *p, bool ascii)
 		return;
 	}
 	char *by = sanitize_str(p->by, ascii ? SAN_ASCII : 0), *why = sanitize_str(p->reason, ascii ? SAN_ASCII : 0);
+	char *command = sanitize_str(p->command, ascii ? SAN_ASCII : 0);
 
 	printf("%s %s\n", op_action_name(op->kind), op->target);
 	if (p->blocked)
@@ -94,24 +104,37 @@ static void show_plan(const struct op *op, const struct op_plan *p, bool ascii)
 		printf("  now: not blocked\n");
 	if (p->failed_auth >= 0)
 		printf("  failed_auth counter: %ld\n", p->failed_auth);
-	printf("  will send: %s\n", p->command);
+	printf("  will send: %s\n", command);
 	if (p->extra_confirm)
 		printf("  WARNING: %s\n", p->extra_why);
+	free(command);
 	free(by);
 	free(why);
 }
 
+/* The target typed in full; a private, loopback or own address as
+ * "yes ADDRESS", in one line, as in the console.  --yes skips the first
+ * and never the second: no flag or file setting blocks one's own network
+ * unseen. */
 static bool confirm(const struct ops *o, const struct op *op, const struct op_plan *p)
 {
-	char q[200];
+	char q[300], expect[200];
 
-	if (o->cfg->yes || o->cfg->dry_run)
+	if (o->cfg->dry_run)
 		return true;
-	snprintf(q, sizeof q, "Type the %s to confirm (%s): ", op->kind == OP_REVOKE ? "key's prefix" :
+	if (!ops_confirm_usable(p->confirm))
+		return false;                        /* nothing that can be typed and seen as it is */
+	if (p->extra_confirm) {
+		snprintf(expect, sizeof expect, "yes %s", p->confirm);
+		snprintf(q, sizeof q, "Type 'yes %s' to act on it anyway: ", p->confirm);
+		return ask(q, expect);
+	}
+	if (o->cfg->yes)
+		return true;
+	snprintf(q, sizeof q, "Type the %s to confirm (%s): ", op->kind == OP_REVOKE ?
+	         (strcmp(p->confirm, op->target) == 0 ? "key's id" : "key's prefix") :
 	         op->kind == OP_ROTATE ? "secret's name" : "address", p->confirm);
-	if (!p->confirm[0] || !ask(q, p->confirm))
-		return false;
-	return !p->extra_confirm || ask("Type 'yes' to act on it anyway: ", "yes");
+	return ask(q, p->confirm);
 }
 
 static void print_json(const struct op *op, const struct op_plan *p, const struct op_result *r,
@@ -142,6 +165,28 @@ static void print_json(const struct op *op, const struct op_plan *p, const struc
 	}
 	json_out_write(j, stdout);
 	json_decref(j);
+}
+
+/* Confirmed, the action runs to its end: a hang-up, a SIGTERM or a Ctrl-C
+ * meanwhile waits until the result is journalled and audited, then acts
+ * (the output is printed first when there is still somewhere to print it). */
+static sigset_t held_signals;
+
+static void execute_whole(struct ops *o, const struct op *op, const struct op_plan *p, struct op_result *r)
+{
+	sigemptyset(&held_signals);
+	sigaddset(&held_signals, SIGHUP);
+	sigaddset(&held_signals, SIGTERM);
+	sigaddset(&held_signals, SIGINT);
+	sigaddset(&held_signals, SIGQUIT);
+	sigprocmask(SIG_BLOCK, &held_signals, NULL);
+	ops_execute(o, op, p, r);
+}
+
+static void release_signals(void)
+{
+	fflush(stdout);
+	sigprocmask(SIG_UNBLOCK, &held_signals, NULL);
 }
 
 static int run(struct app *app, enum op_kind kind)
@@ -176,6 +221,7 @@ static int run(struct app *app, enum op_kind kind)
 		snprintf(r.message, sizeof r.message, "refused: %s", err);
 		r.status = OP_REFUSED;
 	} else {
+		ops_reconcile(&o);
 		ops_retry_audits(&o);
 		if (ops_prepare(&o, &op, &plan, &r) == OP_DONE) {
 			if (!json)
@@ -183,11 +229,15 @@ static int run(struct app *app, enum op_kind kind)
 			if (!confirm(&o, &op, &plan)) {
 				r.status = OP_REFUSED;
 				snprintf(r.message, sizeof r.message, "not confirmed: nothing done%s",
-				         isatty(STDIN_FILENO) ? "" : " (use --yes in scripts)");
+				         plan.extra_confirm ? " (this address needs 'yes ADDRESS' typed on a terminal,"
+				         " even with --yes)" : isatty(STDIN_FILENO) ? "" : " (use --yes in scripts)");
 			} else {
-				ops_execute(&o, &op, &plan, &r);
+				execute_whole(&o, &op, &plan, &r);
 			}
 		}
+		if (o.reconciled && !json)
+			printf("  (%u interrupted action%s reconciled with the servers: see the journal, 8 in the console)\n",
+			       o.reconciled, o.reconciled == 1 ? "" : "s");
 		if (o.retried && !json)
 			printf("  (%u audit rows written from the journal)\n", o.retried);
 		ops_close(&o);
@@ -199,6 +249,7 @@ static int run(struct app *app, enum op_kind kind)
 		fprintf(r.status == OP_DONE ? stdout : stderr, "%s%s\n", r.status == OP_DONE ? "" : "sectop: ", safe);
 		free(safe);
 	}
+	release_signals();
 	return (int)r.status;
 }
 

@@ -65,7 +65,7 @@ static void finish(struct ops *o, const struct drill *d)
 	         s.steps_done, steps, s.actions);
 	record(o, OP_DRILL_ENDED, d, note);
 	char *path = timeline_default_path(o->journal.path, d->incident);
-	FILE *f = path ? fopen(path, "w") : NULL;
+	FILE *f = path ? timeline_create(path) : NULL;
 	/* the file opens with the scorecard; the terminal ends with it, in view */
 	if (f)
 		drill_write_score(d, &s, steps, f);
@@ -90,8 +90,9 @@ int app_drill(struct app *app)
 
 	if (!sc)
 		return usage();
-	if (cfg->read_only) {
-		fprintf(stderr, "sectop: a drill writes synthetic events to the audit log: refused with --read-only\n");
+	if (cfg->read_only || cfg->dry_run) {
+		fprintf(stderr, "sectop: a drill writes synthetic events to the audit log: refused with %s\n",
+		        cfg->read_only ? "--read-only" : "--dry-run (a drill is the rehearsal)");
 		return OP_REFUSED;
 	}
 	if (!isatty(STDIN_FILENO) || !isatty(STDOUT_FILENO)) {

@@ -207,6 +207,19 @@ static void lookups_set(struct now_sources *s, const struct report *r)
 	s->lookups_set = true;
 }
 
+/* A key holding a NUL becomes its printable name (the NUL made visible):
+ * the report's tables and its look-ups then see every byte of it. */
+static void printable_key(struct block_entry *b)
+{
+	char *name;
+
+	if (!b->key_ip || block_entry_len(b) == strlen(b->key_ip) || !(name = block_entry_name(b)))
+		return;
+	free(b->key_ip);
+	b->key_ip = name;
+	b->key_len = 0;
+}
+
 /* The looked-up addresses that are blocked, as the walk would list them;
  * the model owns them. */
 static void lookups_take(struct model *m)
@@ -244,6 +257,8 @@ static void take_now(struct report *r, struct now_sources *s, int timeout_s)
 		         : "no complete answer in time");
 		report_note(r, "redis: %s: current blocks unknown", r->redis_error);
 	}
+	for (size_t i = 0; i < m->n_blocked; i++)
+		printable_key(&m->blocked[i]);
 	r->blocks = m->blocked;
 	r->n_blocks = m->n_blocked;
 	r->blocks_known = r->redis_ok;

@@ -23,7 +23,7 @@ int app_timeline(struct app *app)
 		return 2;
 	}
 	char *path = journal_path(cfg->journal);
-	FILE *out = cfg->output ? fopen(cfg->output, "w") : stdout;
+	FILE *out = cfg->output ? timeline_create(cfg->output) : stdout;
 	int rc = 1;
 	if (!path)
 		fprintf(stderr, "sectop: no journal: set --journal, HOME or XDG_STATE_HOME\n");

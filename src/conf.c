@@ -15,6 +15,8 @@
 #include <libpq-fe.h>
 
 #include "conf.h"
+#include "redis_url.h"
+#include "sanitize.h"
 #include "strutil.h"
 #include "webhook.h"
 
@@ -325,13 +327,19 @@ long long conf_parse_duration_ms(const char *s, char default_unit)
 
 static int fail(char *err, size_t errsz, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
 
+/* A message may quote what was read (an unknown key, a bad value): it is
+ * made inert here, once for every message, before anyone prints it. */
 static int fail(char *err, size_t errsz, const char *fmt, ...)
 {
 	va_list ap;
+	char raw[1024];
 
 	va_start(ap, fmt);
-	vsnprintf(err, errsz, fmt, ap);
+	vsnprintf(raw, sizeof raw, fmt, ap);
 	va_end(ap);
+	char *safe = sanitize_str(raw, 0);
+	snprintf(err, errsz, "%s", safe ? safe : "bad setting");
+	free(safe);
 	return -1;
 }
 
@@ -502,6 +510,12 @@ static int parse_health(struct config *cfg, const char *v, char *err, size_t err
 	for (char *opt; (opt = strtok_r(NULL, " \t", &save));)
 		if (health_option(&h, opt, err, errsz) < 0)
 			goto out;
+	/* a credential follows the webhooks' rule: plain http only to loopback */
+	char why[300];
+	if ((h.bearer_env || h.api_key_env) && webhook_url_check(h.url, why, sizeof why) < 0) {
+		fail(err, errsz, "health %s: with bearer_env= or api_key_env=, %s", h.name, why);
+		goto out;
+	}
 	size_t i = 0;
 	while (i < cfg->n_health && strcmp(cfg->health[i].name, h.name) != 0)
 		i++;
@@ -736,6 +750,8 @@ static bool conf_is_secret(const struct conf_key *k, const char *value)
 		return *value != '\0';
 	if (k->type != CT_CONNINFO)
 		return false;
+	if (strcmp(k->name, "redis") == 0)
+		return redis_url_has_userinfo(value);
 	if (strstr(value, "password") || conninfo_has_password(value))
 		return true;
 	/* a URI with user:password@ */
@@ -791,6 +807,12 @@ static int conf_check_mode(const char *path, int fd, bool secret, char *err, siz
 
 	if (fstat(fd, &st) < 0)
 		return fail(err, errsz, "%s: %s", path, strerror(errno));
+	/* whoever can write it decides where the audit rows go and what runs */
+	if (st.st_mode & (S_IWGRP | S_IWOTH))
+		return fail(err, errsz, "%s: can be written by %s (mode %04o); run: chmod go-w %s", path,
+		            (st.st_mode & S_IWOTH) ? "others" : "its group", (unsigned)(st.st_mode & 07777), path);
+	if (st.st_uid != geteuid() && st.st_uid != 0)
+		return fail(err, errsz, "%s: belongs to another user (uid %u): not read", path, (unsigned)st.st_uid);
 	if (secret && (st.st_mode & (S_IRGRP | S_IROTH)))
 		return fail(err, errsz, "%s: holds a password but can be read by %s (mode %04o); "
 		            "run: chmod 600 %s", path, (st.st_mode & S_IROTH) ? "others" : "its group",

@@ -9,6 +9,16 @@
 #include "redis_url.h"
 #include "strutil.h"
 
+const char *connect_redis_error(const redisContext *c)
+{
+	if (!c)
+		return "out of memory";
+	/* hiredis says EAGAIN's text when a read or write timed out */
+	if (strstr(c->errstr, "temporarily unavailable") || strstr(c->errstr, "timed out"))
+		return "timed out: no answer within the server timeout (server-timeout)";
+	return c->errstr;
+}
+
 redisContext *connect_redis(const struct config *cfg, char *err, size_t errsz)
 {
 	struct redis_target t;
@@ -25,14 +35,14 @@ redisContext *connect_redis(const struct config *cfg, char *err, size_t errsz)
 	const char *pw = t.password ? t.password : cfg->redis_password;
 	redisReply *rep = NULL;
 	if (!c || c->err) {
-		snprintf(err, errsz, "redis: %s", c ? c->errstr : "out of memory");
+		snprintf(err, errsz, "redis: %s", connect_redis_error(c));
 		goto fail;
 	}
 	redisSetTimeout(c, tv);
 	if (pw && *pw) {
 		rep = t.user[0] ? redisCommand(c, "AUTH %s %s", t.user, pw) : redisCommand(c, "AUTH %s", pw);
 		if (!rep || rep->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errsz, "redis AUTH: %s", rep ? rep->str : c->errstr);
+			snprintf(err, errsz, "redis AUTH: %s", rep ? rep->str : connect_redis_error(c));
 			goto fail;
 		}
 		freeReplyObject(rep);
@@ -41,7 +51,7 @@ redisContext *connect_redis(const struct config *cfg, char *err, size_t errsz)
 	if (t.db) {
 		rep = redisCommand(c, "SELECT %d", t.db);
 		if (!rep || rep->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errsz, "redis SELECT: %s", rep ? rep->str : c->errstr);
+			snprintf(err, errsz, "redis SELECT: %s", rep ? rep->str : connect_redis_error(c));
 			goto fail;
 		}
 		freeReplyObject(rep);

@@ -33,6 +33,9 @@ void pg_params_add(struct pg_params *pp, const char *key, const char *val);
 
 /* Connect, AUTH and SELECT as the configuration says.  NULL with err. */
 redisContext *connect_redis(const struct config *cfg, char *err, size_t errsz);
+/* What went wrong on c, in words: a timeout said as one (hiredis gives
+ * EAGAIN's "Resource temporarily unavailable"). */
+const char *connect_redis_error(const redisContext *c);
 
 /* Connect with statement_timeout set to the server timeout; the result's
  * PQstatus tells whether it worked (NULL only when out of memory). */

@@ -13,11 +13,15 @@
 #include "health.h"
 #include "health_parse.h"
 #include "log.h"
+#include "resolve.h"
 #include "strutil.h"
 
-/* Name lookups: Debian's libcurl is built with the threaded resolver
- * (AsynchDNS), so a lookup runs in a helper thread and the multi interface
- * never blocks on DNS; health_new warns in the log if that is missing. */
+/* Name lookups: curl never makes one.  Debian 12's libcurl (7.88) has a
+ * threaded resolver but joins its thread when a transfer ends, so a DNS
+ * server that never answers held the loop for a minute and more.  Each hop's
+ * host is looked up in a thread of ours (resolve.h), bounded by the connect
+ * time, and handed to curl with CURLOPT_RESOLVE; redirects are followed here
+ * for the same reason. */
 
 #define HEALTH_MAX_REDIRECTS 3
 #define HEALTH_CONNECT_MAX_MS 2000
@@ -60,6 +64,10 @@ struct health_xfer {
 	size_t idx;
 	CURL *easy;
 	struct curl_slist *req_headers;  /* may hold a secret: wiped before free */
+	struct curl_slist *resolved;     /* CURLOPT_RESOLVE: the hosts looked up */
+	struct resolve *lookup;          /* the current hop's host, being looked up */
+	int64_t lookup_due_ms;           /* monotonic: abandoned then */
+	bool in_multi;                   /* the easy handle is in hm->multi */
 	char *url;                       /* the URL of the current hop */
 	bool same_origin_only;           /* credentials attached: we follow redirects */
 	int hops;
@@ -310,8 +318,12 @@ static void xfer_free(struct health_xfer *x)
 {
 	if (!x)
 		return;
+	if (x->in_multi)
+		curl_multi_remove_handle(x->hm->multi, x->easy);
+	resolve_abandon(x->lookup);
 	if (x->easy)
 		curl_easy_cleanup(x->easy);
+	curl_slist_free_all(x->resolved);
 	slist_wipe_free(x->req_headers);
 	headers_reset(x);
 	free(x->body);
@@ -373,10 +385,11 @@ static int xfer_setup(struct health_xfer *x, const char *ca_file, int timeout_ms
 	rc |= curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
 	rc |= curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
 	rc |= curl_easy_setopt(e, CURLOPT_REDIR_PROTOCOLS_STR, "http,https");
-	/* With credentials attached we follow redirects ourselves, within the
-	 * origin: curl would send a custom X-API-Key header to any host. */
-	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, x->same_origin_only ? 0L : 1L);
-	rc |= curl_easy_setopt(e, CURLOPT_MAXREDIRS, (long)HEALTH_MAX_REDIRECTS);
+	/* Redirects are followed here (xfer_follow): each hop's host is looked
+	 * up off the loop, and with credentials only within the origin (curl
+	 * would send a custom X-API-Key header to any host). */
+	rc |= curl_easy_setopt(e, CURLOPT_FOLLOWLOCATION, 0L);
+	rc |= curl_easy_setopt(e, CURLOPT_RESOLVE, x->resolved);
 	rc |= curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, connect_ms);
 	rc |= curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, (long)timeout_ms);
 	rc |= curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -570,7 +583,70 @@ static bool scheme_allowed(const char *url)
 	       (strlen(url) >= 8 && ascii_ieqn(url, 8, "https://"));
 }
 
-/* After a 3xx on a request with credentials: start the next hop, or say why
+/* The host and port of url ("[::1]" unbracketed); -1 if it has none. */
+static int url_host_port(const char *url, char *host, size_t n, int *port)
+{
+	CURLU *u = curl_url();
+	int rc = -1;
+
+	if (u && curl_url_set(u, CURLUPART_URL, url, 0) == CURLUE_OK) {
+		char *hp = url_part(u, CURLUPART_HOST, 0), *pp = url_part(u, CURLUPART_PORT, CURLU_DEFAULT_PORT);
+		if (hp && pp) {
+			size_t len = strlen(hp);
+			bool bracket = len > 1 && hp[0] == '[' && hp[len - 1] == ']';
+			snprintf(host, n, "%.*s", (int)(bracket ? len - 2 : len), hp + bracket);
+			*port = atoi(pp);
+			rc = 0;
+		}
+		curl_free(hp);
+		curl_free(pp);
+	}
+	curl_url_cleanup(u);
+	return rc;
+}
+
+static int hop_add(struct health_xfer *x, char **reason)
+{
+	if (curl_multi_add_handle(x->hm->multi, x->easy) != CURLM_OK) {
+		*reason = strdup("cannot start the request");
+		return -1;
+	}
+	x->in_multi = true;
+	return 0;
+}
+
+/* Is host in the CURLOPT_RESOLVE list already ("host:port:...")? */
+static bool resolved_already(const struct health_xfer *x, const char *host, int port)
+{
+	char *prefix = str_printf("%s:%d:", host, port);
+	bool found = false;
+
+	for (const struct curl_slist *s = x->resolved; prefix && s && !found; s = s->next)
+		found = strncmp(s->data, prefix, strlen(prefix)) == 0;
+	free(prefix);
+	return found;
+}
+
+/* Start the current hop: its host is looked up first, in a thread of ours,
+ * unless it is an address or known already.  0, or -1 with *reason. */
+static int hop_start(struct health_xfer *x, int64_t now, char **reason)
+{
+	char host[256];
+	int port;
+
+	if (url_host_port(x->url, host, sizeof host, &port) < 0 || resolve_is_literal(host) ||
+	    resolved_already(x, host, port))
+		return hop_add(x, reason);        /* curl says what is wrong with a bad URL */
+	if (!(x->lookup = resolve_start(host, port))) {
+		*reason = strdup("cannot start the name lookup");
+		return -1;
+	}
+	int remaining = x->timeout_ms - (int)(now - x->started_ms);
+	x->lookup_due_ms = now + (remaining < HEALTH_CONNECT_MAX_MS ? remaining : HEALTH_CONNECT_MAX_MS);
+	return 0;
+}
+
+/* After a 3xx: start the next hop, or say why
  * not.  0: the hop is under way; -1 with *reason set: publish as down; 1: no
  * Location to follow, publish the 3xx as it is. */
 static int xfer_follow(struct health *h, struct health_xfer *x, int64_t now, char **reason)
@@ -585,7 +661,7 @@ static int xfer_follow(struct health *h, struct health_xfer *x, int64_t now, cha
 		*reason = strdup("redirect to a disallowed scheme");
 	else if (x->hops >= HEALTH_MAX_REDIRECTS)
 		*reason = str_printf("more than %d redirects", HEALTH_MAX_REDIRECTS);
-	else if (!same_origin(h->cfg->health[x->idx].url, next))
+	else if (x->same_origin_only && !same_origin(h->cfg->health[x->idx].url, next))
 		*reason = strdup("redirect to another origin not followed (credentials would go there)");
 	else if (remaining <= 0)
 		*reason = str_printf("timed out after %d ms", x->timeout_ms);
@@ -599,15 +675,16 @@ static int xfer_follow(struct health *h, struct health_xfer *x, int64_t now, cha
 	x->hops++;
 	x->body_len = 0;
 	x->too_big = false;
-	if (xfer_setup(x, h->cfg->health[x->idx].ca_file, remaining) < 0 ||
-	    curl_multi_add_handle(x->hm->multi, x->easy) != CURLM_OK) {
+	if (xfer_setup(x, h->cfg->health[x->idx].ca_file, remaining) < 0) {
 		*reason = strdup("cannot start the redirected request");
 		return -1;
 	}
-	return 0;
+	return hop_start(x, now, reason);
 }
 
 /* A transfer has finished (it is already out of the multi handle). */
+static void xfer_end(struct health *h, struct health_xfer *x, struct health_result *r);
+
 static void xfer_done(struct health *h, struct health_xfer *x, CURLcode rc)
 {
 	struct health_result r = { 0 };
@@ -618,7 +695,8 @@ static void xfer_done(struct health *h, struct health_xfer *x, CURLcode rc)
 	curl_easy_getinfo(x->easy, CURLINFO_TOTAL_TIME_T, &total_us);
 	x->latency_ms += (double)total_us / 1000.0;
 	curl_easy_getinfo(x->easy, CURLINFO_RESPONSE_CODE, &status);
-	if (rc == CURLE_OK && x->same_origin_only && status >= 300 && status < 400) {
+	x->in_multi = false;                  /* health_drain took it out */
+	if (rc == CURLE_OK && status >= 300 && status < 400) {
 		int f = xfer_follow(h, x, clock_mono_ms(), &reason);
 		if (f == 0)
 			return;
@@ -630,6 +708,12 @@ static void xfer_done(struct health *h, struct health_xfer *x, CURLcode rc)
 		free(r.reason);
 		r.reason = reason;
 	}
+	xfer_end(h, x, &r);
+}
+
+/* The check's result is r: published, and the endpoint rests. */
+static void xfer_end(struct health *h, struct health_xfer *x, struct health_result *r)
+{
 	struct health_endpoint *ep = &h->ep[x->idx];
 	ep->xfer = NULL;
 	/* A check that ran past its interval (a hung server) is not restarted
@@ -637,8 +721,40 @@ static void xfer_done(struct health *h, struct health_xfer *x, CURLcode rc)
 	int64_t rest = clock_mono_ms() + health_refresh_ms(h) / 2;
 	if (ep->next_due_ms < rest)
 		ep->next_due_ms = rest;
-	result_publish(h, x->idx, &r);
+	result_publish(h, x->idx, r);
 	xfer_free(x);
+}
+
+/* A hop that never reached curl (its name lookup failed or took too long). */
+static void xfer_fail(struct health *h, struct health_xfer *x, char *reason)
+{
+	struct health_result r = { .state = HEALTH_DOWN, .reason = reason,
+	                           .latency_ms = x->latency_ms + (double)(clock_mono_ms() - x->started_ms) };
+	xfer_end(h, x, &r);
+}
+
+/* The lookup answered: hand the addresses to curl and start the hop. */
+static void lookup_done(struct health *h, struct health_xfer *x, int64_t now)
+{
+	char *entry = NULL, err[200], *reason = NULL;
+	struct resolve *l = x->lookup;
+
+	x->lookup = NULL;
+	if (resolve_finish(l, &entry, err, sizeof err) < 0) {
+		xfer_fail(h, x, str_printf("could not resolve host: %s", err));
+		return;
+	}
+	struct curl_slist *list = curl_slist_append(x->resolved, entry);
+	free(entry);
+	int remaining = x->timeout_ms - (int)(now - x->started_ms);
+	if (list)
+		x->resolved = list;
+	if (!list || remaining <= 0 || xfer_setup(x, h->cfg->health[x->idx].ca_file, remaining) < 0 ||
+	    hop_add(x, &reason) < 0) {
+		xfer_fail(h, x, reason ? reason : remaining <= 0 ? str_printf("timed out after %d ms", x->timeout_ms)
+		                                                 : strdup("cannot start the request"));
+		return;
+	}
 }
 
 /* Every finished transfer of one handle, after any call into curl. */
@@ -679,16 +795,36 @@ static void check_start(struct health *h, size_t i, int64_t now)
 		return;
 	}
 	struct health_xfer *x = xfer_new(h, i, auth, now);   /* owns auth from here */
+	char *why = NULL;
 	if (!x) {
 		result_publish_failure(h, i, "cannot set up the request");
 		return;
 	}
-	if (curl_multi_add_handle(x->hm->multi, x->easy) != CURLM_OK) {
+	if (hop_start(x, now, &why) < 0) {
 		xfer_free(x);
-		result_publish_failure(h, i, "cannot start the request");
+		result_publish_failure(h, i, why ? why : "cannot start the request");
+		free(why);
 		return;
 	}
 	h->ep[i].xfer = x;
+}
+
+/* The lookups under way: answered, or past their deadline. */
+static void lookups_check(struct health *h, const struct pollfd *pfd, int n, int64_t now)
+{
+	for (size_t i = 0; i < h->n; i++) {
+		struct health_xfer *x = h->ep[i].xfer;
+		if (!x || !x->lookup)
+			continue;
+		bool ready = false;
+		for (int k = 0; k < n && !ready; k++)
+			ready = pfd[k].fd == resolve_fd(x->lookup) && (pfd[k].revents & (POLLIN | POLLHUP | POLLERR));
+		if (ready)
+			lookup_done(h, x, now);
+		else if (now >= x->lookup_due_ms)
+			xfer_fail(h, x, str_printf("timed out after %d ms (looking up the host name)",
+			                           (int)(x->lookup_due_ms - x->started_ms)));
+	}
 }
 
 /* --- the source ---------------------------------------------------------- */
@@ -702,6 +838,14 @@ static int health_fds(void *self, struct pollfd *pfd, int max, int64_t now, int6
 		pfd[n].fd = h->socks[i].fd;
 		pfd[n].events = h->socks[i].events;
 		pfd[n].revents = 0;
+	}
+	for (size_t i = 0; i < h->n; i++) {
+		const struct health_xfer *x = h->ep[i].xfer;
+		if (!x || !x->lookup)
+			continue;
+		if (n < max)
+			pfd[n++] = (struct pollfd){ .fd = resolve_fd(x->lookup), .events = POLLIN };
+		lower_timeout(timeout, x->lookup_due_ms - now);
 	}
 	for (size_t i = 0; i < h->n_multis; i++)
 		if (h->multis[i].timer_due_ms >= 0)
@@ -734,6 +878,7 @@ static void health_ready(void *self, const struct pollfd *pfd, int n, int64_t no
 			curl_multi_socket_action(s->hm->multi, pfd[i].fd, ev, &running);
 	}
 	health_drain(h);
+	lookups_check(h, pfd, n, now);
 }
 
 static void health_tick(void *self, int64_t now)
@@ -741,6 +886,7 @@ static void health_tick(void *self, int64_t now)
 	struct health *h = self;
 	int running;
 
+	lookups_check(h, NULL, 0, now);
 	int started = 0;
 	for (size_t i = 0; i < h->n && started < HEALTH_STARTS_PER_TICK; i++)
 		if (health_may_start(h, i) && now >= h->ep[i].next_due_ms) {
@@ -777,11 +923,7 @@ static void health_destroy(void *self)
 	if (!h)
 		return;
 	for (size_t i = 0; h->ep && i < h->n; i++) {
-		struct health_xfer *x = h->ep[i].xfer;
-		if (!x)
-			continue;
-		curl_multi_remove_handle(x->hm->multi, x->easy);
-		xfer_free(x);
+		xfer_free(h->ep[i].xfer);           /* takes it out of its multi handle */
 	}
 	/* A multi handle may still report sockets going away: h lives until then. */
 	for (size_t i = 0; i < h->n_multis; i++)
@@ -913,8 +1055,5 @@ struct health *health_new(const struct config *cfg, struct model *m, char *err, 
 		return NULL;
 	}
 	h->drop_capath = curl_has_default_bundle();
-	const curl_version_info_data *vi = curl_version_info(CURLVERSION_NOW);
-	if (h->n && !(vi->features & CURL_VERSION_ASYNCHDNS))
-		log_msg(LOG_WARN, "health: libcurl has no asynchronous resolver: name lookups may block");
 	return h;
 }

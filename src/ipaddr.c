@@ -67,8 +67,13 @@ int ipaddr_normalize(const char *in, char *out, size_t outsz, char *err, size_t 
 			return refuse(err, errsz, "an address holds only digits, '.', ':' and a-f");
 	if (inet_pton(AF_INET, in, buf) == 1)
 		return inet_ntop(AF_INET, buf, out, (socklen_t)outsz) ? 0 : refuse(err, errsz, "no room");
-	if (inet_pton(AF_INET6, in, buf) == 1)
+	if (inet_pton(AF_INET6, in, buf) == 1) {
+		static const unsigned char mapped[12] = { 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0xff, 0xff };
+		/* an IPv4-mapped address is the IPv4 address: one form, one key */
+		if (memcmp(buf, mapped, 12) == 0)
+			return inet_ntop(AF_INET, buf + 12, out, (socklen_t)outsz) ? 0 : refuse(err, errsz, "no room");
 		return inet_ntop(AF_INET6, buf, out, (socklen_t)outsz) ? 0 : refuse(err, errsz, "no room");
+	}
 	if (strchr(in, ':'))
 		return refuse(err, errsz, "'%s' is not a valid IPv6 address", in);
 	return ipv4_why(in, err, errsz);
@@ -87,6 +92,8 @@ static enum ip_class ipv4_class(const unsigned char *a)
 		return IP_UNSPECIFIED;
 	if ((a[0] & 0xf0) == 224)
 		return IP_MULTICAST;
+	if (a[0] == 255 && a[1] == 255 && a[2] == 255 && a[3] == 255)
+		return IP_BROADCAST;
 	return IP_PUBLIC;
 }
 
@@ -122,8 +129,19 @@ const char *ipaddr_class_name(enum ip_class c)
 	case IP_LINK_LOCAL: return "link-local";
 	case IP_UNSPECIFIED: return "unspecified";
 	case IP_MULTICAST: return "multicast";
+	case IP_BROADCAST: return "broadcast";
 	}
 	return "?";
+}
+
+const char *ipaddr_class_article(enum ip_class c)
+{
+	return strchr("aeiou", ipaddr_class_name(c)[0]) ? "an" : "a";
+}
+
+bool ipaddr_is_a_source(enum ip_class c)
+{
+	return c != IP_UNSPECIFIED && c != IP_MULTICAST && c != IP_BROADCAST;
 }
 
 bool ipaddr_ssh_client(char *out, size_t outsz)

@@ -2,6 +2,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -43,6 +44,28 @@ static int make_parents(const char *path)
 	return rc;
 }
 
+/* A file only its owner (us) can write: what the journal must be. */
+static bool private_file(int fd)
+{
+	struct stat st;
+
+	return fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && !(st.st_mode & 022) && st.st_uid == geteuid();
+}
+
+/* The directory's entry for a new file is durable too (fsync'd). */
+static void sync_parent(const char *path)
+{
+	const char *slash = strrchr(path, '/');
+	char *dir = slash ? strndup(path, slash == path ? 1 : (size_t)(slash - path)) : strdup(".");
+	int fd = dir ? open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC) : -1;
+
+	if (fd >= 0) {
+		fsync(fd);
+		close(fd);
+	}
+	free(dir);
+}
+
 int journal_open(struct journal *j, const char *path, char *err, size_t errsz)
 {
 	struct stat st;
@@ -59,14 +82,15 @@ int journal_open(struct journal *j, const char *path, char *err, size_t errsz)
 		snprintf(err, errsz, "journal %s: %s", path, strerror(errno));
 		return -1;
 	}
-	if (fstat(j->fd, &st) < 0 || !S_ISREG(st.st_mode) || (st.st_mode & 022) ||
-	    st.st_uid != geteuid()) {
+	if (!private_file(j->fd)) {
 		snprintf(err, errsz, "journal %s: must be a regular file of yours that only you can write"
 		         " (chmod 600)", path);
 		close(j->fd);
 		j->fd = -1;
 		return -1;
 	}
+	if (fstat(j->fd, &st) == 0 && st.st_size == 0)
+		sync_parent(path);                   /* new (or empty): its name must survive a crash too */
 	j->path = strdup(path);
 	return 0;
 }
@@ -111,14 +135,21 @@ int journal_append(struct journal *j, json_t *record, char *err, size_t errsz)
 
 json_t *journal_read(const char *path, size_t *bad)
 {
-	FILE *f = fopen(path, "r");
+	/* the checks journal_open makes: a link, or a file others can write,
+	 * could feed us records nobody journalled */
+	int fd = path ? open(path, O_RDONLY | O_NOFOLLOW | O_CLOEXEC) : -1;
+	FILE *f = NULL;
 	json_t *all;
 	char *line = NULL;
 	size_t cap = 0;
 
 	*bad = 0;
-	if (!f)
-		return errno == ENOENT ? json_array() : NULL;
+	if (fd < 0)
+		return path && errno == ENOENT ? json_array() : NULL;
+	if (!private_file(fd) || !(f = fdopen(fd, "r"))) {
+		close(fd);
+		return NULL;
+	}
 	all = json_array();
 	while (getline(&line, &cap, f) >= 0) {
 		json_t *rec = json_loads(line, 0, NULL);

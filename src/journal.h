@@ -31,7 +31,9 @@ void journal_close(struct journal *j);
 int journal_append(struct journal *j, json_t *record, char *err, size_t errsz);
 
 /* Every record in the file, oldest first (a JSON array; a line that is not
- * an object is skipped and counted in *bad).  NULL if the file cannot be read. */
+ * an object is skipped and counted in *bad).  An absent file is empty.  NULL
+ * if the file cannot be read, or is not what journal_open accepts (a
+ * symbolic link, not a regular file, another's, writable by others). */
 json_t *journal_read(const char *path, size_t *bad);
 
 /* A fresh random id for an action or an idempotency key (32 hex digits). */

@@ -6,13 +6,37 @@
 #include "json_out.h"
 #include "sanitize.h"
 
+/* Each run between NUL bytes repaired on its own and the NULs kept: the
+ * encoder writes them \u0000, so a binary-safe value keeps every byte. */
 json_t *json_out_stringn(const char *s, size_t n)
 {
 	if (!s)
 		return json_null();
-	char *ok = sanitize_utf8_repair(s, n);
-	json_t *j = ok ? json_string(ok) : NULL;
-	free(ok);
+	char *all = NULL;
+	size_t len = 0;
+	for (size_t at = 0; at <= n;) {
+		const char *nul = memchr(s + at, '\0', n - at);
+		size_t run = nul ? (size_t)(nul - (s + at)) : n - at;
+		char *ok = sanitize_utf8_repair(s + at, run);
+		size_t k = ok ? strlen(ok) : 0;
+		char *grown = ok ? realloc(all, len + k + 1) : NULL;
+		if (!grown) {
+			free(ok);
+			free(all);
+			return json_null();
+		}
+		all = grown;
+		memcpy(all + len, ok, k);
+		len += k;
+		all[len] = '\0';
+		free(ok);
+		if (!nul)
+			break;
+		len++;                       /* the NUL itself, kept */
+		at += run + 1;
+	}
+	json_t *j = json_stringn(all, len);
+	free(all);
 	return j ? j : json_null();
 }
 

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "model.h"
+#include "sanitize.h"
 #include "strutil.h"
 
 static char *dup_or_null(const char *s)
@@ -45,6 +46,16 @@ void block_entry_free(struct block_entry *b)
 	free(b->key_ip);
 	free(b->by);
 	free(b->reason);
+}
+
+size_t block_entry_len(const struct block_entry *b)
+{
+	return b->key_len ? b->key_len : b->key_ip ? strlen(b->key_ip) : 0;
+}
+
+char *block_entry_name(const struct block_entry *b)
+{
+	return sanitize_dup(b->key_ip, block_entry_len(b), 0);
 }
 
 void health_result_free(struct health_result *h)
@@ -253,6 +264,15 @@ bool model_ip_redis_wanted(const struct model *m, const char *ip)
 		if (strcmp(m->top_ips[i].ip, ip) == 0)
 			return true;
 	return false;
+}
+
+void model_watch(struct model *m, const char *ip)
+{
+	if (m->watch_key && strcmp(m->watch_key, ip) == 0)
+		return;
+	free(m->watch_key);
+	m->watch_key = strdup(ip);
+	m->top_ips_gen++;                    /* the next Redis read includes it */
 }
 
 const struct ip_redis *model_ip_redis(const struct model *m, const char *ip)

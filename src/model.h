@@ -241,6 +241,12 @@ void model_set_ratelimits(struct model *m, struct redis_counter *v, size_t n);
 void event_free(struct event *e);
 void ip_redis_free(struct ip_redis *r);
 void block_entry_free(struct block_entry *b);
+/* The key's bytes after the prefix, all of them (a NUL is no end), as one
+ * printable string: what is shown, and what a row is known by, so that
+ * "blocked:203.0.113.45\0x" is never taken for 203.0.113.45.  Malloc'd. */
+char *block_entry_name(const struct block_entry *b);
+/* Its length in bytes (key_len, or strlen when 0). */
+size_t block_entry_len(const struct block_entry *b);
 void health_result_free(struct health_result *h);
 
 /* A figure as shown: "~1234" when it is an estimate (approx & flag). */
@@ -248,6 +254,9 @@ void format_figure(char *buf, size_t n, long v, unsigned approx, unsigned flag);
 
 /* Is the address among the top addresses (whose Redis state is fetched)? */
 bool model_ip_redis_wanted(const struct model *m, const char *ip);
+/* Want the Redis state of ip read too, off the top list (an address an
+ * action dialog is about). */
+void model_watch(struct model *m, const char *ip);
 /* The Redis state of an address, or NULL if none was fetched. */
 const struct ip_redis *model_ip_redis(const struct model *m, const char *ip);
 

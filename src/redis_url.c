@@ -371,3 +371,11 @@ int redis_target_display(const struct redis_target *t, char *out, size_t outsz)
 	return snprintf(out, outsz, "redis://%s%s%s%s%s:%d/%d", t->user, at,
 	                v6 ? "[" : "", t->host, v6 ? "]" : "", t->port, t->db);
 }
+
+bool redis_url_has_userinfo(const char *url)
+{
+	const char *authority = url ? strstr(url, "://") : NULL;
+
+	/* the parser ends the userinfo at the last '@': any '@' may be one */
+	return authority && strchr(authority + 3, '@');
+}

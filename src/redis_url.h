@@ -11,6 +11,7 @@
 #ifndef SECTOP_REDIS_URL_H
 #define SECTOP_REDIS_URL_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 #define REDIS_URL_DEFAULT "redis://127.0.0.1:6379/0"
@@ -28,6 +29,11 @@ struct redis_target {
  * reason in err (which never contains the password); t then holds nothing
  * that needs freeing. */
 int redis_url_parse(const char *url, struct redis_target *t, char *err, size_t errsz);
+
+/* Does url carry userinfo (user, password or both) after its "://"?  Any
+ * of it is a secret: redis://PASSWORD@host authenticates with PASSWORD as
+ * well as redis://:PASSWORD@host does, and so for unix:// and other schemes. */
+bool redis_url_has_userinfo(const char *url);
 
 /* Wipe and free the password. */
 void redis_target_free(struct redis_target *t);

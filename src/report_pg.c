@@ -575,10 +575,18 @@ static void prepare_rollup(struct fill *f, rollup_progress_fn progress, void *ct
 	}
 	db->step = "rolling up";
 	int64_t t0 = clock_mono_ms();
-	char standby[8];
-	query_value(db, "SELECT pg_is_in_recovery()", standby, sizeof standby);
-	if (f->st.matches && (strcmp(standby, "t") == 0 ? update_on_primary(f, db, progress, ctx)
-	                      : rollup_update(db, f->q, &f->lane[0].p, f->cfg, &f->st, false, progress, ctx)) < 0) {
+	/* --read-only and --dry-run write nothing, the rollup included: what it
+	 * does not hold yet is read from the table */
+	bool may_write = !f->cfg->read_only && !f->cfg->dry_run;
+	char standby[8] = "";
+	if (may_write)
+		query_value(db, "SELECT pg_is_in_recovery()", standby, sizeof standby);
+	if (f->st.matches && !may_write) {
+		snapshot_iso_time(iso, sizeof iso, f->st.until_us / 1000000);
+		report_note(r, "%s: the rollup is not brought up to date; what came after %s is read from the table",
+		            f->cfg->read_only ? "--read-only" : "--dry-run", iso);
+	} else if (f->st.matches && (strcmp(standby, "t") == 0 ? update_on_primary(f, db, progress, ctx)
+	                             : rollup_update(db, f->q, &f->lane[0].p, f->cfg, &f->st, false, progress, ctx)) < 0) {
 		snapshot_iso_time(iso, sizeof iso, f->st.until_us / 1000000);
 		report_note(r, "the rollup was not brought up to date (%s): what came after %s is read "
 		            "from the table", db->error, iso);

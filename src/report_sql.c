@@ -413,16 +413,19 @@ static char *words_build(enum words kind)
 
 #define MAX_DEPTH 6
 
-static const char *token_value(const char *const (*tokens)[2], size_t n, const char *name, size_t len)
+static size_t token_index(const char *const (*tokens)[2], size_t n, const char *name, size_t len)
 {
 	for (size_t i = 0; i < n; i++)
 		if (strlen(tokens[i][0]) == len && memcmp(tokens[i][0], name, len) == 0)
-			return tokens[i][1];
-	return NULL;
+			return i;
+	return n;
 }
 
+/* The first n_names tokens are names (configured, quoted): their values are
+ * copied as they are, never read for tokens, so a name holding "{FAIL}" or
+ * "[[" stays a name.  The others are our own fragments, expanded in turn. */
 static int expand_into(FILE *out, const char *t, const char *const (*tokens)[2], size_t n,
-                       bool keep, int depth)
+                       size_t n_names, bool keep, int depth)
 {
 	bool skipping = false;
 
@@ -449,10 +452,12 @@ static int expand_into(FILE *out, const char *t, const char *const (*tokens)[2],
 			while (isalnum((unsigned char)p[1 + len]) || p[1 + len] == '_')
 				len++;
 		if (len && p[1 + len] == '}') {
-			const char *v = token_value(tokens, n, p + 1, len);
-			if (!v)
+			size_t at = token_index(tokens, n, p + 1, len);
+			if (at == n)
 				return -1;
-			if (!skipping && expand_into(out, v, tokens, n, keep, depth + 1) < 0)
+			if (!skipping && at < n_names)
+				fputs(tokens[at][1], out);
+			else if (!skipping && expand_into(out, tokens[at][1], tokens, n, n_names, keep, depth + 1) < 0)
 				return -1;
 			p += len + 2;
 			continue;
@@ -464,7 +469,8 @@ static int expand_into(FILE *out, const char *t, const char *const (*tokens)[2],
 	return 0;
 }
 
-char *report_sql_expand(const char *tmpl, const char *const (*tokens)[2], size_t n_tokens, bool keep)
+char *report_sql_expand(const char *tmpl, const char *const (*tokens)[2], size_t n_tokens,
+                        size_t n_names, bool keep)
 {
 	char *s = NULL;
 	size_t len = 0;
@@ -472,7 +478,7 @@ char *report_sql_expand(const char *tmpl, const char *const (*tokens)[2], size_t
 
 	if (!out)
 		return NULL;
-	int rc = expand_into(out, tmpl, tokens, n_tokens, keep, 0);
+	int rc = expand_into(out, tmpl, tokens, n_tokens, n_names, keep, 0);
 	if (fclose(out) != 0 || rc < 0) {
 		free(s);
 		return NULL;
@@ -584,7 +590,7 @@ static char *definition_build(const struct config *cfg, char *const names[N_COUN
 
 struct tokens {
 	const char *v[N_COUNT + 32][2];
-	size_t n;
+	size_t n, n_names;
 	char *words[W_N];
 };
 
@@ -609,6 +615,7 @@ static int tokens_build(struct tokens *t, char *const names[N_COUNT])
 	tokens_add(t, "L", names[N_T]);          /* the first token: set per variant */
 	for (int i = 0; i < N_COUNT; i++)
 		tokens_add(t, token_names[i], names[i]);
+	t->n_names = t->n;                      /* names first: never expanded */
 	for (size_t i = 0; i < sizeof fragments / sizeof fragments[0]; i++)
 		tokens_add(t, fragments[i][0], fragments[i][1]);
 	for (int w = 0; w < W_N; w++) {
@@ -630,19 +637,32 @@ static int build_all(struct report_sql *q, struct tokens *t, char *const names[N
 	for (int v = 0; v < RV_N; v++) {
 		t->v[0][1] = v == RV_ROLLUP_COPY ? LIVE_COPY : names[N_T];
 		for (int i = 0; i < RQ_N; i++)
-			if (!(q->query[i][v] = report_sql_expand(query_tmpl[i], t->v, t->n, v != RV_TABLE)))
+			if (!(q->query[i][v] = report_sql_expand(query_tmpl[i], t->v, t->n, t->n_names, v != RV_TABLE)))
 				return -1;
 	}
 	t->v[0][1] = names[N_T];
 	for (int i = 0; i < RS_N; i++)
-		if (!(q->rollup[i] = report_sql_expand(rollup_tmpl[i], t->v, t->n, true)))
+		if (!(q->rollup[i] = report_sql_expand(rollup_tmpl[i], t->v, t->n, t->n_names, true)))
 			return -1;
-	q->create = report_sql_expand(create_tmpl, t->v, t->n, true);
-	q->truncate = report_sql_expand(truncate_tmpl, t->v, t->n, true);
-	q->drop = report_sql_expand(drop_tmpl, t->v, t->n, true);
-	q->analyze = report_sql_expand(analyze_tmpl, t->v, t->n, true);
+	q->create = report_sql_expand(create_tmpl, t->v, t->n, t->n_names, true);
+	q->truncate = report_sql_expand(truncate_tmpl, t->v, t->n, t->n_names, true);
+	q->drop = report_sql_expand(drop_tmpl, t->v, t->n, t->n_names, true);
+	q->analyze = report_sql_expand(analyze_tmpl, t->v, t->n, t->n_names, true);
 	q->state_table = strdup(names[N_R_STATE]);
 	return q->create && q->truncate && q->drop && q->analyze && q->state_table ? 0 : -1;
+}
+
+/* The first configured name holding a character the templates use, or NULL. */
+static const char *template_character(const struct config *cfg)
+{
+	const struct conf_schema *s = &cfg->schema;
+	const char *v[] = { s->table, s->keys_table, s->timestamp, s->tenant_id, s->user_id, s->action,
+	                    s->resource_type, s->resource_id, s->ip_address, s->status_code, s->details };
+
+	for (size_t i = 0; i < sizeof v / sizeof v[0]; i++)
+		if (v[i] && strpbrk(v[i], "{}[]"))
+			return v[i];
+	return NULL;
 }
 
 int report_sql_build(struct report_sql *q, const struct config *cfg, char *err, size_t errsz)
@@ -653,6 +673,12 @@ int report_sql_build(struct report_sql *q, const struct config *cfg, char *err, 
 
 	memset(q, 0, sizeof *q);
 	memset(&t, 0, sizeof t);
+	const char *bad = template_character(cfg);
+	if (bad) {
+		snprintf(err, errsz, "'%s': a table or column name may not hold { } [ or ] (the report's SQL"
+		         " templates use them)", bad);
+		return -1;
+	}
 	if (strlen(cfg->schema.table) + LONGEST_SUFFIX > PG_NAME_MAX) {
 		snprintf(err, errsz, "table: '%s' is too long for the report's rollup names (at most %d bytes)",
 		         cfg->schema.table, PG_NAME_MAX - LONGEST_SUFFIX);

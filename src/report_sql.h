@@ -103,10 +103,12 @@ void report_sql_free(struct report_sql *q);
 /* sectop's operator actions as a text[] parameter; malloc'd. */
 char *report_sql_operator_array(void);
 
-/* Expand {name} tokens from a table of (name, value) pairs, values expanded
- * in turn; text between [[ and ]] is kept only when `keep` is set, text
- * between [! and !] only when it is not.  For the
+/* Expand {name} tokens from a table of (name, value) pairs.  The first
+ * n_names are names: their values are copied as they are; the others are
+ * fragments, expanded in turn.  Text between [[ and ]] is kept only when
+ * `keep` is set, text between [! and !] only when it is not.  For the
  * builder and its tests.  malloc'd, or NULL (out of memory, unknown token). */
-char *report_sql_expand(const char *tmpl, const char *const (*tokens)[2], size_t n_tokens, bool keep);
+char *report_sql_expand(const char *tmpl, const char *const (*tokens)[2], size_t n_tokens,
+                        size_t n_names, bool keep);
 
 #endif

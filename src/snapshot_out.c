@@ -147,10 +147,8 @@ static json_t *json_tenants(const struct model *m)
 
 json_t *snapshot_block_json(const struct block_entry *b)
 {
-	size_t len = b->key_len ? b->key_len : strlen(b->key_ip);
-
 	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
-	    "ip", json_out_stringn(b->key_ip, len), "ttl_s", json_ttl(b->ttl_s),
+	    "ip", json_out_stringn(b->key_ip, block_entry_len(b)), "ttl_s", json_ttl(b->ttl_s),
 	    "by", json_out_string(b->by), "reason", json_out_string(b->reason),
 	    "at", json_time(b->at), "value", redis_value_kind_name(b->kind));
 }
@@ -455,8 +453,11 @@ static void text_tenants(const struct model *m, FILE *f, int fl)
 
 static void text_block_line(const struct block_entry *b, FILE *f, int fl)
 {
+	char *name = block_entry_name(b);
+
 	fputs("  ", f);
-	put_cell(f, b->key_ip, 39, fl);
+	put_cell(f, name ? name : "", 39, fl);
+	free(name);
 	fprintf(f, " ttl %6lds  by ", b->ttl_s);
 	put_cell(f, b->by ? b->by : "(server)", 16, fl);
 	fputc(' ', f);

@@ -5,7 +5,11 @@
 #include "config.h"
 
 #include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
@@ -267,4 +271,24 @@ char *timeline_default_path(const char *journal_path, const char *incident)
 		name[k] = isalnum((unsigned char)*p) || *p == '-' || *p == '_' || (*p == '.' && k) ? *p : '_';
 	name[k] = '\0';
 	return str_printf("%.*s/timeline-%s.md", dir_len, slash ? journal_path : ".", name);
+}
+
+FILE *timeline_create(const char *path)
+{
+	struct stat st = { 0 };
+	int fd = open(path, O_WRONLY | O_CREAT | O_NOFOLLOW | O_CLOEXEC, 0600);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || ftruncate(fd, 0) < 0 ||
+	    ((st.st_mode & 077) && fchmod(fd, 0600) < 0)) {
+		int e = S_ISREG(st.st_mode) ? errno : EINVAL;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	FILE *f = fdopen(fd, "w");
+	if (!f)
+		close(fd);
+	return f;
 }

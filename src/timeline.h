@@ -46,4 +46,9 @@ int timeline_export(const char *journal_path, const char *incident, FILE *f, con
  * journal_path, timeline-ID.md (malloc'd). */
 char *timeline_default_path(const char *journal_path, const char *incident);
 
+/* Create (or truncate) a timeline file for writing, as private as the
+ * journal it is drawn from: mode 0600, a symbolic link in its place
+ * refused, only a regular file written.  NULL with errno set. */
+FILE *timeline_create(const char *path);
+
 #endif

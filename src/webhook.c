@@ -229,6 +229,8 @@ enum webhook_outcome webhook_post(const struct webhook_request *rq, struct webho
 	CURLcode rc = hdr ? curl_easy_perform(h) : CURLE_OUT_OF_MEMORY;
 	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
 	curl_easy_cleanup(h);
+	for (struct curl_slist *s = hdr; s; s = s->next)
+		str_wipe(s->data);                   /* the list's copy of the token, too */
 	curl_slist_free_all(hdr);
 	str_wipe_free(auth);
 	free(idem);

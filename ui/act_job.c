@@ -16,6 +16,7 @@ static void act_job_run(void *arg)
 		snprintf(j->result.message, sizeof j->result.message, "refused: %s", err);
 		return;
 	}
+	ops_reconcile(&o);
 	ops_retry_audits(&o);
 	if (ops_prepare(&o, &j->op, &j->plan, &j->result) == OP_DONE)
 		ops_execute(&o, &j->op, &j->plan, &j->result);

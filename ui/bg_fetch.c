@@ -1,6 +1,7 @@
 #include "config.h"
 
 #include <fcntl.h>
+#include <signal.h>
 #include <unistd.h>
 
 #include "bg_fetch.h"
@@ -21,7 +22,14 @@ int bg_fetch_start(struct bg_fetch *b, void (*run)(void *arg), void *arg)
 		return -1;
 	b->run = run;
 	b->arg = arg;
-	if (pthread_create(&b->thread, NULL, bg_fetch_main, b) != 0) {
+	/* the worker takes no signal (it inherits this mask): SIGHUP, SIGTERM
+	 * reach the loop's thread, which lets an action under way finish */
+	sigset_t all, old;
+	sigfillset(&all);
+	pthread_sigmask(SIG_BLOCK, &all, &old);
+	int rc = pthread_create(&b->thread, NULL, bg_fetch_main, b);
+	pthread_sigmask(SIG_SETMASK, &old, NULL);
+	if (rc != 0) {
 		close(b->pipe[0]);
 		close(b->pipe[1]);
 		return -1;

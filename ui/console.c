@@ -33,6 +33,7 @@
 #include "loop.h"
 #include "runbook_pane.h"
 #include "snapshot_out.h"
+#include "termseq.h"
 #include "timeline.h"
 #include "theme.h"
 #include "view.h"
@@ -93,10 +94,13 @@ struct console {
 	struct rot_read { const struct config *cfg; struct rotation_status *v; size_t n; char err[300]; } rr;
 	struct rotation_status *rots;
 	size_t n_rots;
+	struct bg_fetch recon_fetch;             /* at start: interrupted actions reconciled */
+	struct recon { const struct config *cfg; int n; unsigned audited; } recon;
 	char op_secret[128];                     /* a rotation: the secret, fixed at O */
 	char op_tenant[128];                     /* a revoke: the key's tenant, fixed at K */
-	char op_key_name[128], op_key_last_used[32];
+	char op_key_name[128], op_key_prefix[64], op_key_last_used[32];
 
+	struct termseq seq;                      /* a terminal sequence being swallowed */
 	struct rb_pane rb;                       /* the runbook followed, if any */
 	struct journal looks;                    /* a drill: the first look at each address */
 	char looked[64][MODEL_IP_LEN];
@@ -292,8 +296,23 @@ static void rot_read_run(void *arg)
 	free(journal);
 }
 
+/* A fetch under way owns its result buffers (c->kr, c->rr) until it has
+ * reported: a reload then waits for it rather than reset them under it. */
+static bool fetch_busy(struct console *c, const struct bg_fetch *f, const char *what)
+{
+	char msg[120];
+
+	if (!f->running)
+		return false;
+	snprintf(msg, sizeof msg, "still reading the %s: r again once they are read", what);
+	console_message(c, msg);
+	return true;
+}
+
 static void rotations_reload(struct console *c)
 {
+	if (fetch_busy(c, &c->rot_fetch, "secrets' rotations"))
+		return;
 	memset(&c->rr, 0, sizeof c->rr);
 	c->rr.cfg = c->app->cfg;
 	if (bg_fetch_start(&c->rot_fetch, rot_read_run, &c->rr) == 0 && clock_mono_ms() >= c->message_until)
@@ -319,6 +338,35 @@ static void rotations_arrived(struct console *c)
 		console_message(c, "no secret declared: see secret = in sectop.conf(5)");
 }
 
+/* At start, off the loop: the actions a killed sectop left without a
+ * result get theirs from the servers' state, and are audited. */
+static void recon_run(void *arg)
+{
+	struct recon *k = arg;
+	struct ops o;
+	char err[300];
+
+	if (ops_open(&o, k->cfg, err, sizeof err) < 0)
+		return;
+	k->n = ops_reconcile(&o);
+	ops_retry_audits(&o);
+	k->audited = o.retried;
+	ops_close(&o);
+}
+
+static void recon_arrived(struct console *c)
+{
+	char msg[200];
+
+	bg_fetch_finish(&c->recon_fetch);
+	if (c->recon.n <= 0)
+		return;
+	snprintf(msg, sizeof msg, "%d interrupted action%s reconciled with the servers: see the journal (8)",
+	         c->recon.n, c->recon.n == 1 ? "" : "s");
+	console_message(c, msg);
+	c->message_until = clock_mono_ms() + 8000;
+}
+
 static void keys_read_run(void *arg)
 {
 	struct keys_read *k = arg;
@@ -328,6 +376,8 @@ static void keys_read_run(void *arg)
 /* The keys view reads the table in a worker: a slow server never holds the keys. */
 static void keys_reload(struct console *c)
 {
+	if (fetch_busy(c, &c->fetch, "API keys"))
+		return;
 	memset(&c->kr, 0, sizeof c->kr);
 	c->kr.cfg = c->app->cfg;
 	if (bg_fetch_start(&c->fetch, keys_read_run, &c->kr) == 0)
@@ -404,16 +454,37 @@ static const char *selected_address(struct console *c)
 	return c->list == LIST_TAIL ? r->cells[1] : r->key;
 }
 
+/* Before a reason is typed: would the gate refuse at once?  --read-only,
+ * or a journal that cannot be written (the intent must be recorded first). */
+static bool action_refused(struct console *c)
+{
+	struct journal j;
+	char err[300], msg[400];
+
+	if (c->app->cfg->read_only) {             /* before the journal: read-only creates nothing */
+		console_message(c, "read-only: no action is taken (--read-only)");
+		return true;
+	}
+	char *path = journal_path(c->app->cfg->journal);
+	int rc = journal_open(&j, path, err, sizeof err);
+	free(path);
+	journal_close(&j);
+	if (rc < 0) {
+		snprintf(msg, sizeof msg, "refused: the journal cannot be written (%s)", err);
+		console_message(c, msg);
+		return true;
+	}
+	return false;
+}
+
 /* B, U, X: the target is fixed now, whatever the list does meanwhile. */
 static void action_begin(struct console *c, enum op_kind kind)
 {
 	const char *addr = selected_address(c);
 	char err[200];
 
-	if (c->app->cfg->read_only) {
-		console_message(c, "read-only: no action is taken (--read-only)");
+	if (action_refused(c))
 		return;
-	}
 	memset(&c->op, 0, sizeof c->op);
 	if (!addr || ipaddr_normalize(addr, c->op.target, sizeof c->op.target, err, sizeof err) < 0) {
 		console_message(c, addr ? err : "select an address first");
@@ -422,6 +493,9 @@ static void action_begin(struct console *c, enum op_kind kind)
 	const struct ip_redis *rd = model_ip_redis(&c->app->model, c->op.target);
 	if (kind == OP_BLOCK && rd && rd->blocked)
 		kind = OP_EXTEND;                      /* blocked already: offer to extend */
+	/* the dialog shows the address's own keys, read now, even off the top list */
+	model_watch(&c->app->model, c->op.target);
+	loop_refresh_all(c->app->loop);
 	c->op.kind = kind;
 	c->op.ttl_s = c->app->cfg->block_ttl_s;
 	char own[IPADDR_LEN];
@@ -442,10 +516,8 @@ static const struct row *action_row(struct console *c, enum list_id list, const 
 		console_message(c, elsewhere);
 		return NULL;
 	}
-	if (c->app->cfg->read_only) {
-		console_message(c, "read-only: no action is taken (--read-only)");
+	if (action_refused(c))
 		return NULL;
-	}
 	list_rows(c);
 	if (!(r = table_current(&c->lists[c->list], &c->rows)))
 		console_message(c, "select a row first");
@@ -484,13 +556,15 @@ static void revoke_begin(struct console *c)
 	snprintf(c->op.target, sizeof c->op.target, "%s", k->id);
 	snprintf(c->op_tenant, sizeof c->op_tenant, "%s", k->tenant ? k->tenant : "");
 	snprintf(c->op_key_name, sizeof c->op_key_name, "%s", k->name ? k->name : "");
+	snprintf(c->op_key_prefix, sizeof c->op_key_prefix, "%s", k->prefix ? k->prefix : "");
 	if (k->last_used)
 		format_ttl(c->op_key_last_used, sizeof c->op_key_last_used, (long)(clock_wall_ms() / 1000 - k->last_used));
 	else
 		snprintf(c->op_key_last_used, sizeof c->op_key_last_used, "never");
 	c->op.tenant = c->op_tenant;
 	c->op_extra = false;
-	snprintf(c->op_expect, sizeof c->op_expect, "%s", k->prefix ? k->prefix : "");
+	/* an empty or unprintable prefix cannot be typed: the key's id is */
+	snprintf(c->op_expect, sizeof c->op_expect, "%s", ops_confirm_usable(k->prefix) ? k->prefix : k->id);
 	c->prompt = PROMPT_REASON;
 	c->input[0] = '\0';
 }
@@ -516,7 +590,7 @@ static void action_confirmed(struct console *c)
 {
 	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
 	c->op.incident = c->rb.incident[0] ? c->rb.incident : c->app->cfg->incident;
-	if (strcmp(c->input, c->op_expect) != 0) {
+	if (!ops_confirmed(c->op_expect, c->input)) {
 		console_message(c, c->op.kind == OP_REVOKE ? "not confirmed: nothing done (type the key's prefix exactly)" :
 		                   c->op.kind == OP_ROTATE ? "not confirmed: nothing done (type the secret's name exactly)"
 		                                           : "not confirmed: nothing done (type the address exactly)");
@@ -600,7 +674,10 @@ static void step_record(struct console *c, size_t i)
 	if (i >= c->rb.rb.n_steps || c->rb.done[i])
 		return;
 	c->rb.done[i] = true;
-	c->rb.unrecorded[c->rb.n_unrecorded++] = i;
+	if (c->app->cfg->read_only)               /* read-only records nothing */
+		console_message(c, "read-only: the step is ticked on screen only, not recorded");
+	else
+		c->rb.unrecorded[c->rb.n_unrecorded++] = i;
 	if (c->rb.sel == i && i + 1 < c->rb.rb.n_steps)
 		c->rb.sel++;                         /* on to the next step */
 	step_records_flush(c);
@@ -722,11 +799,17 @@ static void timeline_key(struct console *c)
 	char *journal = journal_path(cfg->journal);
 	char *out = journal ? timeline_default_path(journal, c->rb.incident) : NULL;
 	char who[160], err[400], msg[600];
-	FILE *f = out ? fopen(out, "w") : NULL;
 
+	if (cfg->read_only) {
+		console_message(c, "read-only: the timeline is not written (sectop timeline --incident ID prints it)");
+		free(out);
+		free(journal);
+		return;
+	}
+	FILE *f = out ? timeline_create(out) : NULL;
 	ops_operator(who, sizeof who);
 	if (!f || !journal || timeline_export(journal, c->rb.incident, f, who, err, sizeof err) < 0)
-		snprintf(msg, sizeof msg, "timeline not written: %s", !f ? "cannot create the file" : err);
+		snprintf(msg, sizeof msg, "timeline not written: %s", !f ? strerror(errno) : err);
 	else
 		snprintf(msg, sizeof msg, "timeline written to %s", out);
 	if (f && fclose(f) != 0)
@@ -915,12 +998,12 @@ static void console_action(struct console *c, enum action a)
 	case ACT_FASTER: change_refresh(c, -1); break;
 	case ACT_SLOWER: change_refresh(c, 1); break;
 	case ACT_REFRESH:
+		console_message(c, "refreshing");    /* a list's reload says more, after */
 		if (c->screen == SCR_LIST && c->list == LIST_KEYS)
 			keys_reload(c);
 		if (c->screen == SCR_LIST && c->list == LIST_ROTATIONS)
 			rotations_reload(c);
 		loop_refresh_all(c->app->loop);
-		console_message(c, "refreshing");
 		break;
 	case ACT_BELL:
 		c->bell = !c->bell;
@@ -994,6 +1077,21 @@ static bool console_input(struct console *c)
 	while ((rc = get_wch(&ch)) != ERR) {
 		any = true;
 		bool is_key = rc == KEY_CODE_YES;
+		int64_t now = clock_mono_ms();
+		/* a terminal's own sequence is swallowed whole, never run as keys */
+		if (!is_key && (termseq_swallow(&c->seq, (unsigned)ch, now) ||
+		                (ch >= 0x80 && ch < 0xa0 && termseq_start(&c->seq, (unsigned)ch, false, now))))
+			continue;
+		if (!is_key && ch == 27) {
+			wint_t next;
+			int r2 = get_wch(&next);
+			if (r2 == OK && termseq_start(&c->seq, (unsigned)next, true, now))
+				continue;
+			if (r2 == KEY_CODE_YES)
+				ungetch((int)next);
+			else if (r2 == OK)
+				unget_wch((wchar_t)next);
+		}
 		if (is_key && ch == KEY_RESIZE) {
 			clear();
 			continue;
@@ -1009,7 +1107,7 @@ static bool console_input(struct console *c)
 		/* keys typed ahead act on what the screen would show by then */
 		if (c->screen == SCR_LIST)
 			list_rows(c);
-		console_action(c, keys_action((int)ch, console_where(c)));
+		console_action(c, keys_action((int)ch, is_key, console_where(c)));
 		if (c->app->cfg->drill)
 			drill_look(c);
 	}
@@ -1062,7 +1160,7 @@ static void draw_revoke_dialog(struct console *c, const struct view_ctx *v, int 
 
 	snprintf(line, sizeof line, "key %s of tenant %s", c->op.target, c->op_tenant);
 	draw_text(v->d, y + 2, x + 2, w - 4, line, ROLE_SELECTION);
-	snprintf(line, sizeof line, "name %s, prefix %s, last used %s%s", c->op_key_name, c->op_expect,
+	snprintf(line, sizeof line, "name %s, prefix %s, last used %s%s", c->op_key_name, c->op_key_prefix,
 	         c->op_key_last_used, strcmp(c->op_key_last_used, "never") ? " ago" : "");
 	draw_text(v->d, y + 3, x + 2, w - 4, line, ROLE_SELECTION);
 	snprintf(line, sizeof line, "will run: UPDATE %s SET revoked_at = now() ... (committed only if one row)",
@@ -1070,6 +1168,31 @@ static void draw_revoke_dialog(struct console *c, const struct view_ctx *v, int 
 	draw_text(v->d, y + 5, x + 2, w - 4, line, ROLE_SELECTION);
 	if (v->cfg->drill)
 		draw_text(v->d, y + 6, x + 2, w - 4, "DRILL: rehearsed, the key is not revoked", ROLE_ALERT);
+}
+
+/* The address's own keys as last read, and how old that reading is: stale
+ * when Redis has not answered lately (the gate reads them again anyway). */
+static void draw_redis_state(const struct view_ctx *v, const struct ip_redis *rd, int y, int x, int w)
+{
+	const struct source_status *s = &v->m->redis;
+	int64_t stale_ms = (int64_t)v->m->refresh_ms * 3 + v->cfg->timeout_ms;
+	long age_s = s->last_ok_ms ? (long)((v->now_ms - s->last_ok_ms) / 1000) : -1;
+	bool stale = model_source_state(s, v->now_ms, stale_ms) != SOURCE_OK;
+	char ttl[32], line[300];
+
+	if (!rd) {
+		draw_text(v->d, y, x, w, "now: reading the address's keys from Redis...", ROLE_SELECTION);
+		return;
+	}
+	format_ttl(ttl, sizeof ttl, rd->blocked ? rd->block_ttl_s : -2);
+	snprintf(line, sizeof line, "now: %s%s%s, failed_auth counter %ld", rd->blocked ? "blocked, " : "not blocked",
+	         rd->blocked ? ttl : "", rd->blocked ? " left" : "", rd->failed_auth > 0 ? rd->failed_auth : 0);
+	draw_text(v->d, y, x, w, line, ROLE_SELECTION);
+	if (stale) {
+		snprintf(line, sizeof line, "STALE: Redis last answered %s%lds ago; the action reads it again",
+		         age_s < 0 ? "never, " : "", age_s < 0 ? 0 : age_s);
+		draw_text(v->d, y + 2, x, w, line, ROLE_ALERT);
+	}
 }
 
 static void draw_action_dialog(struct console *c, const struct view_ctx *v, int rows, int cols)
@@ -1099,11 +1222,7 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 			draw_text(v->d, y + 5, x + 2, w - 4, "DRILL: rehearsed, nothing is sent", ROLE_ALERT);
 		goto ask;
 	}
-	format_ttl(ttl, sizeof ttl, rd && rd->blocked ? rd->block_ttl_s : -2);
-	snprintf(line, sizeof line, "now: %s%s%s, failed_auth counter %ld",
-	         rd && rd->blocked ? "blocked, " : "not blocked", rd && rd->blocked ? ttl : "",
-	         rd && rd->blocked ? " left" : "", rd && rd->failed_auth > 0 ? rd->failed_auth : 0);
-	draw_text(v->d, y + 2, x + 2, w - 4, line, ROLE_SELECTION);
+	draw_redis_state(v, rd, y + 2, x + 2, w - 4);
 	for (size_t i = 0; i < m->n_top_ips; i++)
 		if (strcmp(m->top_ips[i].ip, c->op.target) == 0) {
 			snprintf(line, sizeof line, "in the window: %ld failures, %ld requests, %ld users, %ld tenants",
@@ -1213,6 +1332,7 @@ static void console_signals(void)
 
 	memset(&sa, 0, sizeof sa);
 	sa.sa_handler = console_on_signal;
+	sa.sa_flags = SA_RESTART;
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
@@ -1242,6 +1362,7 @@ static void console_start(struct console *c)
 
 static void console_free(struct console *c)
 {
+	bg_fetch_finish(&c->recon_fetch);
 	bg_fetch_finish(&c->fetch);
 	bg_fetch_finish(&c->rot_fetch);
 	rotation_free(c->rr.v, c->rr.n);
@@ -1285,6 +1406,9 @@ int app_console(struct app *app)
 	}
 	console_signals();
 	console_start(&c);
+	c.recon.cfg = app->cfg;
+	if (!app->cfg->read_only && !app->cfg->dry_run)
+		bg_fetch_start(&c.recon_fetch, recon_run, &c.recon);
 	if (app->cfg->runbook)
 		runbook_open(&c, app->cfg->runbook);
 	unsigned long drawn_sig = 0;
@@ -1300,13 +1424,18 @@ int app_console(struct app *app)
 			drawn_second = second;
 			dirty = false;
 		}
-		struct pollfd in[4] = { { .fd = STDIN_FILENO, .events = POLLIN },
+		struct pollfd in[5] = { { .fd = STDIN_FILENO, .events = POLLIN },
 		                        { .fd = act_job_fd(&c.job), .events = POLLIN },
 		                        { .fd = bg_fetch_fd(&c.fetch), .events = POLLIN },
-		                        { .fd = bg_fetch_fd(&c.rot_fetch), .events = POLLIN } };
+		                        { .fd = bg_fetch_fd(&c.rot_fetch), .events = POLLIN },
+		                        { .fd = bg_fetch_fd(&c.recon_fetch), .events = POLLIN } };
 		int64_t wait = 1000 - clock_wall_ms() % 1000;   /* tick with the clock */
-		if (loop_turn(app->loop, wait, in, 4) < 0)
+		if (loop_turn(app->loop, wait, in, 5) < 0)
 			break;
+		if (c.recon_fetch.running && (in[4].revents & POLLIN)) {
+			recon_arrived(&c);
+			dirty = true;
+		}
 		if (c.rot_fetch.running && (in[3].revents & POLLIN)) {
 			rotations_arrived(&c);
 			dirty = true;

@@ -68,10 +68,13 @@ const struct key_binding key_bindings[] = {
 
 const size_t n_key_bindings = sizeof key_bindings / sizeof key_bindings[0];
 
-enum action keys_action(int key, unsigned where)
+enum action keys_action(int key, bool is_key, unsigned where)
 {
-	for (size_t i = 0; i < n_key_bindings; i++)
-		if (key_bindings[i].key == key && (key_bindings[i].where & where))
+	for (size_t i = 0; i < n_key_bindings; i++) {
+		/* KEY_ENTER is 0527, U+0157 too: a typed character is never a key code */
+		bool code = key_bindings[i].key >= KEY_MIN;
+		if (code == is_key && key_bindings[i].key == key && (key_bindings[i].where & where))
 			return key_bindings[i].action;
+	}
 	return ACT_NONE;
 }

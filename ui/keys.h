@@ -3,6 +3,7 @@
 #ifndef SECTOP_KEYS_H
 #define SECTOP_KEYS_H
 
+#include <stdbool.h>
 #include <stddef.h>
 
 enum action {
@@ -38,7 +39,8 @@ struct key_binding {
 extern const struct key_binding key_bindings[];
 extern const size_t n_key_bindings;
 
-/* The action of key in a context, or ACT_NONE. */
-enum action keys_action(int key, unsigned where);
+/* The action of key in a context, or ACT_NONE.  is_key: get_wch said
+ * KEY_CODE_YES (a function key), else key is a typed character. */
+enum action keys_action(int key, bool is_key, unsigned where);
 
 #endif

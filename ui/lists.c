@@ -183,12 +183,15 @@ static void build_blocked(struct rows *r, const struct model *m, const struct co
 {
 	for (size_t i = 0; i < m->n_blocked; i++) {
 		const struct block_entry *b = &m->blocked[i];
-		struct row *w = rows_add(r, b->key_ip);
-		char buf[32];
-		if (!w)
+		char *name = block_entry_name(b), buf[32];
+		struct row *w = name ? rows_add(r, name) : NULL;
+		if (!w) {
+			free(name);
 			return;
+		}
 		w->kind = ROW_IP;
-		row_text(w, 0, b->key_ip);
+		row_text(w, 0, name);
+		free(name);
 		format_ttl(buf, sizeof buf, b->ttl_s);
 		row_num_text(w, 1, b->ttl_s == -1 ? 1L << 40 : b->ttl_s, buf);
 		row_text(w, 2, b->kind == RV_JSON_BLOCK ? b->by : b->kind == RV_WRONG_TYPE ? "wrong type" : "(server)");

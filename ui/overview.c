@@ -3,6 +3,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -246,6 +247,14 @@ static void draw_health(const struct view_ctx *v, int y, int x, int h, int w)
 	}
 }
 
+/* Byte order of the keys, all their bytes. */
+static int key_order(const struct block_entry *a, const struct block_entry *b)
+{
+	size_t la = block_entry_len(a), lb = block_entry_len(b);
+	int c = memcmp(a->key_ip, b->key_ip, la < lb ? la : lb);
+	return c ? c : la < lb ? -1 : la > lb;
+}
+
 /* The first n blocks in key order, without sorting them all: the walk
  * publishes them in SCAN order, and there may be many. */
 static size_t first_blocks(const struct model *m, const struct block_entry **out, size_t n)
@@ -255,7 +264,7 @@ static size_t first_blocks(const struct model *m, const struct block_entry **out
 	for (size_t i = 0; i < m->n_blocked; i++) {
 		const struct block_entry *b = &m->blocked[i];
 		size_t at = k;
-		while (at > 0 && strcmp(b->key_ip, out[at - 1]->key_ip) < 0)
+		while (at > 0 && key_order(b, out[at - 1]) < 0)
 			at--;
 		if (at >= n)
 			continue;
@@ -287,7 +296,9 @@ static void draw_blocked(const struct view_ctx *v, int y, int x, int h, int w)
 		int ipw = w - 10;
 		char ttl[16];
 		format_ttl(ttl, sizeof ttl, b->ttl_s);
-		draw_text(v->d, row, x + 1, ipw - 1, b->key_ip, ROLE_NORMAL);
+		char *name = block_entry_name(b);
+		draw_text(v->d, row, x + 1, ipw - 1, name ? name : "", ROLE_NORMAL);
+		free(name);
 		draw_fmt(v->d, row, x + ipw, 9, ROLE_DIM, "%9s", ttl);
 	}
 }

@@ -142,9 +142,12 @@ port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1",0)); pr
 	--db "host=127.0.0.1 port=$port dbname=x user=x" </dev/null >"$work/out" 2>&1
 check "PostgreSQL down: the rotation is still requested (exit 0)" [ $? -eq 0 ]
 check "... and the audit row waits in the journal" grep -q "waits in the journal" "$work/out"
+waiting() { tsql -c "SELECT count(*) FROM audit_log WHERE user_id = '$op' AND resource_id = '$s_ok' AND details->>'reason' = 'pg down'"; }
 act rotate "$s_ok" --reason x --dry-run >/dev/null 2>&1
-check "the next command writes it from the journal" [ "$(tsql -c "SELECT count(*) FROM audit_log WHERE user_id = '$op' AND resource_id = '$s_ok' AND details->>'reason' = 'pg down'")" = 1 ]
-act rotate "$s_ok" --reason x --dry-run >/dev/null 2>&1
+check "a rehearsal writes nothing, not even the waiting audit row" [ "$(waiting)" = 0 ]
+act unblock 203.0.113.250 --yes >/dev/null 2>&1
+check "the next live command writes it from the journal" [ "$(waiting)" = 1 ]
+act unblock 203.0.113.251 --yes >/dev/null 2>&1
 check "... exactly once" [ "$(tsql -c "SELECT count(*) FROM audit_log WHERE user_id = '$op' AND resource_id = '$s_ok' AND details->>'reason' = 'pg down'")" = 1 ]
 
 # --- rotate --status -----------------------------------------------------------

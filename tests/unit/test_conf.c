@@ -166,6 +166,26 @@ static void test_health_spec(void **state)
 	conf_free(&c);
 }
 
+/* A health credential crosses the network only under TLS: plain http with
+ * bearer_env= or api_key_env= only to a loopback host. */
+static void test_health_credentials_need_tls(void **state)
+{
+	struct config c;
+	char err[400];
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(conf_set(&c, "health", "a=http://api.example/health bearer_env=T", err, sizeof err), -1);
+	assert_non_null(strstr(err, "https"));
+	assert_int_equal(conf_set(&c, "health", "a=http://10.0.0.5:8080/h api_key_env=K", err, sizeof err), -1);
+	assert_int_equal(conf_set(&c, "health", "a=http://127.0.0.1:8080/h api_key_env=K", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "health", "b=http://[::1]:8080/h bearer_env=T", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "health", "c=http://localhost/h bearer_env=T", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "health", "d=https://api.example/h bearer_env=T", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "health", "e=http://api.example/h", err, sizeof err), 0);
+	assert_int_equal(c.n_health, 5);
+	conf_free(&c);
+}
+
 static void test_file_lines_and_errors(void **state)
 {
 	struct config c;
@@ -211,6 +231,10 @@ static void test_secret_in_readable_file_is_refused(void **state)
 	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
 	assert_non_null(strstr(err, "its group"));
 
+	p = write_file("secret2b.conf", "redis = redis://PASSWORD@127.0.0.1:6379/0\n", 0640);
+	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
+	assert_null(strstr(err, "PASSWORD"));
+
 	p = write_file("secret3.conf", "redis-password = pw\n", 0600);
 	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), 0);
 	assert_string_equal(c.redis_password, "pw");
@@ -218,6 +242,18 @@ static void test_secret_in_readable_file_is_refused(void **state)
 	/* no secret: readable is fine */
 	p = write_file("plain.conf", "db = host=db dbname=audit\n", 0644);
 	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), 0);
+	/* writable by others or the group: never, secret or not */
+	p = write_file("shared.conf", "db = host=db dbname=audit\n", 0664);
+	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "can be written by its group"));
+	p = write_file("world.conf", "window = 1h\n", 0646);
+	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
+	assert_non_null(strstr(err, "others"));
+	/* what was read is quoted inert in a message */
+	p = write_file("hostile.conf", "\x1b]0;pwned\x07 = 1\n", 0600);
+	assert_int_equal(conf_load_file(&c, p, true, err, sizeof err), -1);
+	assert_null(strchr(err, 0x1b));
+	assert_non_null(strstr(err, "\\x1b]0;pwned"));
 	conf_free(&c);
 }
 
@@ -234,6 +270,12 @@ static void test_secret_detection(void **state)
 	assert_false(conf_value_is_secret("db", "postgresql:///db?pass%77ord="));
 	assert_true(conf_value_is_secret("redis", "redis://:secret@127.0.0.1:6379"));
 	assert_false(conf_value_is_secret("redis", "redis://127.0.0.1:6379/0"));
+	/* any userinfo in a Redis URL authenticates: a secret */
+	assert_true(conf_value_is_secret("redis", "redis://PASSWORD@127.0.0.1:6379"));
+	assert_true(conf_value_is_secret("redis", "redis://user:pw@[::1]:6379/2"));
+	assert_true(conf_value_is_secret("redis", "unix://pw@/run/redis.sock"));
+	assert_true(conf_value_is_secret("redis", "unix://user:p%40w@/run/redis.sock?db=1"));
+	assert_false(conf_value_is_secret("redis", "unix:/run/redis.sock?db=1"));
 	assert_false(conf_value_is_secret("window", "password"));
 }
 
@@ -297,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_set_values),
 		cmocka_unit_test(test_set_errors),
 		cmocka_unit_test(test_health_spec),
+		cmocka_unit_test(test_health_credentials_need_tls),
 		cmocka_unit_test(test_file_lines_and_errors),
 		cmocka_unit_test(test_secret_in_readable_file_is_refused),
 		cmocka_unit_test(test_secret_detection),

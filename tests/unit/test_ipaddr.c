@@ -35,7 +35,8 @@ static void test_normal_forms(void **state)
 	ok("2001:DB8::1", "2001:db8::1");
 	ok("2001:0db8:0000:0000:0000:0000:0000:0001", "2001:db8::1");
 	ok("::1", "::1");
-	ok("::ffff:1.2.3.4", "::ffff:1.2.3.4");
+	ok("::ffff:1.2.3.4", "1.2.3.4");              /* IPv4-mapped: one form, the IPv4 one */
+	ok("::FFFF:0102:0304", "1.2.3.4");
 	ok("0.0.0.0", "0.0.0.0");
 }
 
@@ -74,6 +75,17 @@ static void test_classes(void **state)
 	assert_int_equal(ipaddr_class("fd00::1"), IP_PRIVATE);
 	assert_int_equal(ipaddr_class("fe80::1"), IP_LINK_LOCAL);
 	assert_int_equal(ipaddr_class("::ffff:10.0.0.1"), IP_PRIVATE);
+	assert_int_equal(ipaddr_class("255.255.255.255"), IP_BROADCAST);
+	/* nothing comes from these: not blockable */
+	assert_false(ipaddr_is_a_source(ipaddr_class("0.0.0.0")));
+	assert_false(ipaddr_is_a_source(ipaddr_class("::")));
+	assert_false(ipaddr_is_a_source(ipaddr_class("255.255.255.255")));
+	assert_false(ipaddr_is_a_source(ipaddr_class("224.0.0.1")));
+	assert_false(ipaddr_is_a_source(ipaddr_class("ff02::1")));
+	assert_true(ipaddr_is_a_source(ipaddr_class("203.0.113.5")));
+	assert_true(ipaddr_is_a_source(ipaddr_class("10.0.0.1")));
+	assert_string_equal(ipaddr_class_article(IP_UNSPECIFIED), "an");
+	assert_string_equal(ipaddr_class_article(IP_PRIVATE), "a");
 	assert_int_equal(ipaddr_class("203.0.113.7"), IP_PUBLIC);
 	assert_int_equal(ipaddr_class("0.0.0.0"), IP_UNSPECIFIED);
 	assert_int_equal(ipaddr_class("239.1.1.1"), IP_MULTICAST);

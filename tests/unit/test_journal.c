@@ -92,6 +92,33 @@ static void test_refuses_a_journal_others_can_write(void **state)
 	assert_int_equal(journal_open(&j, path, err, sizeof err), -1);
 }
 
+/* journal_read makes journal_open's checks: a link or a file others could
+ * have written is not read (its records would be nobody's). */
+static void test_read_refuses_what_open_refuses(void **state)
+{
+	char path[256], link[256];
+	size_t bad;
+	(void)state;
+	snprintf(path, sizeof path, "%s/foreign.jsonl", dir);
+	FILE *f = fopen(path, "w");
+	fputs("{\"phase\":\"intent\"}\n", f);
+	fclose(f);
+	chmod(path, 0600);
+	json_t *all = journal_read(path, &bad);
+	assert_int_equal(json_array_size(all), 1);
+	json_decref(all);
+	chmod(path, 0620);
+	assert_null(journal_read(path, &bad));
+	chmod(path, 0600);
+	snprintf(link, sizeof link, "%s/link.jsonl", dir);
+	assert_int_equal(symlink(path, link), 0);
+	assert_null(journal_read(link, &bad));
+	snprintf(path, sizeof path, "%s/absent.jsonl", dir);
+	all = journal_read(path, &bad);
+	assert_int_equal(json_array_size(all), 0);
+	json_decref(all);
+}
+
 static void test_append_fails_loudly(void **state)
 {
 	struct journal j = { .fd = -1, .path = NULL };
@@ -132,6 +159,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_append_and_read_back),
 		cmocka_unit_test(test_refuses_a_journal_others_can_write),
+		cmocka_unit_test(test_read_refuses_what_open_refuses),
 		cmocka_unit_test(test_append_fails_loudly),
 		cmocka_unit_test(test_ids_differ),
 		cmocka_unit_test(test_default_path),

@@ -269,14 +269,44 @@ static void test_sql_expand(void **state)
 {
 	(void)state;
 	const char *tokens[][2] = { { "T", "\"t\"" }, { "X", "x.{T}" }, { "loop", "{loop}" } };
-	char *s = report_sql_expand("a {X} [[roll {T}]]b[!raw!] {not a token} {}", tokens, 3, true);
+	char *s = report_sql_expand("a {X} [[roll {T}]]b[!raw!] {not a token} {}", tokens, 3, 1, true);
 	assert_string_equal(s, "a x.\"t\" roll \"t\"b {not a token} {}");
 	free(s);
-	s = report_sql_expand("a {X} [[roll {T}]]b[!raw!]", tokens, 3, false);
+	s = report_sql_expand("a {X} [[roll {T}]]b[!raw!]", tokens, 3, 1, false);
 	assert_string_equal(s, "a x.\"t\" braw");
 	free(s);
-	assert_null(report_sql_expand("{unknown}", tokens, 3, true));
-	assert_null(report_sql_expand("{loop}", tokens, 3, true));
+	assert_null(report_sql_expand("{unknown}", tokens, 3, 1, true));
+	assert_null(report_sql_expand("{loop}", tokens, 3, 1, true));
+}
+
+/* A name is a value, never a template: what it holds is not expanded. */
+static void test_sql_expand_names_once(void **state)
+{
+	(void)state;
+	const char *tokens[][2] = { { "T", "\"t{X}\"" }, { "C", "\";DROP TABLE x;--[[\"" },
+	                            { "X", "{T}.{C}" } };
+	char *s = report_sql_expand("{X}", tokens, 3, 2, false);
+	assert_string_equal(s, "\"t{X}\".\";DROP TABLE x;--[[\"");
+	free(s);
+}
+
+/* Names holding what the templates use are refused before any SQL is built. */
+static void test_sql_build_refuses_template_characters(void **state)
+{
+	struct config c;
+	struct report_sql q;
+	char err[256];
+	(void)state;
+
+	conf_defaults(&c);
+	assert_int_equal(conf_set(&c, "table", "audit{FAIL}", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "column-details", ";DROP TABLE x;--", err, sizeof err), 0);
+	assert_int_equal(report_sql_build(&q, &c, err, sizeof err), -1);
+	assert_non_null(strstr(err, "audit{FAIL}"));
+	assert_int_equal(conf_set(&c, "table", "audit_log", err, sizeof err), 0);
+	assert_int_equal(conf_set(&c, "column-ip-address", "ip[[x", err, sizeof err), 0);
+	assert_int_equal(report_sql_build(&q, &c, err, sizeof err), -1);
+	conf_free(&c);
 }
 
 /* Every value is a parameter; every configured name is quoted; a name
@@ -541,6 +571,8 @@ int main(void)
 		cmocka_unit_test(test_escapes),
 		cmocka_unit_test(test_cells_are_sanitised),
 		cmocka_unit_test(test_sql_expand),
+		cmocka_unit_test(test_sql_expand_names_once),
+		cmocka_unit_test(test_sql_build_refuses_template_characters),
 		cmocka_unit_test(test_sql_build),
 		cmocka_unit_test(test_secret_setting),
 		cmocka_unit_test(test_lookup_list),

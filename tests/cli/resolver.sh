@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# A DNS server that never answers: a health endpoint's name lookup is
+# bounded (the connect time), so `snapshot --timeout 3s` ends in about 3 s
+# and says why, and the other endpoints are checked meanwhile.  The
+# resolver is made to hang for real: sectop runs in a mount namespace whose
+# /etc/resolv.conf names a UDP socket that reads queries and never answers.
+. "$(dirname "$0")/lib.sh"
+need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS SECTOP_TEST_HTTP
+
+work=$(mktemp -d)
+trap 'kill $dns 2>/dev/null; rm -rf "$work"' EXIT
+: >"$work/empty.conf"
+chmod 600 "$work/empty.conf"
+ns=127.53.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$ns" >"$work/resolv.conf"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind((sys.argv[1], 53))
+except OSError as e:
+    print("bind:", e, flush=True); sys.exit(1)
+print("ready", flush=True)
+while True:
+    s.recvfrom(4096)
+' "$ns" >"$work/dns.out" 2>&1 &
+dns=$!
+for _ in $(seq 50); do grep -q . "$work/dns.out" && break; sleep 0.1; done
+# in a namespace of our own, the blackhole as the only name server
+cat >"$work/hanging" <<SH
+#!/bin/sh
+mount --bind "$work/resolv.conf" /etc/resolv.conf && exec "\$@"
+SH
+chmod +x "$work/hanging"
+hanging() { unshare -m "$work/hanging" "$@"; }
+if ! grep -q ready "$work/dns.out" || ! hanging true 2>/dev/null; then
+	echo "skip: cannot bind port 53 or make a mount namespace (needs root): $(cat "$work/dns.out")" >&2
+	exit 77
+fi
+t0=$(date +%s%N)
+timeout 120 unshare -m "$work/hanging" "$SECTOP" snapshot -c "$work/empty.conf" --db "$SECTOP_TEST_DB" \
+	--redis "$SECTOP_TEST_REDIS" --health "dead=http://never.example:8080/health" \
+	--health "up=$SECTOP_TEST_HTTP/health" --timeout 3s >"$work/out" 2>&1
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "snapshot --timeout 3s with a name that never resolves ends in time (${ms} ms, exit $rc)" [ "$ms" -lt 5000 ]
+check "... saying the lookup timed out" grep -q "dead .*looking up the host name" "$work/out"
+check "... and the other endpoint was checked" grep -qE "^ +up +healthy" "$work/out"
+finish

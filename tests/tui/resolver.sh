@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# The console while a health endpoint's name never resolves (a DNS server
+# that reads queries and never answers, in a mount namespace of sectop's
+# own): keys answer at once, the endpoint shows the lookup timed out, and q
+# quits at once, not when getaddrinfo gives up minutes later.
+. "$(dirname "$0")/lib.sh"
+tui_init resolver 14
+
+ns=127.53.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$ns" >"$work/resolv.conf"
+python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind((sys.argv[1], 53))
+except OSError as e:
+    print("bind:", e, flush=True); sys.exit(1)
+print("ready", flush=True)
+while True:
+    s.recvfrom(4096)
+' "$ns" >"$work/dns.out" 2>&1 &
+at_exit "kill $!"
+wait_until 5 grep -q . "$work/dns.out"
+cat >"$work/hanging" <<SH
+#!/bin/sh
+mount --bind "$work/resolv.conf" /etc/resolv.conf && exec "\$@"
+SH
+chmod +x "$work/hanging"
+if ! grep -q ready "$work/dns.out" || ! unshare -m "$work/hanging" true 2>/dev/null; then
+	echo "skip: cannot bind port 53 or make a mount namespace (needs root): $(cat "$work/dns.out")" >&2
+	exit 77
+fi
+real=$SECTOP
+SECTOP=$work/sectop-hanging
+printf '#!/bin/sh\nexec unshare -m %q %q "$@"\n' "$work/hanging" "$real" >"$SECTOP"
+chmod +x "$SECTOP"
+
+tui_start --health "dead=http://never.example:8080/health" --health "up=$SECTOP_TEST_HTTP/health" \
+	--server-timeout 2s
+check_shows "the console is up" "health" 8
+check_shows_re "the endpoint whose name never resolves is down" "dead +down +timed out" 10
+keys 4
+check_shows "keys answer meanwhile: the health list" "Health" 2
+check_shows "... saying the lookup timed out (a lookup is bounded by the connect time)" "timed out after 2000 ms (lo" 2
+keys q
+t0=$(now_ms)
+check_until "q quits at once" 3 eval '! alive'
+echo "# quit took $(($(now_ms) - t0)) ms"
+finish
