@@ -14,6 +14,7 @@
 
 #include <libpq-fe.h>
 
+#include "allowlist.h"
 #include "conf.h"
 #include "redis_url.h"
 #include "sanitize.h"
@@ -39,6 +40,7 @@ enum conf_type {
 	CT_WORD,        /* char *, a setting with a default: empty is refused, never NULL */
 	CT_ROTATION,    /* NAME kind=KIND [max_age=DURATION]: a secret to rotate */
 	CT_FILES,       /* struct conf_list of paths, one a line: repeatable */
+	CT_REPEAT,      /* struct conf_list of values, one a line: repeatable */
 };
 
 struct conf_key {
@@ -57,6 +59,9 @@ static const struct conf_key conf_table[] = {
 	K("redis-password", CT_SECRET, redis_password, 0, 0),
 	K("health", CT_HEALTH, health, 0, 0),
 	K("geoip-db", CT_FILES, geoip_db, 0, 0),
+	K("allow", CT_REPEAT, allow, 0, 0),
+	K("allow-file", CT_STRING, allow_file, 0, 0),
+	K("bypass-allow", CT_BOOL, bypass_allow, 0, 0),
 	K("table", CT_IDENT, schema.table, 0, 0),
 	K("column-id", CT_IDENT, schema.id, 0, 0),
 	K("column-timestamp", CT_IDENT, schema.timestamp, 0, 0),
@@ -282,7 +287,8 @@ void conf_free(struct config *cfg)
 			str_wipe_free(*(char **)p);
 			break;
 		case CT_LIST:
-		case CT_FILES: {
+		case CT_FILES:
+		case CT_REPEAT: {
 			struct conf_list *l = p;
 			for (size_t j = 0; j < l->n; j++)
 				free(l->v[j]);
@@ -704,15 +710,16 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 	}
 	case CT_HEALTH:
 		return parse_health(cfg, value, err, errsz);
-	case CT_FILES: {
+	case CT_FILES:
+	case CT_REPEAT: {
 		struct conf_list *l = slot;
 		if (!*value)
-			return fail(err, errsz, "%s: needs a file name", key);
+			return fail(err, errsz, "%s: needs a value", key);
 		for (size_t i = 0; i < l->n; i++)
 			if (strcmp(l->v[i], value) == 0)
 				return 0;        /* named again (a file and the command line) */
 		if (l->n == CONF_MAX_LIST)
-			return fail(err, errsz, "%s: at most %d files", key, CONF_MAX_LIST);
+			return fail(err, errsz, "%s: at most %d of them", key, CONF_MAX_LIST);
 		if (!(l->v[l->n] = strdup(value)))
 			return fail(err, errsz, "out of memory");
 		l->n++;
@@ -927,5 +934,11 @@ int conf_validate(const struct config *cfg, char *err, size_t errsz)
 		return fail(err, errsz, "format: '%s' is not text, json, markdown, csv or html", cfg->format);
 	if (cfg->tenant && !*cfg->tenant)
 		return fail(err, errsz, "tenant: must not be empty");
+	for (size_t i = 0; i < cfg->allow.n; i++) {
+		struct allow_entry e;
+		char why[256];
+		if (allow_entry_parse(cfg->allow.v[i], &e, why, sizeof why) < 0)
+			return fail(err, errsz, "%s", why);
+	}
 	return conf_validate_revoke(cfg, err, errsz);
 }

@@ -65,6 +65,9 @@ struct config {
 	struct conf_health health[CONF_MAX_LIST];
 	size_t n_health;
 	struct conf_list geoip_db;  /* MaxMind DB files: country and AS of addresses */
+	struct conf_list allow;     /* allow-list entries (allowlist.h), as written */
+	char *allow_file;           /* more of them, one a line, read again when it changes */
+	bool bypass_allow;          /* an allow-listed address may be blocked, "bypass ADDRESS" typed */
 
 	struct conf_secret secrets[CONF_MAX_LIST];
 	size_t n_secrets;
