@@ -137,6 +137,8 @@ int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz)
 	o->journal.fd = -1;
 	ops_operator(o->operator_id, sizeof o->operator_id);
 	snprintf(o->blocked_prefix, sizeof o->blocked_prefix, "%s", cfg->keys.blocked);
+	if (allowlist_init(&o->allow, cfg, err, errsz) < 0)
+		return -1;
 	char *path = journal_path(cfg->journal);
 	int rc = journal_open(&o->journal, path, err, errsz);
 	free(path);
@@ -150,6 +152,7 @@ void ops_close(struct ops *o)
 	if (o->pg)
 		PQfinish(o->pg);
 	journal_close(&o->journal);
+	allowlist_free(&o->allow);
 	o->redis = o->pg = NULL;
 }
 
@@ -279,11 +282,36 @@ static enum op_status check_op(const struct ops *o, struct op *op, struct op_res
 	return OP_DONE;
 }
 
+/* An allow-listed address is never blocked unseen: refused, or with
+ * --bypass-allow kept for plan_extra to ask "bypass ADDRESS". */
+static bool allow_refuses(struct ops *o, const struct op *op, struct op_plan *p, struct op_result *r)
+{
+	if (op->kind != OP_BLOCK && op->kind != OP_EXTEND)
+		return false;
+	allowlist_refresh(&o->allow);
+	const struct allow_entry *e = allowlist_match(&o->allow, op->target, (int64_t)time(NULL));
+	if (!e)
+		return false;
+	allow_entry_describe(e, p->allowed_by, sizeof p->allowed_by);
+	if (o->cfg->bypass_allow)
+		return false;
+	say(r, OP_REFUSED, "%s is allow-listed by %s: not %s (--bypass-allow, then 'bypass %s' typed, to do it anyway)",
+	    op->target, p->allowed_by, op->kind == OP_BLOCK ? "blocked" : "extended", op->target);
+	return true;
+}
+
 static void plan_extra(const struct op *op, struct op_plan *p)
 {
 	char own[IPADDR_LEN];
 	enum ip_class cls = ipaddr_class(op->target);
 
+	snprintf(p->extra_word, sizeof p->extra_word, "yes");
+	if (p->allowed_by[0]) {
+		p->extra_confirm = true;
+		snprintf(p->extra_word, sizeof p->extra_word, "bypass");
+		snprintf(p->extra_why, sizeof p->extra_why, "ALLOW-LISTED by %s", p->allowed_by);
+		return;
+	}
 	if (op->kind != OP_BLOCK)
 		return;
 	if (ipaddr_ssh_client(own, sizeof own) && strcmp(own, op->target) == 0) {
@@ -450,7 +478,7 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 {
 	memset(p, 0, sizeof *p);
 	memset(r, 0, sizeof *r);
-	if (check_op(o, op, r) != OP_DONE)
+	if (check_op(o, op, r) != OP_DONE || allow_refuses(o, op, p, r))
 		return r->status;
 	if (op_is_record(op->kind))
 		return r->status = OP_DONE;

@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "allowlist.h"
 #include "ipaddr.h"
 #include "journal.h"
 
@@ -52,8 +53,11 @@ struct op_plan {
 	char by[128], reason[256];   /* of the current block, raw */
 	long failed_auth;            /* -1 absent */
 	char command[512];           /* the Redis command, as it will be sent */
-	bool extra_confirm;          /* private, loopback, or the operator's own address */
-	char extra_why[160];
+	bool extra_confirm;          /* private, loopback, or the operator's own address, or
+	                                allow-listed (with --bypass-allow): "WORD ADDRESS" typed */
+	char extra_word[8];          /* "yes", or "bypass" for an allow-listed address */
+	char extra_why[400];
+	char allowed_by[300];        /* the allow-list entry that holds the address, "" none */
 	/* revoke: the key as the table has it (never the key itself) */
 	bool key_found, key_revoked;
 	char key_name[128], key_prefix[64], key_last_used[40];
@@ -89,6 +93,7 @@ struct ops {
 	char blocked_prefix[128];    /* the drill prefix in front during a drill */
 	void *redis;                 /* redisContext, connected on first use */
 	void *pg;                    /* PGconn for the audit rows, on the primary */
+	struct allowlist allow;      /* addresses never blocked unseen */
 	char pg_error[256];          /* why the last write could not reach it */
 	unsigned retried;            /* audit rows written again from the journal */
 	unsigned reconciled;         /* interrupted actions given their result */

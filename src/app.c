@@ -16,6 +16,7 @@ int app_open(struct app *app, char *err, size_t errsz)
 
 	model_init(&app->model, cfg->window_s, cfg->tenant, cfg->refresh_ms);
 	app->model.geo = app->geo;
+	app->model.allow = &app->allow;
 	app->loop = loop_new();
 	if (!app->loop) {
 		snprintf(err, errsz, "out of memory");

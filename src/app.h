@@ -6,6 +6,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 
+#include "allowlist.h"
 #include "model.h"
 
 struct config;
@@ -26,6 +27,7 @@ struct app {
 	struct redis *redis;
 	struct health *health;
 	struct geoip *geo;       /* geoip-db, opened before the command runs; NULL: none */
+	struct allowlist allow;  /* allow and allow-file, read before the command runs */
 	bool open;
 };
 

@@ -105,8 +105,11 @@ static void show_plan(const struct op *op, const struct op_plan *p, bool ascii)
 	if (p->failed_auth >= 0)
 		printf("  failed_auth counter: %ld\n", p->failed_auth);
 	printf("  will send: %s\n", command);
-	if (p->extra_confirm)
-		printf("  WARNING: %s\n", p->extra_why);
+	if (p->extra_confirm) {
+		char *w = sanitize_str(p->extra_why, ascii ? SAN_ASCII : 0);   /* a note from the allow-file */
+		printf("  WARNING: %s\n", w ? w : "");
+		free(w);
+	}
 	free(command);
 	free(by);
 	free(why);
@@ -125,8 +128,8 @@ static bool confirm(const struct ops *o, const struct op *op, const struct op_pl
 	if (!ops_confirm_usable(p->confirm))
 		return false;                        /* nothing that can be typed and seen as it is */
 	if (p->extra_confirm) {
-		snprintf(expect, sizeof expect, "yes %s", p->confirm);
-		snprintf(q, sizeof q, "Type 'yes %s' to act on it anyway: ", p->confirm);
+		snprintf(expect, sizeof expect, "%s %s", p->extra_word, p->confirm);
+		snprintf(q, sizeof q, "Type '%s' to act on it anyway: ", expect);
 		return ask(q, expect);
 	}
 	if (o->cfg->yes)
@@ -229,8 +232,10 @@ static int run(struct app *app, enum op_kind kind)
 			if (!confirm(&o, &op, &plan)) {
 				r.status = OP_REFUSED;
 				snprintf(r.message, sizeof r.message, "not confirmed: nothing done%s",
-				         plan.extra_confirm ? " (this address needs 'yes ADDRESS' typed on a terminal,"
-				         " even with --yes)" : isatty(STDIN_FILENO) ? "" : " (use --yes in scripts)");
+				         plan.extra_confirm ? strcmp(plan.extra_word, "bypass") == 0 ?
+				         " (an allow-listed address needs 'bypass ADDRESS' typed on a terminal, even with --yes)" :
+				         " (this address needs 'yes ADDRESS' typed on a terminal, even with --yes)" :
+				         isatty(STDIN_FILENO) ? "" : " (use --yes in scripts)");
 			} else {
 				execute_whole(&o, &op, &plan, &r);
 			}

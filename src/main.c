@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "allowlist.h"
 #include "app.h"
 #include "clock.h"
 #include "conf.h"
@@ -329,9 +330,18 @@ int main(int argc, char **argv)
 		log_close();
 		goto out;
 	}
+	if (allowlist_init(&app.allow, &cfg, err, sizeof err) < 0) {
+		fprintf(stderr, "sectop: %s\n", err);
+		rc = 2;
+		geoip_close(app.geo);
+		curl_global_cleanup();
+		log_close();
+		goto out;
+	}
 	rc = cmd->run(&app);
 	app_close(&app);
 	geoip_close(app.geo);
+	allowlist_free(&app.allow);
 	curl_global_cleanup();
 	log_close();
 out:

@@ -3,7 +3,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
+#include "allowlist.h"
 #include "model.h"
 #include "sanitize.h"
 #include "strutil.h"
@@ -385,4 +387,15 @@ void model_pg_role_text(const struct model *m, char *buf, size_t n, bool brief)
 	else
 		snprintf(buf, n, brief ? "standby lag %.*fs" : "standby, replay lag %.*f s",
 		         m->pg_replay_lag_s < 10 ? 1 : 0, m->pg_replay_lag_s);
+}
+
+const struct allow_entry *model_allowed(const struct model *m, const char *ip)
+{
+	return m->allow ? allowlist_match(m->allow, ip, (int64_t)time(NULL)) : NULL;
+}
+
+bool model_block_alert(const struct model *m, const struct block_entry *b)
+{
+	return b->kind == RV_PLAIN && b->key_ip && (!b->key_len || b->key_len == strlen(b->key_ip)) &&
+	       model_allowed(m, b->key_ip);
 }

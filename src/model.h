@@ -10,6 +10,7 @@
 
 #include <stdbool.h>
 
+struct allowlist;
 struct geoip;
 #include <stddef.h>
 #include <stdint.h>
@@ -215,6 +216,9 @@ struct model {
 	/* Where an address sits (geoip.h): a lookup table, not a source; NULL
 	 * without geoip-db.  Not owned. */
 	const struct geoip *geo;
+	/* Addresses never to block (allowlist.h), marked in every view; the
+	 * console reads its file again when it changes.  Not owned. */
+	const struct allowlist *allow;
 };
 
 void model_init(struct model *m, int window_s, const char *tenant, int refresh_ms);
@@ -278,6 +282,12 @@ void model_blocked_text(const struct model *m, char *buf, size_t n, bool brief);
  * primary or before the server said. */
 void model_pg_role_text(const struct model *m, char *buf, size_t n, bool brief);
 const char *pg_role_name(enum pg_role r);   /* NULL when unknown */
+
+/* The allow-list entry that holds ip now, or NULL (none, or no allow-list). */
+const struct allow_entry *model_allowed(const struct model *m, const char *ip);
+/* A block the servers set (not an operator, not a drill) on an allow-listed
+ * address: an alert. */
+bool model_block_alert(const struct model *m, const struct block_entry *b);
 
 /* Mark a source's refresh as succeeded or failed (error is copied). */
 void source_status_ok(struct source_status *s, int64_t now_wall_ms);

@@ -5,6 +5,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "allowlist.h"
 #include "conf.h"
 #include "geoip.h"
 #include "json_out.h"
@@ -107,6 +108,18 @@ static void json_geo(json_t *o, const struct geoip *geo, const char *ip)
 	json_object_set_new(o, "as_org", gi.as_org[0] ? json_out_string(gi.as_org) : json_null());
 }
 
+/* allow_listed: the entry that holds the address ("203.0.113.0/24 (...)"),
+ * or null. */
+static void json_allowed(json_t *o, const struct model *m, const char *ip)
+{
+	const struct allow_entry *e = ip ? model_allowed(m, ip) : NULL;
+	char d[300];
+
+	if (e)
+		allow_entry_describe(e, d, sizeof d);
+	json_object_set_new(o, "allow_listed", e ? json_out_string(d) : json_null());
+}
+
 static json_t *json_top_ips(const struct model *m, const struct config *cfg)
 {
 	json_t *a = json_array();
@@ -125,6 +138,7 @@ static json_t *json_top_ips(const struct model *m, const struct config *cfg)
 		    "redis_wrong_type", r ? json_boolean(r->wrong_type) : json_null(),
 		    "alert", snapshot_ip_alert(m, cfg, s)));
 		json_geo(json_array_get(a, json_array_size(a) - 1), m->geo, s->ip);
+		json_allowed(json_array_get(a, json_array_size(a) - 1), m, s->ip);
 	}
 	return a;
 }
@@ -157,8 +171,14 @@ static json_t *json_blocked(const struct model *m)
 {
 	json_t *a = json_array();
 
-	for (size_t i = 0; i < m->n_blocked; i++)
-		json_array_append_new(a, snapshot_block_json(&m->blocked[i]));
+	for (size_t i = 0; i < m->n_blocked; i++) {
+		const struct block_entry *b = &m->blocked[i];
+		json_t *o = snapshot_block_json(b);
+		bool whole = b->key_ip && (!b->key_len || b->key_len == strlen(b->key_ip));
+		json_allowed(o, m, whole ? b->key_ip : NULL);
+		json_object_set_new(o, "alert", json_boolean(model_block_alert(m, b)));
+		json_array_append_new(a, o);
+	}
 	return a;
 }
 

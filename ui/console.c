@@ -77,7 +77,9 @@ struct console {
 	/* the action being asked for, confirmed or run */
 	struct op op;
 	char op_reason[256];
-	bool op_extra;                           /* private / loopback / own address: "yes ADDRESS" */
+	bool op_extra;                           /* private / loopback / own address: "yes ADDRESS";
+	                                          * allow-listed, with --bypass-allow: "bypass ADDRESS" */
+	bool op_bypass;
 	char op_expect[80];                      /* what must be typed to confirm */
 	struct act_job job;
 	size_t alerts;                           /* for the bell: ring when it grows */
@@ -477,6 +479,25 @@ static bool action_refused(struct console *c)
 	return false;
 }
 
+/* Is addr allow-listed?  Said in the footer: refused, or (--bypass-allow)
+ * to be confirmed by typing "bypass ADDRESS" (*bypass true). */
+static bool allow_listed(struct console *c, const char *addr, bool *bypass)
+{
+	char d[300], msg[512];
+
+	allowlist_refresh(&c->app->allow);
+	const struct allow_entry *e = allowlist_match(&c->app->allow, addr, (int64_t)time(NULL));
+	*bypass = false;
+	if (!e)
+		return false;
+	allow_entry_describe(e, d, sizeof d);
+	*bypass = c->app->cfg->bypass_allow;
+	snprintf(msg, sizeof msg, "%s is allow-listed by %s%s", addr, d,
+	         *bypass ? "" : ": not blocked (start with --bypass-allow to do it anyway)");
+	console_message(c, msg);
+	return true;
+}
+
 /* B, U, X: the target is fixed now, whatever the list does meanwhile. */
 static void action_begin(struct console *c, enum op_kind kind)
 {
@@ -486,6 +507,7 @@ static void action_begin(struct console *c, enum op_kind kind)
 	if (action_refused(c))
 		return;
 	memset(&c->op, 0, sizeof c->op);
+	c->op_bypass = false;
 	if (!addr || ipaddr_normalize(addr, c->op.target, sizeof c->op.target, err, sizeof err) < 0) {
 		console_message(c, addr ? err : "select an address first");
 		return;
@@ -501,7 +523,14 @@ static void action_begin(struct console *c, enum op_kind kind)
 	char own[IPADDR_LEN];
 	c->op_extra = kind == OP_BLOCK && (ipaddr_class(c->op.target) != IP_PUBLIC ||
 	              (ipaddr_ssh_client(own, sizeof own) && strcmp(own, c->op.target) == 0));
-	snprintf(c->op_expect, sizeof c->op_expect, "%s%s", c->op_extra ? "yes " : "", c->op.target);
+	const char *word = c->op_extra ? "yes " : "";
+	if (kind != OP_UNBLOCK && allow_listed(c, c->op.target, &c->op_bypass)) {
+		if (!c->op_bypass)
+			return;                         /* refused, and said why */
+		c->op_extra = true;
+		word = "bypass ";
+	}
+	snprintf(c->op_expect, sizeof c->op_expect, "%s%s", word, c->op.target);
 	c->prompt = kind == OP_UNBLOCK ? PROMPT_CONFIRM : PROMPT_REASON;
 	c->input[0] = '\0';
 }
@@ -1239,7 +1268,8 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 		         c->op.target, c->op.ttl_s, ttl);
 	draw_text(v->d, y + 5, x + 2, w - 4, line, ROLE_SELECTION);
 	if (c->op_extra)
-		draw_text(v->d, y + 6, x + 2, w - 4, "WARNING: a private, loopback or your own address", ROLE_ALERT);
+		draw_text(v->d, y + 6, x + 2, w - 4, c->op_bypass ? "WARNING: ALLOW-LISTED: blocking it bypasses the allow-list"
+		          : "WARNING: a private, loopback or your own address", ROLE_ALERT);
 ask:
 	snprintf(line, sizeof line, c->prompt == PROMPT_REASON ? "Why? Type a reason, Enter (Esc cancels)"
 	         : "To confirm, type: %s  then Enter (Esc cancels)", c->op_expect);

@@ -8,6 +8,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "allowlist.h"
 #include "conf.h"
 #include "geoip.h"
 #include "detail.h"
@@ -170,6 +171,12 @@ static void ip_detail(struct rows *r, const char *ip, const struct model *m, con
 			     f, q, alert ? "  ALERT: over the brute-force threshold" : "");
 		}
 	ip_redis_lines(r, m, cfg, ip);
+	const struct allow_entry *allowed = model_allowed(m, ip);
+	if (allowed) {
+		char entry[300];
+		allow_entry_describe(allowed, entry, sizeof entry);
+		line(r, ROLE_WARN, "ALLOW-LISTED by %s: never blocked without --bypass-allow", entry);
+	}
 	geo_line(r, m, ip);
 	line(r, ROLE_NORMAL, "%s", "");
 	if (!detail_ready(m, DETAIL_IP, ip)) {

@@ -62,6 +62,8 @@ size_t view_alerts(const struct view_ctx *v)
 
 	for (size_t i = 0; i < m->n_top_ips; i++)
 		n += snapshot_ip_alert(m, cfg, &m->top_ips[i]);
+	for (size_t i = 0; i < m->n_blocked; i++)
+		n += model_block_alert(m, &m->blocked[i]);
 	for (size_t i = 0; i < m->n_health; i++) {
 		const struct health_result *h = &m->health[i];
 		n += h->state == HEALTH_DOWN;

@@ -37,3 +37,34 @@ finish() {
 tsql() { psql "$SECTOP_TEST_DB" -X -q -t -A -v ON_ERROR_STOP=1 "$@"; }
 # a JSON query: jpath FILE PYTHON-EXPRESSION-ON-d
 jpath() { python3 -c 'import json,sys; d=json.load(open(sys.argv[1])); print(eval(sys.argv[2]))' "$1" "$2"; }
+
+# on_prompt: run sectop on a terminal of its own; when it asks, run a shell
+# command (the state changing while the operator reads), then type the answer
+on_prompt() { # SHELL-COMMAND ANSWER SECTOP-ARGS...
+	python3 - "$@" <<'PY'
+import os, pty, subprocess, sys, time
+change, answer, args = sys.argv[1], sys.argv[2], sys.argv[3:]
+pid, fd = pty.fork()
+if pid == 0:
+    os.execv(args[0], args)
+out, t0 = b"", time.time()
+while not (b"Type " in out and out.rstrip().endswith(b":")) and time.time() - t0 < 10:
+    try:
+        out += os.read(fd, 4096)
+    except OSError:
+        break
+subprocess.run(change, shell=True, check=True)
+os.write(fd, answer.encode() + b"\r")
+while True:
+    try:
+        chunk = os.read(fd, 4096)
+    except OSError:
+        break
+    if not chunk:
+        break
+    out += chunk
+_, status = os.waitpid(pid, 0)
+sys.stdout.write(out.decode(errors="replace"))
+sys.exit(os.waitstatus_to_exitcode(status))
+PY
+}
