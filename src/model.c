@@ -399,3 +399,9 @@ bool model_block_alert(const struct model *m, const struct block_entry *b)
 	return b->kind == RV_PLAIN && b->key_ip && (!b->key_len || b->key_len == strlen(b->key_ip)) &&
 	       model_allowed(m, b->key_ip);
 }
+
+bool model_ip_block_alert(const struct model *m, const char *ip)
+{
+	const struct ip_redis *rd = model_ip_redis(m, ip);
+	return rd && rd->blocked && rd->block_kind == RV_PLAIN && model_allowed(m, ip);
+}

@@ -288,6 +288,8 @@ const struct allow_entry *model_allowed(const struct model *m, const char *ip);
 /* A block the servers set (not an operator, not a drill) on an allow-listed
  * address: an alert. */
 bool model_block_alert(const struct model *m, const struct block_entry *b);
+/* The same for an address on screen, from its own keys. */
+bool model_ip_block_alert(const struct model *m, const char *ip);
 
 /* Mark a source's refresh as succeeded or failed (error is copied). */
 void source_status_ok(struct source_status *s, int64_t now_wall_ms);

@@ -91,10 +91,9 @@ static void build_ips(struct rows *r, const struct model *m, const struct config
 		if (snapshot_ip_alert(m, cfg, s))
 			w->role = ROLE_ALERT;
 		if (model_allowed(m, s->ip)) {
-			char by[160];
-			snprintf(by, sizeof by, "ALLOW-LISTED%s%s", rd && rd->blocked ? ", blocked by " : "",
-			         rd && rd->blocked ? rd->block_kind == RV_JSON_BLOCK ? rd->block_by : "(server)" : "");
-			row_text(w, 8, by);
+			char cell[MODEL_IP_LEN + 16];
+			snprintf(cell, sizeof cell, "%s ALLOW-LISTED", s->ip);   /* seen at any width */
+			row_text(w, 0, cell);
 			w->role = rd && rd->blocked ? ROLE_ALERT : ROLE_DIM;
 		}
 		geo_cells(w, 9, m->geo, s->ip);
@@ -206,9 +205,9 @@ static void build_blocked(struct rows *r, const struct model *m, const struct co
 		row_num_text(w, 4, (long)b->at, buf);
 		row_text(w, 3, b->reason);
 		if (b->key_ip && (!b->key_len || b->key_len == strlen(b->key_ip)) && model_allowed(m, b->key_ip)) {
-			char by[160];
-			snprintf(by, sizeof by, "%s ALLOW-LISTED", b->kind == RV_JSON_BLOCK ? b->by : "(server)");
-			row_text(w, 2, by);
+			char cell[MODEL_IP_LEN + 16];
+			snprintf(cell, sizeof cell, "%s ALLOW-LISTED", b->key_ip);
+			row_text(w, 0, cell);
 			w->role = model_block_alert(m, b) ? ROLE_ALERT : ROLE_WARN;
 		}
 	}

@@ -54,6 +54,14 @@ static int header_source(const struct view_ctx *v, int x, int cols, const char *
 	return x + draw_text(v->d, 0, x, cols - x, buf, role) + 2;
 }
 
+static bool top_ip(const struct model *m, const char *ip)
+{
+	for (size_t i = 0; i < m->n_top_ips; i++)
+		if (strcmp(m->top_ips[i].ip, ip) == 0)
+			return true;
+	return false;
+}
+
 size_t view_alerts(const struct view_ctx *v)
 {
 	const struct model *m = v->m;
@@ -61,9 +69,9 @@ size_t view_alerts(const struct view_ctx *v)
 	size_t n = 0;
 
 	for (size_t i = 0; i < m->n_top_ips; i++)
-		n += snapshot_ip_alert(m, cfg, &m->top_ips[i]);
-	for (size_t i = 0; i < m->n_blocked; i++)
-		n += model_block_alert(m, &m->blocked[i]);
+		n += snapshot_ip_alert(m, cfg, &m->top_ips[i]) || model_ip_block_alert(m, m->top_ips[i].ip);
+	for (size_t i = 0; i < m->n_blocked; i++)   /* those not on screen too */
+		n += model_block_alert(m, &m->blocked[i]) && !top_ip(m, m->blocked[i].key_ip);
 	for (size_t i = 0; i < m->n_health; i++) {
 		const struct health_result *h = &m->health[i];
 		n += h->state == HEALTH_DOWN;
@@ -185,11 +193,16 @@ static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w, s
 	for (int i = 0; i < h - 2 && (size_t)i < m->n_top_ips; i++) {
 		const struct ip_stat *s = &m->top_ips[i];
 		const struct ip_redis *r = model_ip_redis(m, s->ip);
-		bool alert = snapshot_ip_alert(m, v->cfg, s);
-		enum role role = (size_t)i == selected ? ROLE_SELECTION : alert ? ROLE_ALERT : ROLE_NORMAL;
+		bool alert = snapshot_ip_alert(m, v->cfg, s) || model_ip_block_alert(m, s->ip);
+		bool allowed = model_allowed(m, s->ip) != NULL;
+		enum role role = (size_t)i == selected ? ROLE_SELECTION : alert ? ROLE_ALERT :
+		                 allowed ? ROLE_DIM : ROLE_NORMAL;
 		int row = y + 2 + i;
 		draw_fill(v->d, row, x, w, role);
-		draw_text(v->d, row, x + 1, ipw - 1, s->ip, role);
+		int used = draw_text(v->d, row, x + 1, ipw - 1, s->ip, role);
+		/* allow-listed: said in words where there is room, else marked */
+		if (allowed && used + 2 < ipw - 1)
+			draw_text(v->d, row, x + 2 + used, ipw - 2 - used, used + 8 < ipw - 1 ? "ALLOWED" : "*", role);
 		draw_figure(v->d, row, x + ipw + 1, 6, s->failures, s->approx, APPROX_FAILURES, role);
 		draw_figure(v->d, row, x + ipw + 8, 7, s->requests, s->approx, APPROX_REQUESTS, role);
 		if (!full)
