@@ -277,7 +277,8 @@ static enum op_status check_op(const struct ops *o, struct op *op, struct op_res
 		           op->target, ipaddr_class_article(cls), ipaddr_class_name(cls));
 	if (op->kind != OP_UNBLOCK && (!op->reason || !*op->reason))
 		return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
-	if (op->kind != OP_UNBLOCK && (op->ttl_s < 1 || op->ttl_s > 365L * 86400))
+	/* 0: not given, block-ttl-steps decide (choose_ttl) */
+	if (op->kind != OP_UNBLOCK && (op->ttl_s < 0 || op->ttl_s > 365L * 86400))
 		return say(r, OP_REFUSED, "the time to live must be between 1 s and 365 days");
 	return OP_DONE;
 }
@@ -298,6 +299,71 @@ static bool allow_refuses(struct ops *o, const struct op *op, struct op_plan *p,
 	say(r, OP_REFUSED, "%s is allow-listed by %s: not %s (--bypass-allow, then 'bypass %s' typed, to do it anyway)",
 	    op->target, p->allowed_by, op->kind == OP_BLOCK ? "blocked" : "extended", op->target);
 	return true;
+}
+
+static PGconn *ops_pg(struct ops *o);
+
+/* Operator blocks of addr in the audit log within block-memory (drills
+ * left out), or -1 with o->pg_error. */
+static long earlier_blocks(struct ops *o, const char *addr)
+{
+	const struct conf_schema *s = &o->cfg->schema;
+	PGconn *c = ops_pg(o);
+	if (!c)
+		return -1;
+	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *ri = pg_sql_ident(s->resource_id),
+	     *ts = pg_sql_ident(s->timestamp), *d = pg_sql_ident(s->details);
+	char *sql = str_printf("SELECT count(*) FROM %s WHERE %s = $1 AND %s = $2"
+	                       " AND %s >= now() - make_interval(secs => $3::int)"
+	                       " AND coalesce(%s->>'mode', 'live') <> 'drill'", t, a, ri, ts, d);
+	char memory[24];
+	snprintf(memory, sizeof memory, "%d", o->cfg->block_memory_s);
+	const char *v[] = { op_action_name(OP_BLOCK), addr, memory };
+	PGresult *res = sql ? PQexecParams(c, sql, 3, NULL, v, NULL, NULL, 0) : NULL;
+	long n = PQresultStatus(res) == PGRES_TUPLES_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
+	if (n < 0)
+		pg_write_error(o->cfg, c, o->pg_error, sizeof o->pg_error);
+	PQclear(res);
+	free(sql);
+	free(t); free(a); free(ri); free(ts); free(d);
+	return n;
+}
+
+static const char *ordinal_suffix(long n)
+{
+	if (n % 100 >= 11 && n % 100 <= 13)
+		return "th";
+	return n % 10 == 1 ? "st" : n % 10 == 2 ? "nd" : n % 10 == 3 ? "rd" : "th";
+}
+
+/* Repeat offenders: without --ttl, a block lasts the step of
+ * block-ttl-steps that the address's earlier blocks reach (the first step
+ * when they cannot be counted, and the plan says so). */
+static void choose_ttl(struct ops *o, struct op *op, struct op_plan *p)
+{
+	long steps[CONF_MAX_LIST];
+	char err[200], memory[32];
+	int n = conf_ttl_steps(o->cfg, steps, err, sizeof err);
+
+	if (op->ttl_s || (op->kind != OP_BLOCK && op->kind != OP_EXTEND) || n <= 0)
+		return;
+	long earlier = earlier_blocks(o, op->target);
+	int step = earlier < 0 ? 0 : earlier >= n ? n - 1 : (int)earlier;
+	op->ttl_s = steps[step];
+	p->ttl_step = step + 1;
+	p->ttl_steps = n;
+	p->earlier_blocks = earlier;
+	int days = o->cfg->block_memory_s / 86400;
+	if (days >= 1)
+		snprintf(memory, sizeof memory, "%d day%s", days, days == 1 ? "" : "s");
+	else
+		snprintf(memory, sizeof memory, "%d s", o->cfg->block_memory_s);
+	if (earlier < 0)
+		snprintf(p->ttl_why, sizeof p->ttl_why, "step 1 of %d: its earlier blocks are unknown (PostgreSQL: %.100s)",
+		         n, o->pg_error);
+	else
+		snprintf(p->ttl_why, sizeof p->ttl_why, "%ld%s block in %s: step %d of %d", earlier + 1,
+		         ordinal_suffix(earlier + 1), memory, step + 1, n);
 }
 
 static void plan_extra(const struct op *op, struct op_plan *p)
@@ -324,7 +390,6 @@ static void plan_extra(const struct op *op, struct op_plan *p)
 	}
 }
 
-static PGconn *ops_pg(struct ops *o);
 
 /* The key's row, as the keys table has it: name, prefix, last use. */
 static enum op_status read_key(struct ops *o, const struct op *op, struct op_plan *p, struct op_result *r)
@@ -501,6 +566,7 @@ enum op_status ops_prepare(struct ops *o, struct op *op, struct op_plan *p, stru
 	snprintf(p->confirm, sizeof p->confirm, "%s", op->target);
 	if (read_state(o, op, p, r) != OP_DONE)
 		return journal_attempt(o, op, r);
+	choose_ttl(o, op, p);
 	plan_extra(op, p);
 	switch (op->kind) {
 	case OP_BLOCK: {
@@ -730,7 +796,6 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 	redisContext *c = ops_redis(o, r);
 	bool changed = false;
 
-	(void)p;
 	if (!c)
 		return r->status;
 	if (op->kind != OP_BLOCK && op->kind != OP_UNBLOCK && op->kind != OP_EXTEND)
@@ -744,6 +809,12 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 	} else if (rep->type == REDIS_REPLY_NIL || (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)) {
 		say(r, OP_ALREADY, "%s changed while you confirmed (%s): nothing changed", op->target,
 		    op->kind == OP_BLOCK ? "blocked meanwhile" : "no longer blocked");
+	} else if (p->ttl_step) {
+		char ttl[16];
+		str_duration(ttl, sizeof ttl, op->ttl_s);
+		say(r, OP_DONE, "%s %s for %s (%s)", op->target, op->kind == OP_BLOCK ? "blocked" : "block extended",
+		    ttl, p->ttl_why);
+		r->applied = true;
 	} else {
 		say(r, OP_DONE, "%s %s", op->target, op->kind == OP_BLOCK ? "blocked" :
 		    op->kind == OP_UNBLOCK ? "unblocked" : "block extended");

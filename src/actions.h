@@ -58,6 +58,11 @@ struct op_plan {
 	char extra_word[8];          /* "yes", or "bypass" for an allow-listed address */
 	char extra_why[400];
 	char allowed_by[300];        /* the allow-list entry that holds the address, "" none */
+	/* block and extend without --ttl: the step of block-ttl-steps taken */
+	int ttl_step;                /* 1-based; 0 when --ttl was given */
+	int ttl_steps;               /* how many steps there are */
+	long earlier_blocks;         /* within block-memory; -1 unknown */
+	char ttl_why[200];           /* "3rd block in 30 days: step 3 of 4" */
 	/* revoke: the key as the table has it (never the key itself) */
 	bool key_found, key_revoked;
 	char key_name[128], key_prefix[64], key_last_used[40];

@@ -21,6 +21,7 @@
 #include "json_out.h"
 #include "rotation.h"
 #include "sanitize.h"
+#include "strutil.h"
 
 /* A line typed on the terminal (not stdin: a pipe must not confirm). */
 static bool ask(const char *question, const char *expect)
@@ -105,6 +106,11 @@ static void show_plan(const struct op *op, const struct op_plan *p, bool ascii)
 	if (p->failed_auth >= 0)
 		printf("  failed_auth counter: %ld\n", p->failed_auth);
 	printf("  will send: %s\n", command);
+	if (p->ttl_step) {
+		char ttl[16];
+		str_duration(ttl, sizeof ttl, op->ttl_s);
+		printf("  time to live: %s, the %s\n", ttl, p->ttl_why);
+	}
 	if (p->extra_confirm) {
 		char *w = sanitize_str(p->extra_why, ascii ? SAN_ASCII : 0);   /* a note from the allow-file */
 		printf("  WARNING: %s\n", w ? w : "");
@@ -159,6 +165,13 @@ static void print_json(const struct op *op, const struct op_plan *p, const struc
 		json_object_set_new(j, "idempotency_key", p->idempotency_key[0] ? json_string(p->idempotency_key) : json_null());
 		json_object_set_new(j, "idempotency_key_reused", json_boolean(p->key_reused));
 		json_object_set_new(j, "reuses_journal_id", p->key_reused ? json_string(p->reused_from) : json_null());
+	}
+	if (j && (op->kind == OP_BLOCK || op->kind == OP_EXTEND)) {
+		json_object_set_new(j, "ttl_s", op->ttl_s ? json_integer(op->ttl_s) : json_null());
+		json_object_set_new(j, "ttl_step", !p->ttl_step ? json_null() :
+		    json_pack("{s:i, s:i, s:o, s:o}", "step", p->ttl_step, "steps", p->ttl_steps,
+		              "earlier_blocks", p->earlier_blocks >= 0 ? json_integer(p->earlier_blocks) : json_null(),
+		              "why", json_out_string(p->ttl_why)));
 	}
 	if (j && op->kind == OP_REVOKE) {
 		json_object_set_new(j, "backend", json_string(o->cfg->revoke_backend ? o->cfg->revoke_backend : "db"));

@@ -115,6 +115,8 @@ static const struct conf_key conf_table[] = {
 	K("drill-prefix", CT_IDENT, drill_prefix, 0, 0),
 	K("drill-duration", CT_SECONDS, drill_duration_s, 10, 86400),
 	K("ttl", CT_SECONDS, block_ttl_s, 1, 365 * 86400),
+	K("block-ttl-steps", CT_LIST, block_ttl_steps, 0, 0),
+	K("block-memory", CT_SECONDS, block_memory_s, 0, 3650 * 86400),
 	K("reason", CT_STRING, reason, 0, 0),
 	K("incident", CT_STRING, incident, 0, 0),
 	K("yes", CT_BOOL, yes, 0, 0),
@@ -237,7 +239,9 @@ void conf_defaults(struct config *cfg)
 	set_str(&cfg->theme, "default");
 	set_str(&cfg->format, "text");
 	cfg->snapshot_timeout_s = 10;
-	cfg->block_ttl_s = 3600;
+	cfg->block_ttl_s = 0;                  /* not set: block-ttl-steps decide */
+	list_set(&cfg->block_ttl_steps, (const char *const[]){ "1h", "6h", "24h", "7d", NULL });
+	cfg->block_memory_s = 30 * 86400;
 	set_str(&cfg->since, "7d");
 	set_str(&cfg->revoke_backend, "db");
 	cfg->hot_threshold = 1000;
@@ -922,6 +926,23 @@ static int conf_validate_revoke(const struct config *cfg, char *err, size_t errs
 	return 0;
 }
 
+int conf_ttl_steps(const struct config *cfg, long *out, char *err, size_t errsz)
+{
+	const struct conf_list *l = &cfg->block_ttl_steps;
+
+	if (l->n == 0)
+		return fail(err, errsz, "block-ttl-steps: give at least one time to live (1h,6h,24h,7d)");
+	for (size_t i = 0; i < l->n; i++) {
+		long long ms = conf_parse_duration_ms(l->v[i], 's');
+		if (ms < 1000 || ms > 365LL * 86400 * 1000)
+			return fail(err, errsz, "block-ttl-steps: '%s' is not a time to live of 1 s to 365 days", l->v[i]);
+		out[i] = (long)(ms / 1000);
+		if (i && out[i] < out[i - 1])
+			return fail(err, errsz, "block-ttl-steps: each step at least as long as the one before");
+	}
+	return (int)l->n;
+}
+
 int conf_validate(const struct config *cfg, char *err, size_t errsz)
 {
 	if (cfg->failure_actions.n == 0 && cfg->n_failure_statuses == 0)
@@ -934,6 +955,9 @@ int conf_validate(const struct config *cfg, char *err, size_t errsz)
 		return fail(err, errsz, "format: '%s' is not text, json, markdown, csv or html", cfg->format);
 	if (cfg->tenant && !*cfg->tenant)
 		return fail(err, errsz, "tenant: must not be empty");
+	long steps[CONF_MAX_LIST];
+	if (conf_ttl_steps(cfg, steps, err, errsz) < 0)
+		return -1;
 	for (size_t i = 0; i < cfg->allow.n; i++) {
 		struct allow_entry e;
 		char why[256];

@@ -107,7 +107,9 @@ struct config {
 
 	/* actions */
 	char *journal;           /* NULL: $XDG_STATE_HOME/sectop/journal.jsonl */
-	int block_ttl_s;         /* --ttl: how long a block lasts */
+	int block_ttl_s;         /* --ttl: how long a block lasts; 0 (not set): block-ttl-steps */
+	struct conf_list block_ttl_steps; /* a block's TTL by the earlier blocks of the address */
+	int block_memory_s;      /* ... found in the audit log within this long */
 	char *reason, *incident; /* --reason, --incident of one action */
 	bool yes;                /* --yes: no question asked (scripts) */
 
@@ -170,6 +172,9 @@ char *conf_system_file(const char *name);
 void conf_apply_env(struct config *cfg);
 
 /* Final checks across settings (e.g. window >= refresh).  0 or -1 + err. */
+/* block-ttl-steps in seconds into out (CONF_MAX_LIST of them): how many,
+ * or -1 with err. */
+int conf_ttl_steps(const struct config *cfg, long *out, char *err, size_t errsz);
 int conf_validate(const struct config *cfg, char *err, size_t errsz);
 
 /* The default maximum age of a secret of this kind in seconds; -1 when the

@@ -90,3 +90,15 @@ void str_one_line(char *out, size_t n, const char *msg)
 		o--;
 	out[o] = '\0';
 }
+
+void str_duration(char *buf, size_t n, long seconds)
+{
+	if (seconds > 0 && seconds % 86400 == 0)
+		snprintf(buf, n, "%ldd", seconds / 86400);
+	else if (seconds > 0 && seconds % 3600 == 0)
+		snprintf(buf, n, "%ldh", seconds / 3600);
+	else if (seconds > 0 && seconds % 60 == 0)
+		snprintf(buf, n, "%ldm", seconds / 60);
+	else
+		snprintf(buf, n, "%lds", seconds);
+}

@@ -20,6 +20,9 @@ char *mem_dup(const void *p, size_t len);
 /* "12,345": n with a comma every three digits, for counts people read. */
 void str_thousands(char *buf, size_t n, unsigned long v);
 
+/* "7d", "6h", "90m", "45s": a whole duration in its largest unit. */
+void str_duration(char *buf, size_t n, long seconds);
+
 /* A library's multi-line message (libpq: one line a host tried) as one
  * line: "first; second", cut to n. */
 void str_one_line(char *out, size_t n, const char *msg);

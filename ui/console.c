@@ -1229,7 +1229,7 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 	const struct model *m = v->m;
 	const struct ip_redis *rd = model_ip_redis(m, c->op.target);
 	int w = cols - 8 < 76 ? cols - 8 : 76, h = 10, y = (rows - h) / 2, x = (cols - w) / 2;
-	char ttl[32], line[300];
+	char ttl[96], line[300];
 
 	for (int i = 0; i < h; i++)
 		draw_fill(v->d, y + i, x, w, ROLE_SELECTION);
@@ -1259,13 +1259,22 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 			draw_text(v->d, y + 3, x + 2, w - 4, line, ROLE_SELECTION);
 		}
 	format_ttl(ttl, sizeof ttl, c->op.ttl_s);
+	if (!c->op.ttl_s) {
+		/* the repeat rule: the gate counts the address's earlier blocks */
+		size_t k = 0, n = v->cfg->block_ttl_steps.n;
+		k += (size_t)snprintf(ttl, sizeof ttl, "its earlier blocks decide: ");
+		for (size_t i = 0; i < n && k < sizeof ttl; i++)
+			k += (size_t)snprintf(ttl + k, sizeof ttl - k, "%s%s", i ? i + 1 == n ? " or " : ", " : "",
+			                      v->cfg->block_ttl_steps.v[i]);
+	}
 	if (c->op.kind == OP_UNBLOCK)
 		snprintf(line, sizeof line, "will send: DEL %s%s", v->cfg->keys.blocked, c->op.target);
 	else if (c->op.kind == OP_EXTEND)
-		snprintf(line, sizeof line, "will send: EXPIRE %s%s %ld (%s)", v->cfg->keys.blocked, c->op.target, c->op.ttl_s, ttl);
+		snprintf(line, sizeof line, "will send: EXPIRE %s%s %s%.0ld (%s)", v->cfg->keys.blocked, c->op.target,
+		         c->op.ttl_s ? "" : "TTL", c->op.ttl_s, ttl);
 	else
-		snprintf(line, sizeof line, "will send: SET %s%s {by,reason,at} EX %ld (%s)", v->cfg->keys.blocked,
-		         c->op.target, c->op.ttl_s, ttl);
+		snprintf(line, sizeof line, "will send: SET %s%s {by,reason,at} EX %s%.0ld (%s)", v->cfg->keys.blocked,
+		         c->op.target, c->op.ttl_s ? "" : "TTL", c->op.ttl_s, ttl);
 	draw_text(v->d, y + 5, x + 2, w - 4, line, ROLE_SELECTION);
 	if (c->op_extra)
 		draw_text(v->d, y + 6, x + 2, w - 4, c->op_bypass ? "WARNING: ALLOW-LISTED: blocking it bypasses the allow-list"
