@@ -218,10 +218,14 @@ static enum op_status read_state(struct ops *o, const struct op *op, struct op_p
 }
 
 /* The JSON value sectop writes: {"by","reason","at"}. */
+static const char *op_mode(const struct ops *o, const struct op *op);
+
 static char *block_value(const struct ops *o, const struct op *op)
 {
-	json_t *j = json_pack("{s:s, s:s, s:I}", "by", o->operator_id, "reason", op->reason,
-	                      "at", (json_int_t)time(NULL));
+	json_t *j = json_pack("{s:s, s:s, s:I, s:s}", "by", o->operator_id, "reason", op->reason,
+	                      "at", (json_int_t)time(NULL), "via", "sectop");
+	if (j && strcmp(op_mode(o, op), "drill") == 0)
+		json_object_set_new(j, "drill", json_true());
 	char *s = j ? json_dumps(j, JSON_COMPACT | JSON_ENSURE_ASCII) : NULL;
 	json_decref(j);
 	return s;

@@ -327,8 +327,26 @@ const char *redis_value_kind_name(enum redis_value_kind k)
 	case RV_JSON_BLOCK: return "sectop";
 	case RV_PLAIN: return "plain";
 	case RV_WRONG_TYPE: return "wrong_type";
+	case RV_JSON_DRILL: return "drill";
+	case RV_JSON_TOOL: return "tool";
 	}
 	return "?";
+}
+
+const char *block_origin_name(enum redis_value_kind k)
+{
+	switch (k) {
+	case RV_JSON_BLOCK: return "operator";
+	case RV_PLAIN: case RV_COUNTER: return "servers";
+	case RV_JSON_DRILL: return "drill";
+	case RV_JSON_TOOL: return "tool";
+	default: return "unknown";
+	}
+}
+
+bool block_has_by(enum redis_value_kind k)
+{
+	return k == RV_JSON_BLOCK || k == RV_JSON_DRILL || k == RV_JSON_TOOL;
 }
 
 void source_status_ok(struct source_status *s, int64_t now_wall_ms)

@@ -68,7 +68,11 @@ struct event {
 
 /* --- Redis --------------------------------------------------------------- */
 
-enum redis_value_kind { RV_ABSENT, RV_COUNTER, RV_JSON_BLOCK, RV_PLAIN, RV_WRONG_TYPE };
+/* What a key holds, which for a block key says where the block came from:
+ * sectop's JSON (an operator), a drill's, another tool's JSON (its "by"),
+ * or a plain value (the servers' own, automatic). */
+enum redis_value_kind { RV_ABSENT, RV_COUNTER, RV_JSON_BLOCK, RV_PLAIN, RV_WRONG_TYPE,
+                        RV_JSON_DRILL, RV_JSON_TOOL };
 
 struct ip_redis {
 	char ip[MODEL_IP_LEN];
@@ -272,6 +276,11 @@ const char *source_state_name(enum source_state s);
 const char *health_state_name(enum health_state s);
 /* "absent", "counter", "sectop", "plain", "wrong_type" */
 const char *redis_value_kind_name(enum redis_value_kind k);
+/* Where a block came from: "operator", "servers", "drill", "tool",
+ * "unknown" (a key of the wrong type). */
+const char *block_origin_name(enum redis_value_kind k);
+/* Does the value name who set it (its "by")? */
+bool block_has_by(enum redis_value_kind k);
 
 /* The block count in a few words, for titles: "200,000" once a pass of the
  * walk is complete, "12,345 so far, walk 40%" during the first one (brief,

@@ -245,7 +245,8 @@ static void reply_unexpected(struct redis *r, const char *cmd, const redisReply 
 		redis_set_fail(r, "%s: unexpected reply of type %d", cmd, rep->type);
 }
 
-/* The JSON sectop writes: {"by":"<operator>","reason":"...","at":<unix time>}. */
+/* The JSON sectop writes: {"by":"<operator>","reason":"...","at":<unix time>,
+ * "via":"sectop"[,"drill":true]}; other tools' JSON is read for its "by". */
 static void block_json(const char *s, size_t len, struct found *f)
 {
 	json_error_t jerr;
@@ -266,8 +267,19 @@ static void block_json(const char *s, size_t len, struct found *f)
 		f->at = (int64_t)json_integer_value(at);
 	else if (json_is_real(at))
 		f->at = (int64_t)json_real_value(at);
-	if (by || reason || at)
+	/* sectop says it wrote it ("via"), and whether in a drill; older
+	 * values of sectop's have its shape (by and at); any other JSON is
+	 * another tool's */
+	const char *via = json_string_value(json_object_get(j, "via"));
+	if (via && strcmp(via, "sectop") == 0)
+		f->kind = json_is_true(json_object_get(j, "drill")) ? RV_JSON_DRILL : RV_JSON_BLOCK;
+	else if (!via && json_is_string(by) && (json_is_integer(at) || json_is_real(at)))
 		f->kind = RV_JSON_BLOCK;
+	else if (by || reason || at || via) {
+		f->kind = RV_JSON_TOOL;
+		if (!f->by && via)
+			f->by = strdup(via);
+	}
 	json_decref(j);
 }
 

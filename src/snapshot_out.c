@@ -127,12 +127,13 @@ static json_t *json_top_ips(const struct model *m, const struct config *cfg)
 	for (size_t i = 0; i < m->n_top_ips; i++) {
 		const struct ip_stat *s = &m->top_ips[i];
 		const struct ip_redis *r = redis_of(m, s->ip);
-		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
+		json_array_append_new(a, json_pack("{s:s, s:I, s:I, s:I, s:I, s:o, s:o, s:o, s:o, s:o, s:o, s:o, s:b}",
 		    "ip", s->ip, "failures", (json_int_t)s->failures, "requests", (json_int_t)s->requests,
 		    "users", (json_int_t)s->users, "tenants", (json_int_t)s->tenants,
 		    "estimated", json_estimated(s->approx, ip_estimates),
 		    "blocked", r ? json_boolean(r->blocked) : json_null(),
 		    "block_ttl_s", r && r->blocked ? json_ttl(r->block_ttl_s) : json_null(),
+		    "block_origin", r && r->blocked ? json_string(block_origin_name(r->block_kind)) : json_null(),
 		    "failed_auth_counter", r && r->failed_auth >= 0 ? json_integer(r->failed_auth) : json_null(),
 		    "ratelimit_counter", r && r->ratelimit >= 0 ? json_integer(r->ratelimit) : json_null(),
 		    "redis_wrong_type", r ? json_boolean(r->wrong_type) : json_null(),
@@ -161,10 +162,11 @@ static json_t *json_tenants(const struct model *m)
 
 json_t *snapshot_block_json(const struct block_entry *b)
 {
-	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:s}",
+	return json_pack("{s:o, s:o, s:o, s:o, s:o, s:s, s:s}",
 	    "ip", json_out_stringn(b->key_ip, block_entry_len(b)), "ttl_s", json_ttl(b->ttl_s),
 	    "by", json_out_string(b->by), "reason", json_out_string(b->reason),
-	    "at", json_time(b->at), "value", redis_value_kind_name(b->kind));
+	    "at", json_time(b->at), "value", redis_value_kind_name(b->kind),
+	    "origin", block_origin_name(b->kind));
 }
 
 static json_t *json_blocked(const struct model *m)

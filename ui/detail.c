@@ -128,7 +128,7 @@ static void ip_redis_lines(struct rows *r, const struct model *m, const struct c
 	if (rd->blocked) {
 		format_ttl(ttl, sizeof ttl, rd->block_ttl_s);
 		line(r, ROLE_WARN, "Blocked: yes, %s left, by %s%s%s", ttl,
-		     safe(a, sizeof a, rd->block_kind == RV_JSON_BLOCK ? rd->block_by : "the servers (automatic)", 40),
+		     safe(a, sizeof a, block_has_by(rd->block_kind) ? rd->block_by : "the servers (automatic)", 40),
 		     rd->block_reason ? ": " : "", rd->block_reason ? safe(b, sizeof b, rd->block_reason, 80) : "");
 	} else {
 		line(r, ROLE_NORMAL, "Blocked: no");

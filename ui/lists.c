@@ -84,7 +84,7 @@ static void build_ips(struct rows *r, const struct model *m, const struct config
 		if (rd && rd->blocked) {
 			format_ttl(ttl, sizeof ttl, rd->block_ttl_s);
 			row_num_text(w, 4, rd->block_ttl_s == -1 ? 1L << 40 : rd->block_ttl_s, ttl);
-			row_text(w, 8, rd->block_kind == RV_JSON_BLOCK ? rd->block_by : "(server)");
+			row_text(w, 8, block_has_by(rd->block_kind) ? rd->block_by : "(server)");
 		}
 		if (rd && rd->wrong_type)
 			row_text(w, 8, "wrong key type");
@@ -181,7 +181,7 @@ static void build_health(struct rows *r, const struct model *m, const struct con
 
 static const struct column blocked_cols[] = {
 	{ "address (key)", 32, false, false }, { "ttl", 9, false, true }, { "by", 12, false, false },
-	{ "reason", 16, true, false }, { "since", 14, false, false },
+	{ "reason", 16, true, false }, { "since", 14, false, false }, { "origin", 8, false, false },
 };
 
 static void build_blocked(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
@@ -200,7 +200,8 @@ static void build_blocked(struct rows *r, const struct model *m, const struct co
 		free(name);
 		format_ttl(buf, sizeof buf, b->ttl_s);
 		row_num_text(w, 1, b->ttl_s == -1 ? 1L << 40 : b->ttl_s, buf);
-		row_text(w, 2, b->kind == RV_JSON_BLOCK ? b->by : b->kind == RV_WRONG_TYPE ? "wrong type" : "(server)");
+		row_text(w, 2, block_has_by(b->kind) ? b->by : b->kind == RV_WRONG_TYPE ? "wrong type" : "(server)");
+		row_text(w, 5, block_origin_name(b->kind));
 		clock_text(buf, sizeof buf, b->at);
 		row_num_text(w, 4, (long)b->at, buf);
 		row_text(w, 3, b->reason);
