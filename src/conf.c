@@ -85,6 +85,9 @@ static const struct conf_key conf_table[] = {
 	K("failure-statuses", CT_STATUSES, failure_statuses, 100, 599),
 	K("unauthorized-actions", CT_LIST, unauthorized_actions, 0, 0),
 	K("cross-tenant-actions", CT_LIST, cross_tenant_actions, 0, 0),
+	K("ratelimit-actions", CT_LIST, ratelimit_actions, 0, 0),
+	K("ratelimit-limit", CT_INT, ratelimit_limit, 1, 1000000000),
+	K("ratelimit-window", CT_SECONDS, ratelimit_window_s, 1, 86400),
 	K("tenant", CT_STRING, tenant, 0, 0),
 	K("window", CT_SECONDS, window_s, 60, 7 * 86400),
 	K("refresh", CT_MS, refresh_ms, 200, 3600 * 1000),
@@ -219,6 +222,9 @@ void conf_defaults(struct config *cfg)
 	cfg->n_failure_statuses = 2;
 	list_set(&cfg->unauthorized_actions, unauthorized);
 	list_set(&cfg->cross_tenant_actions, cross);
+	list_set(&cfg->ratelimit_actions, (const char *const[]){ "rate_limit_exceeded", NULL });
+	cfg->ratelimit_limit = 100;             /* as the API servers count: 100 requests a minute */
+	cfg->ratelimit_window_s = 60;
 	cfg->window_s = 15 * 60;
 	cfg->refresh_ms = 2000;
 	cfg->timeout_ms = 3000;

@@ -80,6 +80,9 @@ struct config {
 	size_t n_failure_statuses;
 	struct conf_list unauthorized_actions;
 	struct conf_list cross_tenant_actions;
+	struct conf_list ratelimit_actions;  /* the servers' "rate limited" events */
+	int ratelimit_limit;     /* what a ratelimit:<ip> counter may reach ... */
+	int ratelimit_window_s;  /* ... in this long, as the API servers count */
 
 	char *tenant;            /* NULL: every tenant */
 	int window_s;            /* the aggregation window */

@@ -73,6 +73,8 @@ struct live {
 	/* failures per unix minute, from the rows, and the GROUP BY's base */
 	int64_t fpm_minute[FPM_SLOTS];
 	long fpm_count[FPM_SLOTS];
+	int64_t rl_minute[FPM_SLOTS];        /* rate-limited events, the same way */
+	long rl_count[FPM_SLOTS];
 	int64_t base_first;
 	long base[MODEL_MINUTES];
 	int n_base;
@@ -352,7 +354,7 @@ struct live *live_new(int window_s, const struct live_limits *lim)
 	l->budget.max = lim->sketch_bytes;
 	l->first_b = INT64_MIN;
 	for (int i = 0; i < FPM_SLOTS; i++)
-		l->fpm_minute[i] = INT64_MIN;
+		l->fpm_minute[i] = l->rl_minute[i] = INT64_MIN;
 	return l;
 }
 
@@ -412,18 +414,19 @@ static struct bucket *bucket_for(struct live *l, int64_t ts_s)
 	return k;
 }
 
-static void count_failure_minute(struct live *l, int64_t ts_s)
+/* One more in a ring of per-minute counts (failures, rate-limited events). */
+static void count_minute(int64_t *minutes, long *counts, int64_t ts_s)
 {
 	int64_t minute = floor_div(ts_s, 60);
 	size_t i = ring_index(minute, FPM_SLOTS);
 
-	if (l->fpm_minute[i] != minute) {
-		if (l->fpm_minute[i] > minute)
+	if (minutes[i] != minute) {
+		if (minutes[i] > minute)
 			return;              /* older than anything still shown */
-		l->fpm_minute[i] = minute;
-		l->fpm_count[i] = 0;
+		minutes[i] = minute;
+		counts[i] = 0;
 	}
-	l->fpm_count[i]++;
+	counts[i]++;
 }
 
 static void add_to_ip(struct live *l, struct bucket *k, const struct live_row *r)
@@ -462,7 +465,9 @@ void live_add(struct live *l, const struct live_row *r)
 	int64_t ts_s = floor_div(r->ts_us, 1000000);
 
 	if (r->failed)
-		count_failure_minute(l, ts_s);
+		count_minute(l->fpm_minute, l->fpm_count, ts_s);
+	if (r->rate_limited)
+		count_minute(l->rl_minute, l->rl_count, ts_s);
 	struct bucket *k = bucket_for(l, ts_s);
 	if (!k)
 		return;
@@ -484,6 +489,15 @@ static long streamed(const struct live *l, int64_t minute)
 {
 	size_t i = ring_index(minute, FPM_SLOTS);
 	return l->fpm_minute[i] == minute ? l->fpm_count[i] : 0;
+}
+
+void live_rate_limited(const struct live *l, int64_t now_minute, long out[MODEL_MINUTES])
+{
+	for (int i = 0; i < MODEL_MINUTES; i++) {
+		int64_t m = now_minute - (MODEL_MINUTES - 1) + i;
+		size_t k = ring_index(m, FPM_SLOTS);
+		out[i] = l->rl_minute[k] == m ? l->rl_count[k] : 0;
+	}
 }
 
 void live_fpm(const struct live *l, int64_t now_minute, int64_t streamed_from, int64_t streamed_to,

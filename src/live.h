@@ -36,7 +36,7 @@ struct live_row {
 	uint64_t tenant_hash;        /* of the whole value, when tenant */
 	bool has_user;
 	uint64_t user_hash;          /* of the whole value, when has_user */
-	bool failed, unauthorized, cross_tenant;
+	bool failed, unauthorized, cross_tenant, rate_limited;
 };
 
 struct live_limits {
@@ -70,6 +70,10 @@ int64_t live_window_start(const struct live *l, int64_t now_minute);
 void live_set_base(struct live *l, int64_t base_first, const long *base, int n);
 void live_fpm(const struct live *l, int64_t now_minute, int64_t streamed_from,
               int64_t streamed_to, long out[MODEL_MINUTES]);
+
+/* The servers' rate-limited events per minute of the MODEL_MINUTES ending
+ * in now_minute, from the rows added (0 before the window's start). */
+void live_rate_limited(const struct live *l, int64_t now_minute, long out[MODEL_MINUTES]);
 
 /* The top addresses by failures (ties by address, as PostgreSQL orders
  * inet) and the busiest tenants (by requests, ties by name, no tenant

@@ -423,3 +423,39 @@ bool model_ip_block_alert(const struct model *m, const char *ip)
 	const struct ip_redis *rd = model_ip_redis(m, ip);
 	return rd && rd->blocked && rd->block_kind == RV_PLAIN && model_allowed(m, ip);
 }
+
+static int rate_cmp(const void *a, const void *b)
+{
+	const struct rate_entry *x = a, *y = b;
+	if (x->count != y->count)
+		return x->count < y->count ? 1 : -1;
+	return strcmp(x->ip, y->ip);
+}
+
+struct rate_entry *model_rate_limited(const struct model *m, size_t *n)
+{
+	struct rate_entry *v = calloc(m->n_ratelimits + m->n_ip_redis + 1, sizeof *v);
+
+	*n = 0;
+	if (!v)
+		return NULL;
+	for (size_t i = 0; i < m->n_ratelimits; i++) {
+		const struct redis_counter *c = &m->ratelimits[i];
+		if (c->key_ip)
+			v[(*n)++] = (struct rate_entry){ c->key_ip, c->value, c->ttl_s, false };
+	}
+	for (size_t i = 0; i < m->n_ip_redis; i++) {
+		const struct ip_redis *rd = &m->ip_redis[i];
+		size_t k = 0;
+		if (rd->ratelimit < 0)
+			continue;
+		while (k < *n && strcmp(v[k].ip, rd->ip) != 0)
+			k++;
+		if (k == *n)
+			v[(*n)++] = (struct rate_entry){ rd->ip, 0, -2, true };
+		v[k].count = rd->ratelimit;            /* read now: it wins */
+		v[k].exact = true;
+	}
+	qsort(v, *n, sizeof *v, rate_cmp);
+	return v;
+}

@@ -185,6 +185,10 @@ struct model {
 	/* failures per minute, oldest first; fpm_start is the first minute (unix s) */
 	long fpm[MODEL_MINUTES];
 	int64_t fpm_start;
+	/* the servers' rate-limited events per minute, the same minutes; known
+	 * from rlpm_from on (unix s: the window's start), 0 before */
+	long rlpm[MODEL_MINUTES];
+	int64_t rlpm_from;
 	struct ip_stat *top_ips;
 	size_t n_top_ips;
 	struct tenant_stat *tenants;
@@ -291,6 +295,19 @@ void model_blocked_text(const struct model *m, char *buf, size_t n, bool brief);
  * primary or before the server said. */
 void model_pg_role_text(const struct model *m, char *buf, size_t n, bool brief);
 const char *pg_role_name(enum pg_role r);   /* NULL when unknown */
+
+/* Rate-limit pressure: an address's ratelimit:<ip> counter against the
+ * limit.  Exact for the addresses on screen, else as the last walk of the
+ * keyspace found it. */
+struct rate_entry {
+	const char *ip;              /* the model's string */
+	long count;
+	long ttl_s;                  /* -2 unknown (read exactly, without its TTL) */
+	bool exact;
+};
+/* The counters nearest their limit first: a malloc'd array (NULL when
+ * none) of *n. */
+struct rate_entry *model_rate_limited(const struct model *m, size_t *n);
 
 /* The allow-list entry that holds ip now, or NULL (none, or no allow-list). */
 const struct allow_entry *model_allowed(const struct model *m, const char *ip);

@@ -66,7 +66,7 @@ struct pg {
 	const struct config *cfg;
 	struct model *m;
 	struct pg_sql sql;
-	char *fail_actions, *fail_statuses, *unauth_actions, *cross_actions;
+	char *fail_actions, *fail_statuses, *unauth_actions, *cross_actions, *rl_actions;
 
 	PGconn *conn;
 	enum pg_state state;
@@ -332,7 +332,7 @@ static char *counted_ids(const struct pg *p)
 	return s;
 }
 
-/* ROWS and LATE: see pg_sql.c for the twelve parameters. */
+/* ROWS and LATE: see pg_sql.c for the thirteen parameters. */
 static void send_rows(struct pg *p, int64_t now, bool late)
 {
 	const struct config *c = p->cfg;
@@ -341,7 +341,7 @@ static void send_rows(struct pg *p, int64_t now, bool late)
 	char *ids = late ? counted_ids(p) : NULL;
 	const char *v[] = { p->fail_actions, p->fail_statuses, p->m->tenant, window,
 	                    has ? cur : NULL, has ? p->cursor_id : NULL, cut, limit,
-	                    p->unauth_actions, p->cross_actions, tail_from, ids };
+	                    p->unauth_actions, p->cross_actions, tail_from, ids, p->rl_actions };
 
 	if (late && !ids) {
 		pg_fail(p, now, "out of memory");
@@ -352,7 +352,7 @@ static void send_rows(struct pg *p, int64_t now, bool late)
 	int_param(cut, sizeof cut, c->text_max);
 	int_param(limit, sizeof limit, ROWS_BATCH);
 	int_param(tail_from, sizeof tail_from, late ? 0 : p->tail_from_us);
-	pg_send(p, now, late ? p->sql.late : p->sql.rows, 12, v);
+	pg_send(p, now, late ? p->sql.late : p->sql.rows, 13, v);
 	free(ids);
 }
 
@@ -601,6 +601,7 @@ static void count_row(struct pg *p, const PGresult *r, int i)
 		.failed = flags & 1,
 		.unauthorized = flags & 2,
 		.cross_tenant = flags & 4,
+		.rate_limited = flags & 8,
 	};
 	live_add(p->live, &row);
 	p->rows++;
@@ -668,6 +669,8 @@ static void pg_publish(struct pg *p)
 	if (tenants)
 		model_set_tenants(m, tenants, n_tenants);
 	live_fpm(p->live, p->now_minute, have_cursor(p) ? streamed_from : INT64_MAX, streamed_to, m->fpm);
+	live_rate_limited(p->live, p->now_minute, m->rlpm);
+	m->rlpm_from = streamed_from * 60;
 	m->fpm_start = (p->now_minute - (MODEL_MINUTES - 1)) * 60;
 	/* how far the window's reading has got, by time */
 	if (!p->filling || !have_cursor(p))
@@ -1076,6 +1079,7 @@ static void pg_destroy(void *self)
 	free(p->fail_statuses);
 	free(p->unauth_actions);
 	free(p->cross_actions);
+	free(p->rl_actions);
 	free(p);
 }
 
@@ -1103,7 +1107,8 @@ struct pg *pg_new(const struct config *cfg, struct model *m, char *err, size_t e
 	p->fail_statuses = pg_sql_int_array(cfg->failure_statuses, cfg->n_failure_statuses);
 	p->unauth_actions = pg_sql_text_array(cfg->unauthorized_actions.v, cfg->unauthorized_actions.n);
 	p->cross_actions = pg_sql_text_array(cfg->cross_tenant_actions.v, cfg->cross_tenant_actions.n);
-	if (!p->fail_actions || !p->fail_statuses || !p->unauth_actions || !p->cross_actions) {
+	p->rl_actions = pg_sql_text_array(cfg->ratelimit_actions.v, cfg->ratelimit_actions.n);
+	if (!p->fail_actions || !p->fail_statuses || !p->unauth_actions || !p->cross_actions || !p->rl_actions) {
 		pg_destroy(p);
 		snprintf(err, errsz, "out of memory");
 		return NULL;

@@ -214,7 +214,7 @@ static char *build_clock(const struct names *n)
  *   0 id, 1 hash of the id, 2 time (unix us), 3 address, 4 tenant (cut),
  *   5 hash of the tenant when it is longer than the cut (else NULL: the
  *   client hashes what it has, which is all of it), 6 hash of the user,
- *   7 flags (1 failed, 2 unauthorized, 4 cross-tenant), 8 user, 9 action,
+ *   7 flags (1 failed, 2 unauthorized, 4 cross-tenant, 8 rate limited), 8 user, 9 action,
  *   10 method, 11 path, 12 status, 13 user agent.
  * Hashes are of the whole values, so that a distinct count does not see
  * two long names that share their first text-max characters as one; the
@@ -230,7 +230,8 @@ static char *build_clock(const struct names *n)
 	" CASE WHEN length(r.tenant::text) > $7::int THEN hashtextextended(r.tenant::text, 0) END," \
 	" hashtextextended(r.usr::text, 0)," \
 	" r.failed::int | CASE WHEN r.act = ANY($9::text[]) OR r.status = 403 THEN 2 ELSE 0 END" \
-	"  | CASE WHEN r.act = ANY($10::text[]) THEN 4 ELSE 0 END," \
+	"  | CASE WHEN r.act = ANY($10::text[]) THEN 4 ELSE 0 END" \
+	"  | CASE WHEN r.act = ANY($13::text[]) THEN 8 ELSE 0 END," \
 	" " TAIL_ONLY("left(r.usr::text, $7::int)") ", " TAIL_ONLY("left(r.act, $7::int)") "," \
 	" " TAIL_ONLY("left(r.method, $7::int)") ", " TAIL_ONLY("left(r.path, $7::int)") "," \
 	" " TAIL_ONLY("r.status") ", " TAIL_ONLY("left(r.ua, $7::int)") " FROM ("
@@ -244,7 +245,8 @@ static char *build_clock(const struct names *n)
 /* $1 $2 failures, $3 tenant, $4 window seconds, $5 bigint cursor time and
  * $6 cursor id (NULL: from the window's start), $7 text cut, $8 limit, $9
  * unauthorized and $10 cross-tenant actions, $11 tail from (unix us), $12
- * unused here.  The rows past the cursor, in cursor order. */
+ * unused here, $13 rate-limited actions.  The rows past the cursor, in
+ * cursor order. */
 static char *build_rows(const struct names *n)
 {
 	struct sqlbuf b = { 0 };

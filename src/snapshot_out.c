@@ -204,6 +204,31 @@ static json_int_t blocked_count(const struct model *m)
 	return (json_int_t)(m->walk_complete ? m->blocked_count : m->walk.blocked);
 }
 
+/* The addresses nearest their rate limit, and the servers' rate-limited
+ * events per minute (the failures' minutes; null before the window). */
+static json_t *json_rate_limited(const struct model *m, const struct config *cfg)
+{
+	size_t n;
+	struct rate_entry *v = model_rate_limited(m, &n);
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < n; i++)
+		json_array_append_new(a, json_pack("{s:o, s:I, s:i, s:o, s:b}", "ip", json_out_string(v[i].ip),
+		    "count", (json_int_t)v[i].count, "limit", cfg->ratelimit_limit,
+		    "ttl_s", v[i].ttl_s >= -1 ? json_ttl(v[i].ttl_s) : json_null(), "exact", v[i].exact));
+	free(v);
+	return a;
+}
+
+static json_t *json_rlpm(const struct model *m)
+{
+	json_t *a = json_array();
+
+	for (int i = 0; i < MODEL_MINUTES; i++)
+		json_array_append_new(a, m->fpm_start + i * 60 >= m->rlpm_from ? json_integer(m->rlpm[i]) : json_null());
+	return a;
+}
+
 static json_t *json_counters(const struct redis_counter *v, size_t n)
 {
 	json_t *a = json_array();
@@ -300,6 +325,10 @@ static json_t *json_root(const struct model *m, const struct config *cfg, int64_
 	    "health", health,
 	    "redis_walk_complete", m->walk_complete,
 	    "recent_failures", json_recent(m));
+	if (root) {
+		json_object_set_new(root, "rate_limited", json_rate_limited(m, cfg));
+		json_object_set_new(root, "rate_limited_per_minute", json_rlpm(m));
+	}
 	return root;
 }
 

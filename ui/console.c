@@ -1000,7 +1000,7 @@ static void console_action(struct console *c, enum action a)
 		break;
 	case ACT_VIEW_IPS: case ACT_VIEW_TENANTS: case ACT_VIEW_HEALTH:
 	case ACT_VIEW_BLOCKED: case ACT_VIEW_TAIL: case ACT_VIEW_KEYS: case ACT_VIEW_ACTIONS:
-	case ACT_VIEW_ROTATIONS:
+	case ACT_VIEW_ROTATIONS: case ACT_VIEW_RATELIMITS:
 		if (c->screen == SCR_DETAIL)
 			model_ask_detail(m, DETAIL_NONE, NULL);
 		show_list(c, (enum list_id)(a - ACT_VIEW_IPS));
@@ -1149,7 +1149,7 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 {
 	const struct list_def *def = &list_defs[c->list];
 	struct table_state *st = &c->lists[c->list];
-	char title[96], right[200];
+	char title[160], right[200];
 	size_t total = list_rows(c);
 	if (c->list == LIST_BLOCKED) {
 		/* the list holds the most relevant blocks; the count is of them all */
@@ -1157,6 +1157,12 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 		model_blocked_text(v->m, count, sizeof count, false);
 		snprintf(title, sizeof title, " %d %s (%zu listed of %s) ", (int)c->list + 2, def->title,
 		         total, count);
+	} else if (c->list == LIST_RATELIMITS) {
+		long events = 0;
+		for (int i = 0; i < MODEL_MINUTES; i++)
+			events += v->m->fpm_start + i * 60 >= v->m->rlpm_from ? v->m->rlpm[i] : 0;
+		snprintf(title, sizeof title, " 0 %s (%zu; limit %d in %ds; %ld rate-limited events in the window) ",
+		         def->title, total, v->cfg->ratelimit_limit, v->cfg->ratelimit_window_s, events);
 	} else {
 		snprintf(title, sizeof title, " %d %s (%zu) ", (int)c->list + 2, def->title, total);
 	}

@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
@@ -398,6 +399,43 @@ static void build_rotations(struct rows *r, const struct model *m, const struct 
 	}
 }
 
+/* --- rate limits -------------------------------------------------------- */
+
+static const struct column rate_cols[] = {
+	{ "address", 28, true, false }, { "count", 7, false, true }, { "of limit", 9, false, true },
+	{ "resets in", 10, false, true }, { "fail", 7, false, true }, { "read", 6, false, false },
+};
+
+static void build_ratelimits(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                             const struct list_extra *x)
+{
+	size_t n;
+	struct rate_entry *v = model_rate_limited(m, &n);
+
+	for (size_t i = 0; i < n; i++) {
+		struct row *w = rows_add(r, v[i].ip);
+		char buf[32];
+		if (!w)
+			break;
+		w->kind = ROW_IP;
+		row_text(w, 0, v[i].ip);
+		row_num(w, 1, v[i].count);
+		long pct = cfg->ratelimit_limit ? v[i].count * 100 / cfg->ratelimit_limit : 0;
+		snprintf(buf, sizeof buf, "%ld%%", pct);
+		row_num_text(w, 2, pct, buf);
+		if (v[i].ttl_s >= -1) {
+			format_ttl(buf, sizeof buf, v[i].ttl_s);
+			row_num_text(w, 3, v[i].ttl_s, buf);
+		}
+		for (size_t k = 0; k < m->n_top_ips; k++)
+			if (strcmp(m->top_ips[k].ip, v[i].ip) == 0)
+				row_figure(w, 4, m->top_ips[k].failures, m->top_ips[k].approx, APPROX_FAILURES);
+		row_text(w, 5, v[i].exact ? "now" : "walk");
+		w->role = pct >= 100 ? ROLE_ALERT : pct >= 80 ? ROLE_WARN : ROLE_NORMAL;
+	}
+	free(v);
+}
+
 #define COLS(a) a, (int)(sizeof a / sizeof a[0])
 
 const struct list_def list_defs[LIST_COUNT] = {
@@ -417,4 +455,6 @@ const struct list_def list_defs[LIST_COUNT] = {
 	                   "newest first  / filter  s sort  Esc back  ? help" },
 	[LIST_ROTATIONS] = { "Secret rotations", COLS(rotation_cols), -1, build_rotations,
 	                     "O request a rotation (type its name)  r reload  Esc back  ? help" },
+	[LIST_RATELIMITS] = { "Rate limits", COLS(rate_cols), -1, build_ratelimits,
+	                      "Enter drill down  B block  / filter  s sort  Esc back  ? help" },
 };

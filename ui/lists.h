@@ -14,7 +14,7 @@ struct config;
 enum row_kind { ROW_NONE, ROW_IP, ROW_TENANT, ROW_HEALTH, ROW_KEY, ROW_SECRET };
 
 enum list_id { LIST_IPS, LIST_TENANTS, LIST_HEALTH, LIST_BLOCKED, LIST_TAIL, LIST_KEYS, LIST_ACTIONS,
-               LIST_ROTATIONS, LIST_COUNT };
+               LIST_ROTATIONS, LIST_RATELIMITS, LIST_COUNT };
 
 struct api_key;
 struct rotation_status;

@@ -103,8 +103,12 @@ for i in 0 1 2 3 4 5 6 7; do
 	check_shows "Tab: ${titles[i]}" " ${titles[i]} (" 3
 done
 keys Tab
-check_gone "Tab after the last list leaves the lists" " 9 Secret rotations (" 3
+check_shows "Tab: 0 Rate limits, the last list" " 0 Rate limits (" 3
+keys Tab
+check_gone "Tab after the last list leaves the lists" " 0 Rate limits (" 3
 check_shows "... for the overview" " Top addresses " 3
+keys BTab
+check_shows "Shift-Tab from the overview: the last list" " 0 Rate limits (" 3
 for i in 7 6 5 4 3 2 1 0; do
 	keys BTab
 	check_shows "Shift-Tab: ${titles[i]}" " ${titles[i]} (" 3
