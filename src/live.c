@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "ipnet.h"
 #include "live.h"
 #include "sketch.h"
 
@@ -676,6 +677,144 @@ struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count)
 	*count = out ? take : 0;
 	free(rank);
 	sums_free(&s);
+	return out;
+}
+
+/* --------------------------------------------------------------- ranges */
+
+/* One network's failing addresses, summed. */
+struct range_sum {
+	struct ipnet net;
+	uint64_t failures, requests, addresses;
+	bool approx_f, approx_r;
+	struct dset tenants;                 /* only for the ranges kept */
+};
+
+static bool same_net(const struct ipnet *a, const struct ipnet *b)
+{
+	return a->family == b->family && a->prefix == b->prefix && memcmp(a->addr, b->addr, 16) == 0;
+}
+
+static uint64_t net_hash(const struct ipnet *n)
+{
+	return hash64(n->addr, sizeof n->addr) ^ (uint64_t)(n->family * 131 + n->prefix);
+}
+
+static int range_rank(const void *a, const void *b)
+{
+	const struct range_sum *x = a, *y = b;
+
+	if (x->failures != y->failures)
+		return x->failures > y->failures ? -1 : 1;
+	if (x->net.family != y->net.family)
+		return x->net.family < y->net.family ? -1 : 1;
+	return memcmp(x->net.addr, y->net.addr, sizeof x->net.addr);
+}
+
+/* Add one failing address (its sums over the window) to its network. */
+static void range_add(struct range_sum *v, size_t *n, uint32_t *slot, size_t mask, const struct sum *x,
+                      uint64_t all_floor_f, uint64_t all_floor_r)
+{
+	struct ipnet net;
+
+	if (ipnet_of(x->ip->ip, 24, 64, &net) < 0)
+		return;                  /* not an address: no network */
+	for (size_t i = net_hash(&net) & mask;; i = (i + 1) & mask) {
+		if (!slot[i]) {
+			slot[i] = (uint32_t)++*n;
+			memset(&v[*n - 1], 0, sizeof v[0]);
+			v[*n - 1].net = net;
+		}
+		struct range_sum *r = &v[slot[i] - 1];
+		if (!same_net(&r->net, &net))
+			continue;
+		r->failures += x->a;
+		r->requests += x->b;
+		r->addresses++;
+		r->approx_f |= x->err_a + (all_floor_f - x->floors_a) > 0;
+		r->approx_r |= x->err_b + (all_floor_r - x->floors_b) > 0;
+		return;
+	}
+}
+
+/* The tenants the failing addresses of the kept ranges touched. */
+static void range_tenants(const struct live *l, struct range_sum *v, size_t n)
+{
+	for (size_t i = 0; i < l->n_slots; i++) {
+		const struct bucket *k = &l->slots[i];
+		for (size_t j = 0; k->used && j < k->ips.n; j++) {
+			const struct ip_entry *e = &k->ips.e[j];
+			struct ipnet net;
+			if (!e->failures || ipnet_of(e->ip, 24, 64, &net) < 0)
+				continue;
+			for (size_t r = 0; r < n; r++)
+				if (same_net(&v[r].net, &net)) {
+					dset_merge(&v[r].tenants, &e->tenants, NULL);
+					break;
+				}
+		}
+	}
+}
+
+struct range_stat *live_top_ranges(struct live *l, size_t n, size_t *count)
+{
+	struct sums s = { 0 };
+	size_t most = 0, nr = 0, cap = 16;
+	uint64_t all_floor_f = 0, all_floor_r = 0;
+
+	*count = 0;
+	for (size_t i = 0; i < l->n_slots; i++)
+		most += l->slots[i].used ? l->slots[i].ips.n : 0;
+	while (cap < most * 2)
+		cap *= 2;
+	struct range_sum *v = calloc(most + 1, sizeof *v);
+	uint32_t *slot = calloc(cap, sizeof *slot);
+	if (!v || !slot || !sums_init(&s, most)) {
+		free(v);
+		free(slot);
+		sums_free(&s);
+		return NULL;
+	}
+	for (size_t i = 0; i < l->n_slots; i++) {
+		const struct bucket *k = &l->slots[i];
+		if (!k->used)
+			continue;
+		all_floor_f += k->ips.floor_f;
+		all_floor_r += k->ips.floor_r;
+		for (size_t j = 0; j < k->ips.n; j++) {
+			const struct ip_entry *e = &k->ips.e[j];
+			struct sum *x = sums_find(&s, e->h, e, NULL);
+			x->a += e->failures;
+			x->b += e->requests;
+			x->err_a += e->err_f;
+			x->err_b += e->err_r;
+			x->floors_a += k->ips.floor_f;
+			x->floors_b += k->ips.floor_r;
+		}
+	}
+	for (size_t i = 0; i < s.n; i++)
+		if (s.v[i].a > 0)
+			range_add(v, &nr, slot, cap - 1, &s.v[i], all_floor_f, all_floor_r);
+	sums_free(&s);
+	free(slot);
+	qsort(v, nr, sizeof *v, range_rank);
+	size_t take = nr < n ? nr : n;
+	range_tenants(l, v, take);
+	struct range_stat *out = calloc(take + 1, sizeof *out);
+	for (size_t i = 0; out && i < take; i++) {
+		bool est;
+		ipnet_format(&v[i].net, out[i].net, sizeof out[i].net);
+		out[i].failures = clamp_long(v[i].failures);
+		out[i].requests = clamp_long(v[i].requests);
+		out[i].addresses = clamp_long(v[i].addresses);
+		out[i].tenants = dset_count(&v[i].tenants, &est);
+		out[i].approx = (v[i].approx_f ? APPROX_FAILURES : 0) | (v[i].approx_r ? APPROX_REQUESTS : 0) |
+		                (est ? APPROX_TENANTS : 0);
+	}
+	for (size_t i = 0; i < take; i++)
+		dset_free(&v[i].tenants, NULL);
+	free(v);
+	*count = out ? take : 0;
 	return out;
 }
 

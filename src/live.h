@@ -80,6 +80,10 @@ void live_rate_limited(const struct live *l, int64_t now_minute, long out[MODEL_
  * last), at most n of each; malloc'd arrays for model_set_*. */
 struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count);
 struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count);
+/* The networks (IPv4 /24, IPv6 /64) of the failing addresses, by failures:
+ * their failures, requests, addresses and the tenants they touched; at
+ * most n, malloc'd for model_set_ranges (NULL when out of memory). */
+struct range_stat *live_top_ranges(struct live *l, size_t n, size_t *count);
 
 void live_usage(const struct live *l, struct live_usage *u);
 

@@ -160,6 +160,13 @@ void model_set_counters(struct model *m, struct redis_counter *v, size_t n)
 	m->n_counters = n;
 }
 
+void model_set_ranges(struct model *m, struct range_stat *v, size_t n)
+{
+	free(m->ranges);
+	m->ranges = v;
+	m->n_ranges = n;
+}
+
 void model_set_ratelimits(struct model *m, struct redis_counter *v, size_t n)
 {
 	counters_free(m->ratelimits, m->n_ratelimits);
@@ -254,6 +261,7 @@ void model_free(struct model *m)
 	blocks_free(m->blocked, m->n_blocked);
 	counters_free(m->counters, m->n_counters);
 	counters_free(m->ratelimits, m->n_ratelimits);
+	free(m->ranges);
 	for (size_t i = 0; i < m->n_health; i++)
 		health_result_free(&m->health[i]);
 	free(m->health);

@@ -52,6 +52,14 @@ struct ip_stat {
 	unsigned approx;             /* APPROX_* */
 };
 
+/* The failing addresses of one network (IPv4 /24, IPv6 /64). */
+struct range_stat {
+	char net[MODEL_IP_LEN + 4];  /* "203.0.113.0/24" */
+	long failures, requests;     /* of its failing addresses */
+	long addresses, tenants;     /* failing addresses; tenants they touched */
+	unsigned approx;             /* APPROX_FAILURES, APPROX_REQUESTS, APPROX_TENANTS */
+};
+
 struct tenant_stat {
 	char *tenant_id;             /* NULL: events with no tenant */
 	long requests, failures, unauthorized, cross_tenant, ips, users;
@@ -193,6 +201,8 @@ struct model {
 	size_t n_top_ips;
 	struct tenant_stat *tenants;
 	size_t n_tenants;
+	struct range_stat *ranges;   /* by failures */
+	size_t n_ranges;
 	int pg_reading_pct;          /* reading the window: how far (by time); -1 done */
 	enum pg_role pg_role;        /* what serves the reads */
 	double pg_replay_lag_s;      /* a standby's replay lag; -1 unknown */
@@ -249,6 +259,7 @@ void model_set_ip_redis(struct model *m, struct ip_redis *v, size_t n);
 void model_set_blocked(struct model *m, struct block_entry *v, size_t n);
 void model_set_counters(struct model *m, struct redis_counter *v, size_t n);
 void model_set_ratelimits(struct model *m, struct redis_counter *v, size_t n);
+void model_set_ranges(struct model *m, struct range_stat *v, size_t n);
 
 void event_free(struct event *e);
 void ip_redis_free(struct ip_redis *r);

@@ -668,6 +668,10 @@ static void pg_publish(struct pg *p)
 		model_set_top_ips(m, top, n_top);
 	if (tenants)
 		model_set_tenants(m, tenants, n_tenants);
+	size_t n_ranges;
+	struct range_stat *ranges = live_top_ranges(p->live, (size_t)p->cfg->top_n, &n_ranges);
+	if (ranges)
+		model_set_ranges(m, ranges, n_ranges);
 	live_fpm(p->live, p->now_minute, have_cursor(p) ? streamed_from : INT64_MAX, streamed_to, m->fpm);
 	live_rate_limited(p->live, p->now_minute, m->rlpm);
 	m->rlpm_from = streamed_from * 60;

@@ -220,6 +220,27 @@ static json_t *json_rate_limited(const struct model *m, const struct config *cfg
 	return a;
 }
 
+static const char *const range_estimates[5] = { "failures", "requests", NULL, "tenants", NULL };
+
+/* The networks of the failing addresses (IPv4 /24, IPv6 /64). */
+static json_t *json_ranges(const struct model *m)
+{
+	json_t *a = json_array();
+
+	for (size_t i = 0; i < m->n_ranges; i++) {
+		const struct range_stat *g = &m->ranges[i];
+		char first[MODEL_IP_LEN];
+		snprintf(first, sizeof first, "%.*s", (int)strcspn(g->net, "/"), g->net);
+		json_t *o = json_pack("{s:s, s:I, s:I, s:I, s:I, s:o}", "network", g->net,
+		    "failures", (json_int_t)g->failures, "requests", (json_int_t)g->requests,
+		    "addresses", (json_int_t)g->addresses, "tenants", (json_int_t)g->tenants,
+		    "estimated", json_estimated(g->approx, range_estimates));
+		json_geo(o, m->geo, first);
+		json_array_append_new(a, o);
+	}
+	return a;
+}
+
 static json_t *json_rlpm(const struct model *m)
 {
 	json_t *a = json_array();
@@ -328,6 +349,7 @@ static json_t *json_root(const struct model *m, const struct config *cfg, int64_
 	if (root) {
 		json_object_set_new(root, "rate_limited", json_rate_limited(m, cfg));
 		json_object_set_new(root, "rate_limited_per_minute", json_rlpm(m));
+		json_object_set_new(root, "ranges", json_ranges(m));
 	}
 	return root;
 }

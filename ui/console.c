@@ -215,6 +215,14 @@ static void enter_row(struct console *c)
 	case ROW_IP: open_detail(c, DV_IP, c->list == LIST_TAIL ? r->cells[1] : r->key); break;
 	case ROW_TENANT: open_detail(c, DV_TENANT, r->key); break;
 	case ROW_HEALTH: open_detail(c, DV_HEALTH, r->key); break;
+	case ROW_RANGE: {
+		/* its addresses: the top addresses, filtered by the network */
+		char net[sizeof c->lists[0].filter];
+		snprintf(net, sizeof net, "%s", r->key);
+		show_list(c, LIST_IPS);
+		snprintf(c->lists[LIST_IPS].filter, sizeof c->lists[LIST_IPS].filter, "%s", net);
+		break;
+	}
 	default: console_message(c, "nothing to drill into here"); break;
 	}
 }
@@ -1000,7 +1008,7 @@ static void console_action(struct console *c, enum action a)
 		break;
 	case ACT_VIEW_IPS: case ACT_VIEW_TENANTS: case ACT_VIEW_HEALTH:
 	case ACT_VIEW_BLOCKED: case ACT_VIEW_TAIL: case ACT_VIEW_KEYS: case ACT_VIEW_ACTIONS:
-	case ACT_VIEW_ROTATIONS: case ACT_VIEW_RATELIMITS:
+	case ACT_VIEW_ROTATIONS: case ACT_VIEW_RATELIMITS: case ACT_VIEW_RANGES:
 		if (c->screen == SCR_DETAIL)
 			model_ask_detail(m, DETAIL_NONE, NULL);
 		show_list(c, (enum list_id)(a - ACT_VIEW_IPS));
@@ -1155,16 +1163,16 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 		/* the list holds the most relevant blocks; the count is of them all */
 		char count[64];
 		model_blocked_text(v->m, count, sizeof count, false);
-		snprintf(title, sizeof title, " %d %s (%zu listed of %s) ", (int)c->list + 2, def->title,
+		snprintf(title, sizeof title, " %c %s (%zu listed of %s) ", def->key, def->title,
 		         total, count);
 	} else if (c->list == LIST_RATELIMITS) {
 		long events = 0;
 		for (int i = 0; i < MODEL_MINUTES; i++)
 			events += v->m->fpm_start + i * 60 >= v->m->rlpm_from ? v->m->rlpm[i] : 0;
-		snprintf(title, sizeof title, " 0 %s (%zu; limit %d in %ds; %ld rate-limited events in the window) ",
-		         def->title, total, v->cfg->ratelimit_limit, v->cfg->ratelimit_window_s, events);
+		snprintf(title, sizeof title, " %c %s (%zu; limit %d in %ds; %ld rate-limited events in the window) ",
+		         def->key, def->title, total, v->cfg->ratelimit_limit, v->cfg->ratelimit_window_s, events);
 	} else {
-		snprintf(title, sizeof title, " %d %s (%zu) ", (int)c->list + 2, def->title, total);
+		snprintf(title, sizeof title, " %c %s (%zu) ", def->key, def->title, total);
 	}
 	if (st->filter[0])
 		snprintf(right, sizeof right, " filter \"%.60s\": %zu ", st->filter, c->rows.n);

@@ -25,6 +25,7 @@ const struct key_binding key_bindings[] = {
 	{ '8', "8", ACT_VIEW_ACTIONS, IN_ALL, "actions: the journal, every operator action and step" },
 	{ '9', "9", ACT_VIEW_ROTATIONS, IN_ALL, "secret rotations: policy, last rotation, due or overdue" },
 	{ '0', "0", ACT_VIEW_RATELIMITS, IN_ALL, "rate limits: the addresses nearest their limit" },
+	{ 'P', "P", ACT_VIEW_RANGES, IN_ALL, "ranges: the failing addresses by /24 and /64" },
 	{ '\t', "Tab", ACT_NEXT_VIEW, IN_OVERVIEW | IN_LIST, "next view" },
 	{ KEY_BTAB, "Shift-Tab", ACT_PREV_VIEW, IN_OVERVIEW | IN_LIST, "previous view" },
 	{ KEY_UP, "Up k", ACT_UP, IN_ALL, "previous row" },

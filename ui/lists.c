@@ -436,25 +436,57 @@ static void build_ratelimits(struct rows *r, const struct model *m, const struct
 	free(v);
 }
 
+/* --- ranges ----------------------------------------------------------- */
+
+static const struct column range_cols[] = {
+	{ "network", 24, true, false }, { "fail", 7, false, true }, { "req", 8, false, true },
+	{ "addresses", 9, false, true }, { "tenants", 7, false, true }, { "cc", 3, false, false },
+	{ "network (geoip-db)", 30, false, false },
+};
+
+static void build_ranges(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
+                         const struct list_extra *x)
+{
+	for (size_t i = 0; i < m->n_ranges; i++) {
+		const struct range_stat *g = &m->ranges[i];
+		struct row *w = rows_add(r, g->net);
+		if (!w)
+			return;
+		w->kind = ROW_RANGE;
+		row_text(w, 0, g->net);
+		row_figure(w, 1, g->failures, g->approx, APPROX_FAILURES);
+		row_figure(w, 2, g->requests, g->approx, APPROX_REQUESTS);
+		row_num(w, 3, g->addresses);
+		row_figure(w, 4, g->tenants, g->approx, APPROX_TENANTS);
+		char first[MODEL_IP_LEN];
+		snprintf(first, sizeof first, "%.*s", (int)strcspn(g->net, "/"), g->net);
+		geo_cells(w, 5, m->geo, first);            /* where its network address sits */
+		if (g->addresses >= 10)
+			w->role = ROLE_WARN;                 /* many addresses: a botnet's share */
+	}
+}
+
 #define COLS(a) a, (int)(sizeof a / sizeof a[0])
 
 const struct list_def list_defs[LIST_COUNT] = {
-	[LIST_IPS] = { "Top addresses", COLS(ip_cols), -1, build_ips,
+	[LIST_IPS] = { '2', "Top addresses", COLS(ip_cols), -1, build_ips,
 	               "Enter drill down  B block  U unblock  / filter  s sort  Esc back  ? help" },
-	[LIST_TENANTS] = { "Tenants", COLS(tenant_cols), -1, build_tenants,
+	[LIST_TENANTS] = { '3', "Tenants", COLS(tenant_cols), -1, build_tenants,
 	                   "Enter drill down  / filter  s sort  Esc back  ? help" },
-	[LIST_HEALTH] = { "Health", COLS(health_cols), -1, build_health,
+	[LIST_HEALTH] = { '4', "Health", COLS(health_cols), -1, build_health,
 	                  "Enter drill down  / filter  s sort  Esc back  ? help" },
-	[LIST_BLOCKED] = { "Blocked addresses", COLS(blocked_cols), 0, build_blocked,
+	[LIST_BLOCKED] = { '5', "Blocked addresses", COLS(blocked_cols), 0, build_blocked,
 	                   "U unblock  X extend  Enter drill down  / filter  Esc back  ? help" },
-	[LIST_TAIL] = { "Recent failures", COLS(tail_cols), -1, build_tail,
+	[LIST_TAIL] = { '6', "Recent failures", COLS(tail_cols), -1, build_tail,
 	                "Enter drill down  B block  / filter  s sort  Esc back  ? help" },
-	[LIST_KEYS] = { "API keys", COLS(key_cols), -1, build_keys,
+	[LIST_KEYS] = { '7', "API keys", COLS(key_cols), -1, build_keys,
 	                "K revoke (type its prefix)  r reload  / filter  s sort  Esc back  ? help" },
-	[LIST_ACTIONS] = { "Actions (journal)", COLS(action_cols), -1, build_actions,
+	[LIST_ACTIONS] = { '8', "Actions (journal)", COLS(action_cols), -1, build_actions,
 	                   "newest first  / filter  s sort  Esc back  ? help" },
-	[LIST_ROTATIONS] = { "Secret rotations", COLS(rotation_cols), -1, build_rotations,
+	[LIST_ROTATIONS] = { '9', "Secret rotations", COLS(rotation_cols), -1, build_rotations,
 	                     "O request a rotation (type its name)  r reload  Esc back  ? help" },
-	[LIST_RATELIMITS] = { "Rate limits", COLS(rate_cols), -1, build_ratelimits,
+	[LIST_RATELIMITS] = { '0', "Rate limits", COLS(rate_cols), -1, build_ratelimits,
 	                      "Enter drill down  B block  / filter  s sort  Esc back  ? help" },
+	[LIST_RANGES] = { 'P', "Ranges", COLS(range_cols), -1, build_ranges,
+	                  "Enter its addresses  / filter  s sort  Esc back  ? help" },
 };

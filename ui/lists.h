@@ -11,10 +11,10 @@ struct model;
 struct config;
 
 /* What Enter on a row opens. */
-enum row_kind { ROW_NONE, ROW_IP, ROW_TENANT, ROW_HEALTH, ROW_KEY, ROW_SECRET };
+enum row_kind { ROW_NONE, ROW_IP, ROW_TENANT, ROW_HEALTH, ROW_KEY, ROW_SECRET, ROW_RANGE };
 
 enum list_id { LIST_IPS, LIST_TENANTS, LIST_HEALTH, LIST_BLOCKED, LIST_TAIL, LIST_KEYS, LIST_ACTIONS,
-               LIST_ROTATIONS, LIST_RATELIMITS, LIST_COUNT };
+               LIST_ROTATIONS, LIST_RATELIMITS, LIST_RANGES, LIST_COUNT };
 
 struct api_key;
 struct rotation_status;
@@ -30,6 +30,7 @@ struct list_extra {
 };
 
 struct list_def {
+	char key;                /* the key that shows it, said in its title */
 	const char *title;
 	const struct column *cols;
 	int ncols;

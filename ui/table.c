@@ -5,6 +5,7 @@
 #include <string.h>
 #include <strings.h>
 
+#include "ipnet.h"
 #include "model.h"
 #include "table.h"
 
@@ -68,8 +69,14 @@ void row_num(struct row *w, int col, long v)
 
 bool row_matches(const struct row *w, int ncols, const char *needle)
 {
+	struct ipnet net;
+	char err[8];
+
 	if (!needle || !*needle)
 		return true;
+	/* a network (203.0.113.0/24) holds the addresses in it */
+	if (strchr(needle, '/') && ipnet_parse(needle, false, &net, err, sizeof err) == 0)
+		return w->key && ipnet_contains(&net, w->key);
 	for (int c = 0; c < ncols; c++)
 		if (w->cells[c] && strcasestr(w->cells[c], needle))
 			return true;

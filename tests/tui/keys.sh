@@ -103,12 +103,16 @@ for i in 0 1 2 3 4 5 6 7; do
 	check_shows "Tab: ${titles[i]}" " ${titles[i]} (" 3
 done
 keys Tab
-check_shows "Tab: 0 Rate limits, the last list" " 0 Rate limits (" 3
+check_shows "Tab: 0 Rate limits" " 0 Rate limits (" 3
 keys Tab
-check_gone "Tab after the last list leaves the lists" " 0 Rate limits (" 3
+check_shows "Tab: P Ranges, the last list" " P Ranges (" 3
+keys Tab
+check_gone "Tab after the last list leaves the lists" " P Ranges (" 3
 check_shows "... for the overview" " Top addresses " 3
 keys BTab
-check_shows "Shift-Tab from the overview: the last list" " 0 Rate limits (" 3
+check_shows "Shift-Tab from the overview: the last list" " P Ranges (" 3
+keys BTab
+check_shows "... then the one before" " 0 Rate limits (" 3
 for i in 7 6 5 4 3 2 1 0; do
 	keys BTab
 	check_shows "Shift-Tab: ${titles[i]}" " ${titles[i]} (" 3

@@ -162,6 +162,50 @@ static void test_top_ips_exact(void **state)
 	live_free(l);
 }
 
+/* Networks of the failing addresses: a /24 spread over many addresses
+ * outranks one busy address; a /64; addresses that never failed are not
+ * counted; the tenants the range touched. */
+static void test_ranges(void **state)
+{
+	struct live *l = live_new(15 * 60, &roomy);
+	size_t n;
+	(void)state;
+
+	live_slide(l, NOW_MIN);
+	char ip[32];
+	for (int i = 1; i <= 40; i++) {      /* a botnet's /24: 40 addresses, 2 failures each */
+		snprintf(ip, sizeof ip, "203.0.113.%d", i);
+		add(l, row(US(NOW_MIN - 1, i), ip, i % 2 ? "acme" : "globex", "u", true));
+		add(l, row(US(NOW_MIN, i), ip, "acme", "u", true));
+	}
+	add(l, row(US(NOW_MIN, 50), "203.0.113.200", "initech", "u", false)); /* never failed */
+	for (int i = 0; i < 30; i++)
+		add(l, row(US(NOW_MIN, i), "198.51.100.7", "acme", "u", true));
+	add(l, row(US(NOW_MIN, 1), "2001:db8:1:2::5", "acme", "u", true));
+	add(l, row(US(NOW_MIN, 2), "2001:db8:1:2:ffff::9", "acme", "u", true));
+	add(l, row(US(NOW_MIN, 3), "2001:db8:1:3::1", "acme", "u", true));
+
+	struct range_stat *r = live_top_ranges(l, 10, &n);
+	assert_int_equal(n, 4);
+	assert_string_equal(r[0].net, "203.0.113.0/24");
+	assert_int_equal(r[0].failures, 80);
+	assert_int_equal(r[0].requests, 80);
+	assert_int_equal(r[0].addresses, 40);
+	assert_int_equal(r[0].tenants, 2);
+	assert_string_equal(r[1].net, "198.51.100.0/24");
+	assert_int_equal(r[1].addresses, 1);
+	assert_string_equal(r[2].net, "2001:db8:1:2::/64");
+	assert_int_equal(r[2].failures, 2);
+	assert_int_equal(r[2].addresses, 2);
+	assert_string_equal(r[3].net, "2001:db8:1:3::/64");
+	assert_int_equal(r[0].approx, 0);
+	free(r);
+	r = live_top_ranges(l, 1, &n);
+	assert_int_equal(n, 1);
+	free(r);
+	live_free(l);
+}
+
 static void test_minutes_leave_the_window(void **state)
 {
 	struct live *l = live_new(5 * 60, &roomy);
@@ -326,6 +370,7 @@ int main(void)
 		cmocka_unit_test(test_dset_merge_is_a_union),
 		cmocka_unit_test(test_dset_budget_caps),
 		cmocka_unit_test(test_top_ips_exact),
+		cmocka_unit_test(test_ranges),
 		cmocka_unit_test(test_minutes_leave_the_window),
 		cmocka_unit_test(test_window_not_on_a_minute),
 		cmocka_unit_test(test_failures_per_minute),
