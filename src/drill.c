@@ -19,6 +19,7 @@
 #include "conf.h"
 #include "connect.h"
 #include "drill.h"
+#include "geoip.h"
 #include "pg_sql.h"
 #include "strutil.h"
 #include "timeline.h"
@@ -97,6 +98,7 @@ struct injector {
 	PGconn *pg;
 	redisContext *redis;
 	char *insert;                /* the parameterised INSERT */
+	struct geoip *geo;           /* geoip-db: the new country's name */
 	char tenant[128], other_tenant[128];
 	bool contained[DRILL_MAX_ATTACKERS];
 	unsigned seed;
@@ -177,19 +179,32 @@ static void tick_credential_stuffing(struct injector *in, long tick)
 	}
 }
 
+/* The key's use from a new country: the country the GeoIP database gives
+ * the address, when one is configured ("ZZ", unknown, without). */
+static const char *country_key(struct injector *in, const char *ip, char *buf, size_t n)
+{
+	struct geo_info gi;
+
+	geoip_lookup(in->geo, ip, &gi);
+	snprintf(buf, n, "\"api_key_prefix\": \"sk_live_7f3a\", \"country\": \"%s\"",
+	         gi.country[0] ? gi.country : "ZZ");
+	return buf;
+}
+
 static void tick_new_country_key(struct injector *in, long tick)
 {
-	static const char *const key = "\"api_key_prefix\": \"sk_live_7f3a\", \"country\": \"ZZ\"";
+	char key[96];
 
 	for (int k = 0; k < 3; k++) {
 		size_t a = pick(in, in->d->n_attackers);
 		if (!is_contained(in, a))
-			emit(in, in->d->attackers[a], in->tenant, "svc-export", "api_request", 200, "/v1/export", key);
+			emit(in, in->d->attackers[a], in->tenant, "svc-export", "api_request", 200, "/v1/export",
+			     country_key(in, in->d->attackers[a], key, sizeof key));
 	}
 	size_t a = pick(in, in->d->n_attackers);
 	if (tick % 5 == 0 && !is_contained(in, a))
 		emit(in, in->d->attackers[a], in->other_tenant, "svc-export", "cross_tenant_access", 403,
-		     "/v1/export", key);
+		     "/v1/export", country_key(in, in->d->attackers[a], key, sizeof key));
 }
 
 static void tick_health_outage(struct injector *in, long tick)
@@ -235,6 +250,8 @@ static void run_injector(const struct drill *d, const struct config *cfg)
 		strcmp(d->sc->name, "new-country-key") == 0 ? tick_new_country_key : tick_health_outage;
 	pid_t parent = getppid();
 
+	char why[256];
+	in.geo = geoip_open(cfg->geoip_db.v, cfg->geoip_db.n, why, sizeof why);   /* NULL: "ZZ" */
 	in.pg = connect_pg(cfg, PG_WRITE, "sectop-drill");
 	in.redis = connect_redis(cfg, err, sizeof err);
 	in.insert = insert_sql(cfg);
