@@ -468,7 +468,10 @@ int app_report(struct app *app)
 		return EXIT_USAGE;
 	}
 	report_init(&r, cfg, now_us / 1000000);
+	r.geo_db = app->geo != NULL;
 	fill_from_db(&r, cfg, &o, &src, &pr, &q);
+	if (report_origins(&r, app->geo) < 0)
+		report_note(&r, "out of memory: no countries and networks");
 	lookups_set(&src, &r);
 	sources_finish(&src, cfg->snapshot_timeout_s);
 	progress_clear(&pr);

@@ -43,6 +43,9 @@ void report_free(struct report *r)
 	for (size_t i = 0; i < r->n_top; i++)
 		strs_free(r->top[i].tenant_names, r->top[i].n_tenant_names);
 	free(r->top);
+	free(r->fail_ips);
+	free(r->countries);
+	free(r->networks);
 	free(r->hot);
 	for (size_t i = 0; i < r->n_access; i++) {
 		free(r->access[i].tenant);

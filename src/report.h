@@ -54,6 +54,25 @@ struct report_ip {
 	long blocks_in_period;       /* ip_blocked rows naming it */
 };
 
+/* An address's failures in one of the two periods. */
+struct report_fail_ip {
+	char ip[MODEL_IP_LEN];
+	long long failures;
+	bool prev;
+};
+
+/* A country ("NL", "unknown") or an AS ("AS64500 Example Hosting", raw). */
+struct report_origin {
+	char name[160];
+	long long cur, prev;         /* failures in the period and the one before */
+	long addresses;              /* failing addresses in the period */
+};
+
+/* The failing addresses read per period, at most; the countries and
+ * networks listed. */
+#define REPORT_ORIGIN_IPS 100000
+#define REPORT_ORIGIN_ROWS 20
+
 struct report_hot {
 	char ip[MODEL_IP_LEN];
 	long hours;                  /* clock hours above the threshold */
@@ -104,6 +123,14 @@ struct report {
 
 	struct report_ip *top;       /* by failures */
 	size_t n_top;
+	/* where the failing addresses sit (geoip-db), both periods: built by
+	 * report_origins from the addresses' failures as read */
+	struct report_fail_ip *fail_ips;
+	size_t n_fail_ips;
+	bool fail_ips_cut;           /* more failing addresses than REPORT_ORIGIN_IPS */
+	bool geo_db;                 /* a GeoIP database was configured */
+	struct report_origin *countries, *networks;   /* by failures now */
+	size_t n_countries, n_networks;
 	struct report_hot *hot;      /* busiest hour first */
 	size_t n_hot, hot_total;
 	struct report_access *access;
@@ -172,6 +199,11 @@ void report_finish(struct report *r, int64_t now_s, int rotation_warn_days);
 
 /* The hour that holds t (unix microseconds), as unix microseconds. */
 int64_t report_floor_hour(int64_t us);
+
+struct geoip;
+/* Countries and networks from r->fail_ips (geo NULL: none, the sections say
+ * so).  -1 when out of memory. */
+int report_origins(struct report *r, const struct geoip *geo);
 
 /* --since/--until: a duration back from now ("7d", "36h", "90m") or an ISO
  * 8601 date or time ("2026-11-16", "2026-11-16T08:00", "...:00Z",

@@ -385,6 +385,50 @@ static int take_recent(struct fill *f, const struct pg_result *res)
 	                      &f->r->recent_cut);
 }
 
+/* Every failing address of one period, for the countries and networks. */
+static int take_fail_ips(struct fill *f, const struct pg_result *res, bool prev)
+{
+	struct report *r = f->r;
+	int rows = report_db_rows(res);
+
+	if (rows > REPORT_ORIGIN_IPS) {
+		rows = REPORT_ORIGIN_IPS;
+		r->fail_ips_cut = true;
+	}
+	struct report_fail_ip *v = realloc(r->fail_ips, (r->n_fail_ips + (size_t)rows + 1) * sizeof *v);
+	if (!v)
+		return -1;
+	r->fail_ips = v;
+	for (int i = 0; i < rows; i++) {
+		struct report_fail_ip *x = &v[r->n_fail_ips++];
+		snprintf(x->ip, sizeof x->ip, "%s", report_db_str_peek(res, i, 0));
+		x->failures = report_db_num(res, i, 1);
+		x->prev = prev;
+	}
+	return 0;
+}
+
+static int take_fail_ips_cur(struct fill *f, const struct pg_result *res)
+{
+	return take_fail_ips(f, res, false);
+}
+
+static int take_fail_ips_prev(struct fill *f, const struct pg_result *res)
+{
+	return take_fail_ips(f, res, true);
+}
+
+/* only with a GeoIP database to say where they sit */
+static enum report_variant prep_fail_cur(struct fill *f, struct lane *l)
+{
+	return f->r->geo_db ? prep_cur(f, l) : SKIP;
+}
+
+static enum report_variant prep_fail_prev(struct fill *f, struct lane *l)
+{
+	return f->r->geo_db ? prep_prev(f, l) : SKIP;
+}
+
 /* ------------------------------------------------------------ sections */
 
 static const struct section
@@ -400,15 +444,19 @@ static const struct section
 	s_rotations = { "secret rotations", RQ_ROTATIONS, SP_NONE, prep_rotations, take_rotations },
 	s_keys = { "API keys", RQ_KEYS, SP_NONE, prep_keys, take_keys },
 	s_recent = { "addresses failing lately", RQ_RECENT, SP_NONE, prep_recent, take_recent },
-	s_blocked = { "addresses ever blocked", RQ_BLOCKED, SP_NONE, prep_blocked, take_blocked };
+	s_blocked = { "addresses ever blocked", RQ_BLOCKED, SP_NONE, prep_blocked, take_blocked },
+	s_fail_ips = { "where the failing addresses sit", RQ_FAIL_IPS, SP_NONE, prep_fail_cur, take_fail_ips_cur },
+	s_fail_ips_prev = { "where the previous period's sat", RQ_FAIL_IPS, SP_NONE, prep_fail_prev,
+	                    take_fail_ips_prev };
 
 /* The two lanes take about as long each (measured on ten million rows);
  * with one session the first runs both lists. */
 static const struct section *const lane_first[] = {
-	&s_hours, &s_distinct, &s_top, &s_hot, NULL,
+	&s_hours, &s_distinct, &s_top, &s_hot, &s_fail_ips, NULL,
 };
 static const struct section *const lane_second[] = {
-	&s_hours_prev, &s_distinct_prev, &s_access, &s_actions, &s_rotations, &s_keys, &s_recent, &s_blocked, NULL,
+	&s_hours_prev, &s_distinct_prev, &s_access, &s_actions, &s_rotations, &s_keys, &s_recent, &s_blocked,
+	&s_fail_ips_prev, NULL,
 };
 
 /* ---------------------------------------------------------------- run */

@@ -201,6 +201,13 @@ static const char *const query_tmpl[RQ_N] = {
 	    "WITH x AS ([[SELECT r.resource_id FROM {R_ACTIONS} r WHERE r.action = 'ip_blocked' UNION ALL ]]"
 	    "SELECT resource_id FROM ({AGG_ACTIONS}) l WHERE l.action = 'ip_blocked')"
 	    " SELECT DISTINCT left(resource_id, $12) FROM x WHERE resource_id IS NOT NULL LIMIT $17",
+	/* Each failing address's failures in the period (the rollup's and the
+	 * live part's), most first, for where they sit (report_geo.c). */
+	[RQ_FAIL_IPS] =
+	    "WITH lf AS (SELECT ip, sum(failures) AS n FROM ({AGG_FAIL}) l GROUP BY ip)"
+	    " SELECT host(ip), sum(n) FROM ([[SELECT r.ip, r.failures AS n FROM {R_FAIL} r"
+	    " WHERE {RANGE} AND {SCOPE} UNION ALL ]]SELECT ip, n FROM lf) f"
+	    " WHERE ip IS NOT NULL GROUP BY ip ORDER BY 2 DESC, 1 LIMIT 100001",
 	[RQ_KEYS] =
 	    "SELECT left(k.tenant_id, $12), left(k.name, $12), left(k.key_prefix, $12),"
 	    " " US("k.created_at") ", " US("k.last_used_at") ", " US("k.expires_at") ", count(*) OVER ()"

@@ -55,6 +55,7 @@ enum report_query {
 	RQ_KEYS,          /* API keys expired, never used or unused */
 	RQ_RECENT,        /* addresses that failed lately: their blocks are looked up */
 	RQ_BLOCKED,       /* addresses an operator ever blocked: looked up too */
+	RQ_FAIL_IPS,      /* every failing address's failures: countries and networks */
 	RQ_N
 };
 

@@ -62,14 +62,22 @@ static const struct rcol secret_cols[] = {
 	{ "name", "Secret", 24 }, { "kind", "Kind", 11 }, { "max_age_days", "Max age", 7 },
 	{ "last_rotated", "Last rotated", 20 }, { "age_days", "Age", 6 }, { "state", "State", 13 },
 };
+static const struct rcol country_cols[] = {
+	{ "country", "Country", 8 }, { "failures", "Failures", 9 }, { "addresses", "Addresses", 9 },
+	{ "previous", "Previous", 9 }, { "change_pct", "Change", 8 },
+};
+static const struct rcol network_cols[] = {
+	{ "network", "Network (AS)", 40 }, { "failures", "Failures", 9 }, { "addresses", "Addresses", 9 },
+	{ "previous", "Previous", 9 }, { "change_pct", "Change", 8 },
+};
 static const struct rcol health_cols[] = {
 	{ "endpoint", "Endpoint", 12 }, { "url", "URL", 40 }, { "status", "Status", 8 },
 	{ "http_status", "HTTP", 4 }, { "finding", "Finding", 60 },
 };
 
 enum section {
-	S_SUMMARY, S_DAYS, S_HOURS, S_TOP, S_HOT, S_ACCESS, S_ACTIONS, S_BLOCKS, S_KEYS, S_SECRETS,
-	S_HEALTH, S_N
+	S_SUMMARY, S_DAYS, S_HOURS, S_TOP, S_COUNTRIES, S_NETWORKS, S_HOT, S_ACCESS, S_ACTIONS, S_BLOCKS,
+	S_KEYS, S_SECRETS, S_HEALTH, S_N
 };
 
 #define COLS(c) c, sizeof c / sizeof c[0]
@@ -82,6 +90,8 @@ static const struct {
 	[S_DAYS] = { "failures_per_day", "Failures per day", COLS(day_cols) },
 	[S_HOURS] = { "failures_per_hour_of_week", "Failures per hour of the week (UTC)", COLS(how_cols) },
 	[S_TOP] = { "top_ips", "Top addresses by failures", COLS(top_cols) },
+	[S_COUNTRIES] = { "top_countries", "Countries of the failing addresses", COLS(country_cols) },
+	[S_NETWORKS] = { "top_networks", "Networks (AS) of the failing addresses", COLS(network_cols) },
 	[S_HOT] = { "hot_ips", "Addresses busy within one hour", COLS(hot_cols) },
 	[S_ACCESS] = { "access", "Unauthorized and cross-tenant access by tenant and user", COLS(access_cols) },
 	[S_ACTIONS] = { "operator_actions", "Operator actions", COLS(action_cols) },
@@ -353,11 +363,48 @@ static int build_health(const struct report *r, struct rtable *t)
 	return 0;
 }
 
+/* Countries or networks: the period's failures, the previous period's and
+ * the change; the first REPORT_ORIGIN_ROWS. */
+static int build_origins(const struct report *r, struct rtable *t, enum section s,
+                         const struct report_origin *v, size_t n)
+{
+	size_t rows = n < REPORT_ORIGIN_ROWS ? n : REPORT_ORIGIN_ROWS;
+
+	if (table_alloc(t, s, rows) < 0)
+		return -1;
+	for (size_t i = 0; i < rows; i++) {
+		double pct;
+		struct rcell change = c_null();
+		if (report_change_pct(v[i].cur, v[i].prev, &pct))
+			change = (struct rcell){ .kind = RC_PCT, .d = pct };
+		struct rcell row[] = { c_text(v[i].name), c_int(v[i].cur), c_int(v[i].addresses),
+		                       c_int(v[i].prev), change };
+		set_row(t, i, row);
+	}
+	t->total = (long long)n;
+	if (!r->geo_db)
+		snprintf(t->note, sizeof t->note, "no GeoIP database (geoip-db): where addresses sit is not known");
+	else if (r->fail_ips_cut)
+		snprintf(t->note, sizeof t->note, "from the %d failing addresses with the most failures of each period",
+		         REPORT_ORIGIN_IPS);
+	return 0;
+}
+
+static int build_countries(const struct report *r, struct rtable *t)
+{
+	return build_origins(r, t, S_COUNTRIES, r->countries, r->n_countries);
+}
+
+static int build_networks(const struct report *r, struct rtable *t)
+{
+	return build_origins(r, t, S_NETWORKS, r->networks, r->n_networks);
+}
+
 int report_tables(const struct report *r, struct rtable **out, size_t *n)
 {
 	static int (*const build[S_N])(const struct report *, struct rtable *) = {
-		build_summary, build_days, build_hours, build_top, build_hot, build_access,
-		build_actions, build_blocks, build_keys, build_secrets, build_health,
+		build_summary, build_days, build_hours, build_top, build_countries, build_networks, build_hot,
+		build_access, build_actions, build_blocks, build_keys, build_secrets, build_health,
 	};
 	struct rtable *t = calloc(S_N, sizeof *t);
 

@@ -324,7 +324,7 @@ for b in blocks:
     if len({len(r) for r in rows}) != 1:
         sys.exit(f"{lines[0]}: rows of {sorted({len(r) for r in rows})} columns")
 assert names[:3] == ["summary", "failures_per_day", "failures_per_hour_of_week"], names
-assert len(names) == 11, names
+assert len(names) == 13, names
 PY
 check "csv: a formula from outside is defused" grep -qF "\"'=HYPERLINK(\"\"http://evil\"\")\"" "$work/r.csv"
 run --format csv --section top_ips >"$work/top.csv"

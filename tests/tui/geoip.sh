@@ -41,6 +41,14 @@ check "text: the organisation's escapes inert" python3 -c 'import sys; t=open(sy
 snap --geoip-db "$work/missing.mmdb" >"$work/bad.txt" 2>&1
 check "a database that cannot be opened: exit 2, named" [ $? -eq 2 ] && grep -q "missing.mmdb" "$work/bad.txt"
 
+"$SECTOP" -c "$work/empty.conf" --db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table" report --since 1d \
+	--format json "${geo[@]}" >"$work/r.json" 2>/dev/null
+check "report: the failing addresses' countries, with the previous period" \
+	[ "$(jpath "$work/r.json" '[(x["country"], x["failures"], x["addresses"], x["previous"]) for x in d["sections"]["top_countries"]["rows"]]')" = \
+	  "[('NL', 30, 1, 0), ('DE', 20, 1, 0), ('unknown', 10, 1, 0)]" ]
+check "report: their networks, the organisation exact in JSON" \
+	[ "$(jpath "$work/r.json" 'd["sections"]["top_networks"]["rows"][0]["network"]')" = "$(printf 'AS64500 Example Hosting \033[31mB.V.\033]0;owned\a')" ]
+
 # --- the console -----------------------------------------------------------------
 TUI_RECORD=$work/tty.log
 tui_start "${geo[@]}"

@@ -404,6 +404,12 @@ static void hostile_report(struct report *r, struct config *cfg, struct block_en
 	r->top[0].tenant_names[1] = strdup("acme");
 	r->top[0].n_tenant_names = 2;
 	r->n_top = 1;
+	/* an AS organisation is untrusted too */
+	r->geo_db = true;
+	r->networks = calloc(1, sizeof *r->networks);
+	snprintf(r->networks[0].name, sizeof r->networks[0].name, "AS64500 %s", EVIL);
+	r->networks[0].cur = 3;
+	r->n_networks = 1;
 	r->actions = calloc(1, sizeof *r->actions);
 	r->actions[0] = (struct report_action){ .ts_us = NOW_US - DAY_US, .who = strdup(EVIL),
 		.action = strdup("ip_blocked"), .reason = strdup("=cmd()" EVIL), .ip = strdup("198.51.100.23") };
@@ -507,7 +513,9 @@ static void test_formats_parse_back(void **state)
 	assert_int_equal(json_integer_value(json_object_get(d, "sectop_report")), 1);
 	assert_string_equal(json_string_value(json_object_get(d, "tenant")), EVIL);
 	json_t *sec = json_object_get(d, "sections");
-	assert_int_equal(json_object_size(sec), 11);
+	assert_int_equal(json_object_size(sec), 13);
+	json_t *net = json_array_get(json_object_get(json_object_get(sec, "top_networks"), "rows"), 0);
+	assert_true(strstr(json_string_value(json_object_get(net, "network")), EVIL) != NULL);
 	json_t *top = json_array_get(json_object_get(json_object_get(sec, "top_ips"), "rows"), 0);
 	assert_string_equal(json_string_value(json_array_get(json_object_get(top, "tenant_names"), 0)), EVIL);
 	assert_true(json_is_true(json_object_get(top, "blocked_now")) == false);
@@ -522,7 +530,7 @@ static void test_formats_parse_back(void **state)
 		assert_true(*p < 0x7f && (*p >= 0x20 || *p == '\n'));
 	free(text);
 
-	/* CSV: 11 tables, each row as wide as its header */
+	/* CSV: 13 tables, each row as wide as its header */
 	text = render(&r, 1);
 	assert_inert(text, false);
 	assert_non_null(strstr(text, "\"'=cmd()"));
@@ -533,7 +541,7 @@ static void test_formats_parse_back(void **state)
 			*next = '\0', next += 2;
 		tables++;
 	}
-	assert_int_equal(tables, 11);
+	assert_int_equal(tables, 13);
 	free(text);
 
 	/* HTML: the hostile strings escaped, no script element */
