@@ -622,6 +622,29 @@ static void ip_distinct(const struct live *l, const struct sum *x, struct ip_sta
 	dset_free(&tenants, NULL);
 }
 
+/* Every address added up over the window's minutes, and the floors of all
+ * the minutes that dropped some (what an address may have lost there). */
+static void address_sums(const struct live *l, struct sums *s, uint64_t *all_floor_f, uint64_t *all_floor_r)
+{
+	for (size_t i = 0; i < l->n_slots; i++) {
+		const struct bucket *k = &l->slots[i];
+		if (!k->used)
+			continue;
+		*all_floor_f += k->ips.floor_f;
+		*all_floor_r += k->ips.floor_r;
+		for (size_t j = 0; j < k->ips.n; j++) {
+			const struct ip_entry *e = &k->ips.e[j];
+			struct sum *x = sums_find(s, e->h, e, NULL);
+			x->a += e->failures;
+			x->b += e->requests;
+			x->err_a += e->err_f;
+			x->err_b += e->err_r;
+			x->floors_a += k->ips.floor_f;
+			x->floors_b += k->ips.floor_r;
+		}
+	}
+}
+
 struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count)
 {
 	struct sums s;
@@ -635,23 +658,7 @@ struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count)
 		sums_free(&s);
 		return calloc(1, sizeof(struct ip_stat));
 	}
-	for (size_t i = 0; i < l->n_slots; i++) {
-		const struct bucket *k = &l->slots[i];
-		if (!k->used)
-			continue;
-		all_floor_f += k->ips.floor_f;
-		all_floor_r += k->ips.floor_r;
-		for (size_t j = 0; j < k->ips.n; j++) {
-			const struct ip_entry *e = &k->ips.e[j];
-			struct sum *x = sums_find(&s, e->h, e, NULL);
-			x->a += e->failures;
-			x->b += e->requests;
-			x->err_a += e->err_f;
-			x->err_b += e->err_r;
-			x->floors_a += k->ips.floor_f;
-			x->floors_b += k->ips.floor_r;
-		}
-	}
+	address_sums(l, &s, &all_floor_f, &all_floor_r);
 	struct sum **rank = calloc(s.n + 1, sizeof *rank);
 	size_t nr = 0;
 	for (size_t i = 0; rank && i < s.n; i++)
@@ -775,23 +782,7 @@ struct range_stat *live_top_ranges(struct live *l, size_t n, size_t *count)
 		sums_free(&s);
 		return NULL;
 	}
-	for (size_t i = 0; i < l->n_slots; i++) {
-		const struct bucket *k = &l->slots[i];
-		if (!k->used)
-			continue;
-		all_floor_f += k->ips.floor_f;
-		all_floor_r += k->ips.floor_r;
-		for (size_t j = 0; j < k->ips.n; j++) {
-			const struct ip_entry *e = &k->ips.e[j];
-			struct sum *x = sums_find(&s, e->h, e, NULL);
-			x->a += e->failures;
-			x->b += e->requests;
-			x->err_a += e->err_f;
-			x->err_b += e->err_r;
-			x->floors_a += k->ips.floor_f;
-			x->floors_b += k->ips.floor_r;
-		}
-	}
+	address_sums(l, &s, &all_floor_f, &all_floor_r);
 	for (size_t i = 0; i < s.n; i++)
 		if (s.v[i].a > 0)
 			range_add(v, &nr, slot, cap - 1, &s.v[i], all_floor_f, all_floor_r);
