@@ -20,7 +20,7 @@ while True:
     s.recvfrom(4096)
 ' "$ns" >"$work/dns.out" 2>&1 &
 at_exit "kill $!"
-wait_until 5 grep -q . "$work/dns.out"
+wait_until 20 grep -q . "$work/dns.out"
 cat >"$work/hanging" <<SH
 #!/bin/sh
 mount --bind "$work/resolv.conf" /etc/resolv.conf && exec "\$@"
