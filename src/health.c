@@ -730,7 +730,7 @@ static void xfer_end(struct health *h, struct health_xfer *x, struct health_resu
 static void xfer_fail(struct health *h, struct health_xfer *x, char *reason)
 {
 	struct health_result r = { .state = HEALTH_DOWN, .reason = reason,
-	                           .latency_ms = x->latency_ms + (double)(clock_mono_ms() - x->started_ms) };
+	                           .latency_ms = (double)(clock_mono_ms() - x->started_ms) };
 	xfer_end(h, x, &r);
 }
 
