@@ -4,7 +4,7 @@
 # own): keys answer at once, the endpoint shows the lookup timed out, and q
 # quits at once, not when getaddrinfo gives up minutes later.
 . "$(dirname "$0")/lib.sh"
-tui_init resolver 14
+tui_init resolver 4
 
 ns=127.53.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$ns" >"$work/resolv.conf"
