@@ -66,10 +66,10 @@ struct health_xfer {
 	struct curl_slist *req_headers;  /* may hold a secret: wiped before free */
 	struct curl_slist *resolved;     /* CURLOPT_RESOLVE: the hosts looked up */
 	struct resolve *lookup;          /* the current hop's host, being looked up */
-	int64_t lookup_due_ms;           /* monotonic: abandoned then */
+	int64_t lookup_started_ms, lookup_due_ms;   /* monotonic: abandoned at due */
 	bool in_multi;                   /* the easy handle is in hm->multi */
 	char *url;                       /* the URL of the current hop */
-	bool same_origin_only;           /* credentials attached: we follow redirects */
+	bool same_origin_only;           /* credentials attached: redirects within the origin only */
 	int hops;
 	int timeout_ms;
 	int64_t started_ms;              /* monotonic */
@@ -642,6 +642,7 @@ static int hop_start(struct health_xfer *x, int64_t now, char **reason)
 		return -1;
 	}
 	int remaining = x->timeout_ms - (int)(now - x->started_ms);
+	x->lookup_started_ms = now;
 	x->lookup_due_ms = now + (remaining < HEALTH_CONNECT_MAX_MS ? remaining : HEALTH_CONNECT_MAX_MS);
 	return 0;
 }
@@ -729,7 +730,7 @@ static void xfer_end(struct health *h, struct health_xfer *x, struct health_resu
 static void xfer_fail(struct health *h, struct health_xfer *x, char *reason)
 {
 	struct health_result r = { .state = HEALTH_DOWN, .reason = reason,
-	                           .latency_ms = x->latency_ms + (double)(clock_mono_ms() - x->started_ms) };
+	                           .latency_ms = (double)(clock_mono_ms() - x->started_ms) };
 	xfer_end(h, x, &r);
 }
 
@@ -740,6 +741,7 @@ static void lookup_done(struct health *h, struct health_xfer *x, int64_t now)
 	struct resolve *l = x->lookup;
 
 	x->lookup = NULL;
+	x->latency_ms += (double)(now - x->lookup_started_ms);   /* the lookup is part of the answer's time */
 	if (resolve_finish(l, &entry, err, sizeof err) < 0) {
 		xfer_fail(h, x, str_printf("could not resolve host: %s", err));
 		return;

@@ -25,7 +25,7 @@ while True:
     s.recvfrom(4096)
 ' "$ns" >"$work/dns.out" 2>&1 &
 dns=$!
-for _ in $(seq 50); do grep -q . "$work/dns.out" && break; sleep 0.1; done
+for _ in $(seq 200); do grep -q . "$work/dns.out" && break; sleep 0.1; done
 # in a namespace of our own, the blackhole as the only name server
 cat >"$work/hanging" <<SH
 #!/bin/sh

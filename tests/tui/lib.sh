@@ -5,7 +5,8 @@
 #
 # A test calls tui_init NAME REDIS_DB first.  Redis dbs 10-15 are the
 # terminal tests' (the others use 5-9): a test that writes keys has a db
-# of its own (overview 10, hostile 11, keys 12, bytes 13); the others
+# of its own (overview 10, hostile 11, keys 12, bytes 13; hardening 9 and
+# resolver 4, below the command-line tests' 5-8); the others
 # share 14 and 15, which they only flush.  That gives it:
 #   $table      its own copy of audit_log (dropped on exit)
 #   $redis_url  the shared Redis with its own db number (flushed on exit)

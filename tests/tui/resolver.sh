@@ -4,7 +4,7 @@
 # own): keys answer at once, the endpoint shows the lookup timed out, and q
 # quits at once, not when getaddrinfo gives up minutes later.
 . "$(dirname "$0")/lib.sh"
-tui_init resolver 14
+tui_init resolver 4
 
 ns=127.53.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
 printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$ns" >"$work/resolv.conf"
@@ -20,7 +20,7 @@ while True:
     s.recvfrom(4096)
 ' "$ns" >"$work/dns.out" 2>&1 &
 at_exit "kill $!"
-wait_until 5 grep -q . "$work/dns.out"
+wait_until 20 grep -q . "$work/dns.out"
 cat >"$work/hanging" <<SH
 #!/bin/sh
 mount --bind "$work/resolv.conf" /etc/resolv.conf && exec "\$@"

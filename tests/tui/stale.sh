@@ -20,6 +20,7 @@ private_up() { [ "$(private PING 2>/dev/null)" = PONG ]; }
 wait_until 5 private_up || { echo "the private redis-server did not start" >&2; exit 99; }
 redis_url="redis://127.0.0.1:$port/0"
 TUI_UNSET=(REDISCLI_AUTH)      # the private server has no password
+TUI_ENV=("XDG_STATE_HOME=$work/state")   # X opens a dialog: the journal is checked there
 
 attacker=203.0.113.44
 add_failures() { # N
@@ -56,6 +57,11 @@ keys Enter
 check_shows "Enter while redis hangs: the drill-down" "Address $attacker" 2
 keys Escape
 check_shows "Esc while redis hangs: the overview" " Top addresses " 2
+
+keys X
+check_shows "X while redis hangs: the extend dialog" "ip_block_extended $attacker" 3
+check_shows "... saying its reading of the block is stale" "STALE: Redis last answered" 3
+keys Escape
 
 add_failures 3
 check_until "postgres keeps the panels up to date (8 failures)" 8 fail_is 8
