@@ -336,6 +336,8 @@ protected-mode yes
 requirepass $pw
 save ""
 appendonly no
+# a database of its own for each test that writes keys (tests/tui/lib.sh)
+databases 32
 enable-debug-command local
 daemonize yes
 pidfile $RD_PID

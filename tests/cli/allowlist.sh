@@ -9,7 +9,7 @@
 need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS
 
 work=$(mktemp -d)
-db=8
+db=16
 redis_url="${SECTOP_TEST_REDIS%/*}/$db"
 export XDG_STATE_HOME=$work/state SECTOP_OPERATOR=dana
 table="allow_audit_$$"

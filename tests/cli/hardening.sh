@@ -82,36 +82,7 @@ done
 rget FLUSHDB >/dev/null
 
 # --- 8: the plan is applied only if it still holds --------------------------
-# on_prompt: run sectop on a terminal of its own; when it asks, run a shell
-# command (the state changing while the operator reads), then type the answer
-on_prompt() { # SHELL-COMMAND ANSWER SECTOP-ARGS...
-	python3 - "$@" <<'PY'
-import os, pty, subprocess, sys, time
-change, answer, args = sys.argv[1], sys.argv[2], sys.argv[3:]
-pid, fd = pty.fork()
-if pid == 0:
-    os.execv(args[0], args)
-out, t0 = b"", time.time()
-while not (b"Type " in out and out.rstrip().endswith(b":")) and time.time() - t0 < 10:
-    try:
-        out += os.read(fd, 4096)
-    except OSError:
-        break
-subprocess.run(change, shell=True, check=True)
-os.write(fd, answer.encode() + b"\r")
-while True:
-    try:
-        chunk = os.read(fd, 4096)
-    except OSError:
-        break
-    if not chunk:
-        break
-    out += chunk
-_, status = os.waitpid(pid, 0)
-sys.stdout.write(out.decode(errors="replace"))
-sys.exit(os.waitstatus_to_exitcode(status))
-PY
-}
+# on_prompt (lib.sh): sectop on a terminal of its own, the state changed while it asks
 on_prompt "redis-cli -u '$redis_url' SET blocked:203.0.113.80 '{\"by\":\"carol\",\"reason\":\"hers\"}' EX 5000 >/dev/null" \
 	203.0.113.80 "$SECTOP" block 203.0.113.80 --reason mine -c "$work/empty.conf" --db "$SECTOP_TEST_DB" \
 	--redis "$redis_url" >"$work/out" 2>&1

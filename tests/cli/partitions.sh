@@ -18,7 +18,7 @@ fi
 work=$(mktemp -d)
 . "$(dirname "$0")/pgcluster.sh"
 sock=tmux-part-$$
-redis_url="${SECTOP_TEST_REDIS%/*}/12"
+redis_url="${SECTOP_TEST_REDIS%/*}/21"
 export XDG_STATE_HOME=$work/state SECTOP_OPERATOR=carol
 trap 'tmux -L "$sock" kill-server 2>/dev/null; cluster_stop_all; redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1; rm -rf "$work"' EXIT
 

@@ -7,7 +7,7 @@
 need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS
 
 work=$(mktemp -d)
-redis_url="${SECTOP_TEST_REDIS%/*}/6"
+redis_url="${SECTOP_TEST_REDIS%/*}/19"
 table="rl_audit_$$"
 trap 'redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1; tsql -c "DROP TABLE IF EXISTS $table" >/dev/null 2>&1; rm -rf "$work"' EXIT
 redis-cli -u "$redis_url" FLUSHDB >/dev/null

@@ -8,7 +8,7 @@
 need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS
 
 work=$(mktemp -d)
-redis_url="${SECTOP_TEST_REDIS%/*}/9"
+redis_url="${SECTOP_TEST_REDIS%/*}/17"
 table="repeat_audit_$$"
 export XDG_STATE_HOME=$work/state SECTOP_OPERATOR=gina
 trap 'redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1; tsql -c "DROP TABLE IF EXISTS $table" >/dev/null 2>&1; rm -rf "$work"' EXIT

@@ -13,7 +13,7 @@ for tool in tmux; do command -v $tool >/dev/null || { echo "skip: no $tool" >&2;
 work=$(mktemp -d)
 . "$(dirname "$0")/pgcluster.sh"
 sock=tmux-repl-$$
-db=11
+db=20
 redis_url="${SECTOP_TEST_REDIS%/*}/$db"
 export XDG_STATE_HOME=$work/state SECTOP_OPERATOR=bob
 trap 'tmux -L "$sock" kill-server 2>/dev/null; cluster_stop_all; redis-cli -u "$redis_url" FLUSHDB >/dev/null 2>&1; rm -rf "$work"' EXIT

@@ -5,7 +5,7 @@
 # and the drill-down mark it, and a block the servers set on an allow-listed
 # address raises an alert.
 . "$(dirname "$0")/lib.sh"
-tui_init allowlist 14
+tui_init allowlist 22
 
 partner=198.51.100.23
 tsql -c "INSERT INTO $table (tenant_id, user_id, action, ip_address, path, status_code)

@@ -6,7 +6,7 @@
 # database" are told apart, an organisation name holding escape sequences
 # reaches the terminal inert, and the snapshot carries country, asn, as_org.
 . "$(dirname "$0")/lib.sh"
-tui_init geoip 14
+tui_init geoip 23
 perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null || {
 	[ "${SECTOP_REQUIRE_SERVERS:-0}" = 1 ] && { echo "libmaxmind-db-writer-perl is missing" >&2; exit 99; }
 	echo "skip: no MaxMind::DB::Writer (Debian: libmaxmind-db-writer-perl)" >&2; exit 77; }

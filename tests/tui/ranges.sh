@@ -4,7 +4,7 @@
 # one busy address; Enter lists the range's addresses (the top addresses,
 # filtered by the network); the snapshot has the same figures as SQL.
 . "$(dirname "$0")/lib.sh"
-tui_init ranges 15
+tui_init ranges 24
 
 tsql <<SQL || exit 99
 INSERT INTO $table (tenant_id, user_id, action, ip_address, status_code)

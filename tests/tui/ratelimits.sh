@@ -3,7 +3,7 @@
 # the limit each has used, when it resets, marked past 80% and past 100%;
 # its title counts the servers' rate-limited events in the window.
 . "$(dirname "$0")/lib.sh"
-tui_init ratelimits 15
+tui_init ratelimits 25
 
 rcli SET ratelimit:198.51.100.61 130 EX 45 >/dev/null
 rcli SET ratelimit:198.51.100.62 40 EX 45 >/dev/null
