@@ -16,6 +16,7 @@
 #include "actions.h"
 #include "conf.h"
 #include "connect.h"
+#include "redis_link.h"
 #include "pg_sql.h"
 #include "redis_url.h"
 #include "rotation.h"
@@ -127,7 +128,7 @@ int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz)
 void ops_close(struct ops *o)
 {
 	if (o->redis)
-		redisFree(o->redis);
+		rlink_free(o->redis);
 	if (o->pg)
 		PQfinish(o->pg);
 	journal_close(&o->journal);
@@ -136,7 +137,7 @@ void ops_close(struct ops *o)
 
 /* ------------------------------------------------------------------ Redis */
 
-static redisContext *ops_redis(struct ops *o, struct op_result *r)
+static struct rlink *ops_redis(struct ops *o, struct op_result *r)
 {
 	char err[300];
 
@@ -160,17 +161,17 @@ static void block_value_fields(const char *v, size_t len, struct op_plan *p)
 static enum op_status read_state(struct ops *o, const struct op *op, struct op_plan *p,
                                  struct op_result *r)
 {
-	redisContext *c = ops_redis(o, r);
+	struct rlink *c = ops_redis(o, r);
 	if (!c)
 		return r->status;
-	redisReply *v = redisCommand(c, "GET %s%s", o->blocked_prefix, op->target);
-	redisReply *t = v ? redisCommand(c, "TTL %s%s", o->blocked_prefix, op->target) : NULL;
-	redisReply *f = t ? redisCommand(c, "GET %s%s", o->cfg->keys.failed_auth, op->target) : NULL;
+	redisReply *v = rlink_call(c, "GET %s%s", o->blocked_prefix, op->target);
+	redisReply *t = v ? rlink_call(c, "TTL %s%s", o->blocked_prefix, op->target) : NULL;
+	redisReply *f = t ? rlink_call(c, "GET %s%s", o->cfg->keys.failed_auth, op->target) : NULL;
 	enum op_status st = OP_DONE;
 
 	if (!v || !t || !f) {
-		st = say(r, OP_FAILED, "redis: %s", c->errstr);
-		redisFree(c);
+		st = say(r, OP_FAILED, "redis: %s", rlink_error(c));
+		rlink_free(c);
 		o->redis = NULL;
 	} else {
 		p->blocked = v->type != REDIS_REPLY_NIL;
@@ -582,7 +583,7 @@ static char *audit_details(const struct op *op, const char *id, const char *mode
 static enum op_status run_redis(struct ops *o, const struct op *op, const struct op_plan *p,
                                 struct op_result *r)
 {
-	redisContext *c = ops_redis(o, r);
+	struct rlink *c = ops_redis(o, r);
 	redisReply *rep = NULL;
 
 	if (!c)
@@ -590,21 +591,21 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 	switch (op->kind) {
 	case OP_BLOCK: {
 		char *v = block_value(o, op);
-		rep = v ? redisCommand(c, "SET %s%s %s EX %ld", o->blocked_prefix, op->target, v, op->ttl_s) : NULL;
+		rep = v ? rlink_call(c, "SET %s%s %s EX %ld", o->blocked_prefix, op->target, v, op->ttl_s) : NULL;
 		free(v);
 		break;
 	}
 	case OP_UNBLOCK:
-		rep = redisCommand(c, "DEL %s%s", o->blocked_prefix, op->target);
+		rep = rlink_call(c, "DEL %s%s", o->blocked_prefix, op->target);
 		break;
 	case OP_EXTEND:
-		rep = redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s);
+		rep = rlink_call(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s);
 		break;
 	default:
 		return say(r, OP_FAILED, "not a Redis action");
 	}
 	if (!rep || rep->type == REDIS_REPLY_ERROR) {
-		say(r, OP_FAILED, "redis: %s", rep ? rep->str : c->errstr);
+		say(r, OP_FAILED, "redis: %s", rep ? rep->str : rlink_error(c));
 	} else if (op->kind != OP_BLOCK && rep->type == REDIS_REPLY_INTEGER && rep->integer == 0) {
 		say(r, OP_ALREADY, "%s was not blocked (it may have expired meanwhile)", op->target);
 	} else {
@@ -674,9 +675,9 @@ static void append(struct op_result *r, const char *fmt, ...)
 static void run_revoke_backend(struct ops *o, const struct op *op, struct op_result *r)
 {
 	if (backend_is(o, "db+redis")) {
-		redisContext *c = ops_redis(o, &(struct op_result){ 0 });
+		struct rlink *c = ops_redis(o, &(struct op_result){ 0 });
 		char *v = revoked_value(o, op);
-		redisReply *rep = c && v ? redisCommand(c, "SET %s%s %s", o->cfg->keys.revoked_key, op->target, v) : NULL;
+		redisReply *rep = c && v ? rlink_call(c, "SET %s%s %s", o->cfg->keys.revoked_key, op->target, v) : NULL;
 		bool ok = rep && rep->type == REDIS_REPLY_STATUS;
 		if (ok) {
 			snprintf(r->backend_status, sizeof r->backend_status, "done");
@@ -686,13 +687,13 @@ static void run_revoke_backend(struct ops *o, const struct op *op, struct op_res
 			r->status = OP_FAILED;
 			append(r, " in the database, but NOT in Redis (%s): the servers accept it until they look it up;"
 			       " set %s%s by hand, or revoke again once Redis is back",
-			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? c->errstr : "cannot connect",
+			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? rlink_error(c) : "cannot connect",
 			       o->cfg->keys.revoked_key, op->target);
 		}
 		freeReplyObject(rep);
 		free(v);
 		if (!ok && c) {
-			redisFree(c);
+			rlink_free(c);
 			o->redis = NULL;
 		}
 	} else if (backend_is(o, "db+webhook")) {

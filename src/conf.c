@@ -48,6 +48,10 @@ static const struct conf_key conf_table[] = {
 	K("db", CT_CONNINFO, db, 0, 0),
 	K("redis", CT_CONNINFO, redis, 0, 0),
 	K("redis-password", CT_SECRET, redis_password, 0, 0),
+	K("redis-sentinel-password", CT_SECRET, redis_sentinel_password, 0, 0),
+	K("redis-ca-file", CT_STRING, redis_ca_file, 0, 0),
+	K("redis-cert-file", CT_STRING, redis_cert_file, 0, 0),
+	K("redis-key-file", CT_STRING, redis_key_file, 0, 0),
 	K("health", CT_HEALTH, health, 0, 0),
 	K("table", CT_IDENT, schema.table, 0, 0),
 	K("column-id", CT_IDENT, schema.id, 0, 0),
@@ -832,6 +836,8 @@ void conf_apply_env(struct config *cfg)
 		set_str(&cfg->redis, "redis://127.0.0.1:6379/0");
 	if (!cfg->redis_password && (v = getenv("REDISCLI_AUTH")) && *v)
 		set_str(&cfg->redis_password, v);
+	if (!cfg->redis_sentinel_password && (v = getenv("REDIS_SENTINEL_PASSWORD")) && *v)
+		set_str(&cfg->redis_sentinel_password, v);
 }
 
 /* revoke-backend and the webhook settings it needs. */

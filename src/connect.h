@@ -4,14 +4,16 @@
 #ifndef SECTOP_CONNECT_H
 #define SECTOP_CONNECT_H
 
-#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <stddef.h>
 
 struct config;
+struct rlink;
 
-/* Connect, AUTH and SELECT as the configuration says.  NULL with err. */
-redisContext *connect_redis(const struct config *cfg, char *err, size_t errsz);
+/* Connect (through the sentinels, to every master of a cluster, over TLS:
+ * whatever the URL says), AUTH and SELECT.  NULL with err.  Commands with
+ * rlink_call(), closed with rlink_free() (redis_link.h). */
+struct rlink *connect_redis(const struct config *cfg, char *err, size_t errsz);
 
 /* Connect with statement_timeout set to the server timeout; the result's
  * PQstatus tells whether it worked (NULL only when out of memory). */

@@ -1,15 +1,15 @@
 /* redis.c: the Redis source.
  *
- * hiredis 0.14 async, on our own poll adapter: the ev hooks only record what
- * the context wants (read, write); fds() turns that into a pollfd and ready()
- * calls redisAsyncHandleRead/Write.  Nothing here ever waits: the one thing
- * that can is redisAsyncConnect() on a host *name*, which resolves it with a
- * synchronous getaddrinfo() (an IP literal or a unix socket never does).
+ * Over a link (redis_link.h) that hides the shape of the Redis behind it
+ * (one server, a Sentinel-managed master, a Cluster; plain or TLS): fds()
+ * asks the link for its pollfds and ready() hands them back.  Nothing here
+ * ever waits: the one thing that can is the lookup of a host *name*, which
+ * is synchronous (an IP literal or a unix socket never is).
  *
  * Commands go out in batches (the connection hello, the exact state of the
- * addresses on screen, a SCAN step, the GET/TTL of a step's keys); replies
- * come back in order, so each callback knows its place in its batch by
- * counting.  0.14 async has no timeouts: each batch carries a deadline, and
+ * addresses on screen, a SCAN step, the GET/TTL of a step's keys); each
+ * command carries its place in its batch (in a cluster, the replies of one
+ * batch come from several nodes).  Each batch carries a deadline, and
  * past it the connection is dropped and remade with backoff.  That is also
  * how a stopped server (SIGSTOP: the kernel still completes the connect,
  * but no reply ever comes) ends up failed.
@@ -19,13 +19,13 @@
  * long as the main connection: a drop of the main one remakes both, and
  * the next CONFIG GET decides again whether to subscribe.
  *
- * Freeing a context runs every pending callback with a NULL reply, and
- * hiredis frees it by itself on an I/O error in the middle of
- * redisAsyncHandleRead().  So: callbacks never free the context; they
- * ignore NULL replies and, to give up, only record why in r->fail.  The
- * context is freed only from the top (ready, tick, destroy), and the batches
- * its callbacks point to after it.  (A callback may free its own batch once
- * its last reply is in: hiredis holds no other reference to it.)
+ * Resetting the link runs every pending callback with a NULL reply.  So:
+ * callbacks never reset the link; they ignore NULL replies (but for a
+ * cluster's node that is down, below) and, to give up, only record why in
+ * r->fail.  The link is reset only from the top (ready, tick, destroy), and
+ * the batches its callbacks point to are freed after it.  (A callback may
+ * free its own batch once its last reply is in: the link holds no other
+ * reference to it.)
  */
 #include "config.h"
 
@@ -40,7 +40,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
@@ -55,6 +54,7 @@
 #include "redis.h"
 #include "strutil.h"
 #include "redis_events.h"
+#include "redis_link.h"
 #include "redis_url.h"
 #include "walkpos.h"
 
@@ -134,10 +134,9 @@ struct redis {
 	                              * (the block key alone) */
 	int timeout_ms;
 
-	redisAsyncContext *ac;
+	struct rlink *link;
 	enum conn_state conn;
-	bool want_read, want_write;
-	bool dropping;               /* we are freeing the context ourselves */
+	bool dropping;               /* we are resetting the link ourselves */
 	char fail[256];              /* set in a callback: drop the connection */
 	struct batch *head, *tail;
 
@@ -328,7 +327,7 @@ static int parse_ttl(struct redis *r, const redisReply *rep, long *ttl)
 
 /* ---------------------------------------------------------------- batches */
 
-static void redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata);
+static void redis_on_reply(void *privdata, size_t idx, redisReply *rep);
 
 static struct batch *batch_new(struct redis *r, enum batch_kind kind)
 {
@@ -355,14 +354,13 @@ static bool batch_cmd(struct redis *r, struct batch *b, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->fail[0] || !r->ac)
+	if (r->fail[0] || r->conn == CONN_DOWN)
 		return false;
 	va_start(ap, fmt);
-	int rc = redisvAsyncCommand(r->ac, redis_on_reply, b, fmt, ap);
+	int rc = rlink_vcommand(r->link, redis_on_reply, b, b->expected, fmt, ap);
 	va_end(ap);
-	if (rc != REDIS_OK) {
-		const char *e = r->ac->errstr && r->ac->errstr[0] ? r->ac->errstr : "connection closing";
-		redis_set_fail(r, "cannot queue a command: %s", e);
+	if (rc < 0) {
+		redis_set_fail(r, "cannot queue a command: out of memory");
 		return false;
 	}
 	b->expected++;
@@ -412,7 +410,7 @@ static const char *batch_what(const struct redis *r, const struct batch *b)
 {
 	switch (b->kind) {
 	case BATCH_HELLO:
-		return r->ac && (r->ac->c.flags & REDIS_CONNECTED) ? b->names[0] : "the connection";
+		return rlink_up(r->link) ? b->names[0] : "the connection";
 	case BATCH_EXACT:
 		return "GET/TTL of the addresses on screen";
 	case BATCH_SCAN:
@@ -882,9 +880,16 @@ static void events_start(struct redis *r)
 	int hl = snprintf(head, sizeof head, "__keyspace@%d__:", r->target.db);
 	char *pat = keyglob_prefix(head, r->prefix[WALK_BLOCKED], r->prefix_len[WALK_BLOCKED], &plen);
 
+	struct revents_at at = { .user = r->target.user, .password = r->password, .tls = rlink_tls(r->link) };
+
 	if (!pat)
 		return;
-	r->events = revents_new(&r->target, r->password, pat, plen, (size_t)hl);
+	/* the subscriber follows one server: a cluster is walked instead */
+	if (rlink_master(r->link, &at.host, &at.port, &at.path))
+		r->events = revents_new(&at, pat, plen, (size_t)hl);
+	else
+		log_msg(LOG_INFO, "redis %s: a cluster: keyspace events are not followed, the walk finds the blocks",
+		        r->display);
 	free(pat);
 }
 
@@ -1199,16 +1204,17 @@ static void batch_complete(struct redis *r, struct batch *b)
 	batch_free(b);
 }
 
-static void redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+static void redis_on_reply(void *privdata, size_t idx, redisReply *rep)
 {
 	struct batch *b = privdata;
 	struct redis *r = b->r;
-	const redisReply *rep = reply;
 
-	/* NULL: the context is being freed; whoever freed it cleans up. */
-	if (!rep || r->dropping || r->fail[0])
+	/* NULL: the link is being reset; whoever reset it cleans up. */
+	if (!rep || r->dropping || r->fail[0]) {
+		freeReplyObject(rep);
 		return;
-	size_t idx = b->got++;
+	}
+	b->got++;
 	switch (b->kind) {
 	case BATCH_HELLO:
 		hello_reply(r, b, idx, rep);
@@ -1227,104 +1233,35 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		config_reply(r, rep);
 		break;
 	}
+	freeReplyObject(rep);
 	if (!r->fail[0] && b->got == b->expected)
 		batch_complete(r, b);
 }
 
+/* The link did AUTH and SELECT (and found the master): a PING says it is up. */
 static void hello_send(struct redis *r)
 {
 	struct batch *b = batch_new(r, BATCH_HELLO);
-	char db[16];
 
 	if (!b)
 		return;
-	if (r->password) {
-		b->names[b->expected] = "AUTH";
-		if (r->target.user[0])
-			batch_cmd(r, b, "AUTH %s %s", r->target.user, r->password);
-		else
-			batch_cmd(r, b, "AUTH %s", r->password);
-	}
-	if (r->target.db != 0) {
-		snprintf(db, sizeof db, "%d", r->target.db);
-		b->names[b->expected] = "SELECT";
-		batch_cmd(r, b, "SELECT %s", db);
-	}
-	if (b->expected == 0) {
-		b->names[0] = "PING";
-		batch_cmd(r, b, "PING");
-	}
+	b->names[0] = "PING";
+	batch_cmd(r, b, "PING");
 }
 
-/* The ev hooks: only remember what hiredis wants; fds() asks poll() for it. */
-static void ev_add_read(void *p) { ((struct redis *)p)->want_read = true; }
-static void ev_del_read(void *p) { ((struct redis *)p)->want_read = false; }
-static void ev_add_write(void *p) { ((struct redis *)p)->want_write = true; }
-static void ev_del_write(void *p) { ((struct redis *)p)->want_write = false; }
-
-/* The context is going away (our free, or hiredis's after an error). */
-static void ev_cleanup(void *p)
-{
-	struct redis *r = p;
-
-	r->want_read = r->want_write = false;
-	r->ac = NULL;
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-	struct redis *r = ac->data;
-
-	if (status != REDIS_OK)
-		redis_set_fail(r, "connect: %s", ac->errstr ? ac->errstr : "failed");
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-	struct redis *r = ac->data;
-
-	if (r->dropping)
-		return;
-	if (status == REDIS_OK)
-		redis_set_fail(r, "connection closed");
-	else
-		redis_set_fail(r, "%s", ac->errstr && ac->errstr[0] ? ac->errstr : "connection lost");
-}
-
-static void conn_attach(struct redis *r, redisAsyncContext *ac)
-{
-	ac->data = r;
-	ac->ev.data = r;
-	ac->ev.addRead = ev_add_read;
-	ac->ev.delRead = ev_del_read;
-	ac->ev.addWrite = ev_add_write;
-	ac->ev.delWrite = ev_del_write;
-	ac->ev.cleanup = ev_cleanup;
-	r->ac = ac;
-	r->want_read = r->want_write = false;
-	/* after the hooks: this asks for the first write event, which is how
-	 * the end of the non-blocking connect shows */
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-}
-
-/* Free the context (pending callbacks run with NULL and are ignored), then
- * the batches they pointed into. */
+/* Reset the link (pending callbacks run with NULL and are ignored), then
+ * free the batches they pointed into. */
 static void conn_drop(struct redis *r)
 {
-	if (r->ac) {
-		r->dropping = true;
-		redisAsyncFree(r->ac);
-		r->dropping = false;
-		r->ac = NULL;
-	}
+	r->dropping = true;
+	rlink_reset(r->link);
+	r->dropping = false;
 	batches_free(r);
 	/* the subscriber is remade after the next CONFIG GET: the server may
 	 * have been restarted with other settings */
 	revents_free(r->events);
 	r->events = NULL;
 	r->m->redis_events = false;
-	r->want_read = r->want_write = false;
 	r->exact_inflight = false;
 	r->events_inflight = false;
 	r->exact_wanted = true;
@@ -1344,30 +1281,17 @@ static void conn_fail(struct redis *r, const char *reason)
 	redis_log_fail(r, why);
 }
 
-/* Non-blocking connect, then AUTH/SELECT queued at once: they go out when
- * the connect completes. */
+/* Non-blocking connect (after asking the sentinels), the hello queued at
+ * once: it goes out when the link is up. */
 static void conn_start(struct redis *r)
 {
-	redisAsyncContext *ac;
-
 	r->stats.connects++;
-	if (r->target.path[0])
-		ac = redisAsyncConnectUnix(r->target.path);
-	else
-		ac = redisAsyncConnect(r->target.host, r->target.port);
-	if (!ac) {
-		conn_fail(r, "connect: out of memory");
-		return;
-	}
-	if (ac->err) {
-		char why[sizeof r->fail];
-		snprintf(why, sizeof why, "connect: %s", ac->errstr ? ac->errstr : "failed");
-		redisAsyncFree(ac);
-		conn_fail(r, why);
-		return;
-	}
-	conn_attach(r, ac);
 	r->conn = CONN_HANDSHAKE;
+	rlink_start(r->link, r->now_ms);
+	if (rlink_error(r->link)[0]) {
+		conn_fail(r, rlink_error(r->link));
+		return;
+	}
 	hello_send(r);
 }
 
@@ -1404,11 +1328,24 @@ static void refresh_tick(struct redis *r, int64_t now)
 	}
 }
 
+/* The link failed as a whole: so does the source. */
+static void link_check(struct redis *r)
+{
+	const char *why = rlink_error(r->link);
+
+	if (why[0])
+		redis_set_fail(r, "%s", why);
+}
+
 static void redis_tick(void *self, int64_t now)
 {
 	struct redis *r = self;
 
 	r->now_ms = now;
+	if (r->conn != CONN_DOWN) {
+		rlink_tick(r->link, now);
+		link_check(r);
+	}
 	if (!r->fail[0] && r->conn == CONN_DOWN) {
 		if (now >= r->retry_at_ms)
 			conn_start(r);
@@ -1429,6 +1366,8 @@ static int64_t redis_wake_at(const struct redis *r, int64_t now)
 
 	if (r->conn == CONN_DOWN)
 		wake = r->retry_at_ms;
+	else if (rlink_wake_at(r->link) < wake)
+		wake = rlink_wake_at(r->link);
 	for (const struct batch *b = r->head; b; b = b->next)
 		if (b->deadline_ms < wake)
 			wake = b->deadline_ms;
@@ -1453,24 +1392,10 @@ static int redis_fds(void *self, struct pollfd *pfd, int max, int64_t now, int64
 
 	if (wake != INT64_MAX && wake - now < *timeout_ms)
 		*timeout_ms = wake > now ? wake - now : 0;
-	int n_ev = 0;
-	if (r->events && max > 1)
-		n_ev = revents_fds(r->events, pfd + 1, max - 1, now, timeout_ms);
-	if (!r->ac || max < 1) {
-		/* the main connection is down: the events' fd moves to the front */
-		if (n_ev)
-			pfd[0] = pfd[1];
-		return n_ev;
-	}
-	pfd[0].fd = r->ac->c.fd;
-	pfd[0].events = 0;
-	pfd[0].revents = 0;
-	if (r->want_read)
-		pfd[0].events |= POLLIN;
-	/* until connected, writability is how the connect's end shows */
-	if (r->want_write || !(r->ac->c.flags & REDIS_CONNECTED))
-		pfd[0].events |= POLLOUT;
-	return 1 + n_ev;
+	int n = r->conn == CONN_DOWN ? 0 : rlink_fds(r->link, pfd, max);
+	if (r->events && max > n)
+		n += revents_fds(r->events, pfd + n, max - n, now, timeout_ms);
+	return n;
 }
 
 static void redis_ready(void *self, const struct pollfd *pfd, int n, int64_t now)
@@ -1478,20 +1403,14 @@ static void redis_ready(void *self, const struct pollfd *pfd, int n, int64_t now
 	struct redis *r = self;
 
 	r->now_ms = now;
+	/* each takes the pollfds that are its own */
 	for (int i = 0; i < n && r->events; i++)
-		if (!r->ac || pfd[i].fd != r->ac->c.fd)
-			revents_ready(r->events, &pfd[i], 1, now);
-	if (!r->ac || n < 1 || pfd[0].fd != r->ac->c.fd)
+		revents_ready(r->events, &pfd[i], 1, now);
+	if (r->conn == CONN_DOWN)
 		return;
-	short ev = pfd[0].revents;
-	if (ev & (POLLIN | POLLERR | POLLHUP | POLLNVAL))
-		redisAsyncHandleRead(r->ac);
-	/* the read may have freed the context (an error, EOF) */
-	if (r->ac && !r->fail[0] && (ev & POLLOUT))
-		redisAsyncHandleWrite(r->ac);
-	if (!r->ac && r->conn != CONN_DOWN)
-		conn_fail(r, r->fail[0] ? r->fail : "connection lost");
-	else if (r->fail[0])
+	rlink_ready(r->link, pfd, n, now);
+	link_check(r);
+	if (r->fail[0])
 		conn_fail(r, r->fail);
 }
 
@@ -1510,7 +1429,9 @@ static void redis_destroy(void *self)
 
 	if (!r)
 		return;
-	conn_drop(r);
+	if (r->link)
+		conn_drop(r);
+	rlink_free(r->link);
 	fpset_free(&r->streamed);
 	walk_clear(&r->walk);
 	blockset_clear(&r->walk.bs);
@@ -1562,6 +1483,20 @@ static int walk_pattern(struct redis *r)
 	return r->walk_pat ? 0 : -1;
 }
 
+static struct rlink *redis_link_new(struct redis *r, char *err, size_t errsz)
+{
+	const struct config *cfg = r->cfg;
+	struct rlink_opts o = { .password = r->password, .sentinel_password = cfg->redis_sentinel_password,
+	                        .ca_file = cfg->redis_ca_file, .cert_file = cfg->redis_cert_file,
+	                        .key_file = cfg->redis_key_file, .timeout_ms = r->timeout_ms };
+	char why[256];
+	struct rlink *l = rlink_new(&r->target, &o, why, sizeof why);
+
+	if (!l)
+		snprintf(err, errsz, "redis: %s", why);
+	return l;
+}
+
 struct redis *redis_new(const struct config *cfg, struct model *m, char *err, size_t errsz)
 {
 	struct redis *r = calloc(1, sizeof *r);
@@ -1586,6 +1521,11 @@ struct redis *redis_new(const struct config *cfg, struct model *m, char *err, si
 	r->password = r->target.password;
 	if (!r->password && cfg->redis_password && *cfg->redis_password)
 		r->password = cfg->redis_password;
+	r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
+	if (!(r->link = redis_link_new(r, err, errsz))) {
+		redis_destroy(r);
+		return NULL;
+	}
 	r->step_count = cfg->scan_count > 0 ? cfg->scan_count : 1000;
 	r->walk_end = WALK_DONE;
 	r->events_wanted = true;
@@ -1598,7 +1538,6 @@ struct redis *redis_new(const struct config *cfg, struct model *m, char *err, si
 		return NULL;
 	}
 	r->exact_stride = 4;
-	r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
 	backoff_init(&r->bo, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
 	             (uint32_t)clock_mono_ms() ^ ((uint32_t)getpid() << 16));
 	r->conn = CONN_DOWN;
