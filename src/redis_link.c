@@ -73,7 +73,9 @@ struct rlink {
 	struct rconn *sc;
 	int sentinel_next, sentinels_tried;
 	bool sentinel_answered, sentinel_failed;
-	char sentinel_why[256];
+	char sentinel_why[256];      /* why the last one failed; a refusal or a
+	                              * "no such master" outweighs one that is down */
+	bool why_answer;
 	char master_host[256];
 	int master_port;
 
@@ -560,6 +562,7 @@ static void on_sentinel_auth(struct rconn *c, redisReply *rep, void *priv)
 	char buf[220];
 
 	if (rep && rep->type == REDIS_REPLY_ERROR && !l->sentinel_failed) {
+		l->why_answer = true;
 		snprintf(l->sentinel_why, sizeof l->sentinel_why, "sentinel %s: AUTH: %s (the sentinels' "
 		         "password: REDIS_SENTINEL_PASSWORD or redis-sentinel-password)", rconn_name(c),
 		         reply_text(rep, buf, sizeof buf));
@@ -586,6 +589,7 @@ static void on_sentinel_master(struct rconn *c, redisReply *rep, void *priv)
 	}
 	if (!l->sentinel_answered) {
 		l->sentinel_failed = true;
+		l->why_answer = true;
 		if (rep->type == REDIS_REPLY_NIL)
 			snprintf(l->sentinel_why, sizeof l->sentinel_why, "sentinel %s does not know a master "
 			         "named \"%s\"", rconn_name(c), l->t->master_name);
@@ -608,7 +612,8 @@ static bool sentinel_ask_next(struct rlink *l)
 		l->sentinel_answered = l->sentinel_failed = false;
 		l->sc = rconn_new(a->host, a->port, NULL, l->tls, err, sizeof err);
 		if (!l->sc) {
-			snprintf(l->sentinel_why, sizeof l->sentinel_why, "sentinel %.60s:%d: %.160s", a->host, a->port, err);
+			if (!l->why_answer)
+				snprintf(l->sentinel_why, sizeof l->sentinel_why, "sentinel %.60s:%d: %.160s", a->host, a->port, err);
 			continue;
 		}
 		l->deadline = l->now + (l->o.timeout_ms > 1 ? l->o.timeout_ms / 2 : 1);
@@ -625,7 +630,7 @@ static void sentinel_step(struct rlink *l)
 {
 	if (l->sc && !l->sentinel_answered && !l->sentinel_failed && l->now < l->deadline)
 		return;
-	if (l->sc && !l->sentinel_answered && !l->sentinel_failed)
+	if (l->sc && !l->sentinel_answered && !l->sentinel_failed && !l->why_answer)
 		snprintf(l->sentinel_why, sizeof l->sentinel_why, "sentinel %s: no answer within %d ms",
 		         rconn_name(l->sc), l->o.timeout_ms / 2);
 	struct rconn *sc = l->sc;
@@ -636,7 +641,7 @@ static void sentinel_step(struct rlink *l)
 		return;
 	}
 	if (!sentinel_ask_next(l))
-		link_fail(l, "no sentinel named the master \"%s\" (last: %s)", l->t->master_name, l->sentinel_why);
+		link_fail(l, "no sentinel named the master \"%s\" (%s)", l->t->master_name, l->sentinel_why);
 }
 
 /* ---------------------------------------------------------------- the steps */
@@ -668,8 +673,10 @@ void rlink_start(struct rlink *l, int64_t now)
 	}
 	l->state = L_DISCOVER;
 	l->sentinels_tried = 0;
+	l->why_answer = false;
+	l->sentinel_why[0] = '\0';
 	if (!sentinel_ask_next(l))
-		link_fail(l, "no sentinel named the master \"%s\" (last: %s)", l->t->master_name, l->sentinel_why);
+		link_fail(l, "no sentinel named the master \"%s\" (%s)", l->t->master_name, l->sentinel_why);
 }
 
 void rlink_reset(struct rlink *l)
@@ -711,8 +718,9 @@ static void handle_fd(struct rlink *l, const struct pollfd *p)
 {
 	if (l->sc && p->fd == rconn_fd(l->sc)) {
 		if (rconn_handle(l->sc, p->revents) < 0 && !l->sentinel_answered && !l->sentinel_failed) {
-			snprintf(l->sentinel_why, sizeof l->sentinel_why, "sentinel %s: %s", rconn_name(l->sc),
-			         rconn_error(l->sc));
+			if (!l->why_answer)
+				snprintf(l->sentinel_why, sizeof l->sentinel_why, "sentinel %s: %s", rconn_name(l->sc),
+				         rconn_error(l->sc));
 			l->sentinel_failed = true;
 		}
 		return;
