@@ -53,6 +53,7 @@
 #include "model.h"
 #include "redis.h"
 #include "strutil.h"
+#include "redis_cluster.h"
 #include "redis_events.h"
 #include "redis_link.h"
 #include "redis_url.h"
@@ -100,6 +101,8 @@ struct batch {
 	unsigned gen;
 	struct found *found;         /* BATCH_FETCH */
 	size_t n_found;
+	int node;                    /* BATCH_SCAN: the master it walks; -1: routed by key */
+	bool *lost;                  /* BATCH_EXACT: addresses whose shard did not answer */
 	char cursor[24];             /* BATCH_FETCH: the step's next cursor */
 };
 
@@ -109,6 +112,9 @@ struct walk {
 	bool in_slice;               /* this refresh's budget is not spent yet */
 	bool stepping;               /* a SCAN or its GET/TTL is in flight */
 	char cursor[24];             /* decimal, as the server sent it */
+	int nodes[RCLUSTER_MAX_NODES]; /* the masters walked in turn (one unless a cluster) */
+	size_t n_nodes, node_i;
+	char skipped[200];           /* a master the pass could not walk: its keys are missing */
 	int64_t slice_start_ms;
 	struct blockset bs;          /* the most relevant blocks found so far */
 	unsigned long seen[3];       /* keys of each prefix found so far */
@@ -163,6 +169,7 @@ struct redis {
 	double tokens;               /* the scan-rate bucket, in keys */
 	int64_t tokens_ms;
 	char logged[256];            /* the failure last logged; "" when fine */
+	char walk_missed[200];       /* the master the last pass could not walk ("" none) */
 	bool ever_ok;
 	struct redis_stats stats;
 };
@@ -339,6 +346,7 @@ static struct batch *batch_new(struct redis *r, enum batch_kind kind)
 	}
 	b->r = r;
 	b->kind = kind;
+	b->node = -1;
 	b->deadline_ms = r->now_ms + r->timeout_ms;
 	if (r->tail)
 		r->tail->next = b;
@@ -357,7 +365,8 @@ static bool batch_cmd(struct redis *r, struct batch *b, const char *fmt, ...)
 	if (r->fail[0] || r->conn == CONN_DOWN)
 		return false;
 	va_start(ap, fmt);
-	int rc = rlink_vcommand(r->link, redis_on_reply, b, b->expected, fmt, ap);
+	int rc = b->node >= 0 ? rlink_vcommand_node(r->link, b->node, redis_on_reply, b, b->expected, fmt, ap)
+	                      : rlink_vcommand(r->link, redis_on_reply, b, b->expected, fmt, ap);
 	va_end(ap);
 	if (rc < 0) {
 		redis_set_fail(r, "cannot queue a command: out of memory");
@@ -376,6 +385,7 @@ static void batch_free(struct batch *b)
 	for (size_t i = 0; i < b->n_found; i++)
 		found_free(&b->found[i]);
 	free(b->found);
+	free(b->lost);
 	free(b);
 }
 
@@ -464,6 +474,10 @@ static void walk_start(struct redis *r, int64_t now)
 	walk_clear(w);
 	w->active = true;
 	strcpy(w->cursor, "0");
+	/* a cluster: every master in turn, each with its own cursor */
+	w->n_nodes = rlink_masters(r->link, w->nodes, RCLUSTER_MAX_NODES);
+	if (w->n_nodes == 0)
+		w->n_nodes = 1;
 	events_drain(r);
 	r->next_pass_ms = now + (int64_t)r->cfg->walk_interval_s * 1000 *
 	                  (revents_up(r->events) ? EVENTS_WALK_FACTOR : 1);
@@ -477,7 +491,9 @@ static void walk_show_progress(struct redis *r)
 {
 	struct walk_progress *p = &r->m->walk;
 
-	p->fraction = r->walk.active ? walk_fraction(r->walk.cursor) : 0;
+	const struct walk *w = &r->walk;
+
+	p->fraction = w->active ? (w->node_i + walk_fraction(w->cursor)) / (double)w->n_nodes : 0;
 	p->blocked = r->walk.seen[WALK_BLOCKED];
 	p->failed_auth = r->walk.seen[WALK_FAILED_AUTH];
 	p->ratelimit = r->walk.seen[WALK_RATELIMIT];
@@ -656,6 +672,7 @@ static void walk_publish(struct redis *r)
 	m->ratelimit_count = w->seen[WALK_RATELIMIT];
 	model_set_counters(m, fa, fa ? w->n_top[0] : 0);
 	model_set_ratelimits(m, rl, rl ? w->n_top[1] : 0);
+	snprintf(r->walk_missed, sizeof r->walk_missed, "%s", w->skipped);
 	m->walk_complete = true;
 	m->walk.active = false;
 	m->walk.fraction = 1;
@@ -675,12 +692,27 @@ static void walk_advance(struct redis *r, const char *cursor)
 
 	w->stepping = false;
 	snprintf(w->cursor, sizeof w->cursor, "%s", cursor);
-	if (strcmp(cursor, "0") != 0) {
+	/* cursor 0 ends this master's part; the last master's ends the pass */
+	if (strcmp(cursor, "0") == 0 && w->node_i + 1 < w->n_nodes)
+		w->node_i++;
+	else if (strcmp(cursor, "0") == 0) {
 		walk_show_progress(r);
+		walk_publish(r);
 		return;
 	}
 	walk_show_progress(r);
-	walk_publish(r);
+}
+
+/* A cluster's master did not answer its SCAN: the pass goes on with the
+ * next, and says which part it misses. */
+static void walk_skip_node(struct redis *r)
+{
+	struct walk *w = &r->walk;
+	int node = w->nodes[w->node_i];
+
+	if (!w->skipped[0])
+		snprintf(w->skipped, sizeof w->skipped, "%.150s", rlink_node_name(r->link, node));
+	walk_advance(r, "0");
 }
 
 static void walk_step_send(struct redis *r)
@@ -690,6 +722,8 @@ static void walk_step_send(struct redis *r)
 
 	if (!b)
 		return;
+	if (rlink_is_cluster(r->link))
+		b->node = w->nodes[w->node_i];
 	w->stepping = true;
 	r->stats.scan_steps++;
 	if (r->cfg->scan_rate > 0)
@@ -1090,7 +1124,8 @@ static void exact_send(struct redis *r)
 		return;
 	}
 	b->ips = calloc(n + watch, sizeof *b->ips);
-	if (!b->ips) {
+	b->lost = calloc(n + watch, sizeof *b->lost);
+	if (!b->ips || !b->lost) {
 		redis_set_fail(r, "out of memory");
 		return;
 	}
@@ -1141,9 +1176,45 @@ static void exact_reply(struct redis *r, struct batch *b, size_t idx, const redi
 	}
 }
 
+/* An address whose keys' shard did not answer is left out: unknown, never
+ * shown as "not blocked".  Returns how many were. */
+static size_t exact_drop_lost(struct batch *b)
+{
+	size_t kept = 0, lost = 0;
+
+	for (size_t i = 0; i < b->n_ips; i++) {
+		if (b->lost && b->lost[i]) {
+			ip_redis_free(&b->ips[i]);
+			lost++;
+		} else {
+			b->ips[kept++] = b->ips[i];
+		}
+	}
+	b->n_ips = kept;
+	return lost;
+}
+
+/* A cluster with a master down: what the others hold is fresh, the rest
+ * is missing, and the source says which. */
+static void shards_status(struct redis *r, size_t lost)
+{
+	char first[240] = "", why[256];
+	size_t down = rlink_nodes_down(r->link, first, sizeof first);
+
+	if (!down && !lost && !r->walk_missed[0])
+		return;
+	if (!first[0])
+		snprintf(first, sizeof first, "%s", r->walk_missed[0] ? r->walk_missed : "a master");
+	snprintf(why, sizeof why, "cluster: part missing (%zu master%s down: %.180s); %zu address%s unknown",
+	         down, down == 1 ? "" : "s", first, lost, lost == 1 ? "" : "es");
+	source_status_fail(&r->m->redis, why);
+	redis_log_fail(r, why);
+}
+
 static void exact_done(struct redis *r, struct batch *b)
 {
 	struct model *m = r->m;
+	size_t lost = exact_drop_lost(b);
 
 	model_set_ip_redis(m, b->ips, b->n_ips);
 	b->ips = NULL;
@@ -1152,7 +1223,10 @@ static void exact_done(struct redis *r, struct batch *b)
 	r->exact_inflight = false;
 	source_status_ok(&m->redis, clock_wall_ms());
 	backoff_reset(&r->bo);
-	redis_log_ok(r);
+	if (rlink_is_cluster(r->link))
+		shards_status(r, lost);
+	if (!m->redis.error[0])
+		redis_log_ok(r);
 }
 
 /* ---------------------------------------------------------------- connection */
@@ -1204,11 +1278,52 @@ static void batch_complete(struct redis *r, struct batch *b)
 	batch_free(b);
 }
 
+/* In a cluster, a command whose master is down is told NULL, and one the
+ * cluster cannot serve now gets CLUSTERDOWN or TRYAGAIN: only that shard's
+ * part is missing, the rest goes on. */
+static bool reply_lost(struct redis *r, const redisReply *rep)
+{
+	if (!rlink_is_cluster(r->link))
+		return false;
+	return !rep || (rep->type == REDIS_REPLY_ERROR &&
+	                (strncmp(rep->str, "CLUSTERDOWN", 11) == 0 || strncmp(rep->str, "TRYAGAIN", 8) == 0));
+}
+
+static void shard_lost(struct redis *r, struct batch *b, size_t idx)
+{
+	switch (b->kind) {
+	case BATCH_HELLO:
+		redis_set_fail(r, "no master of the cluster answers");
+		break;
+	case BATCH_EXACT:
+		/* the block key unread: the address is unknown; a counter unread
+		 * stays -1, shown as none (null in JSON) */
+		if (b->n_ips && b->lost && idx % r->exact_stride < 2)
+			b->lost[idx / r->exact_stride] = true;
+		break;
+	case BATCH_SCAN:
+		walk_skip_node(r);
+		break;
+	case BATCH_FETCH:
+	case BATCH_EVENT:
+	case BATCH_CONFIG:
+		break;           /* a key not read is not counted */
+	}
+}
+
 static void redis_on_reply(void *privdata, size_t idx, redisReply *rep)
 {
 	struct batch *b = privdata;
 	struct redis *r = b->r;
 
+	if (!r->dropping && !r->fail[0] && reply_lost(r, rep)) {
+		freeReplyObject(rep);
+		b->got++;
+		shard_lost(r, b, idx);
+		if (!r->fail[0] && b->got == b->expected)
+			batch_complete(r, b);
+		return;
+	}
 	/* NULL: the link is being reset; whoever reset it cleans up. */
 	if (!rep || r->dropping || r->fail[0]) {
 		freeReplyObject(rep);

@@ -46,6 +46,7 @@ struct rconn {
 	redisReader *reader;
 	struct waiter *wait;         /* a ring of callbacks, in command order */
 	size_t wait_head, wait_n, wait_cap;
+	unsigned long replies;       /* delivered so far */
 	char err[256];
 };
 
@@ -389,6 +390,7 @@ static int deliver(struct rconn *c)
 		struct waiter w = c->wait[c->wait_head];
 		c->wait_head = (c->wait_head + 1) % c->wait_cap;
 		c->wait_n--;
+		c->replies++;
 		w.cb(c, rep, w.priv);
 	}
 }
@@ -500,4 +502,9 @@ const char *rconn_name(const struct rconn *c)
 size_t rconn_waiting(const struct rconn *c)
 {
 	return c->wait_n;
+}
+
+unsigned long rconn_replies(const struct rconn *c)
+{
+	return c->replies;
 }

@@ -57,6 +57,8 @@ bool rconn_up(const struct rconn *c);
 /* "host:port" or the socket path, as connected to. */
 const char *rconn_name(const struct rconn *c);
 size_t rconn_waiting(const struct rconn *c);
+/* Replies delivered so far: whether it moves says whether the server does. */
+unsigned long rconn_replies(const struct rconn *c);
 
 /* Is this build able to speak TLS to Redis (always, with OpenSSL)? The
  * library's name and version, for `sectop --version`. */

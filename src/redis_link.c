@@ -41,6 +41,8 @@ struct lnode {
 	struct rconn *c;
 	int64_t retry_at;
 	char down[200];              /* why it is down; "" when it is not */
+	unsigned long replies;       /* rconn_replies() when last looked at */
+	int64_t progress_at;         /* when a reply last came, or nothing waited */
 };
 
 struct lcmd {
@@ -223,6 +225,8 @@ static struct rconn *node_conn(struct rlink *l, int i)
 		return NULL;
 	}
 	n->down[0] = '\0';
+	n->replies = 0;
+	n->progress_at = l->now;
 	if (i != 0)
 		node_auth(l, n->c, n, on_node_auth, l->o.password);
 	return n->c;
@@ -744,9 +748,30 @@ void rlink_ready(struct rlink *l, const struct pollfd *pfd, int n, int64_t now)
 	link_step(l);
 }
 
+/* A cluster's master that stops answering (but keeps its connections) is
+ * down once nothing came back for half the timeout: the batches above it,
+ * whose deadline is the whole timeout, then lose only its part. */
+static void nodes_watch(struct rlink *l)
+{
+	int limit = l->o.timeout_ms / 2 > 0 ? l->o.timeout_ms / 2 : 1;
+
+	for (size_t i = 0; l->cluster && l->state == L_UP && i < l->n_nodes; i++) {
+		struct lnode *n = &l->nodes[i];
+		if (!n->c || rconn_waiting(n->c) == 0 || rconn_replies(n->c) != n->replies) {
+			n->replies = n->c ? rconn_replies(n->c) : 0;
+			n->progress_at = l->now;
+		} else if (l->now - n->progress_at >= limit) {
+			char why[64];
+			snprintf(why, sizeof why, "no reply within %d ms", limit);
+			node_failed(l, (int)i, why);
+		}
+	}
+}
+
 void rlink_tick(struct rlink *l, int64_t now)
 {
 	l->now = now;
+	nodes_watch(l);
 	link_step(l);
 }
 
@@ -754,6 +779,9 @@ int64_t rlink_wake_at(const struct rlink *l)
 {
 	if (l->state == L_DISCOVER)
 		return l->deadline;
+	for (size_t i = 0; l->cluster && i < l->n_nodes; i++)
+		if (l->nodes[i].c && rconn_waiting(l->nodes[i].c))
+			return l->now + 50;      /* nodes_watch() looks again */
 	if (l->dead.head || (l->cluster && l->map_stale && !l->map_inflight))
 		return l->dead.head ? l->now : l->map_next;
 	return INT64_MAX;
