@@ -14,6 +14,7 @@
 #include "app.h"
 #include "clock.h"
 #include "conf.h"
+#include "redis_link.h"
 #include "log.h"
 #include "pg_sql.h"
 
@@ -62,7 +63,9 @@ static void usage(FILE *f)
 	      "options (also accepted after the command):\n"
 	      "  -c, --config FILE  read FILE instead of the user and system files\n"
 	      "  --db CONNINFO      PostgreSQL conninfo or URI (else DATABASE_URL, else libpq defaults)\n"
-	      "  --redis URL        redis://[:password@]host:port/db or unix:/path (else REDIS_URL)\n"
+	      "  --redis URL        redis://[:password@]host:port/db or unix:/path (else REDIS_URL);\n"
+	      "                     rediss:// over TLS; redis-sentinel://host:port[,...]/MASTER[/db];\n"
+	      "                     a cluster node's URL: the whole cluster\n"
 	      "  --health NAME=URL  a health endpoint, repeatable; options after the URL:\n"
 	      "                     api_key_env=VAR bearer_env=VAR ca_file=FILE timeout=2s\n"
 	      "  --tenant ID        every figure for one tenant\n"
@@ -264,7 +267,7 @@ int main(int argc, char **argv)
 		if (a.help)
 			usage(stdout);
 		else
-			printf("sectop %s\n", PACKAGE_VERSION);
+			printf("sectop %s\nRedis: %s\n", PACKAGE_VERSION, rlink_features());
 		rc = 0;
 		goto out;
 	}

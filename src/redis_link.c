@@ -1035,6 +1035,7 @@ const char *rlink_features(void)
 	static char buf[160];
 
 	if (!buf[0])
-		snprintf(buf, sizeof buf, "rediss:// (%s), Sentinel, Cluster", rconn_tls_version());
+		snprintf(buf, sizeof buf, "one server, Sentinel (redis-sentinel://), Cluster, TLS (rediss://, %s)",
+		         rconn_tls_version());
 	return buf;
 }

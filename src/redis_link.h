@@ -91,7 +91,7 @@ struct rlink *rlink_open(const struct redis_target *t, const struct rlink_opts *
  * asks the sentinels again and sends the command once more. */
 struct redisReply *rlink_call(struct rlink *l, const char *fmt, ...);
 
-/* What this build speaks: "TLS (OpenSSL x.y.z), Sentinel, Cluster". */
+/* What this build speaks, for `sectop --version`. */
 const char *rlink_features(void);
 
 #endif
