@@ -25,6 +25,8 @@
 
 enum rconn_state { RC_CONNECTING, RC_HANDSHAKE, RC_UP, RC_FAILED };
 
+#define READ_CALLS 1                 /* reads of 16 KiB in one rconn_handle() */
+
 struct rtls {
 	SSL_CTX *ctx;
 };
@@ -395,12 +397,18 @@ static int deliver(struct rconn *c)
 	}
 }
 
-/* Read all there is: TLS may hold decrypted bytes poll cannot see. */
+/* Read what one turn of the loop may handle (as hiredis reads 16 KiB a
+ * call): a flood of replies is spread over turns, each short.  What is left
+ * in the socket wakes poll again; TLS reads a whole record (16 KiB at most)
+ * per call, so it keeps no decrypted bytes poll cannot see, unless a read
+ * ended inside a record: then go on. */
 static int read_in(struct rconn *c)
 {
 	char buf[16384];
 
-	for (;;) {
+	for (int n = 0;; n++) {
+		if (n >= READ_CALLS && !(c->ssl && SSL_pending(c->ssl) > 0))
+			return 0;
 		ssize_t r = io_read(c, buf, sizeof buf);
 		if (r < 0)
 			return -1;
