@@ -136,6 +136,29 @@ for p in "${ports[@]}"; do
 	check "no KEYS ever ran on :$p" eval '! on "$p" INFO commandstats | grep -q "^cmdstat_keys:"'
 done
 
+# --- a report through another node ---------------------------------------------------
+run report --format json --since 1h --redis "redis://127.0.0.1:$p3/0" >"$work/r.json" 2>/dev/null
+check "report through the cluster exits 0" [ $? -eq 0 ]
+check "... with redis ok" [ "$(jpath "$work/r.json" 'd["sources"]["redis"]["ok"]')" = True ]
+
+# --- a master that stops answering (SIGSTOP: connections accepted, no reply) ----------
+silent=$p3
+others_total=$(count_live "$p1" "$p2")
+eval "silent_pid=\$pid_$silent"
+kill -STOP "$silent_pid"
+at_exit "kill -CONT $silent_pid"
+t0=$(now_ms)
+run snapshot --format json --redis "redis://127.0.0.1:$p1/0" >"$work/stop.json" 2>/dev/null
+rc=$?
+took=$(($(now_ms) - t0))
+kill -CONT "$silent_pid"
+jpath "$work/stop.json" 'd["sources"]["redis"]["error"]' | sed 's/^/# silent: /'
+check "a silent master: the snapshot ends (exit 3) in $took ms, not held by it" [ $rc -eq 3 ] && [ "$took" -lt 9000 ]
+check "... its error says which master did not answer" \
+	grep -q "127.0.0.1:$silent: no reply within" <<<"$(jpath "$work/stop.json" 'd["sources"]["redis"]["error"]')"
+check "... the count is the other masters' ($others_total)" [ "$(jpath "$work/stop.json" 'd["blocked_count"]')" = "$others_total" ]
+check_until "the cluster is whole again" 20 cluster_ok
+
 # --- the console, then one master stopped -----------------------------------------
 redis_url="redis://127.0.0.1:$p1/0"
 rcli() { on "$p1" -c "$@"; }
