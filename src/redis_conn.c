@@ -162,6 +162,10 @@ static int tls_fail(struct rconn *c, const char *what)
 		snprintf(why, sizeof why, "%s: certificate not trusted: %s", what,
 		         X509_verify_cert_error_string(v));
 		ERR_clear_error();
+	} else if (ERR_peek_error() == 0) {
+		/* no TLS error: the socket's (a server that hung up, perhaps
+		 * because it wanted a client certificate) */
+		snprintf(why, sizeof why, "%s: %s", what, errno ? strerror(errno) : "the server closed the connection");
 	} else {
 		tls_error(why, sizeof why, what);
 	}

@@ -73,7 +73,6 @@ run block 203.0.113.9 --reason "tls test" --yes "${tls_opts[@]}" >"$work/b.out" 
 check "block over TLS exits 0" [ $? -eq 0 ]
 check "the block is in Redis" [ "$(tcli EXISTS blocked:203.0.113.9)" = 1 ]
 
-# --- what is refused --------------------------------------------------------
 refused() { # NAME URL OPTIONS...: the snapshot fails, its error says why
 	local name=$1 url=$2
 	shift 2
@@ -84,6 +83,38 @@ refused() { # NAME URL OPTIONS...: the snapshot fails, its error says why
 	sed "s/^/# $name: /" "$work/$name.err"
 	[ $rc -ne 0 ] && [ "$(jpath "$work/$name.json" 'd["sources"]["redis"]["status"]')" != ok ]
 }
+
+# --- through a sentinel that speaks TLS only: rediss-sentinel:// ------------------
+sport=$(free_port)
+mkdir -p "$work/sentinel"
+cat >"$work/sentinel/sentinel.conf" <<EOF
+port 0
+tls-port $sport
+bind 127.0.0.1
+dir $work/sentinel
+logfile $work/sentinel/sentinel.log
+tls-cert-file $pki/server.crt
+tls-key-file $pki/server.key
+tls-ca-cert-file $pki/ca.crt
+tls-auth-clients yes
+tls-replication yes
+sentinel monitor tlsmaster 127.0.0.1 $port 1
+EOF
+redis-server "$work/sentinel/sentinel.conf" --sentinel &
+at_exit "kill $! && wait $!"
+scli() { redis-cli -h 127.0.0.1 -p "$sport" --tls --cacert "$pki/ca.crt" --cert "$pki/client.crt" \
+	--key "$pki/client.key" "$@"; }
+knows() { scli SENTINEL get-master-addr-by-name tlsmaster 2>/dev/null | grep -qx "$port"; }
+wait_until 10 knows || { echo "the TLS sentinel did not start" >&2; exit 99; }
+run snapshot --format json "${tls_opts[@]}" --redis "rediss-sentinel://127.0.0.1:$sport/tlsmaster/0" \
+	>"$work/st.json" 2>/dev/null
+check "snapshot through a TLS sentinel exits 0" [ $? -eq 0 ]
+want=$(count_blocked)
+check "... its block count equals redis-cli --tls's ($want)" [ "$(jpath "$work/st.json" 'd["blocked_count"]')" = "$want" ]
+check "plain redis-sentinel:// to the TLS sentinel: refused" \
+	refused plainsentinel "redis-sentinel://127.0.0.1:$sport/tlsmaster/0" "${tls_opts[@]}"
+
+# --- what is refused --------------------------------------------------------
 check "a CA that did not sign the server's certificate: refused" \
 	refused other "$redis_url" --redis-ca-file "$pki/other-ca.crt" --redis-cert-file "$pki/client.crt" \
 	--redis-key-file "$pki/client.key"
