@@ -4,7 +4,8 @@
 # makes with openssl, asking for client certificates.  rediss:// with
 # redis-ca-file and a client certificate works for a snapshot, a report,
 # an action and the console (whose keyspace-event subscriber speaks TLS
-# too); a CA that is not the server's, a name the certificate does not
+# too), through a TLS-only sentinel (rediss-sentinel://) and on a cluster
+# whose nodes speak TLS only; a CA that is not the server's, a name the certificate does not
 # hold, and no client certificate are each refused, and said so.  Figures
 # are checked against redis-cli --tls; no KEYS ever ran.
 . "$(dirname "$0")/lib.sh"
@@ -113,6 +114,49 @@ want=$(count_blocked)
 check "... its block count equals redis-cli --tls's ($want)" [ "$(jpath "$work/st.json" 'd["blocked_count"]')" = "$want" ]
 check "plain redis-sentinel:// to the TLS sentinel: refused" \
 	refused plainsentinel "redis-sentinel://127.0.0.1:$sport/tlsmaster/0" "${tls_opts[@]}"
+
+# --- a cluster whose nodes speak TLS only -------------------------------------------
+cluster_port() { # a port whose cluster bus port (+10000) is free too: at most 55535
+	python3 -c '
+import random, socket
+for _ in range(200):
+    p = random.randint(20000, 55535)
+    try:
+        for q in (p, p + 10000):
+            s = socket.socket(); s.bind(("127.0.0.1", q)); s.close()
+    except OSError:
+        continue
+    print(p); break'
+}
+cports=()
+for n in 1 2 3; do
+	cp=$(cluster_port)
+	mkdir -p "$work/c$cp"
+	redis-server --port 0 --tls-port "$cp" --tls-cluster yes --tls-replication yes --bind 127.0.0.1 \
+		--cluster-enabled yes --cluster-config-file "$work/c$cp/nodes.conf" --cluster-node-timeout 2000 \
+		--tls-cert-file "$pki/server.crt" --tls-key-file "$pki/server.key" --tls-ca-cert-file "$pki/ca.crt" \
+		--save '' --appendonly no --dir "$work/c$cp" --logfile "$work/c$cp/redis.log" --daemonize no &
+	at_exit "kill $! && wait $!"
+	cports+=("$cp")
+done
+ccli() { redis-cli -h 127.0.0.1 -p "$1" --tls --cacert "$pki/ca.crt" --cert "$pki/client.crt" \
+	--key "$pki/client.key" "${@:2}"; }
+for cp in "${cports[@]}"; do wait_until 5 eval '[ "$(ccli "$cp" PING 2>/dev/null)" = PONG ]'; done
+redis-cli --tls --cacert "$pki/ca.crt" --cert "$pki/client.crt" --key "$pki/client.key" --cluster create \
+	"127.0.0.1:${cports[0]}" "127.0.0.1:${cports[1]}" "127.0.0.1:${cports[2]}" --cluster-replicas 0 \
+	--cluster-yes >"$work/cluster-create.log" 2>&1 || { cat "$work/cluster-create.log" >&2; exit 99; }
+ccluster_ok() { local cp; for cp in "${cports[@]}"; do ccli "$cp" CLUSTER INFO | grep -q '^cluster_state:ok' || return 1; done; }
+wait_until 15 ccluster_ok || { echo "the TLS cluster did not form" >&2; exit 99; }
+for i in $(seq 1 60); do printf 'SET blocked:10.9.0.%d 1 EX 3600\n' "$i"; done | ccli "${cports[0]}" -c >/dev/null
+ctotal=0
+for cp in "${cports[@]}"; do ctotal=$((ctotal + $(ccli "$cp" --scan --pattern 'blocked:*' | wc -l))); done
+run snapshot --format json "${tls_opts[@]}" --redis "rediss://127.0.0.1:${cports[1]}/0" >"$work/ct.json" 2>/dev/null
+check "snapshot of a TLS cluster through one node exits 0" [ $? -eq 0 ]
+check "... its block count is every shard's ($ctotal)" [ "$(jpath "$work/ct.json" 'd["blocked_count"]')" = "$ctotal" ]
+run block 203.0.113.10 --reason "tls cluster" --yes "${tls_opts[@]}" --redis "rediss://127.0.0.1:${cports[0]}/0" \
+	>"$work/cb.out" 2>&1
+check "block on the TLS cluster exits 0" [ $? -eq 0 ]
+check "... and redis-cli -c finds it" [ "$(ccli "${cports[2]}" -c EXISTS blocked:203.0.113.10)" = 1 ]
 
 # --- what is refused --------------------------------------------------------
 check "a CA that did not sign the server's certificate: refused" \
