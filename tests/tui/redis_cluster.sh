@@ -177,6 +177,15 @@ gone() { ! up "$dead"; }
 check_until "master :$dead is stopped" 10 gone
 check_shows "the console: only the stopped shard's part is missing ($live_total counted)" " Blocked ($live_total) " 20
 check_shows "... and redis says it is stale" "redis stale" 10
+for ip in "${!block_on[@]}"; do
+	if [ "${block_on[$ip]}" = "$dead" ]; then
+		unknown_row() { screen | grep -E "^ *$ip .* \?( |$)" >/dev/null; }
+		check_until "the console shows $ip (on the stopped master) as unknown: ?" 10 unknown_row
+	else
+		blocked_row() { screen | grep -E "^ *$1 .*[0-9]+m[0-9]+s" >/dev/null; }
+		check_until "... and $ip (live :${block_on[$ip]}) with its block's time left" 10 blocked_row "$ip"
+	fi
+done
 check "sectop is still running" alive
 
 run snapshot --format json --redis "redis://127.0.0.1:$p2/0" >"$work/down.json" 2>/dev/null
