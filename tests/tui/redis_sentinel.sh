@@ -81,6 +81,10 @@ want=$(count_blocked "$p1")
 check "its block count equals redis-cli's on the master ($want)" \
 	[ "$(jpath "$work/s.json" 'd["blocked_count"]')" = "$want" ]
 
+run report --format json --since 1h >"$work/r.json" 2>/dev/null
+check "report through the sentinels exits 0" [ $? -eq 0 ]
+check "... with redis ok" [ "$(jpath "$work/r.json" 'd["sources"]["redis"]["ok"]')" = True ]
+
 run block 203.0.113.7 --reason "sentinel test" --yes >"$work/b1.out" 2>&1
 check "block through the sentinels exits 0" [ $? -eq 0 ]
 check "the block landed on the master" [ "$(on "$p1" EXISTS blocked:203.0.113.7)" = 1 ]
