@@ -501,11 +501,6 @@ const char *rconn_error(const struct rconn *c)
 	return c->err;
 }
 
-bool rconn_up(const struct rconn *c)
-{
-	return c->state == RC_UP;
-}
-
 const char *rconn_name(const struct rconn *c)
 {
 	return c->name;

@@ -52,8 +52,6 @@ short rconn_events(const struct rconn *c);
  * (rconn_error() says why; the owner frees it). */
 int rconn_handle(struct rconn *c, short revents);
 const char *rconn_error(const struct rconn *c);
-/* Connected (TLS handshake done), or not yet. */
-bool rconn_up(const struct rconn *c);
 /* "host:port" or the socket path, as connected to. */
 const char *rconn_name(const struct rconn *c);
 size_t rconn_waiting(const struct rconn *c);

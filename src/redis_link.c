@@ -35,7 +35,6 @@ enum link_state { L_DOWN, L_DISCOVER, L_HELLO, L_UP, L_FAILED };
 struct rlink;
 
 struct lnode {
-	struct rlink *l;
 	char host[256];
 	int port;
 	struct rconn *c;
@@ -178,7 +177,6 @@ static int node_add(struct rlink *l, const char *host, int port)
 		return -1;
 	struct lnode *n = &l->nodes[l->n_nodes];
 	memset(n, 0, sizeof *n);
-	n->l = l;
 	snprintf(n->host, sizeof n->host, "%s", host);
 	n->port = port;
 	return (int)l->n_nodes++;
@@ -375,16 +373,6 @@ static int submit(struct rlink *l, struct lcmd *cmd)
 int rlink_vcommand(struct rlink *l, rlink_cb cb, void *priv, size_t tag, const char *fmt, va_list ap)
 {
 	return submit(l, lcmd_new(l, cb, priv, tag, -1, fmt, ap));
-}
-
-int rlink_command(struct rlink *l, rlink_cb cb, void *priv, size_t tag, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	int rc = rlink_vcommand(l, cb, priv, tag, fmt, ap);
-	va_end(ap);
-	return rc;
 }
 
 int rlink_vcommand_node(struct rlink *l, int node, rlink_cb cb, void *priv, size_t tag,
@@ -814,13 +802,6 @@ const char *rlink_node_name(const struct rlink *l, int node)
 	if (node < 0 || (size_t)node >= l->n_nodes)
 		return "?";
 	return l->nodes[node].c ? rconn_name(l->nodes[node].c) : l->nodes[node].host;
-}
-
-const char *rlink_node_down(const struct rlink *l, int node)
-{
-	if (node < 0 || (size_t)node >= l->n_nodes)
-		return NULL;
-	return l->nodes[node].down[0] ? l->nodes[node].down : NULL;
 }
 
 size_t rlink_nodes_down(const struct rlink *l, char *first, size_t firstsz)

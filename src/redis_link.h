@@ -12,7 +12,7 @@
  *     (CLUSTER SLOTS answers); each command goes to its key's slot's master
  *     (the commands to one node are pipelined on its connection), MOVED and
  *     ASK are followed, and a node that is down fails only the commands
- *     meant for it (rlink_node_down()), while the others go on.
+ *     meant for it (rlink_nodes_down()), while the others go on.
  *   - AUTH and SELECT on every connection.
  *
  * Async use (the poll loop): rlink_start(), then rlink_fds()/rlink_ready()/
@@ -56,7 +56,6 @@ void rlink_start(struct rlink *l, int64_t now_ms);
 void rlink_reset(struct rlink *l);
 
 /* Queue a command; routed by its key (its second argument) in a cluster. */
-int rlink_command(struct rlink *l, rlink_cb cb, void *priv, size_t tag, const char *fmt, ...);
 int rlink_vcommand(struct rlink *l, rlink_cb cb, void *priv, size_t tag, const char *fmt, va_list ap);
 /* A keyless command to one master (SCAN visits each in turn). */
 int rlink_vcommand_node(struct rlink *l, int node, rlink_cb cb, void *priv, size_t tag,
@@ -66,8 +65,7 @@ int rlink_vcommand_node(struct rlink *l, int node, rlink_cb cb, void *priv, size
 size_t rlink_masters(const struct rlink *l, int *nodes, size_t max);
 /* "host:port" of a node, for messages. */
 const char *rlink_node_name(const struct rlink *l, int node);
-/* A node of the cluster is down: why, or NULL; the number down. */
-const char *rlink_node_down(const struct rlink *l, int node);
+/* How many masters of the cluster are down; the first, and why, in first. */
 size_t rlink_nodes_down(const struct rlink *l, char *first, size_t firstsz);
 
 bool rlink_up(const struct rlink *l);
