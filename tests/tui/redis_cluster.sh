@@ -38,14 +38,15 @@ for _ in range(200):
 PY
 }
 ports=()
-for n in 1 2 3; do
+declare -A pid_of
+for _ in 1 2 3; do
 	p=$(cluster_port)
 	mkdir -p "$work/n$p"
 	redis-server --port "$p" --bind 127.0.0.1 --cluster-enabled yes --cluster-config-file "$work/n$p/nodes.conf" \
 		--cluster-node-timeout 2000 --cluster-require-full-coverage no --requirepass "$pw" --masterauth "$pw" \
 		--save '' --appendonly no --dir "$work/n$p" --logfile "$work/n$p/redis.log" --daemonize no &
 	at_exit "kill $! && wait $!"
-	eval "pid_$p=$!"
+	pid_of[$p]=$!
 	ports+=("$p")
 done
 p1=${ports[0]} p2=${ports[1]} p3=${ports[2]}
@@ -144,7 +145,7 @@ check "... with redis ok" [ "$(jpath "$work/r.json" 'd["sources"]["redis"]["ok"]
 # --- a master that stops answering (SIGSTOP: connections accepted, no reply) ----------
 silent=$p3
 others_total=$(count_live "$p1" "$p2")
-eval "silent_pid=\$pid_$silent"
+silent_pid=${pid_of[$silent]}
 kill -STOP "$silent_pid"
 at_exit "kill -CONT $silent_pid"
 t0=$(now_ms)
@@ -172,7 +173,7 @@ live=("$p1" "$p2")
 live_total=$(count_live "${live[@]}")
 declare -A block_on          # each address on screen: where its block key is now
 for p in "${ports[@]}"; do block_on[${ip_of[$p]}]=$(owner_of "blocked:${ip_of[$p]}"); done
-eval "kill \$pid_$dead"
+kill "${pid_of[$dead]}"
 gone() { ! up "$dead"; }
 check_until "master :$dead is stopped" 10 gone
 check_shows "the console: only the stopped shard's part is missing ($live_total counted)" " Blocked ($live_total) " 20
@@ -190,7 +191,7 @@ check "sectop is still running" alive
 
 run snapshot --format json --redis "redis://127.0.0.1:$p2/0" >"$work/down.json" 2>/dev/null
 check "snapshot with a master down exits 3" [ $? -eq 3 ]
-sed 's/^/# /' <<<"$(jpath "$work/down.json" 'd["sources"]["redis"]["error"]')"
+jpath "$work/down.json" 'd["sources"]["redis"]["error"]' | sed 's/^/# /'
 check "... its error names the cluster's missing part" \
 	grep -q "cluster: part missing" <<<"$(jpath "$work/down.json" 'd["sources"]["redis"]["error"]')"
 check "... the count is the live shards' ($live_total)" [ "$(jpath "$work/down.json" 'd["blocked_count"]')" = "$live_total" ]

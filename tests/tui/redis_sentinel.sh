@@ -34,7 +34,10 @@ up() { [ "$(on "$1" PING 2>/dev/null)" = PONG ]; }
 
 start_redis "$work/r1" "$p1"
 start_redis "$work/r2" "$p2" --replicaof 127.0.0.1 "$p1"
-wait_until 5 up "$p1" && wait_until 5 up "$p2" || { echo "redis-server did not start" >&2; exit 99; }
+if ! wait_until 5 up "$p1" || ! wait_until 5 up "$p2"; then
+	echo "redis-server did not start" >&2
+	exit 99
+fi
 synced() { on "$p2" INFO replication | grep -q '^master_link_status:up'; }
 wait_until 10 synced || { echo "the replica did not sync" >&2; exit 99; }
 

@@ -129,7 +129,7 @@ for _ in range(200):
     print(p); break'
 }
 cports=()
-for n in 1 2 3; do
+for _ in 1 2 3; do
 	cp=$(cluster_port)
 	mkdir -p "$work/c$cp"
 	redis-server --port 0 --tls-port "$cp" --tls-cluster yes --tls-replication yes --bind 127.0.0.1 \
