@@ -28,7 +28,7 @@ struct redis_events {
 	char *pattern;
 	size_t pattern_len, head_len;
 
-	struct rconn *ac;
+	struct rconn *conn;
 	bool dropping, subscribed;
 	char fail[200];
 	struct backoff bo;
@@ -180,11 +180,11 @@ static void on_auth(struct rconn *c, redisReply *r, void *privdata)
 
 static void conn_drop(struct redis_events *e, int64_t now, const char *why)
 {
-	if (e->ac) {
+	if (e->conn) {
 		e->dropping = true;
-		rconn_free(e->ac);
+		rconn_free(e->conn);
 		e->dropping = false;
-		e->ac = NULL;
+		e->conn = NULL;
 	}
 	if (why)
 		log_msg(LOG_WARN, "redis: keyspace events: %s; walking until they are back", why);
@@ -199,17 +199,17 @@ static void conn_start(struct redis_events *e)
 {
 	char err[256];
 
-	e->ac = rconn_new(e->host, e->port, e->path, e->tls, err, sizeof err);
-	if (!e->ac) {
+	e->conn = rconn_new(e->host, e->port, e->path, e->tls, err, sizeof err);
+	if (!e->conn) {
 		fail_set(e, err);
 		return;
 	}
 	if (e->password && e->user[0])
-		rconn_command(e->ac, on_auth, e, "AUTH %s %s", e->user, e->password);
+		rconn_command(e->conn, on_auth, e, "AUTH %s %s", e->user, e->password);
 	else if (e->password)
-		rconn_command(e->ac, on_auth, e, "AUTH %s", e->password);
+		rconn_command(e->conn, on_auth, e, "AUTH %s", e->password);
 	/* the pattern names the database: no SELECT; %b: it may hold any byte */
-	rconn_command(e->ac, on_message, e, "PSUBSCRIBE %b", e->pattern, e->pattern_len);
+	rconn_command(e->conn, on_message, e, "PSUBSCRIBE %b", e->pattern, e->pattern_len);
 }
 
 struct redis_events *revents_new(const struct revents_at *at, const char *pattern, size_t pattern_len,
@@ -242,9 +242,9 @@ void revents_free(struct redis_events *e)
 {
 	if (!e)
 		return;
-	if (e->ac) {
+	if (e->conn) {
 		e->dropping = true;
-		rconn_free(e->ac);
+		rconn_free(e->conn);
 	}
 	for (size_t i = 0; i < e->n; i++)
 		free(e->keys[i]);
@@ -254,12 +254,12 @@ void revents_free(struct redis_events *e)
 
 bool revents_up(const struct redis_events *e)
 {
-	return e && e->ac && e->subscribed;
+	return e && e->conn && e->subscribed;
 }
 
 void revents_tick(struct redis_events *e, int64_t now)
 {
-	if (!e->ac && !e->fail[0] && now >= e->retry_at_ms)
+	if (!e->conn && !e->fail[0] && now >= e->retry_at_ms)
 		conn_start(e);
 	if (e->fail[0]) {
 		char why[sizeof e->fail];
@@ -270,7 +270,7 @@ void revents_tick(struct redis_events *e, int64_t now)
 
 int revents_fds(struct redis_events *e, struct pollfd *pfd, int max, int64_t now, int64_t *timeout_ms)
 {
-	if (!e->ac) {
+	if (!e->conn) {
 		int64_t wait = e->retry_at_ms > now ? e->retry_at_ms - now : 0;
 		if (wait < *timeout_ms)
 			*timeout_ms = wait;
@@ -278,16 +278,16 @@ int revents_fds(struct redis_events *e, struct pollfd *pfd, int max, int64_t now
 	}
 	if (max < 1)
 		return 0;
-	pfd[0] = (struct pollfd){ .fd = rconn_fd(e->ac), .events = rconn_events(e->ac) };
+	pfd[0] = (struct pollfd){ .fd = rconn_fd(e->conn), .events = rconn_events(e->conn) };
 	return 1;
 }
 
 void revents_ready(struct redis_events *e, const struct pollfd *pfd, int n, int64_t now)
 {
-	if (!e->ac || n < 1 || pfd[0].fd != rconn_fd(e->ac) || !pfd[0].revents)
+	if (!e->conn || n < 1 || pfd[0].fd != rconn_fd(e->conn) || !pfd[0].revents)
 		return;
-	if (rconn_handle(e->ac, pfd[0].revents) < 0)
-		fail_set(e, rconn_error(e->ac));
+	if (rconn_handle(e->conn, pfd[0].revents) < 0)
+		fail_set(e, rconn_error(e->conn));
 	if (e->fail[0])
 		revents_tick(e, now);
 }
