@@ -14,7 +14,7 @@ fi
 SECTOP_DEPS=(
 	# build
 	build-essential autoconf automake libtool pkg-config autoconf-archive
-	libncurses-dev libpq-dev libhiredis-dev libcurl4-openssl-dev
+	libncurses-dev libpq-dev libhiredis-dev libssl-dev libcurl4-openssl-dev
 	libjansson-dev libcmocka-dev libmaxminddb-dev
 	# the servers the tests and the demo run
 	postgresql postgresql-contrib postgresql-15-partman redis-server redis-tools

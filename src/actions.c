@@ -19,6 +19,7 @@
 #include "actions.h"
 #include "conf.h"
 #include "connect.h"
+#include "redis_link.h"
 #include "pg_sql.h"
 #include "redis_url.h"
 #include "rotation.h"
@@ -148,7 +149,7 @@ int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz)
 void ops_close(struct ops *o)
 {
 	if (o->redis)
-		redisFree(o->redis);
+		rlink_free(o->redis);
 	if (o->pg)
 		PQfinish(o->pg);
 	journal_close(&o->journal);
@@ -158,18 +159,13 @@ void ops_close(struct ops *o)
 
 /* ------------------------------------------------------------------ Redis */
 
-static redisContext *ops_redis(struct ops *o, struct op_result *r)
+static struct rlink *ops_redis(struct ops *o, struct op_result *r)
 {
 	char err[300];
 
 	if (!o->redis && !(o->redis = connect_redis(o->cfg, err, sizeof err)))
 		say(r, OP_FAILED, "%s", err);
 	return o->redis;
-}
-
-static const char *redis_error(const redisContext *c)
-{
-	return connect_redis_error(c);
 }
 
 static void block_value_fields(const char *v, size_t len, struct op_plan *p)
@@ -187,20 +183,20 @@ static void block_value_fields(const char *v, size_t len, struct op_plan *p)
 static enum op_status read_state(struct ops *o, const struct op *op, struct op_plan *p,
                                  struct op_result *r)
 {
-	redisContext *c = ops_redis(o, r);
+	struct rlink *c = ops_redis(o, r);
 	if (!c)
 		return r->status;
 	/* the plan is what the operator confirms: executed only if the key is
 	 * still as read here (MULTI/EXEC after this WATCH) */
-	freeReplyObject(redisCommand(c, "WATCH %s%s", o->blocked_prefix, op->target));
-	redisReply *v = redisCommand(c, "GET %s%s", o->blocked_prefix, op->target);
-	redisReply *t = v ? redisCommand(c, "TTL %s%s", o->blocked_prefix, op->target) : NULL;
-	redisReply *f = t ? redisCommand(c, "GET %s%s", o->cfg->keys.failed_auth, op->target) : NULL;
+	freeReplyObject(rlink_call(c, "WATCH %s%s", o->blocked_prefix, op->target));
+	redisReply *v = rlink_call(c, "GET %s%s", o->blocked_prefix, op->target);
+	redisReply *t = v ? rlink_call(c, "TTL %s%s", o->blocked_prefix, op->target) : NULL;
+	redisReply *f = t ? rlink_call(c, "GET %s%s", o->cfg->keys.failed_auth, op->target) : NULL;
 	enum op_status st = OP_DONE;
 
 	if (!v || !t || !f) {
-		st = say(r, OP_FAILED, "redis: %s", redis_error(c));
-		redisFree(c);
+		st = say(r, OP_FAILED, "redis: %s", rlink_error(c));
+		rlink_free(c);
 		o->redis = NULL;
 	} else {
 		p->blocked = v->type != REDIS_REPLY_NIL;
@@ -762,9 +758,9 @@ static char *audit_details(const struct op *op, const char *id, const char *mode
 
 /* The command, queued in MULTI after the plan's WATCH: *changed is set when
  * EXEC found the key touched since the plan read it (nothing was run). */
-static redisReply *redis_apply(redisContext *c, const struct ops *o, const struct op *op, bool *changed)
+static redisReply *redis_apply(struct rlink *c, const struct ops *o, const struct op *op, bool *changed)
 {
-	redisReply *rep = NULL, *multi = redisCommand(c, "MULTI");
+	redisReply *rep = NULL, *multi = rlink_call(c, "MULTI");
 	bool queued = multi && multi->type == REDIS_REPLY_STATUS;
 
 	freeReplyObject(multi);
@@ -772,14 +768,14 @@ static redisReply *redis_apply(redisContext *c, const struct ops *o, const struc
 		return NULL;
 	if (op->kind == OP_BLOCK) {
 		char *v = block_value(o, op);
-		freeReplyObject(v ? redisCommand(c, "SET %s%s %s EX %ld NX", o->blocked_prefix, op->target, v, op->ttl_s) : NULL);
+		freeReplyObject(v ? rlink_call(c, "SET %s%s %s EX %ld NX", o->blocked_prefix, op->target, v, op->ttl_s) : NULL);
 		free(v);
 	} else if (op->kind == OP_UNBLOCK) {
-		freeReplyObject(redisCommand(c, "DEL %s%s", o->blocked_prefix, op->target));
+		freeReplyObject(rlink_call(c, "DEL %s%s", o->blocked_prefix, op->target));
 	} else {
-		freeReplyObject(redisCommand(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s));
+		freeReplyObject(rlink_call(c, "EXPIRE %s%s %ld", o->blocked_prefix, op->target, op->ttl_s));
 	}
-	redisReply *exec = redisCommand(c, "EXEC");
+	redisReply *exec = rlink_call(c, "EXEC");
 	if (exec && exec->type == REDIS_REPLY_NIL)
 		*changed = true;
 	else if (exec && exec->type == REDIS_REPLY_ARRAY && exec->elements == 1) {
@@ -797,7 +793,7 @@ static redisReply *redis_apply(redisContext *c, const struct ops *o, const struc
 static enum op_status run_redis(struct ops *o, const struct op *op, const struct op_plan *p,
                                 struct op_result *r)
 {
-	redisContext *c = ops_redis(o, r);
+	struct rlink *c = ops_redis(o, r);
 	bool changed = false;
 
 	if (!c)
@@ -809,7 +805,7 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 		say(r, OP_ALREADY, "%s changed while you confirmed (blocked, unblocked or extended by another,"
 		    " or expired): nothing was sent; look at it again", op->target);
 	} else if (!rep || rep->type == REDIS_REPLY_ERROR) {
-		say(r, OP_FAILED, "redis: %s", rep ? rep->str : redis_error(c));
+		say(r, OP_FAILED, "redis: %s", rep ? rep->str : rlink_error(c));
 	} else if (rep->type == REDIS_REPLY_NIL || (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)) {
 		say(r, OP_ALREADY, "%s changed while you confirmed (%s): nothing changed", op->target,
 		    op->kind == OP_BLOCK ? "blocked meanwhile" : "no longer blocked");
@@ -886,9 +882,9 @@ static void append(struct op_result *r, const char *fmt, ...)
 static void run_revoke_backend(struct ops *o, const struct op *op, struct op_result *r)
 {
 	if (backend_is(o, "db+redis")) {
-		redisContext *c = ops_redis(o, &(struct op_result){ 0 });
+		struct rlink *c = ops_redis(o, &(struct op_result){ 0 });
 		char *v = revoked_value(o, op);
-		redisReply *rep = c && v ? redisCommand(c, "SET %s%s %s", o->cfg->keys.revoked_key, op->target, v) : NULL;
+		redisReply *rep = c && v ? rlink_call(c, "SET %s%s %s", o->cfg->keys.revoked_key, op->target, v) : NULL;
 		bool ok = rep && rep->type == REDIS_REPLY_STATUS;
 		if (ok) {
 			snprintf(r->backend_status, sizeof r->backend_status, "done");
@@ -898,13 +894,13 @@ static void run_revoke_backend(struct ops *o, const struct op *op, struct op_res
 			r->status = OP_FAILED;
 			append(r, " in the database, but NOT in Redis (%s): the servers accept it until they look it up;"
 			       " set %s%s by hand, or revoke again once Redis is back",
-			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? redis_error(c) : "cannot connect",
+			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? rlink_error(c) : "cannot connect",
 			       o->cfg->keys.revoked_key, op->target);
 		}
 		freeReplyObject(rep);
 		free(v);
 		if (!ok && c) {
-			redisFree(c);
+			rlink_free(c);
 			o->redis = NULL;
 		}
 	} else if (backend_is(o, "db+webhook")) {
@@ -1264,10 +1260,10 @@ static int intent_landed(struct ops *o, json_t *in, time_t now)
 		free(t);
 		return landed;
 	}
-	redisContext *c = key ? ops_redis(o, &ignored) : NULL;
+	struct rlink *c = key ? ops_redis(o, &ignored) : NULL;
 	if (!c)
 		return -1;
-	redisReply *v = redisCommand(c, "GET %s", key), *t = v ? redisCommand(c, "TTL %s", key) : NULL;
+	redisReply *v = rlink_call(c, "GET %s", key), *t = v ? rlink_call(c, "TTL %s", key) : NULL;
 	int landed = -1;
 	if (v && t && v->type != REDIS_REPLY_ERROR && t->type == REDIS_REPLY_INTEGER) {
 		const char *when = json_string_value(json_object_get(in, "time"));

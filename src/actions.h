@@ -96,7 +96,7 @@ struct ops {
 	struct journal journal;
 	char operator_id[160];       /* $SECTOP_OPERATOR or the login, @ the SSH client */
 	char blocked_prefix[128];    /* the drill prefix in front during a drill */
-	void *redis;                 /* redisContext, connected on first use */
+	void *redis;                 /* struct rlink, connected on first use */
 	void *pg;                    /* PGconn for the audit rows, on the primary */
 	struct allowlist allow;      /* addresses never blocked unseen */
 	char pg_error[256];          /* why the last write could not reach it */

@@ -57,6 +57,10 @@ static const struct conf_key conf_table[] = {
 	K("db-write", CT_CONNINFO, db_write, 0, 0),
 	K("redis", CT_CONNINFO, redis, 0, 0),
 	K("redis-password", CT_SECRET, redis_password, 0, 0),
+	K("redis-sentinel-password", CT_SECRET, redis_sentinel_password, 0, 0),
+	K("redis-ca-file", CT_STRING, redis_ca_file, 0, 0),
+	K("redis-cert-file", CT_STRING, redis_cert_file, 0, 0),
+	K("redis-key-file", CT_STRING, redis_key_file, 0, 0),
 	K("health", CT_HEALTH, health, 0, 0),
 	K("geoip-db", CT_FILES, geoip_db, 0, 0),
 	K("allow", CT_REPEAT, allow, 0, 0),
@@ -913,6 +917,8 @@ void conf_apply_env(struct config *cfg)
 		set_str(&cfg->redis, "redis://127.0.0.1:6379/0");
 	if (!cfg->redis_password && (v = getenv("REDISCLI_AUTH")) && *v)
 		set_str(&cfg->redis_password, v);
+	if (!cfg->redis_sentinel_password && (v = getenv("REDIS_SENTINEL_PASSWORD")) && *v)
+		set_str(&cfg->redis_sentinel_password, v);
 }
 
 /* revoke-backend and the webhook settings it needs. */

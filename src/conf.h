@@ -61,6 +61,9 @@ struct config {
 	char *db_write;         /* where writes go; NULL: db, at its read-write host */
 	char *redis;            /* redis://[:password@]host:port/db or unix:/path */
 	char *redis_password;   /* from the URL, the file or REDISCLI_AUTH */
+	char *redis_sentinel_password; /* the sentinels' own: the file or REDIS_SENTINEL_PASSWORD */
+	char *redis_ca_file;    /* rediss://: the CA to trust (else the system's) */
+	char *redis_cert_file, *redis_key_file; /* rediss://: a client certificate */
 
 	struct conf_health health[CONF_MAX_LIST];
 	size_t n_health;

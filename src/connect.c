@@ -2,68 +2,31 @@
 
 #include <stdio.h>
 #include <string.h>
-#include <sys/time.h>
 
 #include "conf.h"
 #include "connect.h"
+#include "redis_link.h"
 #include "redis_url.h"
 #include "strutil.h"
 
-const char *connect_redis_error(const redisContext *c)
-{
-	if (!c)
-		return "out of memory";
-	/* hiredis says EAGAIN's text when a read or write timed out */
-	if (strstr(c->errstr, "temporarily unavailable") || strstr(c->errstr, "timed out"))
-		return "timed out: no answer within the server timeout (server-timeout)";
-	return c->errstr;
-}
-
-redisContext *connect_redis(const struct config *cfg, char *err, size_t errsz)
+struct rlink *connect_redis(const struct config *cfg, char *err, size_t errsz)
 {
 	struct redis_target t;
-	int ms = cfg->timeout_ms;
-	struct timeval tv = { ms / 1000, (ms % 1000) * 1000 };
 	char why[256];
 
 	if (redis_url_parse(cfg->redis, &t, why, sizeof why) < 0) {
 		snprintf(err, errsz, "redis: %s", why);
 		return NULL;
 	}
-	redisContext *c = t.path[0] ? redisConnectUnixWithTimeout(t.path, tv)
-	                            : redisConnectWithTimeout(t.host, t.port, tv);
-	const char *pw = t.password ? t.password : cfg->redis_password;
-	redisReply *rep = NULL;
-	if (!c || c->err) {
-		snprintf(err, errsz, "redis: %s", connect_redis_error(c));
-		goto fail;
-	}
-	redisSetTimeout(c, tv);
-	if (pw && *pw) {
-		rep = t.user[0] ? redisCommand(c, "AUTH %s %s", t.user, pw) : redisCommand(c, "AUTH %s", pw);
-		if (!rep || rep->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errsz, "redis AUTH: %s", rep ? rep->str : connect_redis_error(c));
-			goto fail;
-		}
-		freeReplyObject(rep);
-		rep = NULL;
-	}
-	if (t.db) {
-		rep = redisCommand(c, "SELECT %d", t.db);
-		if (!rep || rep->type == REDIS_REPLY_ERROR) {
-			snprintf(err, errsz, "redis SELECT: %s", rep ? rep->str : connect_redis_error(c));
-			goto fail;
-		}
-		freeReplyObject(rep);
-	}
+	struct rlink_opts o = { .password = t.password ? t.password : cfg->redis_password,
+	                        .sentinel_password = cfg->redis_sentinel_password, .ca_file = cfg->redis_ca_file,
+	                        .cert_file = cfg->redis_cert_file, .key_file = cfg->redis_key_file,
+	                        .timeout_ms = cfg->timeout_ms };
+	struct rlink *l = rlink_open(&t, &o, why, sizeof why);
+	if (!l)
+		snprintf(err, errsz, "redis: %s", why);
 	redis_target_free(&t);
-	return c;
-fail:
-	freeReplyObject(rep);
-	if (c)
-		redisFree(c);
-	redis_target_free(&t);
-	return NULL;
+	return l;
 }
 
 void pg_params_add(struct pg_params *pp, const char *key, const char *val)

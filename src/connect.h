@@ -8,12 +8,12 @@
 #ifndef SECTOP_CONNECT_H
 #define SECTOP_CONNECT_H
 
-#include <hiredis/hiredis.h>
 #include <libpq-fe.h>
 #include <stdbool.h>
 #include <stddef.h>
 
 struct config;
+struct rlink;
 
 enum pg_target { PG_READ, PG_WRITE };
 
@@ -31,11 +31,10 @@ void pg_params_init(struct pg_params *pp, const struct config *cfg, enum pg_targ
 /* Another keyword; the value must live as long as the params. */
 void pg_params_add(struct pg_params *pp, const char *key, const char *val);
 
-/* Connect, AUTH and SELECT as the configuration says.  NULL with err. */
-redisContext *connect_redis(const struct config *cfg, char *err, size_t errsz);
-/* What went wrong on c, in words: a timeout said as one (hiredis gives
- * EAGAIN's "Resource temporarily unavailable"). */
-const char *connect_redis_error(const redisContext *c);
+/* Connect (through the sentinels, to every master of a cluster, over TLS:
+ * whatever the URL says), AUTH and SELECT.  NULL with err.  Commands with
+ * rlink_call(), closed with rlink_free() (redis_link.h). */
+struct rlink *connect_redis(const struct config *cfg, char *err, size_t errsz);
 
 /* Connect with statement_timeout set to the server timeout; the result's
  * PQstatus tells whether it worked (NULL only when out of memory). */

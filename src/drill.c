@@ -17,7 +17,10 @@
 #include <unistd.h>
 
 #include "conf.h"
+#include <hiredis/hiredis.h>
+
 #include "connect.h"
+#include "redis_link.h"
 #include "drill.h"
 #include "geoip.h"
 #include "pg_sql.h"
@@ -96,7 +99,7 @@ struct injector {
 	const struct config *cfg;
 	const struct drill *d;
 	PGconn *pg;
-	redisContext *redis;
+	struct rlink *redis;
 	char *insert;                /* the parameterised INSERT */
 	struct geoip *geo;           /* geoip-db: the new country's name */
 	char tenant[128], other_tenant[128];
@@ -134,15 +137,15 @@ static void emit(struct injector *in, const char *ip, const char *tenant, const 
 	PGresult *r = PQexecParams(in->pg, in->insert, 9, NULL, v, NULL, NULL, 0);
 	PQclear(r);
 	const char *prefix = status == 401 ? in->cfg->keys.failed_auth : in->cfg->keys.ratelimit;
-	freeReplyObject(redisCommand(in->redis, "INCR %s%s", prefix, ip));
-	freeReplyObject(redisCommand(in->redis, "EXPIRE %s%s %d", prefix, ip, status == 401 ? 300 : 60));
+	freeReplyObject(rlink_call(in->redis, "INCR %s%s", prefix, ip));
+	freeReplyObject(rlink_call(in->redis, "EXPIRE %s%s %d", prefix, ip, status == 401 ? 300 : 60));
 }
 
 /* Has the operator blocked this attacker (under the drill prefix)? */
 static bool is_contained(struct injector *in, size_t i)
 {
 	if (!in->contained[i]) {
-		redisReply *r = redisCommand(in->redis, "EXISTS %s%s", in->cfg->keys.blocked, in->d->attackers[i]);
+		redisReply *r = rlink_call(in->redis, "EXISTS %s%s", in->cfg->keys.blocked, in->d->attackers[i]);
 		in->contained[i] = r && r->type == REDIS_REPLY_INTEGER && r->integer == 1;
 		freeReplyObject(r);
 	}

@@ -16,6 +16,7 @@
 #include "clock.h"
 #include "conf.h"
 #include "geoip.h"
+#include "redis_link.h"
 #include "log.h"
 #include "pg_sql.h"
 
@@ -65,7 +66,9 @@ static void usage(FILE *f)
 	      "options (also accepted after the command):\n"
 	      "  -c, --config FILE  read FILE instead of the user and system files\n"
 	      "  --db CONNINFO      PostgreSQL conninfo or URI (else DATABASE_URL, else libpq defaults)\n"
-	      "  --redis URL        redis://[:password@]host:port/db or unix:/path (else REDIS_URL)\n"
+	      "  --redis URL        redis://[:password@]host:port/db or unix:/path (else REDIS_URL);\n"
+	      "                     rediss:// over TLS; redis-sentinel://host:port[,...]/MASTER[/db];\n"
+	      "                     a cluster node's URL: the whole cluster\n"
 	      "  --health NAME=URL  a health endpoint, repeatable; options after the URL:\n"
 	      "                     api_key_env=VAR bearer_env=VAR ca_file=FILE timeout=2s\n"
 	      "  --tenant ID        every figure for one tenant\n"
@@ -125,7 +128,7 @@ static void print_version(void)
 {
 	const char *mmdb = geoip_version();
 
-	printf("sectop %s\n", PACKAGE_VERSION);
+	printf("sectop %s\nRedis: %s\n", PACKAGE_VERSION, rlink_features());
 	if (mmdb)
 		printf("geoip-db: yes (libmaxminddb %s)\n", mmdb);
 	else

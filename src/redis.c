@@ -1,15 +1,15 @@
 /* redis.c: the Redis source.
  *
- * hiredis 0.14 async, on our own poll adapter: the ev hooks only record what
- * the context wants (read, write); fds() turns that into a pollfd and ready()
- * calls redisAsyncHandleRead/Write.  Nothing here ever waits: the one thing
- * that can is redisAsyncConnect() on a host *name*, which resolves it with a
- * synchronous getaddrinfo() (an IP literal or a unix socket never does).
+ * Over a link (redis_link.h) that hides the shape of the Redis behind it
+ * (one server, a Sentinel-managed master, a Cluster; plain or TLS): fds()
+ * asks the link for its pollfds and ready() hands them back.  Nothing here
+ * ever waits: the one thing that can is the lookup of a host *name*, which
+ * is synchronous (an IP literal or a unix socket never is).
  *
  * Commands go out in batches (the connection hello, the exact state of the
- * addresses on screen, a SCAN step, the GET/TTL of a step's keys); replies
- * come back in order, so each callback knows its place in its batch by
- * counting.  0.14 async has no timeouts: each batch carries a deadline, and
+ * addresses on screen, a SCAN step, the GET/TTL of a step's keys); each
+ * command carries its place in its batch (in a cluster, the replies of one
+ * batch come from several nodes).  Each batch carries a deadline, and
  * past it the connection is dropped and remade with backoff.  That is also
  * how a stopped server (SIGSTOP: the kernel still completes the connect,
  * but no reply ever comes) ends up failed.
@@ -19,13 +19,13 @@
  * long as the main connection: a drop of the main one remakes both, and
  * the next CONFIG GET decides again whether to subscribe.
  *
- * Freeing a context runs every pending callback with a NULL reply, and
- * hiredis frees it by itself on an I/O error in the middle of
- * redisAsyncHandleRead().  So: callbacks never free the context; they
- * ignore NULL replies and, to give up, only record why in r->fail.  The
- * context is freed only from the top (ready, tick, destroy), and the batches
- * its callbacks point to after it.  (A callback may free its own batch once
- * its last reply is in: hiredis holds no other reference to it.)
+ * Resetting the link runs every pending callback with a NULL reply.  So:
+ * callbacks never reset the link; they ignore NULL replies (but for a
+ * cluster's node that is down, below) and, to give up, only record why in
+ * r->fail.  The link is reset only from the top (ready, tick, destroy), and
+ * the batches its callbacks point to are freed after it.  (A callback may
+ * free its own batch once its last reply is in: the link holds no other
+ * reference to it.)
  */
 #include "config.h"
 
@@ -40,7 +40,6 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 #include <jansson.h>
 
@@ -54,7 +53,9 @@
 #include "model.h"
 #include "redis.h"
 #include "strutil.h"
+#include "redis_cluster.h"
 #include "redis_events.h"
+#include "redis_link.h"
 #include "redis_url.h"
 #include "walkpos.h"
 
@@ -100,6 +101,8 @@ struct batch {
 	unsigned gen;
 	struct found *found;         /* BATCH_FETCH */
 	size_t n_found;
+	int node;                    /* BATCH_SCAN: the master it walks; -1: routed by key */
+	bool *lost;                  /* BATCH_EXACT: addresses whose shard did not answer */
 	char cursor[24];             /* BATCH_FETCH: the step's next cursor */
 };
 
@@ -109,6 +112,9 @@ struct walk {
 	bool in_slice;               /* this refresh's budget is not spent yet */
 	bool stepping;               /* a SCAN or its GET/TTL is in flight */
 	char cursor[24];             /* decimal, as the server sent it */
+	int nodes[RCLUSTER_MAX_NODES]; /* the masters walked in turn (one unless a cluster) */
+	size_t n_nodes, node_i;
+	char skipped[200];           /* a master the pass could not walk: its keys are missing */
 	int64_t slice_start_ms;
 	struct blockset bs;          /* the most relevant blocks found so far */
 	unsigned long seen[3];       /* keys of each prefix found so far */
@@ -134,10 +140,9 @@ struct redis {
 	                              * (the block key alone) */
 	int timeout_ms;
 
-	redisAsyncContext *ac;
+	struct rlink *link;
 	enum conn_state conn;
-	bool want_read, want_write;
-	bool dropping;               /* we are freeing the context ourselves */
+	bool dropping;               /* we are resetting the link ourselves */
 	char fail[256];              /* set in a callback: drop the connection */
 	struct batch *head, *tail;
 
@@ -164,6 +169,7 @@ struct redis {
 	double tokens;               /* the scan-rate bucket, in keys */
 	int64_t tokens_ms;
 	char logged[256];            /* the failure last logged; "" when fine */
+	char walk_missed[200];       /* the master the last pass could not walk ("" none) */
 	bool ever_ok;
 	struct redis_stats stats;
 };
@@ -340,7 +346,7 @@ static int parse_ttl(struct redis *r, const redisReply *rep, long *ttl)
 
 /* ---------------------------------------------------------------- batches */
 
-static void redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata);
+static void redis_on_reply(void *privdata, size_t idx, redisReply *rep);
 
 static struct batch *batch_new(struct redis *r, enum batch_kind kind)
 {
@@ -352,6 +358,7 @@ static struct batch *batch_new(struct redis *r, enum batch_kind kind)
 	}
 	b->r = r;
 	b->kind = kind;
+	b->node = -1;
 	b->deadline_ms = r->now_ms + r->timeout_ms;
 	if (r->tail)
 		r->tail->next = b;
@@ -367,14 +374,14 @@ static bool batch_cmd(struct redis *r, struct batch *b, const char *fmt, ...)
 {
 	va_list ap;
 
-	if (r->fail[0] || !r->ac)
+	if (r->fail[0] || r->conn == CONN_DOWN)
 		return false;
 	va_start(ap, fmt);
-	int rc = redisvAsyncCommand(r->ac, redis_on_reply, b, fmt, ap);
+	int rc = b->node >= 0 ? rlink_vcommand_node(r->link, b->node, redis_on_reply, b, b->expected, fmt, ap)
+	                      : rlink_vcommand(r->link, redis_on_reply, b, b->expected, fmt, ap);
 	va_end(ap);
-	if (rc != REDIS_OK) {
-		const char *e = r->ac->errstr && r->ac->errstr[0] ? r->ac->errstr : "connection closing";
-		redis_set_fail(r, "cannot queue a command: %s", e);
+	if (rc < 0) {
+		redis_set_fail(r, "cannot queue a command: out of memory");
 		return false;
 	}
 	b->expected++;
@@ -390,6 +397,7 @@ static void batch_free(struct batch *b)
 	for (size_t i = 0; i < b->n_found; i++)
 		found_free(&b->found[i]);
 	free(b->found);
+	free(b->lost);
 	free(b);
 }
 
@@ -424,7 +432,7 @@ static const char *batch_what(const struct redis *r, const struct batch *b)
 {
 	switch (b->kind) {
 	case BATCH_HELLO:
-		return r->ac && (r->ac->c.flags & REDIS_CONNECTED) ? b->names[0] : "the connection";
+		return rlink_up(r->link) ? b->names[0] : "the connection";
 	case BATCH_EXACT:
 		return "GET/TTL of the addresses on screen";
 	case BATCH_SCAN:
@@ -478,6 +486,10 @@ static void walk_start(struct redis *r, int64_t now)
 	walk_clear(w);
 	w->active = true;
 	strcpy(w->cursor, "0");
+	/* a cluster: every master in turn, each with its own cursor */
+	w->n_nodes = rlink_masters(r->link, w->nodes, RCLUSTER_MAX_NODES);
+	if (w->n_nodes == 0)
+		w->n_nodes = 1;
 	events_drain(r);
 	r->next_pass_ms = now + (int64_t)r->cfg->walk_interval_s * 1000 *
 	                  (revents_up(r->events) ? EVENTS_WALK_FACTOR : 1);
@@ -491,7 +503,9 @@ static void walk_show_progress(struct redis *r)
 {
 	struct walk_progress *p = &r->m->walk;
 
-	p->fraction = r->walk.active ? walk_fraction(r->walk.cursor) : 0;
+	const struct walk *w = &r->walk;
+
+	p->fraction = w->active ? (w->node_i + walk_fraction(w->cursor)) / (double)w->n_nodes : 0;
 	p->blocked = r->walk.seen[WALK_BLOCKED];
 	p->failed_auth = r->walk.seen[WALK_FAILED_AUTH];
 	p->ratelimit = r->walk.seen[WALK_RATELIMIT];
@@ -670,6 +684,7 @@ static void walk_publish(struct redis *r)
 	m->ratelimit_count = w->seen[WALK_RATELIMIT];
 	model_set_counters(m, fa, fa ? w->n_top[0] : 0);
 	model_set_ratelimits(m, rl, rl ? w->n_top[1] : 0);
+	snprintf(r->walk_missed, sizeof r->walk_missed, "%s", w->skipped);
 	m->walk_complete = true;
 	m->walk.active = false;
 	m->walk.fraction = 1;
@@ -689,12 +704,27 @@ static void walk_advance(struct redis *r, const char *cursor)
 
 	w->stepping = false;
 	snprintf(w->cursor, sizeof w->cursor, "%s", cursor);
-	if (strcmp(cursor, "0") != 0) {
+	/* cursor 0 ends this master's part; the last master's ends the pass */
+	if (strcmp(cursor, "0") == 0 && w->node_i + 1 < w->n_nodes)
+		w->node_i++;
+	else if (strcmp(cursor, "0") == 0) {
 		walk_show_progress(r);
+		walk_publish(r);
 		return;
 	}
 	walk_show_progress(r);
-	walk_publish(r);
+}
+
+/* A cluster's master did not answer its SCAN: the pass goes on with the
+ * next, and says which part it misses. */
+static void walk_skip_node(struct redis *r)
+{
+	struct walk *w = &r->walk;
+	int node = w->nodes[w->node_i];
+
+	if (!w->skipped[0])
+		snprintf(w->skipped, sizeof w->skipped, "%.150s", rlink_node_name(r->link, node));
+	walk_advance(r, "0");
 }
 
 static void walk_step_send(struct redis *r)
@@ -704,6 +734,8 @@ static void walk_step_send(struct redis *r)
 
 	if (!b)
 		return;
+	if (rlink_is_cluster(r->link))
+		b->node = w->nodes[w->node_i];
 	w->stepping = true;
 	r->stats.scan_steps++;
 	if (r->cfg->scan_rate > 0)
@@ -894,9 +926,16 @@ static void events_start(struct redis *r)
 	int hl = snprintf(head, sizeof head, "__keyspace@%d__:", r->target.db);
 	char *pat = keyglob_prefix(head, r->prefix[WALK_BLOCKED], r->prefix_len[WALK_BLOCKED], &plen);
 
+	struct revents_at at = { .user = r->target.user, .password = r->password, .tls = rlink_tls(r->link) };
+
 	if (!pat)
 		return;
-	r->events = revents_new(&r->target, r->password, pat, plen, (size_t)hl);
+	/* the subscriber follows one server: a cluster is walked instead */
+	if (rlink_master(r->link, &at.host, &at.port, &at.path))
+		r->events = revents_new(&at, pat, plen, (size_t)hl);
+	else
+		log_msg(LOG_INFO, "redis %s: a cluster: keyspace events are not followed, the walk finds the blocks",
+		        r->display);
 	free(pat);
 }
 
@@ -1097,7 +1136,8 @@ static void exact_send(struct redis *r)
 		return;
 	}
 	b->ips = calloc(n + watch, sizeof *b->ips);
-	if (!b->ips) {
+	b->lost = calloc(n + watch, sizeof *b->lost);
+	if (!b->ips || !b->lost) {
 		redis_set_fail(r, "out of memory");
 		return;
 	}
@@ -1148,9 +1188,45 @@ static void exact_reply(struct redis *r, struct batch *b, size_t idx, const redi
 	}
 }
 
+/* An address whose keys' shard did not answer is left out: unknown, never
+ * shown as "not blocked".  Returns how many were. */
+static size_t exact_drop_lost(struct batch *b)
+{
+	size_t kept = 0, lost = 0;
+
+	for (size_t i = 0; i < b->n_ips; i++) {
+		if (b->lost && b->lost[i]) {
+			ip_redis_free(&b->ips[i]);
+			lost++;
+		} else {
+			b->ips[kept++] = b->ips[i];
+		}
+	}
+	b->n_ips = kept;
+	return lost;
+}
+
+/* A cluster with a master down: what the others hold is fresh, the rest
+ * is missing, and the source says which. */
+static void shards_status(struct redis *r, size_t lost)
+{
+	char first[240] = "", why[256];
+	size_t down = rlink_nodes_down(r->link, first, sizeof first);
+
+	if (!down && !lost && !r->walk_missed[0])
+		return;
+	if (!first[0])
+		snprintf(first, sizeof first, "%s", r->walk_missed[0] ? r->walk_missed : "a master");
+	snprintf(why, sizeof why, "cluster: part missing (%zu master%s down: %.180s); %zu address%s unknown",
+	         down, down == 1 ? "" : "s", first, lost, lost == 1 ? "" : "es");
+	source_status_fail(&r->m->redis, why);
+	redis_log_fail(r, why);
+}
+
 static void exact_done(struct redis *r, struct batch *b)
 {
 	struct model *m = r->m;
+	size_t lost = exact_drop_lost(b);
 
 	model_set_ip_redis(m, b->ips, b->n_ips);
 	b->ips = NULL;
@@ -1159,7 +1235,10 @@ static void exact_done(struct redis *r, struct batch *b)
 	r->exact_inflight = false;
 	source_status_ok(&m->redis, clock_wall_ms());
 	backoff_reset(&r->bo);
-	redis_log_ok(r);
+	if (rlink_is_cluster(r->link))
+		shards_status(r, lost);
+	if (!m->redis.error[0])
+		redis_log_ok(r);
 }
 
 /* ---------------------------------------------------------------- connection */
@@ -1211,16 +1290,58 @@ static void batch_complete(struct redis *r, struct batch *b)
 	batch_free(b);
 }
 
-static void redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
+/* In a cluster, a command whose master is down is told NULL, and one the
+ * cluster cannot serve now gets CLUSTERDOWN or TRYAGAIN: only that shard's
+ * part is missing, the rest goes on. */
+static bool reply_lost(struct redis *r, const redisReply *rep)
+{
+	if (!rlink_is_cluster(r->link))
+		return false;
+	return !rep || (rep->type == REDIS_REPLY_ERROR &&
+	                (strncmp(rep->str, "CLUSTERDOWN", 11) == 0 || strncmp(rep->str, "TRYAGAIN", 8) == 0));
+}
+
+static void shard_lost(struct redis *r, struct batch *b, size_t idx)
+{
+	switch (b->kind) {
+	case BATCH_HELLO:
+		redis_set_fail(r, "no master of the cluster answers");
+		break;
+	case BATCH_EXACT:
+		/* the block key unread: the address is unknown; a counter unread
+		 * stays -1, shown as none (null in JSON) */
+		if (b->n_ips && b->lost && idx % r->exact_stride < 2)
+			b->lost[idx / r->exact_stride] = true;
+		break;
+	case BATCH_SCAN:
+		walk_skip_node(r);
+		break;
+	case BATCH_FETCH:
+	case BATCH_EVENT:
+	case BATCH_CONFIG:
+		break;           /* a key not read is not counted */
+	}
+}
+
+static void redis_on_reply(void *privdata, size_t idx, redisReply *rep)
 {
 	struct batch *b = privdata;
 	struct redis *r = b->r;
-	const redisReply *rep = reply;
 
-	/* NULL: the context is being freed; whoever freed it cleans up. */
-	if (!rep || r->dropping || r->fail[0])
+	if (!r->dropping && !r->fail[0] && reply_lost(r, rep)) {
+		freeReplyObject(rep);
+		b->got++;
+		shard_lost(r, b, idx);
+		if (!r->fail[0] && b->got == b->expected)
+			batch_complete(r, b);
 		return;
-	size_t idx = b->got++;
+	}
+	/* NULL: the link is being reset; whoever reset it cleans up. */
+	if (!rep || r->dropping || r->fail[0]) {
+		freeReplyObject(rep);
+		return;
+	}
+	b->got++;
 	switch (b->kind) {
 	case BATCH_HELLO:
 		hello_reply(r, b, idx, rep);
@@ -1239,104 +1360,35 @@ static void redis_on_reply(redisAsyncContext *ac, void *reply, void *privdata)
 		config_reply(r, rep);
 		break;
 	}
+	freeReplyObject(rep);
 	if (!r->fail[0] && b->got == b->expected)
 		batch_complete(r, b);
 }
 
+/* The link did AUTH and SELECT (and found the master): a PING says it is up. */
 static void hello_send(struct redis *r)
 {
 	struct batch *b = batch_new(r, BATCH_HELLO);
-	char db[16];
 
 	if (!b)
 		return;
-	if (r->password) {
-		b->names[b->expected] = "AUTH";
-		if (r->target.user[0])
-			batch_cmd(r, b, "AUTH %s %s", r->target.user, r->password);
-		else
-			batch_cmd(r, b, "AUTH %s", r->password);
-	}
-	if (r->target.db != 0) {
-		snprintf(db, sizeof db, "%d", r->target.db);
-		b->names[b->expected] = "SELECT";
-		batch_cmd(r, b, "SELECT %s", db);
-	}
-	if (b->expected == 0) {
-		b->names[0] = "PING";
-		batch_cmd(r, b, "PING");
-	}
+	b->names[0] = "PING";
+	batch_cmd(r, b, "PING");
 }
 
-/* The ev hooks: only remember what hiredis wants; fds() asks poll() for it. */
-static void ev_add_read(void *p) { ((struct redis *)p)->want_read = true; }
-static void ev_del_read(void *p) { ((struct redis *)p)->want_read = false; }
-static void ev_add_write(void *p) { ((struct redis *)p)->want_write = true; }
-static void ev_del_write(void *p) { ((struct redis *)p)->want_write = false; }
-
-/* The context is going away (our free, or hiredis's after an error). */
-static void ev_cleanup(void *p)
-{
-	struct redis *r = p;
-
-	r->want_read = r->want_write = false;
-	r->ac = NULL;
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-	struct redis *r = ac->data;
-
-	if (status != REDIS_OK)
-		redis_set_fail(r, "connect: %s", ac->errstr ? ac->errstr : "failed");
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-	struct redis *r = ac->data;
-
-	if (r->dropping)
-		return;
-	if (status == REDIS_OK)
-		redis_set_fail(r, "connection closed");
-	else
-		redis_set_fail(r, "%s", ac->errstr && ac->errstr[0] ? ac->errstr : "connection lost");
-}
-
-static void conn_attach(struct redis *r, redisAsyncContext *ac)
-{
-	ac->data = r;
-	ac->ev.data = r;
-	ac->ev.addRead = ev_add_read;
-	ac->ev.delRead = ev_del_read;
-	ac->ev.addWrite = ev_add_write;
-	ac->ev.delWrite = ev_del_write;
-	ac->ev.cleanup = ev_cleanup;
-	r->ac = ac;
-	r->want_read = r->want_write = false;
-	/* after the hooks: this asks for the first write event, which is how
-	 * the end of the non-blocking connect shows */
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-}
-
-/* Free the context (pending callbacks run with NULL and are ignored), then
- * the batches they pointed into. */
+/* Reset the link (pending callbacks run with NULL and are ignored), then
+ * free the batches they pointed into. */
 static void conn_drop(struct redis *r)
 {
-	if (r->ac) {
-		r->dropping = true;
-		redisAsyncFree(r->ac);
-		r->dropping = false;
-		r->ac = NULL;
-	}
+	r->dropping = true;
+	rlink_reset(r->link);
+	r->dropping = false;
 	batches_free(r);
 	/* the subscriber is remade after the next CONFIG GET: the server may
 	 * have been restarted with other settings */
 	revents_free(r->events);
 	r->events = NULL;
 	r->m->redis_events = false;
-	r->want_read = r->want_write = false;
 	r->exact_inflight = false;
 	r->events_inflight = false;
 	r->exact_wanted = true;
@@ -1356,30 +1408,17 @@ static void conn_fail(struct redis *r, const char *reason)
 	redis_log_fail(r, why);
 }
 
-/* Non-blocking connect, then AUTH/SELECT queued at once: they go out when
- * the connect completes. */
+/* Non-blocking connect (after asking the sentinels), the hello queued at
+ * once: it goes out when the link is up. */
 static void conn_start(struct redis *r)
 {
-	redisAsyncContext *ac;
-
 	r->stats.connects++;
-	if (r->target.path[0])
-		ac = redisAsyncConnectUnix(r->target.path);
-	else
-		ac = redisAsyncConnect(r->target.host, r->target.port);
-	if (!ac) {
-		conn_fail(r, "connect: out of memory");
-		return;
-	}
-	if (ac->err) {
-		char why[sizeof r->fail];
-		snprintf(why, sizeof why, "connect: %s", ac->errstr ? ac->errstr : "failed");
-		redisAsyncFree(ac);
-		conn_fail(r, why);
-		return;
-	}
-	conn_attach(r, ac);
 	r->conn = CONN_HANDSHAKE;
+	rlink_start(r->link, r->now_ms);
+	if (rlink_error(r->link)[0]) {
+		conn_fail(r, rlink_error(r->link));
+		return;
+	}
 	hello_send(r);
 }
 
@@ -1416,11 +1455,24 @@ static void refresh_tick(struct redis *r, int64_t now)
 	}
 }
 
+/* The link failed as a whole: so does the source. */
+static void link_check(struct redis *r)
+{
+	const char *why = rlink_error(r->link);
+
+	if (why[0])
+		redis_set_fail(r, "%s", why);
+}
+
 static void redis_tick(void *self, int64_t now)
 {
 	struct redis *r = self;
 
 	r->now_ms = now;
+	if (r->conn != CONN_DOWN) {
+		rlink_tick(r->link, now);
+		link_check(r);
+	}
 	if (!r->fail[0] && r->conn == CONN_DOWN) {
 		if (now >= r->retry_at_ms)
 			conn_start(r);
@@ -1441,6 +1493,8 @@ static int64_t redis_wake_at(const struct redis *r, int64_t now)
 
 	if (r->conn == CONN_DOWN)
 		wake = r->retry_at_ms;
+	else if (rlink_wake_at(r->link) < wake)
+		wake = rlink_wake_at(r->link);
 	for (const struct batch *b = r->head; b; b = b->next)
 		if (b->deadline_ms < wake)
 			wake = b->deadline_ms;
@@ -1465,24 +1519,10 @@ static int redis_fds(void *self, struct pollfd *pfd, int max, int64_t now, int64
 
 	if (wake != INT64_MAX && wake - now < *timeout_ms)
 		*timeout_ms = wake > now ? wake - now : 0;
-	int n_ev = 0;
-	if (r->events && max > 1)
-		n_ev = revents_fds(r->events, pfd + 1, max - 1, now, timeout_ms);
-	if (!r->ac || max < 1) {
-		/* the main connection is down: the events' fd moves to the front */
-		if (n_ev)
-			pfd[0] = pfd[1];
-		return n_ev;
-	}
-	pfd[0].fd = r->ac->c.fd;
-	pfd[0].events = 0;
-	pfd[0].revents = 0;
-	if (r->want_read)
-		pfd[0].events |= POLLIN;
-	/* until connected, writability is how the connect's end shows */
-	if (r->want_write || !(r->ac->c.flags & REDIS_CONNECTED))
-		pfd[0].events |= POLLOUT;
-	return 1 + n_ev;
+	int n = r->conn == CONN_DOWN ? 0 : rlink_fds(r->link, pfd, max);
+	if (r->events && max > n)
+		n += revents_fds(r->events, pfd + n, max - n, now, timeout_ms);
+	return n;
 }
 
 static void redis_ready(void *self, const struct pollfd *pfd, int n, int64_t now)
@@ -1490,20 +1530,14 @@ static void redis_ready(void *self, const struct pollfd *pfd, int n, int64_t now
 	struct redis *r = self;
 
 	r->now_ms = now;
+	/* each takes the pollfds that are its own */
 	for (int i = 0; i < n && r->events; i++)
-		if (!r->ac || pfd[i].fd != r->ac->c.fd)
-			revents_ready(r->events, &pfd[i], 1, now);
-	if (!r->ac || n < 1 || pfd[0].fd != r->ac->c.fd)
+		revents_ready(r->events, &pfd[i], 1, now);
+	if (r->conn == CONN_DOWN)
 		return;
-	short ev = pfd[0].revents;
-	if (ev & (POLLIN | POLLERR | POLLHUP | POLLNVAL))
-		redisAsyncHandleRead(r->ac);
-	/* the read may have freed the context (an error, EOF) */
-	if (r->ac && !r->fail[0] && (ev & POLLOUT))
-		redisAsyncHandleWrite(r->ac);
-	if (!r->ac && r->conn != CONN_DOWN)
-		conn_fail(r, r->fail[0] ? r->fail : "connection lost");
-	else if (r->fail[0])
+	rlink_ready(r->link, pfd, n, now);
+	link_check(r);
+	if (r->fail[0])
 		conn_fail(r, r->fail);
 }
 
@@ -1522,7 +1556,9 @@ static void redis_destroy(void *self)
 
 	if (!r)
 		return;
-	conn_drop(r);
+	if (r->link)
+		conn_drop(r);
+	rlink_free(r->link);
 	fpset_free(&r->streamed);
 	walk_clear(&r->walk);
 	blockset_clear(&r->walk.bs);
@@ -1574,6 +1610,20 @@ static int walk_pattern(struct redis *r)
 	return r->walk_pat ? 0 : -1;
 }
 
+static struct rlink *redis_link_new(struct redis *r, char *err, size_t errsz)
+{
+	const struct config *cfg = r->cfg;
+	struct rlink_opts o = { .password = r->password, .sentinel_password = cfg->redis_sentinel_password,
+	                        .ca_file = cfg->redis_ca_file, .cert_file = cfg->redis_cert_file,
+	                        .key_file = cfg->redis_key_file, .timeout_ms = r->timeout_ms };
+	char why[256];
+	struct rlink *l = rlink_new(&r->target, &o, why, sizeof why);
+
+	if (!l)
+		snprintf(err, errsz, "redis: %s", why);
+	return l;
+}
+
 struct redis *redis_new(const struct config *cfg, struct model *m, char *err, size_t errsz)
 {
 	struct redis *r = calloc(1, sizeof *r);
@@ -1598,6 +1648,11 @@ struct redis *redis_new(const struct config *cfg, struct model *m, char *err, si
 	r->password = r->target.password;
 	if (!r->password && cfg->redis_password && *cfg->redis_password)
 		r->password = cfg->redis_password;
+	r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
+	if (!(r->link = redis_link_new(r, err, errsz))) {
+		redis_destroy(r);
+		return NULL;
+	}
 	r->step_count = cfg->scan_count > 0 ? cfg->scan_count : 1000;
 	r->walk_end = WALK_DONE;
 	r->events_wanted = true;
@@ -1610,7 +1665,6 @@ struct redis *redis_new(const struct config *cfg, struct model *m, char *err, si
 		return NULL;
 	}
 	r->exact_stride = 4;
-	r->timeout_ms = cfg->timeout_ms > 0 ? cfg->timeout_ms : 3000;
 	backoff_init(&r->bo, BACKOFF_BASE_MS, BACKOFF_CAP_MS,
 	             (uint32_t)clock_mono_ms() ^ ((uint32_t)getpid() << 16));
 	r->conn = CONN_DOWN;

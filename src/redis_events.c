@@ -1,7 +1,6 @@
-/* redis_events.c: see redis_events.h.  The same rules as redis.c: the ev
- * hooks only record what hiredis wants, callbacks never free the context
- * (they record a failure in e->fail), and the context is freed only from
- * the top (ready, tick, free). */
+/* redis_events.c: see redis_events.h.  The same rules as redis.c:
+ * callbacks never free the connection (they record a failure in e->fail),
+ * and it is freed only from the top (ready, tick, free). */
 #include "config.h"
 
 #include <poll.h>
@@ -10,26 +9,27 @@
 #include <string.h>
 #include <unistd.h>
 
-#include <hiredis/async.h>
 #include <hiredis/hiredis.h>
 
 #include "backoff.h"
 #include "clock.h"
 #include "log.h"
+#include "redis_conn.h"
 #include "redis_events.h"
-#include "redis_url.h"
 #include "strutil.h"
 
 #define SLOTS (2 * EVENTS_MAX)
 
 struct redis_events {
-	const struct redis_target *t;
+	char host[256], path[108], user[128];
+	int port;
 	const char *password;
+	struct rtls *tls;
 	char *pattern;
 	size_t pattern_len, head_len;
 
-	redisAsyncContext *ac;
-	bool want_read, want_write, dropping, subscribed;
+	struct rconn *conn;
+	bool dropping, subscribed;
 	char fail[200];
 	struct backoff bo;
 	int64_t retry_at_ms;
@@ -132,89 +132,63 @@ size_t revents_take(struct redis_events *e, size_t max, char ***keys, size_t **l
 static void fail_set(struct redis_events *e, const char *why)
 {
 	if (!e->fail[0])
-		snprintf(e->fail, sizeof e->fail, "%s", why && *why ? why : "failed");
+		snprintf(e->fail, sizeof e->fail, "%.199s", why && *why ? why : "failed");
 }
 
 /* ["pmessage", pattern, channel, event]: the key is the channel past its
- * head; ["psubscribe", pattern, count] confirms the subscription. */
-static void on_message(redisAsyncContext *ac, void *reply, void *privdata)
+ * head; ["psubscribe", pattern, count] confirms the subscription.  Every
+ * message of a subscribed connection comes to this one callback: it queues
+ * itself again for the next. */
+static void on_message(struct rconn *c, redisReply *r, void *privdata)
 {
 	struct redis_events *e = privdata;
-	const redisReply *r = reply;
 
-	(void)ac;
-	if (!r || e->dropping)
+	if (!r || e->dropping) {
+		freeReplyObject(r);
 		return;
+	}
+	if (rconn_command_raw(c, on_message, e, "", 0) < 0)
+		fail_set(e, "out of memory");
 	if (r->type == REDIS_REPLY_ERROR) {
 		fail_set(e, r->str);
-		return;
+	} else if (r->type == REDIS_REPLY_ARRAY && r->elements >= 3 && r->element[0]->type == REDIS_REPLY_STRING) {
+		const char *kind = r->element[0]->str;
+		const redisReply *ch = r->element[2];
+		if (strcmp(kind, "psubscribe") == 0) {
+			e->subscribed = true;
+			backoff_reset(&e->bo);
+			log_msg(LOG_INFO, "redis: following keyspace events of the block keys");
+		} else if (strcmp(kind, "pmessage") == 0 && r->elements == 4 && ch->type == REDIS_REPLY_STRING &&
+		           ch->len > e->head_len) {
+			pending_add(e, ch->str + e->head_len, ch->len - e->head_len);
+		}
 	}
-	if (r->type != REDIS_REPLY_ARRAY || r->elements < 3 || r->element[0]->type != REDIS_REPLY_STRING)
-		return;
-	const char *kind = r->element[0]->str;
-	if (strcmp(kind, "psubscribe") == 0) {
-		e->subscribed = true;
-		backoff_reset(&e->bo);
-		log_msg(LOG_INFO, "redis: following keyspace events of the block keys");
-		return;
-	}
-	const redisReply *ch = r->element[2];
-	if (strcmp(kind, "pmessage") == 0 && r->elements == 4 && ch->type == REDIS_REPLY_STRING &&
-	    ch->len > e->head_len)
-		pending_add(e, ch->str + e->head_len, ch->len - e->head_len);
+	freeReplyObject(r);
 }
 
-static void on_auth(redisAsyncContext *ac, void *reply, void *privdata)
+static void on_auth(struct rconn *c, redisReply *r, void *privdata)
 {
 	struct redis_events *e = privdata;
-	const redisReply *r = reply;
 
-	(void)ac;
+	(void)c;
 	if (r && !e->dropping && r->type == REDIS_REPLY_ERROR)
 		fail_set(e, r->str);
+	freeReplyObject(r);
 }
 
 /* ---------------------------------------------------------------- the connection */
 
-static void ev_add_read(void *p) { ((struct redis_events *)p)->want_read = true; }
-static void ev_del_read(void *p) { ((struct redis_events *)p)->want_read = false; }
-static void ev_add_write(void *p) { ((struct redis_events *)p)->want_write = true; }
-static void ev_del_write(void *p) { ((struct redis_events *)p)->want_write = false; }
-
-static void ev_cleanup(void *p)
-{
-	struct redis_events *e = p;
-
-	e->want_read = e->want_write = false;
-	e->ac = NULL;
-}
-
-static void on_connect(const redisAsyncContext *ac, int status)
-{
-	if (status != REDIS_OK)
-		fail_set(ac->data, ac->errstr);
-}
-
-static void on_disconnect(const redisAsyncContext *ac, int status)
-{
-	struct redis_events *e = ac->data;
-
-	(void)status;
-	if (!e->dropping)
-		fail_set(e, ac->errstr && ac->errstr[0] ? ac->errstr : "connection closed");
-}
-
 static void conn_drop(struct redis_events *e, int64_t now, const char *why)
 {
-	if (e->ac) {
+	if (e->conn) {
 		e->dropping = true;
-		redisAsyncFree(e->ac);
+		rconn_free(e->conn);
 		e->dropping = false;
-		e->ac = NULL;
+		e->conn = NULL;
 	}
 	if (why)
 		log_msg(LOG_WARN, "redis: keyspace events: %s; walking until they are back", why);
-	e->want_read = e->want_write = e->subscribed = false;
+	e->subscribed = false;
 	e->fail[0] = '\0';
 	e->retry_at_ms = now + backoff_next(&e->bo);
 	/* whatever happened while down is the walk's to find */
@@ -223,34 +197,23 @@ static void conn_drop(struct redis_events *e, int64_t now, const char *why)
 
 static void conn_start(struct redis_events *e)
 {
-	redisAsyncContext *ac = e->t->path[0] ? redisAsyncConnectUnix(e->t->path)
-	                                      : redisAsyncConnect(e->t->host, e->t->port);
-	if (!ac || ac->err) {
-		fail_set(e, ac && ac->errstr[0] ? ac->errstr : "connect failed");
-		if (ac)
-			redisAsyncFree(ac);
+	char err[256];
+
+	e->conn = rconn_new(e->host, e->port, e->path, e->tls, err, sizeof err);
+	if (!e->conn) {
+		fail_set(e, err);
 		return;
 	}
-	ac->data = e;
-	ac->ev.data = e;
-	ac->ev.addRead = ev_add_read;
-	ac->ev.delRead = ev_del_read;
-	ac->ev.addWrite = ev_add_write;
-	ac->ev.delWrite = ev_del_write;
-	ac->ev.cleanup = ev_cleanup;
-	e->ac = ac;
-	redisAsyncSetConnectCallback(ac, on_connect);
-	redisAsyncSetDisconnectCallback(ac, on_disconnect);
-	if (e->password && e->t->user[0])
-		redisAsyncCommand(ac, on_auth, e, "AUTH %s %s", e->t->user, e->password);
+	if (e->password && e->user[0])
+		rconn_command(e->conn, on_auth, e, "AUTH %s %s", e->user, e->password);
 	else if (e->password)
-		redisAsyncCommand(ac, on_auth, e, "AUTH %s", e->password);
+		rconn_command(e->conn, on_auth, e, "AUTH %s", e->password);
 	/* the pattern names the database: no SELECT; %b: it may hold any byte */
-	redisAsyncCommand(ac, on_message, e, "PSUBSCRIBE %b", e->pattern, e->pattern_len);
+	rconn_command(e->conn, on_message, e, "PSUBSCRIBE %b", e->pattern, e->pattern_len);
 }
 
-struct redis_events *revents_new(const struct redis_target *t, const char *password,
-                                 const char *pattern, size_t pattern_len, size_t head_len)
+struct redis_events *revents_new(const struct revents_at *at, const char *pattern, size_t pattern_len,
+                                 size_t head_len)
 {
 	struct redis_events *e = calloc(1, sizeof *e);
 
@@ -265,8 +228,12 @@ struct redis_events *revents_new(const struct redis_target *t, const char *passw
 	e->pattern[pattern_len] = '\0';
 	e->pattern_len = pattern_len;
 	e->head_len = head_len;
-	e->t = t;
-	e->password = password;
+	snprintf(e->host, sizeof e->host, "%s", at->host);
+	snprintf(e->path, sizeof e->path, "%s", at->path ? at->path : "");
+	snprintf(e->user, sizeof e->user, "%s", at->user ? at->user : "");
+	e->port = at->port;
+	e->password = at->password;
+	e->tls = at->tls;
 	backoff_init(&e->bo, 250, 15000, (uint32_t)clock_mono_ms() ^ ((uint32_t)getpid() << 8));
 	return e;
 }
@@ -275,9 +242,9 @@ void revents_free(struct redis_events *e)
 {
 	if (!e)
 		return;
-	if (e->ac) {
+	if (e->conn) {
 		e->dropping = true;
-		redisAsyncFree(e->ac);
+		rconn_free(e->conn);
 	}
 	for (size_t i = 0; i < e->n; i++)
 		free(e->keys[i]);
@@ -287,12 +254,12 @@ void revents_free(struct redis_events *e)
 
 bool revents_up(const struct redis_events *e)
 {
-	return e && e->ac && e->subscribed;
+	return e && e->conn && e->subscribed;
 }
 
 void revents_tick(struct redis_events *e, int64_t now)
 {
-	if (!e->ac && !e->fail[0] && now >= e->retry_at_ms)
+	if (!e->conn && !e->fail[0] && now >= e->retry_at_ms)
 		conn_start(e);
 	if (e->fail[0]) {
 		char why[sizeof e->fail];
@@ -303,7 +270,7 @@ void revents_tick(struct redis_events *e, int64_t now)
 
 int revents_fds(struct redis_events *e, struct pollfd *pfd, int max, int64_t now, int64_t *timeout_ms)
 {
-	if (!e->ac) {
+	if (!e->conn) {
 		int64_t wait = e->retry_at_ms > now ? e->retry_at_ms - now : 0;
 		if (wait < *timeout_ms)
 			*timeout_ms = wait;
@@ -311,27 +278,16 @@ int revents_fds(struct redis_events *e, struct pollfd *pfd, int max, int64_t now
 	}
 	if (max < 1)
 		return 0;
-	pfd[0].fd = e->ac->c.fd;
-	pfd[0].events = 0;
-	pfd[0].revents = 0;
-	if (e->want_read)
-		pfd[0].events |= POLLIN;
-	if (e->want_write || !(e->ac->c.flags & REDIS_CONNECTED))
-		pfd[0].events |= POLLOUT;
+	pfd[0] = (struct pollfd){ .fd = rconn_fd(e->conn), .events = rconn_events(e->conn) };
 	return 1;
 }
 
 void revents_ready(struct redis_events *e, const struct pollfd *pfd, int n, int64_t now)
 {
-	if (!e->ac || n < 1 || pfd[0].fd != e->ac->c.fd)
+	if (!e->conn || n < 1 || pfd[0].fd != rconn_fd(e->conn) || !pfd[0].revents)
 		return;
-	short ev = pfd[0].revents;
-	if (ev & (POLLIN | POLLERR | POLLHUP | POLLNVAL))
-		redisAsyncHandleRead(e->ac);
-	if (e->ac && !e->fail[0] && (ev & POLLOUT))
-		redisAsyncHandleWrite(e->ac);
-	if (!e->ac && !e->fail[0])
-		fail_set(e, "connection lost");
+	if (rconn_handle(e->conn, pfd[0].revents) < 0)
+		fail_set(e, rconn_error(e->conn));
 	if (e->fail[0])
 		revents_tick(e, now);
 }

@@ -8,7 +8,7 @@
  * keyspace walk.  sectop never changes the server's configuration: it reads
  * it, and without the events it walks.
  *
- * The connection is hiredis async on the same poll adapter as the main one
+ * The connection (redis_conn.h, plain or TLS) is polled with the main one
  * (fds/ready/tick), never blocks, and is remade with backoff when it drops.
  * Events are coalesced into a set of distinct keys, at most EVENTS_MAX: a
  * flood of events costs bounded memory, and past the bound the caller is
@@ -22,7 +22,6 @@
 #include <stdint.h>
 
 struct pollfd;
-struct redis_target;
 struct redis_events;
 
 /* one GET/TTL batch of at most this many keys: the size of a walk step,
@@ -37,10 +36,19 @@ struct redis_events;
  * expiry of a key: $, g and x, or A, which holds them all. */
 bool revents_flags_enough(const char *flags);
 
+/* Where to subscribe: the master the main link found (over TLS when tls). */
+struct rtls;
+struct revents_at {
+	const char *host, *path;     /* path: a unix socket, else "" */
+	int port;
+	const char *user, *password; /* user "" and password NULL: none */
+	struct rtls *tls;
+};
+
 /* pattern: the PSUBSCRIBE pattern (binary-safe, its length given), whose
- * channels start with head_len bytes before the key name. */
-struct redis_events *revents_new(const struct redis_target *t, const char *password,
-                                 const char *pattern, size_t pattern_len, size_t head_len);
+ * channels start with head_len bytes before the key name.  at is copied. */
+struct redis_events *revents_new(const struct revents_at *at, const char *pattern, size_t pattern_len,
+                                 size_t head_len);
 void revents_free(struct redis_events *e);
 
 int revents_fds(struct redis_events *e, struct pollfd *pfd, int max, int64_t now, int64_t *timeout_ms);

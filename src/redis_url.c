@@ -14,7 +14,8 @@
 #include "redis_url.h"
 #include "strutil.h"
 
-#define URL_SYNTAX "expected redis://[[user]:password@]host[:port][/db] or unix:/path/to.sock[?db=N]"
+#define URL_SYNTAX "expected redis[s]://[[user]:password@]host[:port][/db], " \
+	"redis[s]-sentinel://host:port[,host:port...]/master[/db] or unix:/path/to.sock[?db=N]"
 
 __attribute__((format(printf, 3, 4)))
 static int url_fail(char *err, size_t errsz, const char *fmt, ...)
@@ -296,16 +297,20 @@ static void url_defaults(struct redis_target *t)
 	t->port = 6379;
 }
 
+static bool url_dispatch_more(const char *url, struct redis_target *t, char *err, size_t errsz, int *rc);
+
 static int url_dispatch(const char *url, struct redis_target *t, char *err, size_t errsz)
 {
+	int rc;
+
 	static const struct { const char *scheme; bool is_unix; } schemes[] = {
 		{ "redis://", false },
 		{ "redis+unix:", true },
 		{ "unix:", true },
 	};
 
-	if (strncasecmp(url, "rediss://", 9) == 0)
-		return url_fail(err, errsz, "rediss:// needs TLS, which this build's hiredis (0.14) lacks");
+	if (url_dispatch_more(url, t, err, errsz, &rc))
+		return rc;
 	for (size_t i = 0; i < sizeof schemes / sizeof schemes[0]; i++) {
 		size_t n = strlen(schemes[i].scheme);
 		if (strncasecmp(url, schemes[i].scheme, n) != 0)
@@ -352,6 +357,7 @@ static void path_encode(const char *path, char *out, size_t outsz)
 	}
 	out[o] = '\0';
 }
+static int url_display_sentinels(const struct redis_target *t, char *out, size_t outsz);
 
 int redis_target_display(const struct redis_target *t, char *out, size_t outsz)
 {
@@ -367,8 +373,10 @@ int redis_target_display(const struct redis_target *t, char *out, size_t outsz)
 		return snprintf(out, outsz, "unix:%s%s?db=%d", t->path[1] == '/' ? "//" : "",
 		                path, t->db);
 	}
+	if (t->n_sentinels)
+		return url_display_sentinels(t, out, outsz);
 	bool v6 = strchr(t->host, ':') != NULL;
-	return snprintf(out, outsz, "redis://%s%s%s%s%s:%d/%d", t->user, at,
+	return snprintf(out, outsz, "redis%s://%s%s%s%s%s:%d/%d", t->tls ? "s" : "", t->user, at,
 	                v6 ? "[" : "", t->host, v6 ? "]" : "", t->port, t->db);
 }
 
@@ -378,4 +386,112 @@ bool redis_url_has_userinfo(const char *url)
 
 	/* the parser ends the userinfo at the last '@': any '@' may be one */
 	return authority && strchr(authority + 3, '@');
+}
+
+/* ---------------------------------------------------------------- TLS, sentinels */
+
+/* host[:port] of one sentinel, up to the next ',' or '/'. */
+static int url_sentinel(const char *s, size_t len, struct redis_addr *a, char *err, size_t errsz)
+{
+	struct redis_target h;
+	char one[300], ex[40];
+
+	if (url_copy_arg(one, sizeof one, s, len) < 0)
+		return url_fail(err, errsz, "sentinel address too long");
+	url_defaults(&h);
+	long n = url_host(one, &h, err, errsz);
+	if (n < 0)
+		return -1;
+	a->port = 26379;
+	if (one[n] == ':') {
+		if (url_port(one + n + 1, strlen(one + n + 1), &h, err, errsz) < 0)
+			return -1;
+		a->port = h.port;
+	} else if (one[n]) {
+		return url_fail(err, errsz, "bad sentinel address \"%s\"", url_excerpt(one, strlen(one), ex, sizeof ex));
+	}
+	snprintf(a->host, sizeof a->host, "%s", h.host);
+	return 0;
+}
+
+/* /master_name[/db] after the sentinels. */
+static int url_sentinel_path(const char *s, struct redis_target *t, char *err, size_t errsz)
+{
+	char ex[40];
+
+	if (*s != '/' || !s[1] || s[1] == '/')
+		return url_fail(err, errsz, "redis-sentinel:// needs the master's name: redis-sentinel://host:port/NAME[/db]");
+	s++;
+	size_t len = strcspn(s, "/?#");
+	if (url_copy_arg(t->master_name, sizeof t->master_name, s, len) < 0)
+		return url_fail(err, errsz, "master name too long");
+	for (size_t i = 0; i < len; i++)
+		if (!isgraph((unsigned char)s[i]))
+			return url_fail(err, errsz, "bad master name \"%s\"", url_excerpt(s, len, ex, sizeof ex));
+	s += len;
+	if (*s == '/' && s[1] && url_db(s + 1, strlen(s + 1), t, err, errsz) < 0)
+		return -1;
+	if (*s && *s != '/')
+		return url_fail(err, errsz, "unexpected \"%s\" at the end of the URL", url_excerpt(s, strlen(s), ex, sizeof ex));
+	return 0;
+}
+
+static int url_parse_sentinel(const char *rest, struct redis_target *t, char *err, size_t errsz)
+{
+	const char *slash = strchr(rest, '/');
+	const char *at = strrchr(rest, '@');
+
+	if (at) {
+		if (url_userinfo(rest, (size_t)(at - rest), t, err, errsz) < 0)
+			return -1;
+		rest = at + 1;
+		slash = strchr(rest, '/');
+	}
+	if (!slash)
+		slash = rest + strlen(rest);
+	while (rest < slash) {
+		size_t len = strcspn(rest, ",/");
+		if (t->n_sentinels == REDIS_MAX_SENTINELS)
+			return url_fail(err, errsz, "more than %d sentinels", REDIS_MAX_SENTINELS);
+		if (len == 0 || url_sentinel(rest, len, &t->sentinels[t->n_sentinels++], err, errsz) < 0)
+			return len == 0 ? url_fail(err, errsz, "empty sentinel address") : -1;
+		rest += len + (rest[len] == ',');
+	}
+	if (t->n_sentinels == 0)
+		return url_fail(err, errsz, "redis-sentinel:// names no sentinel");
+	/* the master is not known until the sentinels are asked */
+	t->host[0] = '\0';
+	t->port = 0;
+	return url_sentinel_path(slash, t, err, errsz);
+}
+
+static bool url_dispatch_more(const char *url, struct redis_target *t, char *err, size_t errsz, int *rc)
+{
+	if (strncasecmp(url, "rediss://", 9) == 0) {
+		t->tls = true;
+		*rc = url_parse_tcp(url + 9, t, err, errsz);
+	} else if (strncasecmp(url, "redis-sentinel://", 17) == 0) {
+		*rc = url_parse_sentinel(url + 17, t, err, errsz);
+	} else if (strncasecmp(url, "rediss-sentinel://", 18) == 0) {
+		t->tls = true;
+		*rc = url_parse_sentinel(url + 18, t, err, errsz);
+	} else {
+		return false;
+	}
+	return true;
+}
+
+static int url_display_sentinels(const struct redis_target *t, char *out, size_t outsz)
+{
+	int n = snprintf(out, outsz, "redis%s-sentinel://%s%s", t->tls ? "s" : "", t->user, t->user[0] ? "@" : "");
+
+	for (int i = 0; i < t->n_sentinels && n >= 0 && (size_t)n < outsz; i++) {
+		const struct redis_addr *a = &t->sentinels[i];
+		bool v6 = strchr(a->host, ':') != NULL;
+		n += snprintf(out + n, outsz - (size_t)n, "%s%s%s%s:%d", i ? "," : "", v6 ? "[" : "", a->host,
+		              v6 ? "]" : "", a->port);
+	}
+	if (n >= 0 && (size_t)n < outsz)
+		n += snprintf(out + n, outsz - (size_t)n, "/%s/%d", t->master_name, t->db);
+	return n;
 }

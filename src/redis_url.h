@@ -4,9 +4,13 @@
  *   unix:/path/redis.sock[?db=N]                    also unix:///path,
  *   redis+unix:/path[?db=N]                         unix://[user:pw@]/path
  *
- * Defaults: host 127.0.0.1, port 6379, db 0.  The user and the password are
- * percent-decoded.  rediss:// is refused: the hiredis this is built with
- * (0.14) has no TLS.
+ *   rediss://...                                    the same, over TLS
+ *   redis-sentinel://[[user]:password@]host[:port][,host[:port]...]/master[/db]
+ *   rediss-sentinel://...                           sentinels and master over TLS
+ *
+ * Defaults: host 127.0.0.1, port 6379 (a sentinel's 26379), db 0.  The user
+ * and the password are percent-decoded; with sentinels they are the
+ * master's (the sentinels' own password is a setting).
  */
 #ifndef SECTOP_REDIS_URL_H
 #define SECTOP_REDIS_URL_H
@@ -15,6 +19,12 @@
 #include <stddef.h>
 
 #define REDIS_URL_DEFAULT "redis://127.0.0.1:6379/0"
+#define REDIS_MAX_SENTINELS 8
+
+struct redis_addr {
+	char host[256];
+	int port;
+};
 
 struct redis_target {
 	char host[256];       /* empty for a unix socket */
@@ -23,6 +33,10 @@ struct redis_target {
 	int db;
 	char user[128];       /* empty: the default user */
 	char *password;       /* malloc'd, NULL when none; wiped on free */
+	bool tls;             /* rediss:// */
+	char master_name[128]; /* redis-sentinel://: the master the sentinels name */
+	struct redis_addr sentinels[REDIS_MAX_SENTINELS];
+	int n_sentinels;
 };
 
 /* Parse url into t.  NULL or "" gives the defaults.  Returns 0, or -1 with a

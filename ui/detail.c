@@ -116,7 +116,8 @@ static void ip_redis_lines(struct rows *r, const struct model *m, const struct c
 	char a[128], b[256], ttl[32];
 
 	if (!rd) {
-		line(r, ROLE_DIM, "Redis: not fetched yet");
+		line(r, ROLE_DIM, "%s", m->redis.error[0] ? "Redis: unknown (not read: see the Redis error)"
+		                                        : "Redis: not fetched yet");
 		return;
 	}
 	char fa[24], rl[24];

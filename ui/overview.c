@@ -213,6 +213,9 @@ static void draw_top_ips(const struct view_ctx *v, int y, int x, int h, int w, s
 			char ttl[16];
 			format_ttl(ttl, sizeof ttl, r->block_ttl_s);
 			draw_fmt(v->d, row, x + ipw + 22, 9, role == ROLE_NORMAL ? ROLE_WARN : role, " %8s", ttl);
+		} else if (!r && m->redis.error[0]) {
+			/* not read (a cluster's shard down): unknown, not "not blocked" */
+			draw_fmt(v->d, row, x + ipw + 22, 9, role, " %8s", "?");
 		}
 		else if (r && r->wrong_type)
 			draw_text(v->d, row, x + ipw + 22, 9, " type?", ROLE_WARN);

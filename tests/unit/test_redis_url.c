@@ -179,10 +179,67 @@ static void test_unix(void **state)
 	parse_bad(long_path, "longer than");
 }
 
+static void test_tls(void **state)
+{
+	struct redis_target t = parse_ok("rediss://:s3cret@cache.example:6380/2");
+	char out[320];
+
+	assert_true(t.tls);
+	assert_string_equal(t.host, "cache.example");
+	assert_int_equal(t.port, 6380);
+	assert_int_equal(t.db, 2);
+	assert_string_equal(t.password, "s3cret");
+	redis_target_display(&t, out, sizeof out);
+	assert_string_equal(out, "rediss://cache.example:6380/2");
+	redis_target_free(&t);
+	t = parse_ok("REDISS://h");
+	assert_true(t.tls);
+	assert_int_equal(t.port, 6379);
+	t = parse_ok("redis://h");
+	assert_false(t.tls);
+}
+
+static void test_sentinel(void **state)
+{
+	struct redis_target t = parse_ok("redis-sentinel://:m%40ster@10.0.0.1:26379,[::1]:26380,sent.example/mymaster/3");
+	char out[320];
+
+	assert_false(t.tls);
+	assert_int_equal(t.n_sentinels, 3);
+	assert_string_equal(t.sentinels[0].host, "10.0.0.1");
+	assert_int_equal(t.sentinels[0].port, 26379);
+	assert_string_equal(t.sentinels[1].host, "::1");
+	assert_int_equal(t.sentinels[1].port, 26380);
+	assert_string_equal(t.sentinels[2].host, "sent.example");
+	assert_int_equal(t.sentinels[2].port, 26379);      /* the sentinel default */
+	assert_string_equal(t.master_name, "mymaster");
+	assert_int_equal(t.db, 3);
+	assert_string_equal(t.password, "m@ster");          /* the master's */
+	redis_target_display(&t, out, sizeof out);
+	assert_string_equal(out, "redis-sentinel://10.0.0.1:26379,[::1]:26380,sent.example:26379/mymaster/3");
+	assert_null(strstr(out, "m@ster"));
+	redis_target_free(&t);
+
+	t = parse_ok("rediss-sentinel://127.0.0.1:5000/m");
+	assert_true(t.tls);
+	assert_int_equal(t.n_sentinels, 1);
+	assert_int_equal(t.db, 0);
+	assert_string_equal(t.master_name, "m");
+
+	parse_bad("redis-sentinel://h:26379", "needs the master's name");
+	parse_bad("redis-sentinel://h:26379/", "needs the master's name");
+	parse_bad("redis-sentinel:///m", "names no sentinel");
+	parse_bad("redis-sentinel://h:1,,h:2/m", "empty sentinel address");
+	parse_bad("redis-sentinel://h:0/m", "bad port");
+	parse_bad("redis-sentinel://h:1/m/x", "bad database number");
+	parse_bad("redis-sentinel://:pw@h:1/m/x", "bad database number");
+	parse_bad("redis-sentinel://a,b,c,d,e,f,g,h,i/m", "more than 8 sentinels");
+}
+
 static void test_errors(void **state)
 {
-	parse_bad("rediss://h:6380/0", "rediss:// needs TLS, which this build's hiredis (0.14) lacks");
-	parse_bad("rediss://:pw@h", "needs TLS");
+	parse_bad("rediss://", "empty host");
+	parse_bad("rediss://h:0", "bad port");
 	parse_bad("redis://h:0", "bad port \"0\"");
 	parse_bad("redis://h:70000", "bad port \"70000\"");
 	parse_bad("redis://h:abc", "bad port \"abc\"");
@@ -281,6 +338,8 @@ int main(void)
 		cmocka_unit_test(test_percent),
 		cmocka_unit_test(test_unix),
 		cmocka_unit_test(test_errors),
+		cmocka_unit_test(test_tls),
+		cmocka_unit_test(test_sentinel),
 		cmocka_unit_test(test_error_hides_password),
 		cmocka_unit_test(test_display),
 	};
