@@ -378,7 +378,8 @@ static struct lcmd *lcmd_new(struct rlink *l, rlink_cb cb, void *priv, size_t ta
 	size_t klen, nlen;
 	if (rcluster_command_key(buf, (size_t)len, &key, &klen))
 		cmd->slot = rcluster_key_slot(key, klen);
-	tx_route(l, cmd, rcluster_command_name(buf, (size_t)len, &name, &nlen) ? name : "", nlen);
+	if (rcluster_command_name(buf, (size_t)len, &name, &nlen))
+		tx_route(l, cmd, name, nlen);
 	return cmd;
 }
 
