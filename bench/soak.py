@@ -48,6 +48,7 @@ ap.add_argument("--fault-every", type=float, default=30)
 ap.add_argument("--down", type=float, default=10)
 ap.add_argument("--key-bound-ms", type=float, default=100)
 ap.add_argument("--key-every", type=float, default=1.0, help="seconds between two keys")
+ap.add_argument("--faults", default="pg,redis,health", help="the faults, in turn")
 args = ap.parse_args()
 
 ENV = os.environ
@@ -129,7 +130,7 @@ def signal_pidfile(path, sig):
             pass
 
 
-FAULTS = ["pg", "redis", "health"]
+FAULTS = args.faults.split(",")
 
 
 def fault_begin(kind):
@@ -443,7 +444,7 @@ def main():
     while now() < end:
         t = now()
         if t >= next_fault:
-            kind = FAULTS[cycle % 3]
+            kind = FAULTS[cycle % len(FAULTS)]
             fault(kind)
             faults_this_minute.append(kind)
             minute = int(t // 60) + 1
@@ -550,7 +551,6 @@ if __name__ == "__main__":
         sys.exit(main())
     finally:
         stop_feed.set()
-        for kind in FAULTS:              # never leave a server stopped
-            if kind != "pg":
-                fault_end(kind)
+        for kind in ("redis", "health"):  # never leave a server stopped
+            fault_end(kind)
         subprocess.run(["tmux", "-L", SOCK, "kill-server"], capture_output=True)
