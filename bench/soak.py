@@ -549,7 +549,14 @@ def main():
     return 0 if ok else 1
 
 
+def on_signal(signum, frame):
+    raise SystemExit(128 + signum)      # through the finally below
+
+
 if __name__ == "__main__":
+    # run in the background, SIGINT may come ignored: take both back
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         sys.exit(main())
     finally:

@@ -44,7 +44,10 @@ chmod 0711 "$WORK"     # the postgres user reaches the cluster inside
 # shellcheck source=scripts/stack.sh
 source "$ROOT/scripts/stack.sh"
 stack_trap
+# The servers live inside WORK: stop them before it goes (their pid files
+# are how they are found).
 soak_cleanup() {
+	stack_stop_all
 	if [[ -n $KEEP ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 stack_on_exit 'soak_cleanup'
