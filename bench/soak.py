@@ -370,6 +370,9 @@ def reckon(final):
             a["verdict"] = "audit pending"
         if a["verdict"].startswith("LOST"):
             lost += 1
+            log("%s: %s %s minute %d: %s (journal: %s; said: %s)" % (
+                "lost" if final else "lost so far", a["via"], a["ip"], a["minute"], a["verdict"],
+                statuses, a["said"][0][:80]))
     return lost, acts
 
 
