@@ -13,7 +13,8 @@ seconds one fault, in turn:
   redis   Redis frozen (SIGSTOP) for --down seconds, then SIGCONT
   health  the health endpoints hang (healthd.py SIGSTOPped) for --down s
 
-Two seconds into each fault, one action through the command line
+Two seconds into each fault, one block (for --ttl, 5 minutes: the set of
+blocks reaches a steady state, so that memory can) through the command line
 (`sectop block`) and one through the console (B, a reason, the address
 typed), each on an address of its own.  Throughout, a key every second
 (2 and 3 in turn: top addresses, tenants), timed from the send to the
@@ -47,7 +48,10 @@ ap.add_argument("--minutes", type=float, default=60)
 ap.add_argument("--fault-every", type=float, default=30)
 ap.add_argument("--down", type=float, default=10)
 ap.add_argument("--key-bound-ms", type=float, default=100)
+ap.add_argument("--ttl", default="5m", help="of each block: short, so that the blocked set "
+                "reaches a steady state within the run")
 ap.add_argument("--key-every", type=float, default=1.0, help="seconds between two keys")
+ap.add_argument("--faults", default="pg,redis,health", help="the faults, in turn")
 args = ap.parse_args()
 
 ENV = os.environ
@@ -129,7 +133,7 @@ def signal_pidfile(path, sig):
             pass
 
 
-FAULTS = ["pg", "redis", "health"]
+FAULTS = args.faults.split(",")
 
 
 def fault_begin(kind):
@@ -189,7 +193,7 @@ def console_start():
            "--db", ENV["SECTOP_TEST_DB"], "--redis", ENV["SECTOP_TEST_REDIS"],
            "--health", "web=%s/health/healthy" % http,
            "--health", "api=%s/health/degraded" % http,
-           "--refresh", "1s", "--log", os.path.join(args.work, "sectop.log")]
+           "--refresh", "1s", "--ttl", args.ttl, "--log", os.path.join(args.work, "sectop.log")]
     line = " ".join("'%s'" % c.replace("'", "'\\''") if c != "exec" else c for c in cmd)
     tmux("new-session", "-d", "-s", "soak", "-x", "100", "-y", "30", line)
     pid = int(tmux("display-message", "-p", "-t", "soak", "#{pane_pid}").strip())
@@ -242,7 +246,7 @@ def cli_action(ip, minute):
     env = dict(ENV, XDG_STATE_HOME=STATE, SECTOP_OPERATOR=OPERATOR)
     a = {"via": "cli", "ip": ip, "minute": minute}
     try:
-        p = subprocess.run([args.sectop, "block", ip, "--reason", "soak", "--ttl", "1h", "--yes",
+        p = subprocess.run([args.sectop, "block", ip, "--reason", "soak", "--ttl", args.ttl, "--yes",
                             "--db", ENV["SECTOP_TEST_DB"], "--redis", ENV["SECTOP_TEST_REDIS"]],
                            env=env, capture_output=True, text=True, timeout=120)
         a["rc"] = p.returncode
@@ -366,6 +370,9 @@ def reckon(final):
             a["verdict"] = "audit pending"
         if a["verdict"].startswith("LOST"):
             lost += 1
+            log("%s: %s %s minute %d: %s (journal: %s; said: %s)" % (
+                "lost" if final else "lost so far", a["via"], a["ip"], a["minute"], a["verdict"],
+                statuses, a["said"][0][:80]))
     return lost, acts
 
 
@@ -443,7 +450,7 @@ def main():
     while now() < end:
         t = now()
         if t >= next_fault:
-            kind = FAULTS[cycle % 3]
+            kind = FAULTS[cycle % len(FAULTS)]
             fault(kind)
             faults_this_minute.append(kind)
             minute = int(t // 60) + 1
@@ -545,12 +552,18 @@ def main():
     return 0 if ok else 1
 
 
+def on_signal(signum, frame):
+    raise SystemExit(128 + signum)      # through the finally below
+
+
 if __name__ == "__main__":
+    # run in the background, SIGINT may come ignored: take both back
+    signal.signal(signal.SIGINT, on_signal)
+    signal.signal(signal.SIGTERM, on_signal)
     try:
         sys.exit(main())
     finally:
         stop_feed.set()
-        for kind in FAULTS:              # never leave a server stopped
-            if kind != "pg":
-                fault_end(kind)
+        for kind in ("redis", "health"):  # never leave a server stopped
+            fault_end(kind)
         subprocess.run(["tmux", "-L", SOCK, "kill-server"], capture_output=True)

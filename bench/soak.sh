@@ -9,7 +9,9 @@
 #   bench/soak.sh --minutes 10    10 minutes
 #   bench/soak.sh --smoke         1 minute, a fault every 15 s (each kind once):
 #                                 what scripts/test.sh runs
-#   bench/soak.sh --keep          keep the scratch directory (logs, journal)
+#   bench/soak.sh --keep          keep the scratch directory (logs, journal,
+#                                 keys.log: every key's time)
+#   bench/soak.sh -- --faults pg --key-every 0.2   options of bench/soak.py
 #
 # The goal: flat RSS and fds, every key answered within 100 ms, nothing lost.
 # Exits non-zero when an action was lost or the console died; slow keys and
@@ -20,9 +22,10 @@
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
-MINUTES=60 EVERY=30 DOWN=10 KEEP=""
+MINUTES=60 EVERY=30 DOWN=10 KEEP="" EXTRA=()
 while (($#)); do
 	case $1 in
+	--) shift; EXTRA=("$@"); break ;;
 	--minutes) MINUTES=$2; shift 2 ;;
 	--smoke) MINUTES=1 EVERY=15 DOWN=6; shift ;;
 	--keep) KEEP=1; shift ;;
@@ -41,7 +44,10 @@ chmod 0711 "$WORK"     # the postgres user reaches the cluster inside
 # shellcheck source=scripts/stack.sh
 source "$ROOT/scripts/stack.sh"
 stack_trap
+# The servers live inside WORK: stop them before it goes (their pid files
+# are how they are found).
 soak_cleanup() {
+	stack_stop_all
 	if [[ -n $KEEP ]]; then log "kept $WORK"; else rm -rf "$WORK"; fi
 }
 stack_on_exit 'soak_cleanup'
@@ -71,4 +77,4 @@ echo "machine:    $(nproc) cores, $(uname -sr), load $(cut -d' ' -f1-3 /proc/loa
 echo "sectop:     $("$SECTOP" --version 2>/dev/null | head -n 1), $(git -C "$ROOT" rev-parse --short HEAD 2>/dev/null || echo '?')"
 echo "command:    bench/soak.sh --minutes $MINUTES (a fault every $EVERY s, $DOWN s long)"
 python3 "$ROOT/bench/soak.py" --sectop "$SECTOP" --stack-dir "$STACK_DIR" --root "$ROOT" \
-	--work "$WORK" --minutes "$MINUTES" --fault-every "$EVERY" --down "$DOWN"
+	--work "$WORK" --minutes "$MINUTES" --fault-every "$EVERY" --down "$DOWN" "${EXTRA[@]}"

@@ -343,17 +343,17 @@ void redis_target_free(struct redis_target *t)
 	}
 }
 
-/* The path as a URL holds it: '%', '?' and '@' percent-encoded, so that
- * what is shown reads back as the same path (found by fuzz_redis_url). */
-static void path_encode(const char *path, char *out, size_t outsz)
+/* s as a URL holds it: the bytes in `special` (and '%') percent-encoded,
+ * so that what is shown reads back the same (found by fuzz_redis_url). */
+static void url_encode_into(const char *s, const char *special, char *out, size_t outsz)
 {
 	size_t o = 0;
 
-	for (; *path && o + 4 <= outsz; path++) {
-		if (*path == '%' || *path == '?' || *path == '@')
-			o += (size_t)snprintf(out + o, outsz - o, "%%%02X", (unsigned char)*path);
+	for (; *s && o + 4 <= outsz; s++) {
+		if (*s == '%' || strchr(special, *s))
+			o += (size_t)snprintf(out + o, outsz - o, "%%%02X", (unsigned char)*s);
 		else
-			out[o++] = *path;
+			out[o++] = *s;
 	}
 	out[o] = '\0';
 }
@@ -362,12 +362,14 @@ static int url_display_sentinels(const struct redis_target *t, char *out, size_t
 int redis_target_display(const struct redis_target *t, char *out, size_t outsz)
 {
 	const char *at = t->user[0] ? "@" : "";
+	char user[3 * sizeof t->user];
 
+	url_encode_into(t->user, "@:/?#", user, sizeof user);
 	if (t->path[0]) {
 		char path[3 * sizeof t->path];
-		path_encode(t->path, path, sizeof path);
+		url_encode_into(t->path, "?@", path, sizeof path);
 		if (t->user[0])
-			return snprintf(out, outsz, "unix://%s@%s?db=%d", t->user, path, t->db);
+			return snprintf(out, outsz, "unix://%s@%s?db=%d", user, path, t->db);
 		/* "unix://x" would read x as an authority: a path that starts
 		 * with "//" is written after "unix://" to read back the same */
 		return snprintf(out, outsz, "unix:%s%s?db=%d", t->path[1] == '/' ? "//" : "",
@@ -376,7 +378,7 @@ int redis_target_display(const struct redis_target *t, char *out, size_t outsz)
 	if (t->n_sentinels)
 		return url_display_sentinels(t, out, outsz);
 	bool v6 = strchr(t->host, ':') != NULL;
-	return snprintf(out, outsz, "redis%s://%s%s%s%s%s:%d/%d", t->tls ? "s" : "", t->user, at,
+	return snprintf(out, outsz, "redis%s://%s%s%s%s%s:%d/%d", t->tls ? "s" : "", user, at,
 	                v6 ? "[" : "", t->host, v6 ? "]" : "", t->port, t->db);
 }
 
@@ -483,7 +485,10 @@ static bool url_dispatch_more(const char *url, struct redis_target *t, char *err
 
 static int url_display_sentinels(const struct redis_target *t, char *out, size_t outsz)
 {
-	int n = snprintf(out, outsz, "redis%s-sentinel://%s%s", t->tls ? "s" : "", t->user, t->user[0] ? "@" : "");
+	char user[3 * sizeof t->user];
+
+	url_encode_into(t->user, "@:/?#", user, sizeof user);
+	int n = snprintf(out, outsz, "redis%s-sentinel://%s%s", t->tls ? "s" : "", user, t->user[0] ? "@" : "");
 
 	for (int i = 0; i < t->n_sentinels && n >= 0 && (size_t)n < outsz; i++) {
 		const struct redis_addr *a = &t->sentinels[i];

@@ -308,6 +308,16 @@ static void test_display(void **state)
 	t = parse_ok(out);
 	assert_string_equal(t.path, "//re");
 	redis_target_free(&t);
+	/* a user holding '@', ':' or '%' is shown percent-encoded: shown raw,
+	 * it read back as another host, or not at all (fuzz_redis_url) */
+	t = parse_ok("redis://a%40b%3Ac%25:pw@h/3");
+	assert_string_equal(t.user, "a@b:c%");
+	redis_target_display(&t, out, sizeof out);
+	assert_string_equal(out, "redis://a%40b%3Ac%25@h:6379/3");
+	redis_target_free(&t);
+	t = parse_ok(out);
+	assert_string_equal(t.host, "h");
+	redis_target_free(&t);
 	/* a path holding '@/' or '?' is shown percent-encoded, to read back */
 	t = parse_ok("unix:/tmp/a@/b%3Fc%25d");
 	assert_string_equal(t.path, "/tmp/a@/b?c%d");
