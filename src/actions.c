@@ -1021,11 +1021,15 @@ static enum op_status execute_record(struct ops *o, const struct op *op, struct 
 
 /* A test stops an action at one of its points (SECTOP_STOP_AT=intent,
  * executed or result) to kill it there, as a lost session would. */
-static void stop_point(const char *name)
+static bool stop_armed(const char *name)
 {
 	const char *at = getenv("SECTOP_STOP_AT");
+	return at && strcmp(at, name) == 0;
+}
 
-	if (at && strcmp(at, name) == 0)
+static void stop_point(const char *name)
+{
+	if (stop_armed(name))
 		raise(SIGSTOP);
 }
 
@@ -1054,6 +1058,28 @@ static bool nothing_to_do(const struct op *op, const struct op_plan *p, struct o
 	return true;
 }
 
+/* The result, then the audit row, under the journal's lock: a retry in
+ * another process that read the journal between the two would write the
+ * row a second time (the soak saw it). */
+static void result_and_audit(struct ops *o, const struct op *op, const struct op_plan *p,
+                             struct op_result *r, bool audited)
+{
+	if (o->journal.fd >= 0)
+		flock(o->journal.fd, LOCK_EX);
+	journal_phase(o, r, "result");
+	if (o->journal.fd >= 0 && stop_armed("result")) {
+		flock(o->journal.fd, LOCK_UN);           /* a test's stop must not hold others up */
+		stop_point("result");
+		flock(o->journal.fd, LOCK_EX);
+	} else {
+		stop_point("result");
+	}
+	if (audited)
+		audit(o, op, p, r);
+	if (o->journal.fd >= 0)
+		flock(o->journal.fd, LOCK_UN);
+}
+
 enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_plan *p,
                            struct op_result *r)
 {
@@ -1073,9 +1099,7 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 		return r->status;
 	stop_point("intent");
 	if (nothing_to_do(op, p, r)) {
-		journal_phase(o, r, "result");
-		if (audited_mode(op_mode(o, op)))
-			audit(o, op, p, r);
+		result_and_audit(o, op, p, r, audited_mode(op_mode(o, op)));
 		return r->status;
 	}
 	if (op_dry(o, op)) {
@@ -1105,10 +1129,7 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 		run_redis(o, op, p, r);
 	}
 	stop_point("executed");
-	journal_phase(o, r, "result");
-	stop_point("result");
-	if (r->applied || r->status == OP_ALREADY)
-		audit(o, op, p, r);
+	result_and_audit(o, op, p, r, r->applied || r->status == OP_ALREADY);
 	return r->status;
 }
 
