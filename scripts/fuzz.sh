@@ -43,7 +43,9 @@ for f in "$ROOT"/src/*.c ui/theme.c; do
 	f=${f#"$ROOT"/}
 	[[ $f == src/main.c ]] || CORE+=("$f")
 done
-PKGS="libpq hiredis libcurl jansson ncursesw"
+PKGS="libpq hiredis libcurl jansson ncursesw openssl"
+# the GeoIP reader is optional: linked when the tree was configured with it
+pkg-config --exists libmaxminddb && PKGS+=" libmaxminddb"
 CFLAGS_FUZZ=(-std=gnu11 -g -O1 -fno-omit-frame-pointer
 	-fsanitize=address,undefined -fno-sanitize-recover=undefined
 	-I"$OUT" -I"$ROOT/src" -I"$ROOT/ui" -I"$ROOT/tests/fuzz")
