@@ -186,10 +186,17 @@ static int sock_open(struct rconn *c, const char *host, int port, const char *pa
 			return conn_fail(c, "connect: %s", strerror(errno));
 		return 0;
 	}
-	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_ADDRCONFIG }, *ai = NULL;
+	struct addrinfo hints = { .ai_socktype = SOCK_STREAM, .ai_flags = AI_NUMERICHOST | AI_NUMERICSERV },
+	                *ai = NULL;
 	char service[8];
 	snprintf(service, sizeof service, "%d", port);
+	/* an address is read as one: no name service is loaded or asked, which
+	 * on a first look-up in a busy process took a loop turn past 50 ms */
 	int rc = getaddrinfo(host, service, &hints, &ai);
+	if (rc == EAI_NONAME) {
+		hints.ai_flags = AI_ADDRCONFIG | AI_NUMERICSERV;
+		rc = getaddrinfo(host, service, &hints, &ai);
+	}
 	if (rc != 0)
 		return conn_fail(c, "cannot resolve the host: %s", gai_strerror(rc));
 	c->fd = socket(ai->ai_family, ai->ai_socktype | SOCK_NONBLOCK | SOCK_CLOEXEC, ai->ai_protocol);
