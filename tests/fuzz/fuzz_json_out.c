@@ -5,6 +5,7 @@
 #include "config.h"
 
 #include <jansson.h>
+#include <string.h>
 
 #include "fuzz.h"
 #include "json_out.h"
@@ -30,11 +31,25 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	json_t *back = json_loadb(text, n, JSON_ALLOW_NUL, &jerr);
 	FUZZ_CHECK(back);
 	json_t *s = json_object_get(back, "v");
-	char *want = sanitize_utf8_repair((const char *)data, size);
-	FUZZ_CHECK(want && json_is_string(s));
-	FUZZ_CHECK(json_string_length(s) == strlen(want));
-	FUZZ_CHECK(memcmp(json_string_value(s), want, strlen(want)) == 0);
-	free(want);
+	/* each run between NULs repaired (invalid bytes as U+FFFD), the NULs kept */
+	FUZZ_CHECK(json_is_string(s));
+	const char *got = json_string_value(s);
+	size_t got_len = json_string_length(s), at = 0, off = 0;
+	while (at <= size) {
+		const uint8_t *nul = memchr(data + at, 0, size - at);
+		size_t run = nul ? (size_t)(nul - (data + at)) : size - at;
+		char *want = sanitize_utf8_repair((const char *)data + at, run);
+		FUZZ_CHECK(want && off + strlen(want) <= got_len);
+		FUZZ_CHECK(memcmp(got + off, want, strlen(want)) == 0);
+		off += strlen(want);
+		free(want);
+		if (!nul)
+			break;
+		FUZZ_CHECK(off < got_len && got[off] == '\0');
+		off++;
+		at += run + 1;
+	}
+	FUZZ_CHECK(off == got_len);
 	json_decref(back);
 	free(text);
 	json_decref(obj);

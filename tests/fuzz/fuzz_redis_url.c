@@ -33,7 +33,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	conf_value_is_secret("redis", url);
 	if (redis_url_parse(url, &t, err, sizeof err) == 0) {
-		FUZZ_CHECK(t.host[0] || t.path[0]);
+		FUZZ_CHECK(t.host[0] || t.path[0] || t.n_sentinels);
 		int n = redis_target_display(&t, shown, sizeof shown);
 		FUZZ_CHECK(n >= 0 && (size_t)n < sizeof shown);
 		if (redis_url_parse(shown, &again, err, sizeof err) == 0) {
