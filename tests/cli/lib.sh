@@ -68,3 +68,35 @@ sys.stdout.write(out.decode(errors="replace"))
 sys.exit(os.waitstatus_to_exitcode(status))
 PY
 }
+
+# hanging_resolver DIR: a DNS server that reads queries and never answers,
+# and DIR/hanging CMD...: CMD in a mount namespace whose /etc/resolv.conf
+# names only it.  Its pid in dns_pid (the caller stops it); skips (77)
+# where port 53 cannot be bound or no namespace made (not root).
+hanging_resolver() {
+	local dir=$1 ns
+	ns=127.53.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
+	printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$ns" >"$dir/resolv.conf"
+	python3 -c '
+import socket, sys
+s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
+try:
+    s.bind((sys.argv[1], 53))
+except OSError as e:
+    print("bind:", e, flush=True); sys.exit(1)
+print("ready", flush=True)
+while True:
+    s.recvfrom(4096)
+' "$ns" >"$dir/dns.out" 2>&1 &
+	dns_pid=$!
+	for _ in $(seq 200); do grep -q . "$dir/dns.out" && break; sleep 0.1; done
+	cat >"$dir/hanging" <<SH
+#!/bin/sh
+mount --bind "$dir/resolv.conf" /etc/resolv.conf && exec "\$@"
+SH
+	chmod +x "$dir/hanging"
+	if ! grep -q ready "$dir/dns.out" || ! unshare -m "$dir/hanging" true 2>/dev/null; then
+		echo "skip: cannot bind port 53 or make a mount namespace (needs root): $(cat "$dir/dns.out")" >&2
+		exit 77
+	fi
+}

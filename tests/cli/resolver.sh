@@ -8,35 +8,11 @@
 need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS SECTOP_TEST_HTTP
 
 work=$(mktemp -d)
-trap 'kill $dns 2>/dev/null; rm -rf "$work"' EXIT
+trap 'kill $dns_pid 2>/dev/null; rm -rf "$work"' EXIT
 : >"$work/empty.conf"
 chmod 600 "$work/empty.conf"
-ns=127.53.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$ns" >"$work/resolv.conf"
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-try:
-    s.bind((sys.argv[1], 53))
-except OSError as e:
-    print("bind:", e, flush=True); sys.exit(1)
-print("ready", flush=True)
-while True:
-    s.recvfrom(4096)
-' "$ns" >"$work/dns.out" 2>&1 &
-dns=$!
-for _ in $(seq 200); do grep -q . "$work/dns.out" && break; sleep 0.1; done
-# in a namespace of our own, the blackhole as the only name server
-cat >"$work/hanging" <<SH
-#!/bin/sh
-mount --bind "$work/resolv.conf" /etc/resolv.conf && exec "\$@"
-SH
-chmod +x "$work/hanging"
+hanging_resolver "$work"
 hanging() { unshare -m "$work/hanging" "$@"; }
-if ! grep -q ready "$work/dns.out" || ! hanging true 2>/dev/null; then
-	echo "skip: cannot bind port 53 or make a mount namespace (needs root): $(cat "$work/dns.out")" >&2
-	exit 77
-fi
 t0=$(date +%s%N)
 timeout 120 unshare -m "$work/hanging" "$SECTOP" snapshot -c "$work/empty.conf" --db "$SECTOP_TEST_DB" \
 	--redis "$SECTOP_TEST_REDIS" --health "dead=http://never.example:8080/health" \

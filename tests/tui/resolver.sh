@@ -6,30 +6,8 @@
 . "$(dirname "$0")/lib.sh"
 tui_init resolver 4
 
-ns=127.53.$((RANDOM % 250 + 1)).$((RANDOM % 250 + 1))
-printf 'nameserver %s\noptions timeout:30 attempts:3\n' "$ns" >"$work/resolv.conf"
-python3 -c '
-import socket, sys
-s = socket.socket(socket.AF_INET, socket.SOCK_DGRAM)
-try:
-    s.bind((sys.argv[1], 53))
-except OSError as e:
-    print("bind:", e, flush=True); sys.exit(1)
-print("ready", flush=True)
-while True:
-    s.recvfrom(4096)
-' "$ns" >"$work/dns.out" 2>&1 &
-at_exit "kill $!"
-wait_until 20 grep -q . "$work/dns.out"
-cat >"$work/hanging" <<SH
-#!/bin/sh
-mount --bind "$work/resolv.conf" /etc/resolv.conf && exec "\$@"
-SH
-chmod +x "$work/hanging"
-if ! grep -q ready "$work/dns.out" || ! unshare -m "$work/hanging" true 2>/dev/null; then
-	echo "skip: cannot bind port 53 or make a mount namespace (needs root): $(cat "$work/dns.out")" >&2
-	exit 77
-fi
+hanging_resolver "$work"
+at_exit "kill $dns_pid"
 real=$SECTOP
 SECTOP=$work/sectop-hanging
 printf '#!/bin/sh\nexec unshare -m %q %q "$@"\n' "$work/hanging" "$real" >"$SECTOP"
