@@ -2,6 +2,7 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include "app.h"
 #include "conf.h"
@@ -9,12 +10,21 @@
 #include "loop.h"
 #include "pg.h"
 #include "redis.h"
+#include "when.h"
 
 int app_open(struct app *app, char *err, size_t errsz)
 {
 	const struct config *cfg = app->cfg;
+	time_t end = 0;
+	char why[160];
 
+	/* --at: a look back, the window ending then (when.h) */
+	if (cfg->at && when_look_back(cfg->at, time(NULL), &end, why, sizeof why) < 0) {
+		snprintf(err, errsz, "--at: %s", why);
+		return -1;
+	}
 	model_init(&app->model, cfg->window_s, cfg->tenant, cfg->refresh_ms);
+	app->model.at_s = end;
 	app->model.geo = app->geo;
 	app->model.allow = &app->allow;
 	app->loop = loop_new();

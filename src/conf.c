@@ -94,6 +94,7 @@ static const struct conf_key conf_table[] = {
 	K("ratelimit-window", CT_SECONDS, ratelimit_window_s, 1, 86400),
 	K("tenant", CT_STRING, tenant, 0, 0),
 	K("window", CT_SECONDS, window_s, 60, 7 * 86400),
+	K("at", CT_STRING, at, 0, 0),
 	K("refresh", CT_MS, refresh_ms, 200, 3600 * 1000),
 	K("server-timeout", CT_MS, timeout_ms, 100, 600 * 1000),
 	K("top", CT_INT, top_n, 1, 1000),

@@ -89,6 +89,7 @@ struct config {
 
 	char *tenant;            /* NULL: every tenant */
 	int window_s;            /* the aggregation window */
+	char *at;                /* --at: a look back, the window ending then (when.h) */
 	int refresh_ms;          /* how often sources refresh */
 	int timeout_ms;          /* bound on any one query, command or connect */
 	int top_n;               /* rows of top IPs and tenants */

@@ -73,6 +73,7 @@ static void usage(FILE *f)
 	      "                     api_key_env=VAR bearer_env=VAR ca_file=FILE timeout=2s\n"
 	      "  --tenant ID        every figure for one tenant\n"
 	      "  --window DURATION  5m, 15m, 1h or 24h (default 15m)\n"
+	      "  --at TIME          look back: the window ends then (2h ago, 03:10, ISO 8601)\n"
 	      "  --format FORMAT    text or json (snapshot); also markdown, csv, html (report)\n"
 	      "  --timeout DURATION how long snapshot waits (default 10s)\n"
 	      "  --print-indexes    print the indexes that keep refreshes cheap, and exit\n"

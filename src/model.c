@@ -231,6 +231,20 @@ void model_set_detail(struct model *m, unsigned asked, struct event *events, siz
 	d->error[0] = '\0';
 }
 
+/* What was shown belongs to the old scope. */
+static void scope_changed(struct model *m)
+{
+	m->scope_gen++;
+	model_set_recent(m, NULL, 0);
+	model_set_top_ips(m, NULL, 0);
+	model_set_tenants(m, NULL, 0);
+	model_set_ranges(m, NULL, 0);
+	memset(m->fpm, 0, sizeof m->fpm);
+	memset(m->rlpm, 0, sizeof m->rlpm);
+	detail_clear_data(&m->detail);
+	m->detail.asked++;
+}
+
 void model_set_scope(struct model *m, int window_s, const char *tenant)
 {
 	char *t = dup_or_null(tenant);
@@ -238,14 +252,13 @@ void model_set_scope(struct model *m, int window_s, const char *tenant)
 	free(m->tenant);
 	m->tenant = t;
 	m->window_s = window_s;
-	m->scope_gen++;
-	/* what was shown belongs to the old scope */
-	model_set_recent(m, NULL, 0);
-	model_set_top_ips(m, NULL, 0);
-	model_set_tenants(m, NULL, 0);
-	memset(m->fpm, 0, sizeof m->fpm);
-	detail_clear_data(&m->detail);
-	m->detail.asked++;
+	scope_changed(m);
+}
+
+void model_set_at(struct model *m, int64_t at_s)
+{
+	m->at_s = at_s;
+	scope_changed(m);
 }
 
 void model_free(struct model *m)

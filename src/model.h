@@ -182,7 +182,10 @@ struct model {
 	/* what the operator chose; the console changes it at run time */
 	int window_s;
 	char *tenant;                /* scope, NULL for all */
-	unsigned scope_gen;          /* bumped when the window or tenant changes */
+	unsigned scope_gen;          /* bumped when the window, tenant or period changes */
+	/* A look back: the window ends here (unix s, on a minute), read once;
+	 * 0: live, the window ends now. */
+	int64_t at_s;
 	int refresh_ms;
 	bool paused;                 /* sources start no refresh unless asked */
 	char *watch_key;             /* an address off the top list whose Redis state is wanted */
@@ -242,6 +245,8 @@ struct model {
 void model_init(struct model *m, int window_s, const char *tenant, int refresh_ms);
 /* Change the window and tenant scope (tenant NULL: all); the sources start over. */
 void model_set_scope(struct model *m, int window_s, const char *tenant);
+/* Look back: the window ends at_s (0: live again); the sources start over. */
+void model_set_at(struct model *m, int64_t at_s);
 /* Ask for the drill-down of an address or tenant (kind NONE: stop). */
 void model_ask_detail(struct model *m, enum detail_kind kind, const char *key);
 /* Publish the drill-down data for request `asked`; takes ownership. */

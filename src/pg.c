@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "backoff.h"
 #include "clock.h"
@@ -56,7 +57,7 @@ enum pg_state { PG_IDLE, PG_CONNECTING, PG_READY, PG_BUSY };
 
 /* The steps of one refresh, in order.  SETUP runs once per connection. */
 enum pg_step {
-	STEP_SETUP, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_LATE, STEP_ROWS,
+	STEP_SETUP, STEP_AT, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_LATE, STEP_ROWS,
 	/* the drill-down, when one is open: an address or a tenant */
 	STEP_DETAIL_EVENTS, STEP_DETAIL_A, STEP_DETAIL_B, STEP_DETAIL_C, STEP_DONE,
 	STEP_CONNECTED           /* SETUP answered: the first refresh starts at once */
@@ -66,6 +67,9 @@ struct pg {
 	const struct config *cfg;
 	struct model *m;
 	struct pg_sql sql;
+	struct pg_sql sql_at;    /* the same, for a look back (pg_sql.h) */
+	int64_t at_s;            /* this refresh's period end; 0 live (model.h) */
+	int64_t session_at;      /* the period end the session's sectop.at holds; 0 none */
 	char *fail_actions, *fail_statuses, *unauth_actions, *cross_actions, *rl_actions;
 
 	PGconn *conn;
@@ -154,6 +158,7 @@ static void pg_drop(struct pg *p)
 	if (p->conn)
 		PQfinish(p->conn);
 	p->conn = NULL;
+	p->session_at = 0;
 	p->state = PG_IDLE;
 }
 
@@ -214,6 +219,12 @@ static bool pg_send(struct pg *p, int64_t now, const char *sql, int n, const cha
 	return true;
 }
 
+/* The live queries, or a look back's: its period fixed when the refresh began. */
+static const struct pg_sql *sql_of(const struct pg *p)
+{
+	return p->at_s ? &p->sql_at : &p->sql;
+}
+
 static void int_param(char *buf, size_t n, long long v)
 {
 	snprintf(buf, n, "%lld", v);
@@ -231,8 +242,8 @@ static void pg_send_detail(struct pg *p, int64_t now, const char *tenant, const 
 	int_param(limit, sizeof limit, p->step == STEP_DETAIL_EVENTS ? 50 : 20);
 	if (p->detail_kind == DETAIL_IP) {
 		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, window, key, overlap, cut, limit };
-		const char *sql = p->step == STEP_DETAIL_EVENTS ? p->sql.ip_events
-		                : p->sql.ip_by[p->step - STEP_DETAIL_A];
+		const char *sql = p->step == STEP_DETAIL_EVENTS ? sql_of(p)->ip_events
+		                : sql_of(p)->ip_by[p->step - STEP_DETAIL_A];
 		pg_send(p, now, sql, 8, v);
 		return;
 	}
@@ -240,16 +251,16 @@ static void pg_send_detail(struct pg *p, int64_t now, const char *tenant, const 
 	const char *v[] = { p->fail_actions, p->fail_statuses, key, window, NULL, overlap, cut, limit };
 	switch (p->step) {
 	case STEP_DETAIL_EVENTS:
-		pg_send(p, now, p->sql.tail, 8, v);
+		pg_send(p, now, sql_of(p)->tail, 8, v);
 		break;
 	case STEP_DETAIL_A: {
 		const char *t[] = { p->fail_actions, p->fail_statuses, key, window, limit };
-		pg_send(p, now, p->sql.top_ips, 5, t);
+		pg_send(p, now, sql_of(p)->top_ips, 5, t);
 		break;
 	}
 	default: {
 		const char *u[] = { p->fail_actions, p->fail_statuses, tenant, window, key, overlap, cut, limit };
-		pg_send(p, now, p->sql.tenant_users, 8, u);
+		pg_send(p, now, sql_of(p)->tenant_users, 8, u);
 		break;
 	}
 	}
@@ -310,7 +321,7 @@ static void send_clock(struct pg *p, int64_t now)
 	int_param(old, sizeof old, p->old_lo_us);
 	int_param(cur, sizeof cur, p->cursor_us);
 	int_param(window, sizeof window, p->m->window_s);
-	pg_send(p, now, p->sql.clock, 6, v);
+	pg_send(p, now, sql_of(p)->clock, 6, v);
 }
 
 /* {1,-2,...}: the ids counted from late_from on, which LATE leaves out. */
@@ -352,7 +363,7 @@ static void send_rows(struct pg *p, int64_t now, bool late)
 	int_param(cut, sizeof cut, c->text_max);
 	int_param(limit, sizeof limit, ROWS_BATCH);
 	int_param(tail_from, sizeof tail_from, late ? 0 : p->tail_from_us);
-	pg_send(p, now, late ? p->sql.late : p->sql.rows, 13, v);
+	pg_send(p, now, late ? sql_of(p)->late : sql_of(p)->rows, 13, v);
 	free(ids);
 }
 
@@ -375,19 +386,29 @@ static void pg_send_step(struct pg *p, int64_t now)
 		        " set_config('default_transaction_read_only', 'on', false)", 1, v);
 		break;
 	}
+	case STEP_AT: {
+		/* the look back's clock, as a timestamptz the server reads alike whatever its zone */
+		char at[32];
+		time_t t = (time_t)p->at_s;
+		struct tm tm;
+		const char *v[] = { at };
+		strftime(at, sizeof at, "%Y-%m-%d %H:%M:%S+00", gmtime_r(&t, &tm));
+		pg_send(p, now, "SELECT set_config('sectop.at', $1, false)", 1, v);
+		break;
+	}
 	case STEP_CLOCK:
 		send_clock(p, now);
 		break;
 	case STEP_BASE: {
 		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, minutes };
-		pg_send(p, now, p->sql.per_minute, 4, v);
+		pg_send(p, now, sql_of(p)->per_minute, 4, v);
 		break;
 	}
 	case STEP_TAIL: {
 		const char *v[] = { p->fail_actions, p->fail_statuses, tenant, window,
 		                    NULL, overlap, cut, limit };
 		int_param(limit, sizeof limit, c->tail_n);
-		pg_send(p, now, p->sql.tail, 8, v);
+		pg_send(p, now, sql_of(p)->tail, 8, v);
 		break;
 	}
 	case STEP_ROWS:
@@ -825,6 +846,9 @@ static enum pg_step pg_take_step(struct pg *p, const PGresult *r)
 {
 	switch (p->step) {
 	case STEP_SETUP: return STEP_CONNECTED;
+	case STEP_AT:
+		p->session_at = p->at_s;
+		return STEP_CLOCK;
 	case STEP_CLOCK: return take_clock(p, r);
 	case STEP_BASE: take_base(p, r); break;
 	case STEP_TAIL:
@@ -1037,8 +1061,17 @@ static void pg_begin(struct pg *p, int64_t now)
 	p->detail_key = p->detail_kind != DETAIL_NONE ? strdup(d->key) : NULL;
 	if (p->detail_kind != DETAIL_NONE && !p->detail_key)
 		p->detail_kind = DETAIL_NONE;
-	p->step = STEP_CLOCK;
+	p->at_s = p->m->at_s;
+	p->step = p->at_s && p->session_at != p->at_s ? STEP_AT : STEP_CLOCK;
 	pg_send_step(p, now);
+}
+
+/* A look back's period, once read, has nothing new: it is read again only
+ * when asked (r), for another drill-down, or when its scope changes. */
+static bool period_read(const struct pg *p)
+{
+	return p->at_s && p->m->at_s == p->at_s && p->live && !p->filling && p->scope_gen == p->m->scope_gen &&
+	       (p->m->detail.kind == DETAIL_NONE || p->m->detail.answered == p->m->detail.asked);
 }
 
 static void pg_tick(void *self, int64_t now)
@@ -1060,8 +1093,10 @@ static void pg_tick(void *self, int64_t now)
 		}
 		break;
 	case PG_READY:
-		if (p->force || (!p->m->paused && now >= p->next_refresh))
+		if (p->force || (!p->m->paused && now >= p->next_refresh && !period_read(p)))
 			pg_begin(p, now);
+		else if (period_read(p))
+			p->m->pg.last_ok_ms = clock_wall_ms();  /* a past period read whole is not stale */
 		break;
 	}
 }
@@ -1079,6 +1114,7 @@ static void pg_destroy(void *self)
 	pg_forget_window(p);
 	pg_drop(p);
 	pg_sql_free(&p->sql);
+	pg_sql_free(&p->sql_at);
 	free(p->fail_actions);
 	free(p->fail_statuses);
 	free(p->unauth_actions);
@@ -1100,7 +1136,7 @@ struct pg *pg_new(const struct config *cfg, struct model *m, char *err, size_t e
 {
 	struct pg *p = calloc(1, sizeof *p);
 
-	if (!p || pg_sql_build(&p->sql, cfg) < 0) {
+	if (!p || pg_sql_build(&p->sql, cfg, false) < 0 || pg_sql_build(&p->sql_at, cfg, true) < 0) {
 		free(p);
 		snprintf(err, errsz, "out of memory");
 		return NULL;

@@ -175,7 +175,7 @@ static int names_init(struct names *n, const struct config *cfg)
 #define SERVER_ROLE \
 	"pg_is_in_recovery(), CASE WHEN NOT pg_is_in_recovery() THEN NULL" \
 	" WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0" \
-	" ELSE extract(epoch FROM now() - pg_last_xact_replay_timestamp()) END"
+	" ELSE extract(epoch FROM statement_timestamp() - pg_last_xact_replay_timestamp()) END"
 
 /* $1 text tenant (NULL for all), $2 bigint start of the recent range
  * checked for late rows (unix us), $3 bigint cursor time, $4 cursor id
@@ -389,7 +389,44 @@ static char *build_tenant_users(const struct names *n)
 	return sb_take(&b);
 }
 
-int pg_sql_build(struct pg_sql *q, const struct config *cfg)
+/*
+ * A look back is the same queries with the clock stopped at the period's
+ * end: the session's sectop.at (the source sets it before its first query
+ * of a period) where a live query reads now(), and no second of jitter
+ * after it: the period ends where it says.  Nothing else in the queries
+ * reads the clock (SERVER_ROLE reads statement_timestamp()).
+ */
+#define AT_END "current_setting('sectop.at')::timestamptz"
+
+static char *replace_all(char *sql, const char *from, const char *to)
+{
+	size_t nf = strlen(from), nt = strlen(to), count = 0;
+
+	if (!sql)
+		return NULL;
+	for (const char *p = strstr(sql, from); p; p = strstr(p + nf, from))
+		count++;
+	char *out = malloc(strlen(sql) + count * nt + 1), *w = out;
+	const char *r = sql;
+	if (out) {
+		for (const char *p = strstr(r, from); p; r = p + nf, p = strstr(r, from)) {
+			memcpy(w, r, (size_t)(p - r));
+			w += p - r;
+			memcpy(w, to, nt);
+			w += nt;
+		}
+		strcpy(w, r);
+	}
+	free(sql);
+	return out;
+}
+
+static char *stop_the_clock(char *sql)
+{
+	return replace_all(replace_all(sql, NOT_AFTER, AT_END), "now()", AT_END);
+}
+
+int pg_sql_build(struct pg_sql *q, const struct config *cfg, bool at)
 {
 	struct names n;
 
@@ -408,6 +445,12 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg)
 	q->ip_by[2] = build_ip_by(&n, n.ua);
 	q->tenant_users = build_tenant_users(&n);
 	names_free(&n);
+	if (at) {
+		char **all[] = { &q->clock, &q->rows, &q->late, &q->per_minute, &q->top_ips, &q->tail,
+		                 &q->ip_events, &q->ip_by[0], &q->ip_by[1], &q->ip_by[2], &q->tenant_users };
+		for (size_t i = 0; i < sizeof all / sizeof all[0]; i++)
+			*all[i] = stop_the_clock(*all[i]);
+	}
 	if (!q->clock || !q->rows || !q->late || !q->per_minute ||
 	    !q->top_ips || !q->tail ||
 	    !q->ip_events || !q->ip_by[0] || !q->ip_by[1] || !q->ip_by[2] || !q->tenant_users) {

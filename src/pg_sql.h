@@ -28,7 +28,9 @@ struct pg_sql {
 	char *tenant_users; /* one tenant's users */
 };
 
-int pg_sql_build(struct pg_sql *q, const struct config *cfg);
+/* at: the queries of a look back, whose clock is the session's sectop.at
+ * (a timestamptz, set before them) instead of now(). */
+int pg_sql_build(struct pg_sql *q, const struct config *cfg, bool at);
 void pg_sql_free(struct pg_sql *q);
 
 /* "name" with inner quotes doubled; malloc'd. */

@@ -346,6 +346,9 @@ static json_t *json_root(const struct model *m, const struct config *cfg, int64_
 	    "health", health,
 	    "redis_walk_complete", m->walk_complete,
 	    "recent_failures", json_recent(m));
+	if (root && m->at_s)          /* a look back: PostgreSQL's figures are of then, Redis and health of now */
+		json_object_set_new(root, "period", json_pack("{s:o, s:o, s:s}", "from", json_time(m->at_s - m->window_s),
+		                    "to", json_time(m->at_s), "redis_and_health", "now"));
 	if (root) {
 		json_object_set_new(root, "rate_limited", json_rate_limited(m, cfg));
 		json_object_set_new(root, "rate_limited_per_minute", json_rlpm(m));
@@ -611,11 +614,18 @@ static void text_body(const struct model *m, const struct config *cfg, FILE *f, 
 	snapshot_iso_time(iso, sizeof iso, now_ms / 1000);
 	fprintf(f, "sectop snapshot %s  window %ds  tenant ", iso, m->window_s);
 	put_cell(f, m->tenant ? m->tenant : "(all)", 32, fl);
+	if (m->at_s) {
+		char from[32], to[32];
+		snapshot_iso_time(from, sizeof from, m->at_s - m->window_s);
+		snapshot_iso_time(to, sizeof to, m->at_s);
+		fprintf(f, "\nA look back: the audit log from %s to %s; Redis and health as they are now", from, to);
+	}
 	fputs("\n\nSources\n", f);
 	text_sources(m, f, now_ms, stale_ms, fl);
 	for (int i = 0; i < MODEL_MINUTES; i++)
 		total += m->fpm[i];
-	fprintf(f, "\nFailures in the last 60 minutes: %ld (this minute %ld, last minute %ld)\n",
+	fprintf(f, m->at_s ? "\nFailures in the period's last 60 minutes: %ld (its last minute %ld, the one before %ld)\n"
+	                   : "\nFailures in the last 60 minutes: %ld (this minute %ld, last minute %ld)\n",
 	        total, m->fpm[MODEL_MINUTES - 1], m->fpm[MODEL_MINUTES - 2]);
 	text_top_ips(m, cfg, f, fl);
 	text_tenants(m, f, fl);

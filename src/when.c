@@ -192,6 +192,20 @@ int when_parse(const char *text, time_t now, time_t *out, char *err, size_t errs
 	return -1;
 }
 
+int when_look_back(const char *text, time_t now, time_t *end, char *err, size_t errsz)
+{
+	time_t t;
+
+	if (when_parse(text, now, &t, err, errsz) < 0)
+		return -1;
+	if (t > now) {
+		snprintf(err, errsz, "that is in the future: a look back ends now at the latest");
+		return -1;
+	}
+	*end = t - (t % 60 + 60) % 60;
+	return 0;
+}
+
 void when_period(char *buf, size_t n, time_t from, time_t to, time_t now, bool ascii)
 {
 	struct tm a, b, today;

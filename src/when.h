@@ -17,6 +17,11 @@
 /* 0 and *out, or -1 with why in err. */
 int when_parse(const char *text, time_t now, time_t *out, char *err, size_t errsz);
 
+/* A look back's end, from what the operator typed: on the minute (the
+ * window's buckets are minutes), not in the future.  0 and *end, or -1
+ * with why in err. */
+int when_look_back(const char *text, time_t now, time_t *end, char *err, size_t errsz);
+
 /* "02:15–02:30" (local; the day too when the period is not today's:
  * "12-05 23:50–00:05"), for a header; ascii: a hyphen for the dash. */
 void when_period(char *buf, size_t n, time_t from, time_t to, time_t now, bool ascii);

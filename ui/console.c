@@ -101,6 +101,18 @@ static void on_next_match(struct console *c, enum action a)
 
 static void on_sort(struct console *c, enum action a) { sort_list(c, a == ACT_SORT_REVERSE); }
 static void on_window(struct console *c, enum action a) { (void)a; cycle_window(c); }
+/* [ and ]: the window before or after this one, by its own length */
+static void on_earlier(struct console *c, enum action a)
+{
+	const struct model *m = &c->app->model;
+	int64_t now = clock_wall_ms() / 1000, end = m->at_s ? m->at_s : now - now % 60;
+
+	look_back(c, a == ACT_EARLIER ? end - m->window_s : m->at_s ? end + m->window_s : 0);
+}
+
+static void on_at(struct console *c, enum action a) { (void)a; prompt_start(c, PROMPT_AT); }
+static void on_live(struct console *c, enum action a) { (void)a; look_back(c, 0); }
+
 static void on_tenant(struct console *c, enum action a) { (void)a; prompt_start(c, PROMPT_TENANT); }
 
 static void on_pause_figures(struct console *c, enum action a)
@@ -204,6 +216,10 @@ static action_fn *const on_action[] = {
 	[ACT_SORT]              = on_sort,
 	[ACT_SORT_REVERSE]      = on_sort,
 	[ACT_WINDOW]            = on_window,
+	[ACT_EARLIER]           = on_earlier,
+	[ACT_LATER]             = on_earlier,
+	[ACT_AT]                = on_at,
+	[ACT_LIVE]              = on_live,
 	[ACT_TENANT]            = on_tenant,
 	[ACT_PAUSE]             = on_pause_figures,
 	[ACT_FASTER]            = on_speed,

@@ -28,7 +28,7 @@
 #include "view.h"
 
 enum scr { SCR_OVERVIEW, SCR_LIST, SCR_DETAIL, SCR_HELP };
-enum prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_TENANT, PROMPT_REASON, PROMPT_CONFIRM };
+enum prompt_kind { PROMPT_NONE, PROMPT_FILTER, PROMPT_TENANT, PROMPT_AT, PROMPT_REASON, PROMPT_CONFIRM };
 
 struct console {
 	struct app *app;
@@ -109,6 +109,8 @@ size_t list_rows(struct console *c);
 void overview_follow(struct console *c);
 const char *selected_address(struct console *c);
 void move_selection(struct console *c, long delta, bool to_end);
+/* A look back: the window ends at_s (unix s, on a minute); 0: live. */
+void look_back(struct console *c, int64_t at_s);
 
 /* console_fetch.c: what is read off the loop: the journal, API keys, rotations, interrupted actions */
 void journal_reload(struct console *c);

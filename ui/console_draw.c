@@ -34,6 +34,8 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 	}
 	if (st->filter[0])
 		snprintf(right, sizeof right, " filter \"%.60s\": %zu ", st->filter, c->rows.n);
+	else if (v->m->at_s && (c->list == LIST_BLOCKED || c->list == LIST_HEALTH || c->list == LIST_RATELIMITS))
+		snprintf(right, sizeof right, " as of now (no history) ");
 	else
 		right[0] = '\0';
 	view_header(v, cols);
@@ -167,6 +169,7 @@ void console_draw(struct console *c)
 	if (c->prompt != PROMPT_NONE) {
 		static const char *const asks[] = { [PROMPT_FILTER] = "filter: ",
 			[PROMPT_TENANT] = "tenant (empty: all): ", [PROMPT_REASON] = "reason: ",
+			[PROMPT_AT] = "look back to (2h ago, 03:10, yesterday 14:00, ISO 8601; Esc cancels): ",
 			[PROMPT_CONFIRM] = "type to confirm: " };
 		snprintf(prompt, sizeof prompt, "%s%s_", asks[c->prompt], c->input);
 		v.message = prompt;

@@ -5,6 +5,8 @@
 
 #include <curses.h>
 #include <arpa/inet.h>
+#include <stdio.h>
+#include <time.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -13,6 +15,7 @@
 #include "keys.h"
 #include "clock.h"
 #include "loop.h"
+#include "when.h"
 
 void console_message(struct console *c, const char *msg)
 {
@@ -212,6 +215,27 @@ const char *selected_address(struct console *c)
 	if (!r || r->kind != ROW_IP)
 		return NULL;
 	return c->list == LIST_TAIL ? r->cells[1] : r->key;
+}
+
+void look_back(struct console *c, int64_t at_s)
+{
+	struct model *m = &c->app->model;
+	int64_t now = clock_wall_ms() / 1000;
+	char msg[160], period[48];
+
+	if (at_s >= now - now % 60)
+		at_s = 0;                            /* the window after the last one is now's */
+	if (at_s == m->at_s)
+		return;
+	model_set_at(m, at_s);
+	loop_refresh_all(c->app->loop);
+	if (!at_s) {
+		console_message(c, "live again");
+		return;
+	}
+	when_period(period, sizeof period, (time_t)(at_s - m->window_s), (time_t)at_s, (time_t)now, c->app->ascii);
+	snprintf(msg, sizeof msg, "looking back at %s: read once; Redis and health stay now ([ ] move, L live)", period);
+	console_message(c, msg);
 }
 
 void move_selection(struct console *c, long delta, bool to_end)

@@ -7,10 +7,12 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "conf.h"
 #include "console.h"
 #include "loop.h"
+#include "when.h"
 
 void prompt_start(struct console *c, enum prompt_kind kind)
 {
@@ -20,12 +22,14 @@ void prompt_start(struct console *c, enum prompt_kind kind)
 	if (kind == PROMPT_FILTER) {
 		init = c->lists[c->list].filter;
 		snprintf(c->filter_before, sizeof c->filter_before, "%s", init);
-	}
-	else if (c->screen == SCR_LIST && c->list == LIST_TENANTS) {
+	} else if (kind != PROMPT_TENANT) {
+		init = "";
+	} else if (c->screen == SCR_LIST && c->list == LIST_TENANTS) {
 		const struct row *r = table_current(&c->lists[c->list], &c->rows);
 		init = r ? r->key : "";
-	} else if (c->app->model.tenant)
+	} else if (c->app->model.tenant) {
 		init = c->app->model.tenant;
+	}
 	snprintf(c->input, sizeof c->input, "%s", init);
 }
 
@@ -41,6 +45,17 @@ static void prompt_apply(struct console *c)
 		struct model *m = &c->app->model;
 		model_set_scope(m, m->window_s, c->input[0] ? c->input : NULL);
 		loop_refresh_all(c->app->loop);
+	} else if (c->prompt == PROMPT_AT) {
+		time_t end;
+		char why[160];
+		c->prompt = PROMPT_NONE;
+		if (!c->input[0])
+			return;
+		if (when_look_back(c->input, time(NULL), &end, why, sizeof why) < 0)
+			console_message(c, why);
+		else
+			look_back(c, (int64_t)end);
+		return;
 	} else if (c->prompt == PROMPT_REASON) {
 		if (!c->input[0]) {
 			console_message(c, "a reason is required: nothing done");

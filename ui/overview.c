@@ -12,6 +12,7 @@
 #include "model.h"
 #include "snapshot_out.h"
 #include "view.h"
+#include "when.h"
 
 static enum role state_role(enum source_state s)
 {
@@ -111,7 +112,8 @@ void view_header(const struct view_ctx *v, int cols)
 	if (role[0])
 		x += draw_text(v->d, 0, x, cols - x, role,
 		               m->pg_replay_lag_s > v->cfg->tail_overlap_s ? ROLE_WARN : ROLE_HEADER) + 2;
-	x = header_source(v, x, cols, "redis", &m->redis);
+	/* a look back: Redis and health have no history, and say so */
+	x = header_source(v, x, cols, m->at_s ? "redis now" : "redis", &m->redis);
 	size_t up = 0, down = 0;
 	for (size_t i = 0; i < m->n_health; i++) {
 		up += m->health[i].state == HEALTH_HEALTHY;
@@ -119,9 +121,14 @@ void view_header(const struct view_ctx *v, int cols)
 	}
 	if (m->n_health)
 		x += draw_fmt(v->d, 0, x, cols - x, down ? ROLE_ALERT : up == m->n_health ? ROLE_OK : ROLE_WARN,
-		              "health %zu/%zu", up, m->n_health) + 2;
-	char win[16];
-	x += draw_fmt(v->d, 0, x, cols - x, ROLE_HEADER, "win %s", window_name(m->window_s, win, sizeof win)) + 2;
+		              "health %s%zu/%zu", m->at_s ? "now " : "", up, m->n_health) + 2;
+	char win[16], period[48];
+	if (m->at_s) {
+		when_period(period, sizeof period, (time_t)(m->at_s - m->window_s), (time_t)m->at_s, t, v->d->ascii);
+		x += draw_fmt(v->d, 0, x, cols - x, ROLE_BADGE, "AT %s", period) + 2;
+	} else {
+		x += draw_fmt(v->d, 0, x, cols - x, ROLE_HEADER, "win %s", window_name(m->window_s, win, sizeof win)) + 2;
+	}
 	int tw = cols - x - 10 < 20 ? cols - x - 10 : 20;
 	x += draw_text(v->d, 0, x, tw, m->tenant ? m->tenant : "all tenants", ROLE_HEADER) + 2;
 	if (v->cfg->drill)

@@ -55,7 +55,7 @@ static void test_queries_use_configured_names(void **state)
 	assert_int_equal(conf_set(&c, "column-timestamp", "created_at", err, sizeof err), 0);
 	assert_int_equal(conf_set(&c, "column-ip-address", "client_ip", err, sizeof err), 0);
 	assert_int_equal(conf_set(&c, "tenant", "acme'; DROP TABLE events; --", err, sizeof err), 0);
-	assert_int_equal(pg_sql_build(&q, &c), 0);
+	assert_int_equal(pg_sql_build(&q, &c, false), 0);
 	const char *all[] = { q.clock, q.rows, q.late, q.per_minute, q.top_ips, q.tail };
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
 		assert_non_null(strstr(all[i], "FROM \"events\""));
@@ -74,6 +74,34 @@ static void test_queries_use_configured_names(void **state)
 	assert_null(strstr(q.per_minute, "failed_auth"));
 	assert_null(strstr(q.per_minute, "401"));
 	pg_sql_free(&q);
+	conf_free(&c);
+}
+
+/* A look back reads the same rows with the clock stopped at the period's
+ * end, inclusive, and no second of jitter past it; nothing else changes. */
+static void test_look_back_stops_the_clock(void **state)
+{
+	struct config c;
+	struct pg_sql live, at;
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(pg_sql_build(&live, &c, false), 0);
+	assert_int_equal(pg_sql_build(&at, &c, true), 0);
+	const char *l[] = { live.clock, live.rows, live.late, live.per_minute, live.top_ips, live.tail,
+	                    live.ip_events, live.ip_by[0], live.ip_by[1], live.ip_by[2], live.tenant_users };
+	const char *a[] = { at.clock, at.rows, at.late, at.per_minute, at.top_ips, at.tail,
+	                    at.ip_events, at.ip_by[0], at.ip_by[1], at.ip_by[2], at.tenant_users };
+	for (size_t i = 0; i < sizeof a / sizeof *a; i++) {
+		assert_null(strstr(a[i], "now()"));
+		assert_null(strstr(a[i], "interval '1 second'"));
+		assert_int_equal(strstr(l[i], "now()") != NULL, strstr(a[i], "current_setting('sectop.at')") != NULL);
+	}
+	assert_non_null(strstr(at.rows, "<= current_setting('sectop.at')::timestamptz"));
+	assert_non_null(strstr(at.clock, "date_trunc('minute', current_setting('sectop.at')::timestamptz)"));
+	/* the standby's lag is of now, not of the period */
+	assert_non_null(strstr(at.clock, "statement_timestamp() - pg_last_xact_replay_timestamp()"));
+	pg_sql_free(&live);
+	pg_sql_free(&at);
 	conf_free(&c);
 }
 
@@ -134,6 +162,7 @@ int main(void)
 		cmocka_unit_test(test_ident_quoting),
 		cmocka_unit_test(test_arrays),
 		cmocka_unit_test(test_queries_use_configured_names),
+		cmocka_unit_test(test_look_back_stops_the_clock),
 		cmocka_unit_test(test_indexes_match_the_failure_definition),
 		cmocka_unit_test(test_indexes_of_a_partitioned_table),
 	};
