@@ -1,11 +1,12 @@
-/* fuzz_report_time: any string as --since/--until, a journal record's time
- * and a --fail-on threshold. */
+/* fuzz_report_time: any string as --since/--until, --at (and the
+ * console's @), a journal record's time and a --fail-on threshold. */
 #include "config.h"
 
 #include "conf.h"
 #include "fuzz.h"
 #include "report.h"
 #include "timeline.h"
+#include "when.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
@@ -16,6 +17,15 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int64_t t = report_parse_time(s, now_us);
 	FUZZ_CHECK(t >= -1);
 	timeline_parse_time(s);
+
+	/* a look back ends on a minute, never after now; a refusal says so in print */
+	time_t at;
+	err[0] = '\0';
+	if (when_look_back(s, (time_t)(now_us / 1000000), &at, err, sizeof err) == 0)
+		FUZZ_CHECK(at <= now_us / 1000000 && at % 60 == 0);
+	else
+		for (const char *c = err; *c; c++)
+			FUZZ_CHECK((unsigned char)*c >= 0x20 && (unsigned char)*c < 0x7f);
 	conf_parse_duration_ms(s, 's');
 	conf_parse_duration_ms(s, 'm');
 
