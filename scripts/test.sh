@@ -8,25 +8,28 @@
 #   5. make check in build/, with SECTOP_REQUIRE_SERVERS=1: a test that finds
 #      no server fails instead of skipping
 #   6. build-san/  configure --enable-werror --enable-sanitizers, make check
-#      under ASan (leaks too) and UBSan, on the same servers, data emptied;
-#      the benchmark's smoke run (tests/cli/bench_smoke.sh, which checks that
-#      the harness still runs, not the figures) only in build/
+#      under ASan (leaks too) and UBSan, at the same time as step 5, on
+#      servers of its own (a second stack.sh stack); the benchmark's smoke
+#      run (tests/cli/bench_smoke.sh, which checks that the harness still
+#      runs, not the figures) only in build/
 #   7. scripts/fuzz.sh: every parser harness of tests/fuzz/ under libFuzzer,
 #      ASan and UBSan, SECTOP_FUZZ_SECONDS each (default 3), from its seeds
 #   8. bench/soak.sh --smoke: the console under injected server faults (one
 #      minute, beside step 7)
 #
-# Tests run one at a time: some stop or freeze a server on purpose, which
-# would break a test running beside them.  SECTOP_TEST_JOBS=N runs N at once;
-# SECTOP_CHECK_TIMEOUT (seconds, default 900) bounds each make check (a guard
-# against a hang; with the packages installed, each make check takes about
-# 10 minutes on two cores, the whole run about 25).
+# Within one build the tests run one at a time: some stop or freeze a
+# server on purpose, which would break a test running beside them.  The two
+# builds have servers apart, so their checks run side by side (most of a
+# test's time is spent waiting on a server or a terminal);
+# SECTOP_TEST_SERIAL=1 runs them one after the other instead.
+# SECTOP_CHECK_TIMEOUT (seconds, default 900) bounds each make check (a
+# guard against a hang).  With the packages installed the whole run takes
+# about 12 minutes on two cores.
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
-JOBS=${SECTOP_TEST_JOBS:-1}
 CHECK_TIMEOUT=${SECTOP_CHECK_TIMEOUT:-900}
 export LANG=${LANG:-C.UTF-8}
 
@@ -70,33 +73,50 @@ show_failed_logs() {
 	cat "$1/test-suite.log"
 }
 
-# suite DIR CONFIGURE-ARGS...: configure, build and check in DIR; make check
-# runs with the variables in CHECK_ENV (the sanitizers' options).
-suite() {
-	local dir=$ROOT/$1 rc=0 before
+# build_tree DIR CONFIGURE-ARGS...: configure and build in DIR (the
+# programs and the tests); 0, or a failure counted.
+build_tree() {
+	local dir=$ROOT/$1
 	shift
 	mkdir -p "$dir"
 	say "$(basename "$dir"): configure $*"
 	if ! (cd "$dir" && quietly configure.log "$ROOT/configure" "$@"); then
 		fail "$(basename "$dir"): configure"
-		return 0
+		return 1
 	fi
 	say "$(basename "$dir"): make"
 	if ! (cd "$dir" && quietly make.log make -j2 all && quietly make-tests.log make -j2 check TESTS=); then
 		fail "$(basename "$dir"): make"
-		return 0
+		return 1
 	fi
+}
+
+# check_tree DIR ENV...: make check in DIR with ENV (the sanitizers'
+# options), on the servers this shell's environment names, without the
+# tests in CHECK_EXCLUDE.  The exit status goes to DIR/check.rc, for
+# tally_tree: this runs in the background beside the other build's.
+check_tree() {
+	local dir=$ROOT/$1 rc=0 tests=()
+	shift
 	stack_start_all >/dev/null # revive a server an earlier test left stopped
 	stack_reset_data
 	find "$dir" -name '*.trs' -delete
-	say "$(basename "$dir"): make check"
-	before=$failed
-	local tests=()
 	if ((${#CHECK_EXCLUDE[@]})); then
 		tests=("TESTS=$(check_tests "$dir")")
 		say "$(basename "$dir"): not here: ${CHECK_EXCLUDE[*]}"
 	fi
-	(cd "$dir" && env "${CHECK_ENV[@]}" timeout --kill-after=10 "$CHECK_TIMEOUT" make -j"$JOBS" check "${tests[@]}") || rc=$?
+	say "$(basename "$dir"): make check (servers in $SECTOP_TEST_STACK_DIR)"
+	# a journal of its own, apart from the other build's (a test may name its own)
+	mkdir -p "$dir/state"
+	(cd "$dir" && env XDG_STATE_HOME="$dir/state" "$@" timeout --kill-after=10 "$CHECK_TIMEOUT" \
+		make check "${tests[@]}") || rc=$?
+	echo "$rc" >"$dir/check.rc"
+}
+
+# tally_tree DIR: count DIR's results, and say what failed.
+tally_tree() {
+	local dir=$ROOT/$1 before=$failed rc
+	rc=$(cat "$dir/check.rc" 2>/dev/null || echo 255)
 	tally "$dir"
 	if ((rc == 124 || rc == 137)); then
 		fail "$(basename "$dir"): make check timed out after $CHECK_TIMEOUT s"
@@ -163,15 +183,43 @@ stack_load_schema
 say "state in $SECTOP_TEST_STACK_DIR"
 export SECTOP_REQUIRE_SERVERS=1
 
-CHECK_ENV=()
-CHECK_EXCLUDE=()
-suite build --enable-werror
-
-CHECK_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
+SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
-# The benchmark's smoke run checks the harness, which build/ already did.
-CHECK_EXCLUDE=(tests/cli/bench_smoke.sh)
-suite build-san --enable-werror --enable-sanitizers
+built=()
+build_tree build --enable-werror && built+=(build)
+build_tree build-san --enable-werror --enable-sanitizers && built+=(build-san)
+
+# build-san/'s check, on a stack of its own: in a subshell, whose trap
+# stops those servers whatever happens.  The benchmark's smoke run checks
+# the harness, which build/ already does.
+check_san() {
+	(
+		# shellcheck disable=SC2034 # stack.sh's state: a fresh stack, not the first one's
+		STACK_DIR="" STACK_OWNED="" STACK_EXIT_HOOKS=()
+		stack_trap
+		if ! stack_start_all >/dev/null || ! stack_load_schema >/dev/null; then
+			echo 99 >"$ROOT/build-san/check.rc"
+			exit 0
+		fi
+		CHECK_EXCLUDE=(tests/cli/bench_smoke.sh)
+		check_tree build-san "${SAN_ENV[@]}"
+	)
+}
+has_built() { [[ " ${built[*]} " == *" $1 "* ]]; }
+CHECK_EXCLUDE=()
+san_pid=
+if has_built build-san && [[ ${SECTOP_TEST_SERIAL:-0} != 1 ]]; then
+	check_san >"$ROOT/build-san/check.out" 2>&1 &
+	san_pid=$!
+fi
+has_built build && check_tree build
+if [[ -n $san_pid ]]; then
+	wait "$san_pid" || true
+	cat "$ROOT/build-san/check.out"
+elif has_built build-san; then
+	check_san
+fi
+for t in "${built[@]}"; do tally_tree "$t"; done
 
 # The fuzzers keep a core busy while the soak mostly waits on its faults:
 # side by side, the two cost the longer of them (about 80 s).
