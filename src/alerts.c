@@ -84,8 +84,9 @@ static void each_address(const struct model *m, const struct config *cfg, alert_
 			fig(&a, "failures", s->failures);
 			fig(&a, "requests", s->requests);
 			fig(&a, "window_s", m->window_s);
-			fig(&a, "failed_auth", r ? r->failed_auth : -1);
 			fig(&a, "threshold", cfg->alert_failures);
+			if (r && r->failed_auth >= 0)
+				fig(&a, "failed_auth", r->failed_auth);
 			fn(ctx, &a);
 		}
 		if (model_ip_block_alert(m, s->ip)) {
@@ -125,7 +126,8 @@ static void each_endpoint(const struct model *m, const struct config *cfg, int64
 		if (h->cert_expires_at && h->cert_expires_at - now_s < (int64_t)cfg->cert_warn_days * 86400) {
 			alert_start(&a, ALERT_CERT_EXPIRING, h->name, NULL);
 			fig(&a, "expires_at", h->cert_expires_at);
-			fig(&a, "days_left", (h->cert_expires_at - now_s) / 86400);
+			int64_t left = h->cert_expires_at - now_s;
+			fig(&a, "days_left", left >= 0 ? left / 86400 : -((-left + 86399) / 86400));
 			fn(ctx, &a);
 		}
 	}
@@ -197,7 +199,7 @@ static void describe_cert(const struct alert *a, char *out, size_t n)
 
 	if (gmtime_r(&t, &tm))
 		strftime(day, sizeof day, "%Y-%m-%d", &tm);
-	if (t < time(NULL))
+	if (left < 0)
 		snprintf(out, n, "certificate expired on %s", day);
 	else
 		snprintf(out, n, "certificate expires in %lld day%s (%s)", left, left == 1 ? "" : "s", day);
