@@ -159,19 +159,23 @@ static bool rate_take(struct notify_target *t, int64_t now)
 
 static void held_add(struct notify_target *t, const struct alert *a)
 {
+	if (!t->held)
+		say(t->n, LOG_WARN, "%s: rate limit reached (%d a minute): holding back, to be told in one message",
+		    t->label, t->conf->rate);
 	t->held++;
 	t->held_by_kind[a->kind]++;
 	if (t->n_held_keys < NOTIFY_KEYS_KEPT)
 		t->held_keys[t->n_held_keys++] = strdup(a->key);
 }
 
-/* What the rate limit kept back, in one message, once it allows one. */
-static void held_tell(struct notify_target *t, int64_t now)
+/* What the rate limit kept back, in one message, once it allows one (or
+ * at once: the program is ending). */
+static void held_tell(struct notify_target *t, int64_t now, bool now_or_never)
 {
 	struct notify *n = t->n;
 	char idem[32];
 
-	if (!t->held || !rate_take(t, now))
+	if (!t->held || (!rate_take(t, now) && !now_or_never))
 		return;
 	char *body = notify_msg_suppressed(t->conf->slack ? NOTIFY_SLACK : NOTIFY_JSON, &n->origin, t->held,
 	                                   t->held_by_kind, (const char *const *)t->held_keys, t->n_held_keys,
@@ -493,7 +497,7 @@ static void notify_tick(void *self, int64_t now)
 		evaluate(n, now);
 	}
 	for (size_t i = 0; i < n->n_t; i++) {
-		held_tell(&n->t[i], now);
+		held_tell(&n->t[i], now, false);
 		if (may_start(&n->t[i], now))
 			attempt_start(&n->t[i], now);
 	}
@@ -553,6 +557,8 @@ struct source notify_source(struct notify *n)
 void notify_stop(struct notify *n)
 {
 	n->stopped = true;
+	for (size_t i = 0; i < n->n_t; i++)
+		held_tell(&n->t[i], clock_mono_ms(), true);
 }
 
 size_t notify_pending(const struct notify *n)

@@ -37,7 +37,8 @@ void notify_on_change(struct notify *n, alert_change_fn fn, void *ctx);
 typedef void (*notify_say_fn)(void *ctx, enum log_level level, const char *line);
 void notify_on_say(struct notify *n, notify_say_fn fn, void *ctx);
 
-/* Stop reading alerts (the program is ending); what is queued still goes. */
+/* Stop reading alerts (the program is ending): what the rate limit held
+ * back is queued now, in one message a target; what is queued still goes. */
 void notify_stop(struct notify *n);
 /* Messages queued or on their way, over every target. */
 size_t notify_pending(const struct notify *n);
