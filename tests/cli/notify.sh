@@ -13,7 +13,7 @@ need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS SECTOP_TEST_HTTP
 
 work=$(mktemp -d)
 table="audit_log_notify_$$"
-redis_url="${SECTOP_TEST_REDIS%/*}/24"
+redis_url="${SECTOP_TEST_REDIS%/*}/28"
 hook_pid="" watch_pid=""
 cleanup() {
 	[ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
