@@ -75,8 +75,10 @@ bool alert_track_end(struct alert_track *t, int64_t now_mono_ms, int64_t now_wal
 	t->n_cur = 0;
 	if (!out)
 		return false;
-	qsort(t->cur, n_cur, sizeof *t->cur, by_key);
-	n_cur = dedup_sorted(t->cur, n_cur);
+	if (n_cur) {
+		qsort(t->cur, n_cur, sizeof *t->cur, by_key);
+		n_cur = dedup_sorted(t->cur, n_cur);
+	}
 	size_t i = 0, j = 0, k = 0;
 	while (i < t->n || j < n_cur) {
 		int c = i == t->n ? 1 : j == n_cur ? -1 : strcmp(t->v[i].a.key, t->cur[j].key);
