@@ -69,6 +69,14 @@ rs = [r for r in rs if r["path"].startswith(sys.argv[2]) and (len(sys.argv) < 4 
 print(len(rs))
 PY
 }
+# until_posts PREFIX N SECONDS [STATUS]: wait until PREFIX got N POSTs (answered STATUS)
+until_posts() {
+	local end=$((SECONDS + $3))
+	while [ "$(posts "$1" ${4:+"$4"})" -lt "$2" ]; do
+		[ "$SECONDS" -ge "$end" ] && return 1
+		sleep 0.2
+	done
+}
 # hookq PREFIX EXPR: EXPR over rs, the POSTs to PREFIX (bodies parsed as b)
 hookq() { python3 - "$hooklog" "$@" <<'PY'
 import json, sys
@@ -85,10 +93,7 @@ JOURNAL_STREAM=$(stat -c '%d:%i' "$work/journal") setsid "$SECTOP" -c "$work/sec
 	--db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table" --window 5m --alert-window 5m \
 	--refresh 500ms watch </dev/null >"$work/stdout" 2>>"$work/journal" &
 watch_pid=$!
-for _ in $(seq 150); do
-	[ "$(posts /fail-first/1/json 200)" -ge 2 ] && break
-	sleep 0.1
-done
+until_posts /fail-first/1/json 2 20 200
 check "the brute force and the dead endpoint reach the receiver" [ "$(posts /fail-first/1/json 200)" = 2 ]
 sleep 4                                   # eight more refreshes: nothing new to tell
 check "watch runs without a terminal" kill -0 "$watch_pid"
@@ -139,6 +144,39 @@ timeout 3 "$SECTOP" --db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table"
 check "without the journal: a time, then the line" \
 	grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z sectop: ALERT brute_force: 203\.0\.113\.45' "$work/plain"
 check "... and no priority prefix" bash -c "! grep -q '<4>' '$work/plain'"
+
+# --- a source stale for long: an alert, resolved when it is back ---------------
+if command -v redis-server >/dev/null 2>&1; then
+	rport=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
+	redis-server --port "$rport" --bind 127.0.0.1 --save '' --appendonly no --dir "$work" \
+		--logfile "$work/redis.log" --daemonize no </dev/null >/dev/null 2>&1 &
+	redis_pid=$!
+	trap 'kill -CONT $redis_pid; kill $redis_pid; cleanup' EXIT
+	for _ in $(seq 50); do [ "$(env -u REDISCLI_AUTH redis-cli -p "$rport" PING 2>/dev/null)" = PONG ] && break; sleep 0.1; done
+	: >"$work/journal2"
+	: >"$work/empty.conf"
+	chmod 600 "$work/empty.conf"
+	JOURNAL_STREAM=$(stat -c '%d:%i' "$work/journal2") env -u REDISCLI_AUTH setsid "$SECTOP" -c "$work/empty.conf" \
+		--db "$SECTOP_TEST_DB" --redis "redis://127.0.0.1:$rport/0" --table "$table" --refresh 500ms \
+		--server-timeout 1s --stale-alert 2s --notify "$hook/ok/stale" watch </dev/null >/dev/null 2>>"$work/journal2" &
+	watch_pid=$!
+	sleep 2
+	kill -STOP "$redis_pid"
+	until_posts /ok/stale 1 15
+	check "a Redis that stops answering: stale on the journal" grep -q '^<4>redis stale' "$work/journal2"
+	check "... then, past stale-alert, an alert" grep -q '^<4>ALERT source_stale: redis: stale for [0-9]*s (more than 2s)' "$work/journal2"
+	check "... POSTed once" [ "$(hookq /ok/stale '[(r["b"]["event"], r["b"]["key"]) for r in rs]')" = "[('alert', 'source_stale:redis')]" ]
+	kill -CONT "$redis_pid"
+	until_posts /ok/stale 2 30
+	check "back: on the journal" grep -q '^<5>redis back' "$work/journal2"
+	check "... the alert resolved on the journal" grep -q '^<5>resolved source_stale: redis' "$work/journal2"
+	check "... and POSTed as resolved, since the same start" \
+		[ "$(hookq /ok/stale '[(r["b"]["event"], r["b"]["key"]) for r in rs][1:] + [rs[0]["b"]["since"] == rs[1]["b"]["since"]]')" = "[('resolved', 'source_stale:redis'), True]" ]
+	kill -TERM "$watch_pid"
+	wait "$watch_pid"
+	check "... and watch stops with 0" [ $? -eq 0 ]
+	watch_pid=""
+fi
 
 # --- refused -------------------------------------------------------------------
 run watch --notify "http://192.0.2.10/hook" </dev/null >/dev/null 2>"$work/err"
