@@ -144,7 +144,7 @@ static void grace(struct watch *w)
 	while (notify_pending(app->notify) && clock_mono_ms() < until)
 		if (loop_turn(app->loop, 100, NULL, 0) < 0)
 			break;
-	size_t left = notify_pending(app->notify);
+	size_t left = notify_queued(app->notify);
 	if (left)
 		line(w, PRI_WARNING, "%zu notification%s not delivered", left, left == 1 ? "" : "s");
 }

@@ -563,6 +563,17 @@ void notify_stop(struct notify *n)
 
 size_t notify_pending(const struct notify *n)
 {
+	int64_t now = clock_mono_ms();
+	size_t k = 0;
+
+	for (size_t i = 0; i < n->n_t; i++)
+		if (n->t[i].call || now >= n->t[i].next_try_ms)
+			k += n->t[i].len;
+	return k;
+}
+
+size_t notify_queued(const struct notify *n)
+{
 	size_t k = 0;
 
 	for (size_t i = 0; i < n->n_t; i++)

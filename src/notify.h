@@ -40,7 +40,10 @@ void notify_on_say(struct notify *n, notify_say_fn fn, void *ctx);
 /* Stop reading alerts (the program is ending): what the rate limit held
  * back is queued now, in one message a target; what is queued still goes. */
 void notify_stop(struct notify *n);
-/* Messages queued or on their way, over every target. */
+/* Messages on their way or due now, over every target (not those waiting
+ * for a retry after a failure). */
 size_t notify_pending(const struct notify *n);
+/* Messages not delivered yet, whatever they wait for. */
+size_t notify_queued(const struct notify *n);
 
 #endif
