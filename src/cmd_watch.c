@@ -73,13 +73,15 @@ static void line(const struct watch *w, int pri, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(text, sizeof text, fmt, ap);
 	va_end(ap);
+	char *safe = sanitize_str(text, 0);      /* what servers said is in there: inert */
 	if (w->journal)
-		fprintf(stderr, "<%d>%s\n", pri, text);
+		fprintf(stderr, "<%d>%s\n", pri, safe ? safe : "?");
 	else {
 		snapshot_iso_time(stamp, sizeof stamp, clock_wall_ms() / 1000);
-		fprintf(stderr, "%s sectop: %s\n", stamp, text);
+		fprintf(stderr, "%s sectop: %s\n", stamp, safe ? safe : "?");
 	}
 	fflush(stderr);
+	free(safe);
 }
 
 static void watch_alert(void *ctx, const struct alert *a, bool started, int64_t since_wall_ms)

@@ -864,6 +864,8 @@ static bool conf_is_secret(const struct conf_key *k, const char *value)
 {
 	if (k->type == CT_SECRET)
 		return *value != '\0';
+	if (k->type == CT_NOTIFY)          /* a Slack webhook's URL is its credential */
+		return strstr(value, "format=slack") != NULL;
 	if (k->type != CT_CONNINFO)
 		return false;
 	if (strcmp(k->name, "redis") == 0)

@@ -139,8 +139,15 @@ check "the token is not on the journal" bash -c "! grep -qF -- '$NOTIFY_TOKEN' '
 check "the URL's path is not on the journal (a Slack URL is a secret)" bash -c "! grep -q 'ok/slack' '$work/journal'"
 
 # --- plain stderr: a time on each line, no priority ---------------------------
-timeout 3 "$SECTOP" --db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table" --window 5m --alert-window 5m \
-	--refresh 500ms watch </dev/null >/dev/null 2>"$work/plain"
+"$SECTOP" --db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table" --window 5m --alert-window 5m \
+	--refresh 500ms --notify "$hook/ok/argv-secret format=slack" watch </dev/null >/dev/null 2>"$work/plain" &
+plain_pid=$!
+sleep 1
+check "a Slack URL given on the command line is overwritten in argv" \
+	bash -c "tr '\0' ' ' </proc/$plain_pid/cmdline | grep -q -- '--notify xxxx' && ! tr '\0' ' ' </proc/$plain_pid/cmdline | grep -q argv-secret"
+sleep 2
+kill -TERM "$plain_pid"
+wait "$plain_pid"
 check "without the journal: a time, then the line" \
 	grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z sectop: ALERT brute_force: 203\.0\.113\.45' "$work/plain"
 check "... and no priority prefix" bash -c "! grep -q '<4>' '$work/plain'"

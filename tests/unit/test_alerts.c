@@ -306,6 +306,9 @@ static void test_conf(void **state)
 	assert_int_equal(conf_set(&c, "notify", "https://h/x rate=0", err, sizeof err), -1);
 	assert_int_equal(conf_set(&c, "notify", "https://h/x colour=red", err, sizeof err), -1);
 	assert_int_equal(c.n_notify, 2);
+	/* a Slack webhook's URL is its credential: kept off argv, its file 0600 */
+	assert_true(conf_value_is_secret("notify", "https://hooks.slack.com/services/T/B/X format=slack"));
+	assert_false(conf_value_is_secret("notify", "https://alerts.example.com/x token_env=T"));
 	conf_free(&c);
 }
 
