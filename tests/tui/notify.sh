@@ -38,7 +38,7 @@ tui_start --window 5m --alert-window 5m --notify "$hook/ok/console token_env=CON
 	--notify "$hook/hang/console timeout=6s"
 check_shows "the attacker is an alert on screen" "ALERTS 1" 10
 check_until "... and is POSTed to the notify target" 10 value_is 1 posts /ok/console
-check_until "... the hanging receiver has its request" 5 value_is 1 posts /hang/console
+check_until "... the hanging receiver has its request" 5 value_above 0 posts /hang/console
 keys 2
 check_shows "keys answer while that request hangs (list 2)" " 2 Top addresses " 2
 keys 1
