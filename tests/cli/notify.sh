@@ -7,7 +7,8 @@
 # token in the Authorization header and nowhere else (argv, stderr, the
 # journal); Slack's shape; the rate limit holding back and summing up;
 # one journal line per alert with its priority; SIGTERM stopping cleanly;
-# plain http to a host other than loopback refused (exit 2).
+# plain http to a host other than loopback refused (exit 2).  The servers'
+# block on an allow-listed address is an alert too.
 . "$(dirname "$0")/lib.sh"
 need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS SECTOP_TEST_HTTP
 
@@ -48,6 +49,8 @@ INSERT INTO $table ("timestamp", tenant_id, user_id, action, ip_address, status_
 SELECT now() - g * interval '1 second', 'acme', 'v', 'failed_auth', '198.51.100.9', 401
 FROM generate_series(1, 5) g;
 SQL
+# The servers' own block (a plain value) on an allow-listed address.
+redis-cli -u "$redis_url" SET blocked:192.0.2.7 1 EX 3600 >/dev/null
 
 NOTIFY_TOKEN="ntok-$(python3 -c 'import secrets; print(secrets.token_hex(16))')"
 export NOTIFY_TOKEN
@@ -57,6 +60,7 @@ notify = $hook/ok/slack format=slack
 notify = $hook/ok/capped rate=1
 health = ok=$SECTOP_TEST_HTTP/health/ok
 health = dead=http://127.0.0.1:$dead_port/health timeout=1s
+allow = 192.0.2.0/24 note=partner
 EOF
 chmod 600 "$work/sectop.conf"
 run() { "$SECTOP" -c "$work/sectop.conf" --db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table" \
@@ -93,14 +97,14 @@ JOURNAL_STREAM=$(stat -c '%d:%i' "$work/journal") setsid "$SECTOP" -c "$work/sec
 	--db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table" --window 5m --alert-window 5m \
 	--refresh 500ms watch </dev/null >"$work/stdout" 2>>"$work/journal" &
 watch_pid=$!
-until_posts /fail-first/1/json 2 20 200
-check "the brute force and the dead endpoint reach the receiver" [ "$(posts /fail-first/1/json 200)" = 2 ]
+until_posts /fail-first/1/json 3 20 200
+check "the brute force, the dead endpoint and the blocked partner reach the receiver" [ "$(posts /fail-first/1/json 200)" = 3 ]
 sleep 4                                   # eight more refreshes: nothing new to tell
 check "watch runs without a terminal" kill -0 "$watch_pid"
 check "exactly one delivered POST per alert over many refreshes" \
-	[ "$(hookq /fail-first/1/json 'sorted(r["b"]["key"] for r in rs if r["status"] == 200)')" = "['brute_force:203.0.113.45', 'endpoint_down:dead']" ]
+	[ "$(hookq /fail-first/1/json 'sorted(r["b"]["key"] for r in rs if r["status"] == 200)')" = "['allowlisted_blocked:192.0.2.7', 'brute_force:203.0.113.45', 'endpoint_down:dead']" ]
 check "the first POST was answered 500 and retried once, with the same Idempotency-Key" \
-	[ "$(hookq /fail-first/1/json '(len(rs), rs[0]["status"], rs[0]["headers"]["Idempotency-Key"] == rs[1]["headers"]["Idempotency-Key"], rs[0]["body"] == rs[1]["body"])')" = "(3, 500, True, True)" ]
+	[ "$(hookq /fail-first/1/json '(len(rs), rs[0]["status"], rs[0]["headers"]["Idempotency-Key"] == rs[1]["headers"]["Idempotency-Key"], rs[0]["body"] == rs[1]["body"])')" = "(4, 500, True, True)" ]
 check "the token is sent as Authorization: Bearer" \
 	[ "$(hookq /fail-first/1/json 'set(r["headers"].get("Authorization") for r in rs)')" = "{'Bearer $NOTIFY_TOKEN'}" ]
 check "... and only to the target that names it" [ "$(hookq /ok/slack 'set(r["headers"].get("Authorization") for r in rs)')" = "{None}" ]
@@ -112,7 +116,7 @@ check "the dead endpoint's document says why" \
 check "nothing for the healthy endpoint or the address under the threshold" \
 	[ "$(hookq /fail-first/1/json 'any(r["b"]["subject"] in ("ok", "198.51.100.9") for r in rs)')" = False ]
 check "format=slack: one key, text, per alert" \
-	[ "$(hookq /ok/slack 'sorted((list(r["b"]), r["b"]["text"].split(":")[0]) for r in rs)')" = "[(['text'], '[sectop@$(hostname)] ALERT brute_force'), (['text'], '[sectop@$(hostname)] ALERT endpoint_down')]" ]
+	[ "$(hookq /ok/slack 'sorted((list(r["b"]), r["b"]["text"].split(":")[0]) for r in rs)')" = "[(['text'], '[sectop@$(hostname)] ALERT allowlisted_blocked'), (['text'], '[sectop@$(hostname)] ALERT brute_force'), (['text'], '[sectop@$(hostname)] ALERT endpoint_down')]" ]
 check "rate=1: one message in the minute" [ "$(posts /ok/capped)" = 1 ]
 check "... the hold-back said on the journal" grep -q '^<4>notify 3 (127.0.0.1): rate limit reached (1 a minute)' "$work/journal"
 check "the token is not on watch's command line" bash -c "! tr '\0' ' ' </proc/$watch_pid/cmdline | grep -qF -- '$NOTIFY_TOKEN'"
@@ -127,10 +131,11 @@ watch_pid=""
 check "SIGTERM: watch exits 0 ($rc)" [ "$rc" = 0 ]
 check "... within 2.5 s ($ms ms)" [ "$ms" -lt 2500 ]
 check "... after telling what the rate limit held back, in one message" \
-	[ "$(hookq /ok/capped '[(r["b"]["event"], r["b"].get("count")) for r in rs]')" = "[('alert', None), ('suppressed', 1)]" ]
-check "one journal line per alert, priority 4" [ "$(grep -c '^<4>ALERT ' "$work/journal")" = 2 ]
+	[ "$(hookq /ok/capped '[(r["b"]["event"], r["b"].get("count")) for r in rs]')" = "[('alert', None), ('suppressed', 2)]" ]
+check "one journal line per alert, priority 4" [ "$(grep -c '^<4>ALERT ' "$work/journal")" = 3 ]
 check "... the brute force's" grep -q '^<4>ALERT brute_force: 203.0.113.45: 30 failures of 30 requests in 5m' "$work/journal"
 check "... the dead endpoint's" grep -q '^<4>ALERT endpoint_down: dead: down' "$work/journal"
+check "... the blocked partner's" grep -q '^<4>ALERT allowlisted_blocked: 192.0.2.7: allow-listed (partner) but blocked by the servers' "$work/journal"
 check "the retry on the journal" grep -q '^<4>notify 1 (127.0.0.1): HTTP 500: retrying in' "$work/journal"
 check "the stop on the journal" grep -q '^<6>stopped (SIGTERM)' "$work/journal"
 check "every journal line has a priority" bash -c "! grep -v '^<[0-7]>' '$work/journal'"
