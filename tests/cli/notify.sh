@@ -8,9 +8,11 @@
 # journal); Slack's shape; the rate limit holding back and summing up;
 # one journal line per alert with its priority; SIGTERM stopping cleanly;
 # plain http to a host other than loopback refused (exit 2).  The servers'
-# block on an allow-listed address is an alert too.
+# block on an allow-listed address is an alert too, and so are a
+# certificate about to expire and a Redis stale for long (a private one,
+# stopped), resolved when it is back.
 . "$(dirname "$0")/lib.sh"
-need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS SECTOP_TEST_HTTP
+need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS SECTOP_TEST_HTTP SECTOP_TEST_HTTPS SECTOP_TEST_CA
 
 work=$(mktemp -d)
 table="audit_log_notify_$$"
@@ -145,7 +147,8 @@ check "the URL's path is not on the journal (a Slack URL is a secret)" bash -c "
 
 # --- plain stderr: a time on each line, no priority ---------------------------
 "$SECTOP" --db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table" --window 5m --alert-window 5m \
-	--refresh 500ms --notify "$hook/ok/argv-secret format=slack" watch </dev/null >/dev/null 2>"$work/plain" &
+	--refresh 500ms --notify "$hook/ok/argv-secret format=slack" \
+	--health "tls=$SECTOP_TEST_HTTPS/health/ok ca_file=$SECTOP_TEST_CA" watch </dev/null >/dev/null 2>"$work/plain" &
 plain_pid=$!
 sleep 1
 check "a Slack URL given on the command line is overwritten in argv" \
@@ -156,6 +159,8 @@ wait "$plain_pid"
 check "without the journal: a time, then the line" \
 	grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z sectop: ALERT brute_force: 203\.0\.113\.45' "$work/plain"
 check "... and no priority prefix" bash -c "! grep -q '<4>' '$work/plain'"
+check "a certificate within cert-warn-days (the suite's lasts 10 days) is an alert" \
+	grep -qE "sectop: ALERT cert_expiring: tls: certificate expires in [0-9]+ days? \([0-9-]{10}\)" "$work/plain"
 
 # --- a source stale for long: an alert, resolved when it is back ---------------
 if command -v redis-server >/dev/null 2>&1; then
