@@ -16,7 +16,7 @@ need_servers SECTOP_TEST_DB SECTOP_TEST_REDIS SECTOP_TEST_HTTP SECTOP_TEST_HTTPS
 
 work=$(mktemp -d)
 table="audit_log_notify_$$"
-redis_url="${SECTOP_TEST_REDIS%/*}/28"
+redis_url="${SECTOP_TEST_REDIS%/*}/28"    # a db of its own (tests/tui/lib.sh lists who has which)
 hook_pid="" watch_pid=""
 cleanup() {
 	[ -n "$watch_pid" ] && kill "$watch_pid" 2>/dev/null
