@@ -46,6 +46,12 @@ void alert_track_add(void *track, const struct alert *a)
 	t->cur[t->n_cur++] = *a;
 }
 
+void alert_track_touch(struct alert_track *t, int64_t now_mono_ms)
+{
+	for (size_t i = 0; i < t->n; i++)
+		t->v[i].seen_mono_ms = now_mono_ms;
+}
+
 static int by_key(const void *x, const void *y)
 {
 	return strcmp(((const struct alert *)x)->key, ((const struct alert *)y)->key);

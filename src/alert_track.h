@@ -40,6 +40,9 @@ void alert_track_free(struct alert_track *t);
  * ctx to alerts_each), then alert_track_end to hear what changed.  Returns
  * false when out of memory (the evaluation is then dropped whole). */
 void alert_track_add(void *track, const struct alert *a);
+/* Count every tracked alert as seen now, without an evaluation: while the
+ * model cannot say (its scope changed and is being read again). */
+void alert_track_touch(struct alert_track *t, int64_t now_mono_ms);
 bool alert_track_end(struct alert_track *t, int64_t now_mono_ms, int64_t now_wall_ms,
                      alert_change_fn fn, void *ctx);
 

@@ -25,6 +25,7 @@
 #define NOTIFY_LOOKUP_MAX_MS 2000
 #define NOTIFY_KEYS_KEPT 5            /* keys a "held back" message names */
 #define RATE_SPAN_MS 60000
+#define NOTIFY_SETTLE_MAX_MS 60000    /* a new scope read for longer: alerts evaluated anyway */
 
 struct notify_item {
 	char *body;
@@ -65,6 +66,9 @@ struct notify {
 	size_t n_t;
 	struct alert_track track;
 	int64_t next_eval_ms;
+	unsigned scope_gen;              /* the model's, when last evaluated */
+	unsigned settle_pg;              /* its PostgreSQL refreshes when the scope changed */
+	int64_t settle_until_ms;         /* monotonic; 0: not settling */
 	bool stopped;
 	char host[256];
 	struct notify_origin origin;
@@ -215,9 +219,32 @@ static void alert_changed(void *ctx, const struct alert *a, bool started, int64_
 	}
 }
 
+/* The console changed its window or tenant: what it shows is read again,
+ * and an alert missing meanwhile has not cleared.  Until PostgreSQL has
+ * read the new scope whole (a minute at most), nothing is evaluated. */
+static bool settling(struct notify *n, int64_t now)
+{
+	const struct model *m = n->m;
+
+	if (m->scope_gen != n->scope_gen) {
+		n->scope_gen = m->scope_gen;
+		n->settle_pg = m->pg.refreshes;
+		n->settle_until_ms = now + NOTIFY_SETTLE_MAX_MS;
+	}
+	if (n->settle_until_ms && (now >= n->settle_until_ms ||
+	                           (m->pg.refreshes > n->settle_pg && m->pg_reading_pct < 0)))
+		n->settle_until_ms = 0;
+	if (n->settle_until_ms)
+		alert_track_touch(&n->track, now);
+	return n->settle_until_ms != 0;
+}
+
 static void evaluate(struct notify *n, int64_t now)
 {
 	int64_t wall = clock_wall_ms();
+
+	if (settling(n, now))
+		return;
 
 	alerts_each(n->m, n->cfg, wall, alert_track_add, &n->track);
 	if (!alert_track_end(&n->track, now, wall, alert_changed, n))
@@ -620,6 +647,7 @@ struct notify *notify_new(const struct config *cfg, const struct model *m, char 
 	n->n_t = cfg->n_notify;
 	n->say = say_log;
 	n->timer_due_ms = -1;
+	n->scope_gen = m->scope_gen;
 	/* a condition must be gone for a few refreshes before it has cleared */
 	int64_t hold = 3 * (int64_t)(cfg->refresh_ms > 0 ? cfg->refresh_ms : 2000);
 	alert_track_init(&n->track, hold > 10000 ? hold : 10000);

@@ -219,6 +219,12 @@ static void test_dedup(void **state)
 	add(&t, "b");
 	alert_track_end(&t, 43000, NOW_MS, changed, &c);
 	assert_int_equal(c.n_started, 3);
+	/* the model being read again (a new scope): touched, nothing clears */
+	alert_track_touch(&t, 50000);
+	alert_track_end(&t, 55000, NOW_MS, changed, &c);   /* an empty evaluation within the hold */
+	assert_int_equal(c.n_cleared, 1);
+	alert_track_end(&t, 60000, NOW_MS, changed, &c);   /* past it: both clear */
+	assert_int_equal(c.n_cleared, 3);
 	alert_track_free(&t);
 }
 
