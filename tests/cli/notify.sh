@@ -154,8 +154,10 @@ sleep 1
 check "a Slack URL given on the command line is overwritten in argv" \
 	bash -c "tr '\0' ' ' </proc/$plain_pid/cmdline | grep -q -- '--notify xxxx' && ! tr '\0' ' ' </proc/$plain_pid/cmdline | grep -q argv-secret"
 sleep 2
-kill -TERM "$plain_pid"
+kill -INT "$plain_pid"
 wait "$plain_pid"
+check "SIGINT stops it too, exit 0" [ $? -eq 0 ]
+check "... saying so" grep -q "sectop: stopped (SIGINT)" "$work/plain"
 check "without the journal: a time, then the line" \
 	grep -qE '^[0-9]{4}-[0-9]{2}-[0-9]{2}T[0-9:]{8}Z sectop: ALERT brute_force: 203\.0\.113\.45' "$work/plain"
 check "... and no priority prefix" bash -c "! grep -q '<4>' '$work/plain'"
