@@ -60,6 +60,7 @@ cat >"$work/sectop.conf" <<EOF
 notify = $hook/fail-first/1/json token_env=NOTIFY_TOKEN
 notify = $hook/ok/slack format=slack
 notify = $hook/ok/capped rate=1
+notify = $hook/deny/x
 health = ok=$SECTOP_TEST_HTTP/health/ok
 health = dead=http://127.0.0.1:$dead_port/health timeout=1s
 allow = 192.0.2.0/24 note=partner
@@ -120,6 +121,8 @@ check "nothing for the healthy endpoint or the address under the threshold" \
 check "format=slack: one key, text, per alert" \
 	[ "$(hookq /ok/slack 'sorted((list(r["b"]), r["b"]["text"].split(":")[0]) for r in rs)')" = "[(['text'], '[sectop@$(hostname)] ALERT allowlisted_blocked'), (['text'], '[sectop@$(hostname)] ALERT brute_force'), (['text'], '[sectop@$(hostname)] ALERT endpoint_down')]" ]
 check "rate=1: one message in the minute" [ "$(posts /ok/capped)" = 1 ]
+check "a 403: each message sent once, not retried" [ "$(posts /deny/x)" = 3 ]
+check "... and said dropped on the journal" [ "$(grep -c '^<3>notify 4 (127.0.0.1): HTTP 403: dropped after 1 attempt$' "$work/journal")" = 3 ]
 check "... the hold-back said on the journal" grep -q '^<4>notify 3 (127.0.0.1): rate limit reached (1 a minute)' "$work/journal"
 check "the token is not on watch's command line" bash -c "! tr '\0' ' ' </proc/$watch_pid/cmdline | grep -qF -- '$NOTIFY_TOKEN'"
 
