@@ -6,7 +6,7 @@ _sectop()
 	local cur prev words cword
 	_init_completion || return
 
-	local commands="snapshot report block unblock extend revoke rotate setup timeline drill console"
+	local commands="snapshot report block unblock extend revoke rotate setup timeline drill console watch"
 	case $prev in
 	--format)
 		COMPREPLY=($(compgen -W "text json markdown csv html" -- "$cur")); return ;;

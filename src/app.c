@@ -8,6 +8,7 @@
 #include "conf.h"
 #include "health.h"
 #include "loop.h"
+#include "notify.h"
 #include "pg.h"
 #include "redis.h"
 #include "when.h"
@@ -45,6 +46,12 @@ int app_open(struct app *app, char *err, size_t errsz)
 	if (!app->health)
 		return -1;
 	loop_add(app->loop, health_source(app->health));
+	if (app->alerting) {
+		app->notify = notify_new(cfg, &app->model, err, errsz);
+		if (!app->notify)
+			return -1;
+		loop_add(app->loop, notify_source(app->notify));
+	}
 	return 0;
 }
 

@@ -14,6 +14,7 @@ struct loop;
 struct pg;
 struct redis;
 struct health;
+struct notify;
 
 struct app {
 	struct config *cfg;
@@ -28,6 +29,8 @@ struct app {
 	struct health *health;
 	struct geoip *geo;       /* geoip-db, opened before the command runs; NULL: none */
 	struct allowlist allow;  /* allow and allow-file, read before the command runs */
+	bool alerting;           /* the console and watch: alerts notify (notify.h) */
+	struct notify *notify;   /* with alerting: the source that sends them */
 	bool open;
 };
 
@@ -51,5 +54,6 @@ int app_print_indexes(const struct config *cfg);   /* cmd_indexes.c */
 int app_timeline(struct app *app);     /* cmd_timeline.c */
 int app_drill(struct app *app);        /* cmd_drill.c */
 int app_console(struct app *app);      /* ui/console.c */
+int app_watch(struct app *app);        /* cmd_watch.c */
 
 #endif

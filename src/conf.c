@@ -41,6 +41,7 @@ enum conf_type {
 	CT_ROTATION,    /* NAME kind=KIND [max_age=DURATION]: a secret to rotate */
 	CT_FILES,       /* struct conf_list of paths, one a line: repeatable */
 	CT_REPEAT,      /* struct conf_list of values, one a line: repeatable */
+	CT_NOTIFY,      /* URL [option=value ...]: where alerts are sent, repeatable */
 };
 
 struct conf_key {
@@ -153,6 +154,7 @@ static const struct conf_key conf_table[] = {
 	K("status", CT_BOOL, rotation_status, 0, 0),
 	K("rollup", CT_BOOL, rollup, 0, 0),
 	K("drop-rollup", CT_BOOL, drop_rollup, 0, 0),
+	K("notify", CT_NOTIFY, notify, 0, 0),
 };
 
 #define CONF_NKEYS (sizeof conf_table / sizeof conf_table[0])
@@ -286,6 +288,14 @@ static void secret_free(struct conf_secret *s)
 	memset(s, 0, sizeof *s);
 }
 
+static void notify_free(struct conf_notify *n)
+{
+	free(n->url);
+	free(n->token_env);
+	free(n->ca_file);
+	memset(n, 0, sizeof *n);
+}
+
 void conf_free(struct config *cfg)
 {
 	for (size_t i = 0; i < CONF_NKEYS; i++) {
@@ -317,6 +327,8 @@ void conf_free(struct config *cfg)
 		health_free(&cfg->health[i]);
 	for (size_t i = 0; i < cfg->n_secrets; i++)
 		secret_free(&cfg->secrets[i]);
+	for (size_t i = 0; i < cfg->n_notify; i++)
+		notify_free(&cfg->notify[i]);
 	free(cfg->config_file);
 	memset(cfg, 0, sizeof *cfg);
 }
@@ -675,6 +687,87 @@ const struct conf_secret *conf_secret_find(const struct config *cfg, const char 
 	return NULL;
 }
 
+/* One option of a notify line; "token-env" is "token_env". */
+static int notify_option(struct conf_notify *n, const char *opt, char *err, size_t errsz)
+{
+	const char *v = strchr(opt, '=');
+	char name[16];
+	size_t kn = v ? (size_t)(v - opt) : 0;
+
+	if (!v || !v[1] || kn == 0 || kn >= sizeof name)
+		return fail(err, errsz, "notify: option '%s' is not key=value", opt);
+	for (size_t i = 0; i < kn; i++)
+		name[i] = opt[i] == '-' ? '_' : opt[i];
+	name[kn] = '\0';
+	v++;
+	bool yes;
+	if (strcmp(name, "format") == 0) {
+		if (strcmp(v, "json") != 0 && strcmp(v, "slack") != 0)
+			return fail(err, errsz, "notify: format '%s' is not json or slack", v);
+		n->slack = strcmp(v, "slack") == 0;
+	} else if (strcmp(name, "token_env") == 0) {
+		if (!webhook_env_name_ok(v))
+			return fail(err, errsz, "notify: token_env '%s' is not a variable name", v);
+		set_str(&n->token_env, v);
+	} else if (strcmp(name, "ca_file") == 0) {
+		set_str(&n->ca_file, v);
+	} else if (strcmp(name, "timeout") == 0) {
+		long long ms = conf_parse_duration_ms(v, 's');
+		if (ms < 100 || ms > 600000)
+			return fail(err, errsz, "notify: timeout '%s' must be between 100ms and 10m", v);
+		n->timeout_ms = (int)ms;
+	} else if (strcmp(name, "rate") == 0) {
+		char *end;
+		long r = strtol(v, &end, 10);
+		if (*end || r < 1 || r > 1000)
+			return fail(err, errsz, "notify: rate '%s' is not a number from 1 to 1000 (a minute)", v);
+		n->rate = (int)r;
+	} else if (strcmp(name, "resolved") == 0) {
+		if (parse_bool(v, &yes) < 0)
+			return fail(err, errsz, "notify: resolved '%s' is not yes or no", v);
+		n->resolved = yes;
+	} else
+		return fail(err, errsz, "notify: unknown option '%s' (format, token_env, ca_file, timeout, rate, resolved)",
+		            name);
+	return 0;
+}
+
+/* "URL [option=value ...]"; a URL named again is replaced. */
+static int parse_notify(struct config *cfg, const char *v, char *err, size_t errsz)
+{
+	struct conf_notify n = { .rate = 10, .resolved = true };
+	char *copy = xstrdup(v), *save = NULL, why[300];
+	char *url = strtok_r(copy, " \t", &save);
+	int rc = -1;
+
+	if (!url || webhook_url_check(url, why, sizeof why) < 0) {
+		fail(err, errsz, "notify: %s", url ? why : "expected URL [format=slack] [token_env=VAR] ...");
+		goto out;
+	}
+	n.url = xstrdup(url);
+	for (char *opt; (opt = strtok_r(NULL, " \t", &save));)
+		if (notify_option(&n, opt, err, errsz) < 0)
+			goto out;
+	size_t i = 0;
+	while (i < cfg->n_notify && strcmp(cfg->notify[i].url, n.url) != 0)
+		i++;
+	if (i == CONF_MAX_LIST) {
+		fail(err, errsz, "notify: at most %d of them", CONF_MAX_LIST);
+		goto out;
+	}
+	if (i < cfg->n_notify)
+		notify_free(&cfg->notify[i]);
+	else
+		cfg->n_notify++;
+	cfg->notify[i] = n;
+	memset(&n, 0, sizeof n);
+	rc = 0;
+out:
+	notify_free(&n);
+	free(copy);
+	return rc;
+}
+
 static const struct conf_key *conf_find(const char *key)
 {
 	for (size_t i = 0; i < CONF_NKEYS; i++)
@@ -742,6 +835,8 @@ int conf_set(struct config *cfg, const char *key, const char *value, char *err, 
 	}
 	case CT_ROTATION:
 		return parse_secret(cfg, value, err, errsz);
+	case CT_NOTIFY:
+		return parse_notify(cfg, value, err, errsz);
 	}
 	return fail(err, errsz, "%s: unsupported", key);
 }
@@ -770,6 +865,8 @@ static bool conf_is_secret(const struct conf_key *k, const char *value)
 {
 	if (k->type == CT_SECRET)
 		return *value != '\0';
+	if (k->type == CT_NOTIFY)          /* a Slack webhook's URL is its credential */
+		return strstr(value, "format=slack") != NULL;
 	if (k->type != CT_CONNINFO)
 		return false;
 	if (strcmp(k->name, "redis") == 0)

@@ -32,6 +32,17 @@ struct conf_secret {
 	int timeout_ms;        /* the whole request; 0: server-timeout */
 };
 
+/* Where alerts are sent (notify.h): one JSON POST per alert. */
+struct conf_notify {
+	char *url;             /* http(s) URL; plain http only to a loopback host */
+	char *token_env;       /* name of the variable holding the bearer token */
+	char *ca_file;         /* extra CA bundle for the receiver's certificate */
+	int timeout_ms;        /* each request; 0: server-timeout */
+	bool slack;            /* format=slack: {"text": ...} */
+	int rate;              /* notifications a minute, at most; the rest summed up */
+	bool resolved;         /* also say when an alert clears */
+};
+
 struct conf_health {
 	char *name;
 	char *url;
@@ -74,6 +85,8 @@ struct config {
 
 	struct conf_secret secrets[CONF_MAX_LIST];
 	size_t n_secrets;
+	struct conf_notify notify[CONF_MAX_LIST];
+	size_t n_notify;
 
 	struct conf_schema schema;
 	struct conf_keys keys;

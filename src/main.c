@@ -60,6 +60,8 @@ static void usage(FILE *f)
 	      "                     text|markdown|json|csv|html --output FILE --fail-on failures>1000\n"
 	      "  setup --rollup     create (or bring up to date) the report's rollup; --drop-rollup\n"
 	      "  timeline --incident ID   the incident's timeline from the journal, as Markdown\n"
+	      "  watch              the sources and alerts without a terminal, as a service: one\n"
+	      "                     line per alert on stderr, notify targets told (read-only)\n"
 	      "  drill SCENARIO     a drill: brute-force, credential-stuffing, new-country-key,\n"
 	      "                     health-outage; synthetic events, actions under drill: keys\n"
 	      "\n"
@@ -258,6 +260,7 @@ static const struct command {
 	int (*run)(struct app *app);
 } commands[] = {
 	{ "console", app_console },
+	{ "watch", app_watch },
 	{ "snapshot", app_snapshot },
 	{ "report", app_report },
 	{ "block", app_block },
@@ -326,7 +329,9 @@ int main(int argc, char **argv)
 	}
 	curl_global_init(CURL_GLOBAL_DEFAULT);
 	struct app app = { .cfg = &cfg, .ascii = cfg.ascii || !locale_is_utf8(),
-	                   .operands = a.operands, .n_operands = a.n_operands };
+	                   .operands = a.operands, .n_operands = a.n_operands,
+	                   /* the commands that watch: their alerts notify (notify.h) */
+	                   .alerting = cmd->run == app_console || cmd->run == app_watch };
 	if (cfg.geoip_db.n && !(app.geo = geoip_open(cfg.geoip_db.v, cfg.geoip_db.n, err, sizeof err))) {
 		fprintf(stderr, "sectop: %s\n", err);
 		rc = 2;

@@ -49,9 +49,11 @@ static bool host_is_loopback(const char *host)
 	return false;
 }
 
-int webhook_url_check(const char *url, char *err, size_t errsz)
+/* Split url into its scheme (tls), host and port, checking each.  0, or -1
+ * with the reason. */
+static int url_parts(const char *url, bool *tls, char *host, size_t hostsz, int *port,
+                     char *err, size_t errsz)
 {
-	bool tls;
 	const char *p;
 
 	if (!url || !*url || strlen(url) > URL_MAX) {
@@ -64,20 +66,19 @@ int webhook_url_check(const char *url, char *err, size_t errsz)
 			return -1;
 		}
 	if (strncmp(url, "https://", 8) == 0)
-		tls = true;
+		*tls = true;
 	else if (strncmp(url, "http://", 7) == 0)
-		tls = false;
+		*tls = false;
 	else {
 		snprintf(err, errsz, "'%.200s' is not an http:// or https:// URL", url);
 		return -1;
 	}
-	const char *auth = url + (tls ? 8 : 7);
+	const char *auth = url + (*tls ? 8 : 7);
 	size_t alen = strcspn(auth, "/?#");
 	if (memchr(auth, '@', alen)) {
 		snprintf(err, errsz, "credentials in the URL would be shown and journalled; use token_env=");
 		return -1;
 	}
-	char host[256];
 	size_t hlen;
 	const char *rest;
 	if (auth[0] == '[') {
@@ -88,12 +89,12 @@ int webhook_url_check(const char *url, char *err, size_t errsz)
 		}
 		hlen = (size_t)(close - auth - 1);
 		rest = close + 1;
-		if (hlen >= sizeof host)
+		if (hlen >= hostsz)
 			hlen = 0;
 		memcpy(host, auth + 1, hlen);
 	} else {
 		hlen = strcspn(auth, ":/?#");
-		if (hlen > alen || hlen >= sizeof host)
+		if (hlen > alen || hlen >= hostsz)
 			hlen = 0;
 		memcpy(host, auth, hlen);
 		rest = auth + hlen;
@@ -103,20 +104,41 @@ int webhook_url_check(const char *url, char *err, size_t errsz)
 		snprintf(err, errsz, "the URL has no host");
 		return -1;
 	}
+	*port = *tls ? 443 : 80;
 	if (rest < auth + alen) {
 		char *end;
-		long port = *rest == ':' && isdigit((unsigned char)rest[1]) ? strtol(rest + 1, &end, 10) : -1;
-		if (port < 1 || port > 65535 || end != auth + alen) {
+		long n = *rest == ':' && isdigit((unsigned char)rest[1]) ? strtol(rest + 1, &end, 10) : -1;
+		if (n < 1 || n > 65535 || end != auth + alen) {
 			snprintf(err, errsz, "the URL's port is not a number from 1 to 65535");
 			return -1;
 		}
+		*port = (int)n;
 	}
+	return 0;
+}
+
+int webhook_url_check(const char *url, char *err, size_t errsz)
+{
+	char host[256];
+	bool tls;
+	int port;
+
+	if (url_parts(url, &tls, host, sizeof host, &port, err, errsz) < 0)
+		return -1;
 	if (!tls && !host_is_loopback(host)) {
 		snprintf(err, errsz, "plain http:// only to a loopback host: the token would cross the network"
 		         " in clear (use https://)");
 		return -1;
 	}
 	return 0;
+}
+
+int webhook_url_host(const char *url, char *host, size_t n, int *port)
+{
+	char err[200];
+	bool tls;
+
+	return url_parts(url, &tls, host, n, port, err, sizeof err);
 }
 
 char *webhook_preview(const struct webhook_request *rq)
@@ -148,6 +170,18 @@ static size_t sink_write(char *data, size_t size, size_t n, void *user)
 	return len;      /* the rest is read and dropped: the body is only shown */
 }
 
+/* One request, ready to send by curl_easy_perform or a multi handle. */
+struct webhook_call {
+	CURL *easy;
+	struct curl_slist *hdr;          /* holds the token: wiped before free */
+	struct curl_slist *resolved;     /* CURLOPT_RESOLVE */
+	char *body;
+	long timeout_ms;
+	char answer[256];
+	struct sink sink;
+	char why[CURL_ERROR_SIZE];
+};
+
 static enum webhook_outcome done(struct webhook_result *res, enum webhook_outcome o)
 {
 	res->outcome = o;
@@ -175,79 +209,144 @@ static bool never_sent(CURLcode rc)
 	}
 }
 
-enum webhook_outcome webhook_post(const struct webhook_request *rq, struct webhook_result *res)
+void webhook_call_free(struct webhook_call *c)
 {
-	char why[CURL_ERROR_SIZE] = "";
+	if (!c)
+		return;
+	if (c->easy)
+		curl_easy_cleanup(c->easy);
+	for (struct curl_slist *s = c->hdr; s; s = s->next)
+		str_wipe(s->data);                   /* the list's copy of the token, too */
+	curl_slist_free_all(c->hdr);
+	curl_slist_free_all(c->resolved);
+	free(c->body);
+	free(c);
+}
 
-	memset(res, 0, sizeof *res);
-	if (webhook_url_check(rq->url, res->error, sizeof res->error) < 0)
-		return done(res, WH_NOT_SENT);
-	const char *token = rq->token_env ? getenv(rq->token_env) : NULL;
-	if (rq->token_env && (!token || !*token)) {
-		snprintf(res->error, sizeof res->error, "$%s is unset or empty: no token to send", rq->token_env);
-		return done(res, WH_NOT_SENT);
-	}
-	if (token && strpbrk(token, "\r\n")) {
-		snprintf(res->error, sizeof res->error, "$%s holds a line break", rq->token_env);
-		return done(res, WH_NOT_SENT);
-	}
-	CURL *h = curl_easy_init();
-	if (!h) {
-		snprintf(res->error, sizeof res->error, "out of memory");
-		return done(res, WH_NOT_SENT);
-	}
-	char *auth = token ? str_printf("Authorization: Bearer %s", token) : NULL;
-	char *idem = rq->idempotency_key ? str_printf("Idempotency-Key: %s", rq->idempotency_key) : NULL;
+/* The headers: the token read from the environment now, copied into the
+ * list only (the formatted line is wiped at once). */
+static struct curl_slist *call_headers(const struct webhook_request *rq, const char *token)
+{
 	struct curl_slist *hdr = curl_slist_append(NULL, "Content-Type: application/json");
-	hdr = curl_slist_append(hdr, "Accept: application/json");
-	hdr = curl_slist_append(hdr, "Expect:");
-	if (idem)
-		hdr = curl_slist_append(hdr, idem);
-	if (auth)
-		hdr = curl_slist_append(hdr, auth);
-	char answer[sizeof res->answer];
-	struct sink sink = { answer, 0, sizeof answer };
-	answer[0] = '\0';
-	long ms = rq->timeout_ms > 0 ? rq->timeout_ms : 3000;
+	hdr = hdr ? curl_slist_append(hdr, "Accept: application/json") : NULL;
+	hdr = hdr ? curl_slist_append(hdr, "Expect:") : NULL;
+	if (hdr && rq->idempotency_key) {
+		char *idem = str_printf("Idempotency-Key: %s", rq->idempotency_key);
+		struct curl_slist *l = idem ? curl_slist_append(hdr, idem) : NULL;
+		free(idem);
+		hdr = l;
+	}
+	if (hdr && token) {
+		char *auth = str_printf("Authorization: Bearer %s", token);
+		struct curl_slist *l = auth ? curl_slist_append(hdr, auth) : NULL;
+		str_wipe_free(auth);
+		hdr = l;
+	}
+	return hdr;
+}
+
+static void call_options(struct webhook_call *c, const struct webhook_request *rq)
+{
+	CURL *h = c->easy;
 
 	curl_easy_setopt(h, CURLOPT_URL, rq->url);
 	curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
 	curl_easy_setopt(h, CURLOPT_FOLLOWLOCATION, 0L);
 	curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, ms);
-	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, ms);
+	curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, c->timeout_ms);
+	curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, c->timeout_ms);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYPEER, 1L);
 	curl_easy_setopt(h, CURLOPT_SSL_VERIFYHOST, 2L);
 	if (rq->ca_file)
 		curl_easy_setopt(h, CURLOPT_CAINFO, rq->ca_file);
-	curl_easy_setopt(h, CURLOPT_HTTPHEADER, hdr);
-	curl_easy_setopt(h, CURLOPT_POSTFIELDS, rq->body ? rq->body : "");
+	curl_easy_setopt(h, CURLOPT_HTTPHEADER, c->hdr);
+	curl_easy_setopt(h, CURLOPT_POSTFIELDS, c->body);
 	curl_easy_setopt(h, CURLOPT_USERAGENT, "sectop/" PACKAGE_VERSION);
 	curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, sink_write);
-	curl_easy_setopt(h, CURLOPT_WRITEDATA, &sink);
-	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, why);
-	CURLcode rc = hdr ? curl_easy_perform(h) : CURLE_OUT_OF_MEMORY;
-	curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &res->http_status);
-	curl_easy_cleanup(h);
-	for (struct curl_slist *s = hdr; s; s = s->next)
-		str_wipe(s->data);                   /* the list's copy of the token, too */
-	curl_slist_free_all(hdr);
-	str_wipe_free(auth);
-	free(idem);
-	snprintf(res->answer, sizeof res->answer, "%s", answer);
+	curl_easy_setopt(h, CURLOPT_WRITEDATA, &c->sink);
+	curl_easy_setopt(h, CURLOPT_ERRORBUFFER, c->why);
+}
 
+struct webhook_call *webhook_call_new(const struct webhook_request *rq, struct webhook_result *res)
+{
+	memset(res, 0, sizeof *res);
+	if (webhook_url_check(rq->url, res->error, sizeof res->error) < 0) {
+		done(res, WH_NOT_SENT);
+		return NULL;
+	}
+	const char *token = rq->token_env ? getenv(rq->token_env) : NULL;
+	if (rq->token_env && (!token || !*token)) {
+		snprintf(res->error, sizeof res->error, "$%s is unset or empty: no token to send", rq->token_env);
+		done(res, WH_NOT_SENT);
+		return NULL;
+	}
+	if (token && strpbrk(token, "\r\n")) {
+		snprintf(res->error, sizeof res->error, "$%s holds a line break", rq->token_env);
+		done(res, WH_NOT_SENT);
+		return NULL;
+	}
+	struct webhook_call *c = calloc(1, sizeof *c);
+	if (c) {
+		c->sink = (struct sink){ c->answer, 0, sizeof c->answer };
+		c->timeout_ms = rq->timeout_ms > 0 ? rq->timeout_ms : 3000;
+		c->easy = curl_easy_init();
+		c->body = strdup(rq->body ? rq->body : "");
+		c->hdr = call_headers(rq, token);
+	}
+	if (!c || !c->easy || !c->body || !c->hdr) {
+		webhook_call_free(c);
+		snprintf(res->error, sizeof res->error, "out of memory");
+		done(res, WH_NOT_SENT);
+		return NULL;
+	}
+	call_options(c, rq);
+	return c;
+}
+
+CURL *webhook_call_easy(struct webhook_call *c)
+{
+	return c->easy;
+}
+
+int webhook_call_resolve(struct webhook_call *c, const char *entry)
+{
+	struct curl_slist *l = curl_slist_append(c->resolved, entry);
+
+	if (!l)
+		return -1;
+	c->resolved = l;
+	return curl_easy_setopt(c->easy, CURLOPT_RESOLVE, c->resolved) == CURLE_OK ? 0 : -1;
+}
+
+enum webhook_outcome webhook_call_finish(struct webhook_call *c, CURLcode rc, struct webhook_result *res)
+{
+	memset(res, 0, sizeof *res);
+	curl_easy_getinfo(c->easy, CURLINFO_RESPONSE_CODE, &res->http_status);
+	snprintf(res->answer, sizeof res->answer, "%s", c->answer);
 	if (rc == CURLE_OK) {
 		if (res->http_status >= 200 && res->http_status < 300)
 			return done(res, WH_ACCEPTED);
 		snprintf(res->error, sizeof res->error, "HTTP %ld", res->http_status);
 		return done(res, res->http_status >= 500 ? WH_UNKNOWN : WH_REFUSED);
 	}
-	snprintf(res->error, sizeof res->error, "%s", why[0] ? why : curl_easy_strerror(rc));
+	snprintf(res->error, sizeof res->error, "%s", c->why[0] ? c->why : curl_easy_strerror(rc));
 	if (rc == CURLE_OPERATION_TIMEDOUT) {
-		snprintf(res->error, sizeof res->error, "no answer within %ld ms (%s)", ms,
-		         why[0] ? why : "timeout");
+		snprintf(res->error, sizeof res->error, "no answer within %ld ms (%.200s)", c->timeout_ms,
+		         c->why[0] ? c->why : "timeout");
 		return done(res, WH_UNKNOWN);
 	}
 	/* anything else may have happened after the request went out */
 	return done(res, never_sent(rc) ? WH_NOT_SENT : WH_UNKNOWN);
+}
+
+enum webhook_outcome webhook_post(const struct webhook_request *rq, struct webhook_result *res)
+{
+	struct webhook_call *c = webhook_call_new(rq, res);
+
+	if (!c)
+		return res->outcome;
+	CURLcode rc = curl_easy_perform(c->easy);
+	webhook_call_finish(c, rc, res);
+	webhook_call_free(c);
+	return res->outcome;
 }

@@ -7,6 +7,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "alerts.h"
 #include "conf.h"
 #include "lists.h"
 #include "model.h"
@@ -55,35 +56,10 @@ static int header_source(const struct view_ctx *v, int x, int cols, const char *
 	return x + draw_text(v->d, 0, x, cols - x, buf, role) + 2;
 }
 
-static bool top_ip(const struct model *m, const char *ip)
-{
-	for (size_t i = 0; i < m->n_top_ips; i++)
-		if (strcmp(m->top_ips[i].ip, ip) == 0)
-			return true;
-	return false;
-}
-
+/* The alerts notifications tell of too: one definition (alerts.h). */
 size_t view_alerts(const struct view_ctx *v)
 {
-	const struct model *m = v->m;
-	const struct config *cfg = v->cfg;
-	size_t n = 0;
-
-	for (size_t i = 0; i < m->n_top_ips; i++)
-		n += snapshot_ip_alert(m, cfg, &m->top_ips[i]) || model_ip_block_alert(m, m->top_ips[i].ip);
-	for (size_t i = 0; i < m->n_blocked; i++)   /* those not on screen too */
-		n += model_block_alert(m, &m->blocked[i]) && !top_ip(m, m->blocked[i].key_ip);
-	for (size_t i = 0; i < m->n_health; i++) {
-		const struct health_result *h = &m->health[i];
-		n += h->state == HEALTH_DOWN;
-		n += h->cert_expires_at &&
-		     h->cert_expires_at - v->now_ms / 1000 < (int64_t)cfg->cert_warn_days * 86400;
-	}
-	const struct source_status *s[] = { &m->pg, &m->redis };
-	for (int i = 0; i < 2; i++)
-		n += s[i]->state != SOURCE_OK && s[i]->last_ok_ms &&
-		     v->now_ms - s[i]->last_ok_ms > (int64_t)cfg->stale_alert_s * 1000;
-	return n;
+	return alerts_count(v->m, v->cfg, v->now_ms);
 }
 
 static const char *window_name(int s, char *buf, size_t n)

@@ -19,6 +19,7 @@ complete_line() { # WORDS...: what Tab offers after them (the last may be partia
 }
 
 check "commands complete" [ "$(complete_line sna)" = snapshot ]
+check "watch completes" [ "$(complete_line wat)" = watch ]
 check "every command is offered" [ "$(complete_line '' | wc -l)" -ge 11 ]
 check "a fixed option" [ "$(complete_line --print-i)" = --print-indexes ]
 check "a setting as an option (--db-write)" grep -qx -- --db-write <(complete_line --db)

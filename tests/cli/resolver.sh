@@ -22,4 +22,26 @@ ms=$((($(date +%s%N) - t0) / 1000000))
 check "snapshot --timeout 3s with a name that never resolves ends in time (${ms} ms, exit $rc)" [ "$ms" -lt 5000 ]
 check "... saying the lookup timed out" grep -q "dead .*looking up the host name" "$work/out"
 check "... and the other endpoint was checked" grep -qE "^ +up +healthy" "$work/out"
+
+# A notify target whose name never resolves: watch tells the alert on
+# stderr at once, the lookup is abandoned at its deadline and retried later,
+# and SIGTERM still stops it at once.
+unshare -m "$work/hanging" "$SECTOP" watch -c "$work/empty.conf" --db "$SECTOP_TEST_DB" \
+	--redis "$SECTOP_TEST_REDIS" --health "dead=http://127.0.0.1:1/health" \
+	--notify "https://never.example/hook" --refresh 500ms </dev/null >/dev/null 2>"$work/watch" &
+watch_pid=$!
+t0=$SECONDS
+until grep -q "never.example): no answer from the name lookup in time: retrying" "$work/watch" || [ $((SECONDS - t0)) -ge 10 ]; do
+	sleep 0.2
+done
+check "watch: the alert told while the notify target's name hangs" grep -q "ALERT endpoint_down: dead" "$work/watch"
+check "... the lookup given up at its deadline, to be retried" \
+	grep -q "notify 1 (never.example): no answer from the name lookup in time: retrying in" "$work/watch"
+t0=$(date +%s%N)
+kill -TERM "$watch_pid"
+wait "$watch_pid"
+rc=$?
+ms=$((($(date +%s%N) - t0) / 1000000))
+check "... SIGTERM stops it with 0 ($rc)" [ "$rc" = 0 ]
+check "... within the grace of the notification on its way (${ms} ms)" [ "$ms" -lt 3000 ]
 finish
