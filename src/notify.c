@@ -221,11 +221,17 @@ static void alert_changed(void *ctx, const struct alert *a, bool started, int64_
 
 /* The console changed its window or tenant: what it shows is read again,
  * and an alert missing meanwhile has not cleared.  Until PostgreSQL has
- * read the new scope whole (a minute at most), nothing is evaluated. */
+ * read the new scope whole (a minute at most), nothing is evaluated.  A
+ * look back (model.h at_s) shows the past: nothing is evaluated until the
+ * console is live again, and nothing clears meanwhile. */
 static bool settling(struct notify *n, int64_t now)
 {
 	const struct model *m = n->m;
 
+	if (m->at_s) {
+		alert_track_touch(&n->track, now);
+		return true;
+	}
 	if (m->scope_gen != n->scope_gen) {
 		n->scope_gen = m->scope_gen;
 		n->settle_pg = m->pg.refreshes;
