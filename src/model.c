@@ -243,6 +243,8 @@ void model_set_scope(struct model *m, int window_s, const char *tenant)
 	model_set_recent(m, NULL, 0);
 	model_set_top_ips(m, NULL, 0);
 	model_set_tenants(m, NULL, 0);
+	model_set_ranges(m, NULL, 0);
+	m->ranges_by = RANGES_OFF;
 	memset(m->fpm, 0, sizeof m->fpm);
 	detail_clear_data(&m->detail);
 	m->detail.asked++;
