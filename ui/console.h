@@ -38,6 +38,7 @@ struct console {
 
 	enum scr screen;
 	enum list_id list;                       /* the list shown, or the one left for a detail */
+	bool ranges_by_as;                       /* the ranges view groups by AS (A), else by network */
 	enum scr back;                        /* where Esc returns from a detail or help */
 	struct table_state lists[LIST_COUNT];
 	struct table_state overview;             /* the selection in the overview's top addresses */
@@ -109,6 +110,8 @@ size_t list_rows(struct console *c);
 void overview_follow(struct console *c);
 const char *selected_address(struct console *c);
 void move_selection(struct console *c, long delta, bool to_end);
+void ranges_want_update(struct console *c);
+void ranges_group_toggle(struct console *c);
 
 /* console_fetch.c: what is read off the loop: the journal, API keys, rotations, interrupted actions */
 void journal_reload(struct console *c);

@@ -60,13 +60,27 @@ static void draw_row(const struct grid *g, size_t r, const int *widths, int y, i
 	}
 }
 
+static size_t rows_in(const struct grid *g, int h)
+{
+	size_t rows = h - 1 < 0 ? 0 : (size_t)(h - 1);
+	return rows > g->rows ? g->rows : rows;
+}
+
+int grid_natural_width(struct grid *g, int h)
+{
+	int w = 2 - 1;                               /* the margins, less the last column's gap */
+
+	measure(g, rows_in(g, h));
+	for (int c = 0; c < g->n; c++)
+		w += g->col[c].fit.want + 1;
+	return w;
+}
+
 void grid_draw(struct grid *g, int y, int x, int h, int w)
 {
 	int widths[GRID_MAX_COLS];
-	size_t rows = h - 1 < 0 ? 0 : (size_t)(h - 1);
+	size_t rows = rows_in(g, h);
 
-	if (rows > g->rows)
-		rows = g->rows;
 	measure(g, rows);
 	struct fit_col fits[GRID_MAX_COLS];
 	for (int c = 0; c < g->n; c++)

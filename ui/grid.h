@@ -41,6 +41,9 @@ struct grid {
 
 /* Add a column; returns its index. */
 int grid_add(struct grid *g, const char *title, enum cell_kind kind, bool keep, bool flex, int flex_min);
+/* The columns the rows that fit in h - 1 lines want, margin included:
+ * how wide a panel of them need be. */
+int grid_natural_width(struct grid *g, int h);
 /* The header at y, then the rows that fit in h - 1 lines, in w columns
  * from x (one column of margin on the left). */
 void grid_draw(struct grid *g, int y, int x, int h, int w);

@@ -396,6 +396,10 @@ void view_overview(const struct view_ctx *v, int rows, int cols, size_t selected
 	view_header(v, cols);
 	draw_rate(v, 1, cols);
 	if (wide) {
+		/* the tenants as wide as their columns (within bounds), the top addresses the rest */
+		int tw = wide_tenants_width(v, top_h);
+		tw = tw < 48 ? 48 : tw > cols * 38 / 100 ? cols * 38 / 100 : tw;
+		left_w = cols - tw - 1;
 		int health_w = left_w / 2;
 		wide_top_ips(v, 2, 0, top_h, left_w, selected,
 		             reading_title(v->m, " Top addresses ", title, sizeof title));

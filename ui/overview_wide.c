@@ -168,17 +168,31 @@ static void tenant_cell(const struct grid *g, size_t r, int c, struct grid_cell 
 		o->role = ROLE_WARN;
 }
 
+static void tenant_grid(const struct view_ctx *v, struct grid *g)
+{
+	*g = (struct grid){ .d = v->d, .rows = v->m->n_tenants, .ctx = v, .cell = tenant_cell };
+	g->col[grid_add(g, "tenant", CELL_TEXT, true, false, 0)].cap = 32;
+	grid_add(g, "req", CELL_NUM, false, false, 0);
+	grid_add(g, "fail", CELL_NUM, false, false, 0);
+	grid_add(g, "unauth", CELL_NUM, false, false, 0);
+	grid_add(g, "cross", CELL_NUM, false, false, 0);
+	grid_add(g, "ips", CELL_NUM, false, false, 0);
+	grid_add(g, "users", CELL_NUM, false, false, 0);
+}
+
+int wide_tenants_width(const struct view_ctx *v, int h)
+{
+	struct grid g;
+
+	tenant_grid(v, &g);
+	return grid_natural_width(&g, h - 1);
+}
+
 void wide_tenants(const struct view_ctx *v, int y, int x, int h, int w, const char *title)
 {
-	struct grid g = { .d = v->d, .rows = v->m->n_tenants, .ctx = v, .cell = tenant_cell };
+	struct grid g;
 
-	g.col[grid_add(&g, "tenant", CELL_TEXT, true, false, 0)].cap = 32;
-	grid_add(&g, "req", CELL_NUM, false, false, 0);
-	grid_add(&g, "fail", CELL_NUM, false, false, 0);
-	grid_add(&g, "unauth", CELL_NUM, false, false, 0);
-	grid_add(&g, "cross", CELL_NUM, false, false, 0);
-	grid_add(&g, "ips", CELL_NUM, false, false, 0);
-	grid_add(&g, "users", CELL_NUM, false, false, 0);
+	tenant_grid(v, &g);
 	draw_box(v->d, y, x, h, w, title, ROLE_TITLE);
 	grid_draw(&g, y + 1, x, h - 1, w);
 }

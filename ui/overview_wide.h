@@ -12,6 +12,9 @@
 #define OVERVIEW_WIDE 160
 
 void wide_top_ips(const struct view_ctx *v, int y, int x, int h, int w, size_t selected, const char *title);
+/* The width the tenants panel's columns need, in h lines: on a wide
+ * terminal the top addresses get the rest. */
+int wide_tenants_width(const struct view_ctx *v, int h);
 void wide_tenants(const struct view_ctx *v, int y, int x, int h, int w, const char *title);
 void wide_ratelimits(const struct view_ctx *v, int y, int x, int h, int w);
 void wide_tail(const struct view_ctx *v, int y, int h, int cols);

@@ -74,7 +74,7 @@ check_shows_re "160: 203.0.113.45: failures, users ($users45), tenants ($tenants
 	"203\.0\.113\.45 {1,8}$fail45 +$fail45 +$users45 +$tenants45 +[0-9]+s " 8
 check_shows_re "160: its sparkline, its country and AS" "203\.0\.113\.45 .*█ +NL +AS64500 Example Hosting" 5
 check_shows_re "160: an address in no network: ?" "192\.0\.2\.7 .* \? +\?" 5
-check "160: the organisation's escape shown as text" shows 'Example Hosting \x1b[31mB.V.'
+check "160: the organisation's escape shown as text" shows 'Example Hosting \x1b[31mB.V'
 check_shows_re "160: the tenants panel gains unauth, cross, ips, users" "tenant +req +fail +unauth +cross +ips +users" 5
 check_shows_re "160: globex as SQL ($g_req $g_fail $g_unauth $g_cross $g_ips $g_users)" \
 	"globex +$g_req +$g_fail +$g_unauth +$g_cross +$g_ips +$g_users" 5
