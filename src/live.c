@@ -17,9 +17,9 @@
 struct ip_entry {
 	uint64_t h;
 	char ip[MODEL_IP_LEN];
+	uint8_t last_sec;            /* its newest row: the second of the bucket's minute (in padding) */
 	uint32_t failures, requests;
 	uint32_t err_f, err_r;       /* what this key may have lost before it came in */
-	int64_t last_s;              /* its newest row (unix s) */
 	struct dset users, tenants;
 };
 
@@ -439,7 +439,9 @@ static void add_to_ip(struct live *l, struct bucket *k, const struct live_row *r
 		return;
 	e->requests++;
 	e->failures += r->failed;
-	e->last_s = ts_s > e->last_s ? ts_s : e->last_s;
+	int64_t sec = ts_s - (k->b * 60 + l->off);  /* a row far ahead sits in the newest bucket */
+	sec = sec < 0 ? 0 : sec > 59 ? 59 : sec;
+	e->last_sec = (uint8_t)(sec > e->last_sec ? sec : e->last_sec);
 	if (r->has_user)
 		dset_add(&e->users, hash64_mix(r->user_hash), &l->budget);
 	if (r->tenant)
@@ -633,7 +635,8 @@ static void ip_detail(const struct live *l, const struct sum *x, struct ip_stat 
 			continue;
 		dset_merge(&users, &e->users, NULL);
 		dset_merge(&tenants, &e->tenants, NULL);
-		s->last_s = e->last_s > s->last_s ? e->last_s : s->last_s;
+		int64_t last = k->b * 60 + l->off + e->last_sec;
+		s->last_s = last > s->last_s ? last : s->last_s;
 		if (l->first_b != INT64_MIN)
 			s->spark[spark_slice(l, k->b)] += e->failures;
 	}
