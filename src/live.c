@@ -63,6 +63,16 @@ struct bucket {
 
 #define FPM_SLOTS (MODEL_MINUTES + FUTURE_MINUTES + 4)
 
+/* A publish's working memory, kept from one publish to the next:
+ * allocating (and faulting in) megabytes afresh every second cost more than
+ * the sums made in them.  Bounded by the entries the window holds. */
+enum { SC_SUMS, SC_SLOTS, SC_OWNERS, SC_RANK, SC_GROUPS, SC_GROUP_SLOTS, SC_GROUP_RANK, SC_COUNT };
+
+struct scratch {
+	void *p;
+	size_t cap;
+};
+
 struct live {
 	int window_s;
 	int off;                     /* buckets start `off` seconds into a minute */
@@ -80,7 +90,26 @@ struct live {
 	int64_t base_first;
 	long base[MODEL_MINUTES];
 	int n_base;
+	struct scratch scratch[SC_COUNT];
 };
+
+/* n bytes of working memory `which` (zeroed if asked), or NULL. */
+static void *scratch(struct live *l, int which, size_t n, bool zero)
+{
+	struct scratch *s = &l->scratch[which];
+
+	if (n > s->cap) {
+		size_t cap = n + n / 4;
+		free(s->p);
+		s->p = malloc(cap);
+		s->cap = s->p ? cap : 0;
+		if (!s->p)
+			return NULL;
+	}
+	if (zero)
+		memset(s->p, 0, n);
+	return s->p;
+}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -366,6 +395,8 @@ void live_free(struct live *l)
 		return;
 	for (size_t i = 0; i < l->n_slots; i++)
 		bucket_clear(l, &l->slots[i]);
+	for (int i = 0; i < SC_COUNT; i++)
+		free(l->scratch[i].p);
 	free(l->slots);
 	free(l);
 }
@@ -563,25 +594,18 @@ static struct sum *sums_find(struct sums *s, uint64_t h, const struct ip_entry *
 	}
 }
 
-static bool sums_init(struct sums *s, size_t most, bool owners)
+static bool sums_init(struct live *l, struct sums *s, size_t most, bool owners)
 {
 	size_t cap = 16;
 
 	while (cap < most * 2)
 		cap *= 2;
 	memset(s, 0, sizeof *s);
-	s->v = calloc(most + 1, sizeof *s->v);
-	s->slot = calloc(cap, sizeof *s->slot);
-	s->owner = owners ? calloc(most + 1, sizeof *s->owner) : NULL;
+	s->v = scratch(l, SC_SUMS, (most + 1) * sizeof *s->v, false);   /* sums_find clears each */
+	s->slot = scratch(l, SC_SLOTS, cap * sizeof *s->slot, true);
+	s->owner = owners ? scratch(l, SC_OWNERS, (most + 1) * sizeof *s->owner, false) : NULL;
 	s->mask = cap - 1;
 	return s->v && s->slot && (!owners || s->owner);
-}
-
-static void sums_free(struct sums *s)
-{
-	free(s->v);
-	free(s->slot);
-	free(s->owner);
 }
 
 static unsigned char *inet_key(struct sum *x)
@@ -686,9 +710,9 @@ static bool lost_b(const struct sums *s, const struct sum *x)
 	return x->err_b + (s->all_floor_b - x->floors_b) > 0;
 }
 
-static struct ip_stat *top_ips_of(const struct live *l, struct sums *s, size_t n, size_t *count)
+static struct ip_stat *top_ips_of(struct live *l, struct sums *s, size_t n, size_t *count)
 {
-	struct sum **rank = calloc(s->n + 1, sizeof *rank);
+	struct sum **rank = scratch(l, SC_RANK, (s->n + 1) * sizeof *rank, false);
 	size_t nr = 0;
 
 	for (size_t i = 0; rank && i < s->n; i++)
@@ -709,7 +733,6 @@ static struct ip_stat *top_ips_of(const struct live *l, struct sums *s, size_t n
 		ip_detail(l, x, o);
 	}
 	*count = out ? take : 0;
-	free(rank);
 	return out;
 }
 
@@ -822,7 +845,7 @@ static void range_out(const struct groups *gs, const struct range_sum *r, struct
 	            (est ? APPROX_TENANTS : 0);
 }
 
-static struct range_stat *top_ranges_of(const struct live *l, struct sums *s, size_t n,
+static struct range_stat *top_ranges_of(struct live *l, struct sums *s, size_t n,
                                         const struct live_grouping *g, size_t *count)
 {
 	struct groups gs = { .g = g };
@@ -830,13 +853,13 @@ static struct range_stat *top_ranges_of(const struct live *l, struct sums *s, si
 
 	while (cap < s->n * 2)
 		cap *= 2;
-	gs.v = calloc(s->n + 1, sizeof *gs.v);
-	gs.slot = calloc(cap, sizeof *gs.slot);
+	gs.v = scratch(l, SC_GROUPS, (s->n + 1) * sizeof *gs.v, false);   /* group_of sets each */
+	gs.slot = scratch(l, SC_GROUP_SLOTS, cap * sizeof *gs.slot, true);
 	gs.mask = cap - 1;
-	struct range_sum **rank = calloc(s->n + 1, sizeof *rank);
+	struct range_sum **rank = scratch(l, SC_GROUP_RANK, (s->n + 1) * sizeof *rank, false);
 	struct range_stat *out = NULL;
 	if (!gs.v || !gs.slot || !rank)
-		goto done;
+		return NULL;
 	for (size_t i = 0; i < s->n; i++) {
 		struct sum *x = &s->v[i];
 		if (!x->a || !(x->group = group_of(&gs, x->ip->ip)))
@@ -862,10 +885,6 @@ static struct range_stat *top_ranges_of(const struct live *l, struct sums *s, si
 	*count = out ? take : 0;
 	for (size_t i = 0; i < take; i++)
 		dset_free(&rank[i]->tenants, NULL);
-done:
-	free(rank);
-	free(gs.slot);
-	free(gs.v);
 	return out;
 }
 
@@ -877,8 +896,7 @@ void live_tops(struct live *l, size_t n, const struct live_grouping *g, struct l
 	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < l->n_slots; i++)
 		most += l->slots[i].used ? l->slots[i].ips.n : 0;
-	if (!sums_init(&s, most, g != NULL)) {
-		sums_free(&s);
+	if (!sums_init(l, &s, most, g != NULL)) {
 		out->ips = calloc(1, sizeof *out->ips);
 		return;
 	}
@@ -886,7 +904,6 @@ void live_tops(struct live *l, size_t n, const struct live_grouping *g, struct l
 	out->ips = top_ips_of(l, &s, n, &out->n_ips);
 	if (g)
 		out->ranges = top_ranges_of(l, &s, n, g, &out->n_ranges);
-	sums_free(&s);
 }
 
 struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count)
@@ -950,8 +967,7 @@ struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count)
 	*count = 0;
 	for (size_t i = 0; i < l->n_slots; i++)
 		most += l->slots[i].used ? l->slots[i].tenants.n : 0;
-	if (!sums_init(&s, most, false)) {
-		sums_free(&s);
+	if (!sums_init(l, &s, most, false)) {
 		return calloc(1, sizeof(struct tenant_stat));
 	}
 	for (size_t i = 0; i < l->n_slots; i++) {
@@ -970,7 +986,7 @@ struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count)
 			x->floors_a += k->tenants.floor;
 		}
 	}
-	struct sum **rank = calloc(s.n + 1, sizeof *rank);
+	struct sum **rank = scratch(l, SC_RANK, (s.n + 1) * sizeof *rank, false);
 	for (size_t i = 0; rank && i < s.n; i++)
 		rank[i] = &s.v[i];
 	if (rank)
@@ -990,8 +1006,6 @@ struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count)
 		tenant_distinct(l, x, o);
 	}
 	*count = out && rank ? take : 0;
-	free(rank);
-	sums_free(&s);
 	return out;
 }
 
