@@ -100,11 +100,12 @@ static void ip_cell(const struct grid *g, size_t r, int c, struct grid_cell *o)
 	case IP_USERS: format_figure(o->text, sizeof o->text, s->users, s->approx, APPROX_USERS); break;
 	case IP_TENANTS: format_figure(o->text, sizeof o->text, s->tenants, s->approx, APPROX_TENANTS); break;
 	case IP_CTR: case IP_BLOCKED: ip_redis_cell(m, s, what, o); break;
-	case IP_SEEN:
+	case IP_SEEN: {
+		long ago = (long)(x->v->now_ms / 1000 - s->last_s);
 		if (s->last_s)
-			format_ttl(o->text, sizeof o->text, (long)(x->v->now_ms / 1000 - s->last_s) < 0 ? 0
-			           : (long)(x->v->now_ms / 1000 - s->last_s));
+			format_ttl(o->text, sizeof o->text, ago < 0 ? 0 : ago);   /* its clock may run ahead */
 		break;
+	}
 	case IP_SPARK: o->spark = s->spark; break;
 	case IP_CC: case IP_AS: ip_geo_cell(m, s->ip, what, o); break;
 	case IP_LAST: {
