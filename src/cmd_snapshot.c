@@ -143,6 +143,7 @@ int app_snapshot(struct app *app)
 		fprintf(stderr, "sectop: %s\n", err);
 		return 2;
 	}
+	app->model.ranges_want = RANGES_PREFIX;     /* the snapshot has them */
 	int64_t deadline = clock_mono_ms() + (int64_t)app->cfg->snapshot_timeout_s * 1000;
 	if (app->cfg->all_blocks) {
 		redis_walk_hold(app->redis, true);

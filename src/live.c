@@ -17,6 +17,7 @@
 struct ip_entry {
 	uint64_t h;
 	char ip[MODEL_IP_LEN];
+	uint8_t last_sec;            /* its newest row: the second of the bucket's minute (in padding) */
 	uint32_t failures, requests;
 	uint32_t err_f, err_r;       /* what this key may have lost before it came in */
 	struct dset users, tenants;
@@ -62,6 +63,16 @@ struct bucket {
 
 #define FPM_SLOTS (MODEL_MINUTES + FUTURE_MINUTES + 4)
 
+/* A publish's working memory, kept from one publish to the next:
+ * allocating (and faulting in) megabytes afresh every second cost more than
+ * the sums made in them.  Bounded by the entries the window holds. */
+enum { SC_SUMS, SC_SLOTS, SC_OWNERS, SC_RANK, SC_GROUPS, SC_GROUP_SLOTS, SC_GROUP_RANK, SC_COUNT };
+
+struct scratch {
+	void *p;
+	size_t cap;
+};
+
 struct live {
 	int window_s;
 	int off;                     /* buckets start `off` seconds into a minute */
@@ -79,7 +90,26 @@ struct live {
 	int64_t base_first;
 	long base[MODEL_MINUTES];
 	int n_base;
+	struct scratch scratch[SC_COUNT];
 };
+
+/* n bytes of working memory `which` (zeroed if asked), or NULL. */
+static void *scratch(struct live *l, int which, size_t n, bool zero)
+{
+	struct scratch *s = &l->scratch[which];
+
+	if (n > s->cap) {
+		size_t cap = n + n / 4;
+		free(s->p);
+		s->p = malloc(cap);
+		s->cap = s->p ? cap : 0;
+		if (!s->p)
+			return NULL;
+	}
+	if (zero)
+		memset(s->p, 0, n);
+	return s->p;
+}
 
 static int64_t floor_div(int64_t a, int64_t b)
 {
@@ -365,6 +395,8 @@ void live_free(struct live *l)
 		return;
 	for (size_t i = 0; i < l->n_slots; i++)
 		bucket_clear(l, &l->slots[i]);
+	for (int i = 0; i < SC_COUNT; i++)
+		free(l->scratch[i].p);
 	free(l->slots);
 	free(l);
 }
@@ -430,7 +462,7 @@ static void count_minute(int64_t *minutes, long *counts, int64_t ts_s)
 	counts[i]++;
 }
 
-static void add_to_ip(struct live *l, struct bucket *k, const struct live_row *r)
+static void add_to_ip(struct live *l, struct bucket *k, const struct live_row *r, int64_t ts_s)
 {
 	struct ip_entry *e = ip_upsert(&k->ips, r->ip, &l->budget, &l->compactions);
 
@@ -438,6 +470,9 @@ static void add_to_ip(struct live *l, struct bucket *k, const struct live_row *r
 		return;
 	e->requests++;
 	e->failures += r->failed;
+	int64_t sec = ts_s - (k->b * 60 + l->off);  /* a row far ahead sits in the newest bucket */
+	sec = sec < 0 ? 0 : sec > 59 ? 59 : sec;
+	e->last_sec = (uint8_t)(sec > e->last_sec ? sec : e->last_sec);
 	if (r->has_user)
 		dset_add(&e->users, hash64_mix(r->user_hash), &l->budget);
 	if (r->tenant)
@@ -473,7 +508,7 @@ void live_add(struct live *l, const struct live_row *r)
 	if (!k)
 		return;
 	if (r->ip)
-		add_to_ip(l, k, r);
+		add_to_ip(l, k, r, ts_s);
 	add_to_tenant(l, k, r);
 }
 
@@ -523,6 +558,7 @@ struct sum {
 	uint64_t a, b, c, d;                 /* address: failures, requests; tenant: its four counts */
 	uint64_t err_a, err_b;               /* lost within the minutes that held it */
 	uint64_t floors_a, floors_b;         /* the floors of the dropping minutes that held it */
+	uint32_t group;                      /* ranges: its group + 1, 0 none */
 	unsigned char key[17];               /* family + address, for the inet order; [0] 0: not yet */
 };
 
@@ -531,6 +567,11 @@ struct sums {
 	size_t n;
 	uint32_t *slot;
 	size_t mask;
+	uint64_t all_floor_a, all_floor_b;   /* the floors of every minute that dropped some */
+	/* for the ranges: each bucket entry's sum, in the order the buckets
+	 * were visited, so that a second visit needs no look-up; NULL when
+	 * nobody wants ranges */
+	struct sum **owner;
 };
 
 static struct sum *sums_find(struct sums *s, uint64_t h, const struct ip_entry *ip,
@@ -553,23 +594,18 @@ static struct sum *sums_find(struct sums *s, uint64_t h, const struct ip_entry *
 	}
 }
 
-static bool sums_init(struct sums *s, size_t most)
+static bool sums_init(struct live *l, struct sums *s, size_t most, bool owners)
 {
 	size_t cap = 16;
 
 	while (cap < most * 2)
 		cap *= 2;
-	s->v = calloc(most + 1, sizeof *s->v);
-	s->slot = calloc(cap, sizeof *s->slot);
+	memset(s, 0, sizeof *s);
+	s->v = scratch(l, SC_SUMS, (most + 1) * sizeof *s->v, false);   /* sums_find clears each */
+	s->slot = scratch(l, SC_SLOTS, cap * sizeof *s->slot, true);
+	s->owner = owners ? scratch(l, SC_OWNERS, (most + 1) * sizeof *s->owner, false) : NULL;
 	s->mask = cap - 1;
-	s->n = 0;
-	return s->v && s->slot;
-}
-
-static void sums_free(struct sums *s)
-{
-	free(s->v);
-	free(s->slot);
+	return s->v && s->slot && (!owners || s->owner);
 }
 
 static unsigned char *inet_key(struct sum *x)
@@ -600,8 +636,18 @@ static long clamp_long(uint64_t v)
 	return v > (uint64_t)LONG_MAX ? LONG_MAX : (long)v;
 }
 
-/* The distinct users and tenants of one address over the window. */
-static void ip_distinct(const struct live *l, const struct sum *x, struct ip_stat *s)
+/* The twelfth of the window a bucket falls in (a row ahead of the clock:
+ * the last). */
+static int spark_slice(const struct live *l, int64_t b)
+{
+	int64_t buckets = l->window_s / 60 + 1;
+	int64_t i = (b - l->first_b) * MODEL_SPARK / buckets;
+	return i < 0 ? 0 : i >= MODEL_SPARK ? MODEL_SPARK - 1 : (int)i;
+}
+
+/* What only the addresses shown need, from each minute that holds one:
+ * its distinct users and tenants, its newest row, its failures over time. */
+static void ip_detail(const struct live *l, const struct sum *x, struct ip_stat *s)
 {
 	struct dset users = { 0 }, tenants = { 0 };
 	bool est;
@@ -609,10 +655,14 @@ static void ip_distinct(const struct live *l, const struct sum *x, struct ip_sta
 	for (size_t i = 0; i < l->n_slots; i++) {
 		const struct bucket *k = &l->slots[i];
 		const struct ip_entry *e = k->used ? ip_find(&k->ips, x->ip->h, x->ip->ip) : NULL;
-		if (e) {
-			dset_merge(&users, &e->users, NULL);
-			dset_merge(&tenants, &e->tenants, NULL);
-		}
+		if (!e)
+			continue;
+		dset_merge(&users, &e->users, NULL);
+		dset_merge(&tenants, &e->tenants, NULL);
+		int64_t last = k->b * 60 + l->off + e->last_sec;
+		s->last_s = last > s->last_s ? last : s->last_s;
+		if (l->first_b != INT64_MIN)
+			s->spark[spark_slice(l, k->b)] += e->failures;
 	}
 	s->users = dset_count(&users, &est);
 	s->approx |= est ? APPROX_USERS : 0;
@@ -622,16 +672,18 @@ static void ip_distinct(const struct live *l, const struct sum *x, struct ip_sta
 	dset_free(&tenants, NULL);
 }
 
-/* Every address added up over the window's minutes, and the floors of all
- * the minutes that dropped some (what an address may have lost there). */
-static void address_sums(const struct live *l, struct sums *s, uint64_t *all_floor_f, uint64_t *all_floor_r)
+/* Every address added up over the window's minutes: one pass, shared by
+ * the top addresses and the ranges. */
+static void address_sums(const struct live *l, struct sums *s)
 {
+	size_t visited = 0;
+
 	for (size_t i = 0; i < l->n_slots; i++) {
 		const struct bucket *k = &l->slots[i];
 		if (!k->used)
 			continue;
-		*all_floor_f += k->ips.floor_f;
-		*all_floor_r += k->ips.floor_r;
+		s->all_floor_a += k->ips.floor_f;
+		s->all_floor_b += k->ips.floor_r;
 		for (size_t j = 0; j < k->ips.n; j++) {
 			const struct ip_entry *e = &k->ips.e[j];
 			struct sum *x = sums_find(s, e->h, e, NULL);
@@ -641,29 +693,31 @@ static void address_sums(const struct live *l, struct sums *s, uint64_t *all_flo
 			x->err_b += e->err_r;
 			x->floors_a += k->ips.floor_f;
 			x->floors_b += k->ips.floor_r;
+			if (s->owner)
+				s->owner[visited++] = x;
 		}
 	}
 }
 
-struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count)
+/* Lost: within the minutes that held it, and whole in those that dropped it. */
+static bool lost_a(const struct sums *s, const struct sum *x)
 {
-	struct sums s;
-	size_t most = 0;
-	uint64_t all_floor_f = 0, all_floor_r = 0;
+	return x->err_a + (s->all_floor_a - x->floors_a) > 0;
+}
 
-	*count = 0;
-	for (size_t i = 0; i < l->n_slots; i++)
-		most += l->slots[i].used ? l->slots[i].ips.n : 0;
-	if (!sums_init(&s, most)) {
-		sums_free(&s);
-		return calloc(1, sizeof(struct ip_stat));
-	}
-	address_sums(l, &s, &all_floor_f, &all_floor_r);
-	struct sum **rank = calloc(s.n + 1, sizeof *rank);
+static bool lost_b(const struct sums *s, const struct sum *x)
+{
+	return x->err_b + (s->all_floor_b - x->floors_b) > 0;
+}
+
+static struct ip_stat *top_ips_of(struct live *l, struct sums *s, size_t n, size_t *count)
+{
+	struct sum **rank = scratch(l, SC_RANK, (s->n + 1) * sizeof *rank, false);
 	size_t nr = 0;
-	for (size_t i = 0; rank && i < s.n; i++)
-		if (s.v[i].a > 0)
-			rank[nr++] = &s.v[i];
+
+	for (size_t i = 0; rank && i < s->n; i++)
+		if (s->v[i].a > 0)
+			rank[nr++] = &s->v[i];
 	if (rank)
 		qsort(rank, nr, sizeof *rank, ip_rank);
 	size_t take = nr < n ? nr : n;
@@ -674,139 +728,201 @@ struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count)
 		snprintf(o->ip, sizeof o->ip, "%s", x->ip->ip);
 		o->failures = clamp_long(x->a);
 		o->requests = clamp_long(x->b);
-		/* lost: within the minutes that held it, and whole in those that dropped it */
-		if (x->err_a + (all_floor_f - x->floors_a) > 0)
-			o->approx |= APPROX_FAILURES;
-		if (x->err_b + (all_floor_r - x->floors_b) > 0)
-			o->approx |= APPROX_REQUESTS;
-		ip_distinct(l, x, o);
+		o->approx |= lost_a(s, x) ? APPROX_FAILURES : 0;
+		o->approx |= lost_b(s, x) ? APPROX_REQUESTS : 0;
+		ip_detail(l, x, o);
 	}
 	*count = out ? take : 0;
-	free(rank);
-	sums_free(&s);
 	return out;
 }
 
 /* --------------------------------------------------------------- ranges */
 
-/* One network's failing addresses, summed. */
+/* One network's (or AS's) failing addresses, summed. */
 struct range_sum {
-	struct ipnet net;
+	struct ipnet net;                    /* by network */
+	unsigned long asn;                   /* by AS; 0: no AS known */
+	const char *ip;                      /* one of its addresses: whose AS is named */
 	uint64_t failures, requests, addresses;
-	bool approx_f, approx_r;
+	bool approx_f, approx_r, kept;
 	struct dset tenants;                 /* only for the ranges kept */
 };
 
-static bool same_net(const struct ipnet *a, const struct ipnet *b)
+struct groups {
+	const struct live_grouping *g;
+	struct range_sum *v;
+	size_t n;
+	uint32_t *slot;
+	size_t mask;
+};
+
+static bool same_group(const struct groups *gs, const struct range_sum *r, const struct range_sum *key)
 {
-	return a->family == b->family && a->prefix == b->prefix && memcmp(a->addr, b->addr, 16) == 0;
+	if (gs->g->by == RANGES_AS)
+		return r->asn == key->asn;
+	return r->net.family == key->net.family && r->net.prefix == key->net.prefix &&
+	       memcmp(r->net.addr, key->net.addr, 16) == 0;
 }
 
-static uint64_t net_hash(const struct ipnet *n)
+static uint64_t group_hash(const struct groups *gs, const struct range_sum *key)
 {
-	return hash64(n->addr, sizeof n->addr) ^ (uint64_t)(n->family * 131 + n->prefix);
+	if (gs->g->by == RANGES_AS)
+		return hash64_mix(key->asn + 1);
+	return hash64(key->net.addr, sizeof key->net.addr) ^ (uint64_t)(key->net.family * 131 + key->net.prefix);
 }
+
+/* The group of one failing address, made if new: its index + 1, 0 for an
+ * address that has no network (not an address). */
+static uint32_t group_of(struct groups *gs, const char *ip)
+{
+	struct range_sum key = { .ip = ip };
+
+	if (gs->g->by == RANGES_AS)
+		key.asn = gs->g->asn(gs->g->ctx, ip, NULL, 0);
+	else if (ipnet_of(ip, 24, 64, &key.net) < 0)
+		return 0;
+	for (size_t i = group_hash(gs, &key) & gs->mask;; i = (i + 1) & gs->mask) {
+		if (!gs->slot[i]) {
+			gs->v[gs->n] = key;
+			gs->slot[i] = (uint32_t)++gs->n;
+		}
+		if (same_group(gs, &gs->v[gs->slot[i] - 1], &key))
+			return gs->slot[i];
+	}
+}
+
+/* qsort has no context argument: the grouping in force is passed here. */
+static enum range_group rank_by;
 
 static int range_rank(const void *a, const void *b)
 {
-	const struct range_sum *x = a, *y = b;
+	const struct range_sum *x = *(struct range_sum *const *)a, *y = *(struct range_sum *const *)b;
 
 	if (x->failures != y->failures)
 		return x->failures > y->failures ? -1 : 1;
+	if (rank_by == RANGES_AS)                  /* no AS known last */
+		return x->asn == y->asn ? 0 : !x->asn ? 1 : !y->asn ? -1 : x->asn < y->asn ? -1 : 1;
 	if (x->net.family != y->net.family)
 		return x->net.family < y->net.family ? -1 : 1;
 	return memcmp(x->net.addr, y->net.addr, sizeof x->net.addr);
 }
 
-/* Add one failing address (its sums over the window) to its network. */
-static void range_add(struct range_sum *v, size_t *n, uint32_t *slot, size_t mask, const struct sum *x,
-                      uint64_t all_floor_f, uint64_t all_floor_r)
+/* The tenants the failing addresses of the kept groups touched: the
+ * buckets' entries again, in the order address_sums visited them. */
+static void range_tenants(const struct live *l, const struct sums *s, struct groups *gs)
 {
-	struct ipnet net;
+	size_t visited = 0;
 
-	if (ipnet_of(x->ip->ip, 24, 64, &net) < 0)
-		return;                  /* not an address: no network */
-	for (size_t i = net_hash(&net) & mask;; i = (i + 1) & mask) {
-		if (!slot[i]) {
-			slot[i] = (uint32_t)++*n;
-			memset(&v[*n - 1], 0, sizeof v[0]);
-			v[*n - 1].net = net;
-		}
-		struct range_sum *r = &v[slot[i] - 1];
-		if (!same_net(&r->net, &net))
-			continue;
-		r->failures += x->a;
-		r->requests += x->b;
-		r->addresses++;
-		r->approx_f |= x->err_a + (all_floor_f - x->floors_a) > 0;
-		r->approx_r |= x->err_b + (all_floor_r - x->floors_b) > 0;
-		return;
-	}
-}
-
-/* The tenants the failing addresses of the kept ranges touched. */
-static void range_tenants(const struct live *l, struct range_sum *v, size_t n)
-{
 	for (size_t i = 0; i < l->n_slots; i++) {
 		const struct bucket *k = &l->slots[i];
 		for (size_t j = 0; k->used && j < k->ips.n; j++) {
 			const struct ip_entry *e = &k->ips.e[j];
-			struct ipnet net;
-			if (!e->failures || ipnet_of(e->ip, 24, 64, &net) < 0)
-				continue;
-			for (size_t r = 0; r < n; r++)
-				if (same_net(&v[r].net, &net)) {
-					dset_merge(&v[r].tenants, &e->tenants, NULL);
-					break;
-				}
+			const struct sum *x = s->owner[visited++];
+			if (e->failures && x->group && gs->v[x->group - 1].kept)
+				dset_merge(&gs->v[x->group - 1].tenants, &e->tenants, NULL);
 		}
 	}
 }
 
-struct range_stat *live_top_ranges(struct live *l, size_t n, size_t *count)
+static void range_out(const struct groups *gs, const struct range_sum *r, struct range_stat *o)
 {
-	struct sums s = { 0 };
-	size_t most = 0, nr = 0, cap = 16;
-	uint64_t all_floor_f = 0, all_floor_r = 0;
+	bool est;
 
-	*count = 0;
+	if (gs->g->by == RANGES_AS) {
+		o->asn = r->asn;
+		if (r->asn) {
+			snprintf(o->net, sizeof o->net, "AS%lu", r->asn);
+			gs->g->asn(gs->g->ctx, r->ip, o->as_org, sizeof o->as_org);
+		}
+	} else {
+		ipnet_format(&r->net, o->net, sizeof o->net);
+	}
+	o->failures = clamp_long(r->failures);
+	o->requests = clamp_long(r->requests);
+	o->addresses = clamp_long(r->addresses);
+	o->tenants = dset_count(&r->tenants, &est);
+	o->approx = (r->approx_f ? APPROX_FAILURES : 0) | (r->approx_r ? APPROX_REQUESTS : 0) |
+	            (est ? APPROX_TENANTS : 0);
+}
+
+static struct range_stat *top_ranges_of(struct live *l, struct sums *s, size_t n,
+                                        const struct live_grouping *g, size_t *count)
+{
+	struct groups gs = { .g = g };
+	size_t cap = 16;
+
+	while (cap < s->n * 2)
+		cap *= 2;
+	gs.v = scratch(l, SC_GROUPS, (s->n + 1) * sizeof *gs.v, false);   /* group_of sets each */
+	gs.slot = scratch(l, SC_GROUP_SLOTS, cap * sizeof *gs.slot, true);
+	gs.mask = cap - 1;
+	struct range_sum **rank = scratch(l, SC_GROUP_RANK, (s->n + 1) * sizeof *rank, false);
+	struct range_stat *out = NULL;
+	if (!gs.v || !gs.slot || !rank)
+		return NULL;
+	for (size_t i = 0; i < s->n; i++) {
+		struct sum *x = &s->v[i];
+		if (!x->a || !(x->group = group_of(&gs, x->ip->ip)))
+			continue;
+		struct range_sum *r = &gs.v[x->group - 1];
+		r->failures += x->a;
+		r->requests += x->b;
+		r->addresses++;
+		r->approx_f |= lost_a(s, x);
+		r->approx_r |= lost_b(s, x);
+	}
+	for (size_t i = 0; i < gs.n; i++)
+		rank[i] = &gs.v[i];
+	rank_by = g->by;
+	qsort(rank, gs.n, sizeof *rank, range_rank);
+	size_t take = gs.n < n ? gs.n : n;
+	for (size_t i = 0; i < take; i++)
+		rank[i]->kept = true;
+	range_tenants(l, s, &gs);
+	out = calloc(take + 1, sizeof *out);
+	for (size_t i = 0; out && i < take; i++)
+		range_out(&gs, rank[i], &out[i]);
+	*count = out ? take : 0;
+	for (size_t i = 0; i < take; i++)
+		dset_free(&rank[i]->tenants, NULL);
+	return out;
+}
+
+void live_tops(struct live *l, size_t n, const struct live_grouping *g, struct live_tops *out)
+{
+	struct sums s;
+	size_t most = 0;
+
+	memset(out, 0, sizeof *out);
 	for (size_t i = 0; i < l->n_slots; i++)
 		most += l->slots[i].used ? l->slots[i].ips.n : 0;
-	while (cap < most * 2)
-		cap *= 2;
-	struct range_sum *v = calloc(most + 1, sizeof *v);
-	uint32_t *slot = calloc(cap, sizeof *slot);
-	if (!v || !slot || !sums_init(&s, most)) {
-		free(v);
-		free(slot);
-		sums_free(&s);
-		return NULL;
+	if (!sums_init(l, &s, most, g != NULL)) {
+		out->ips = calloc(1, sizeof *out->ips);
+		return;
 	}
-	address_sums(l, &s, &all_floor_f, &all_floor_r);
-	for (size_t i = 0; i < s.n; i++)
-		if (s.v[i].a > 0)
-			range_add(v, &nr, slot, cap - 1, &s.v[i], all_floor_f, all_floor_r);
-	sums_free(&s);
-	free(slot);
-	qsort(v, nr, sizeof *v, range_rank);
-	size_t take = nr < n ? nr : n;
-	range_tenants(l, v, take);
-	struct range_stat *out = calloc(take + 1, sizeof *out);
-	for (size_t i = 0; out && i < take; i++) {
-		bool est;
-		ipnet_format(&v[i].net, out[i].net, sizeof out[i].net);
-		out[i].failures = clamp_long(v[i].failures);
-		out[i].requests = clamp_long(v[i].requests);
-		out[i].addresses = clamp_long(v[i].addresses);
-		out[i].tenants = dset_count(&v[i].tenants, &est);
-		out[i].approx = (v[i].approx_f ? APPROX_FAILURES : 0) | (v[i].approx_r ? APPROX_REQUESTS : 0) |
-		                (est ? APPROX_TENANTS : 0);
-	}
-	for (size_t i = 0; i < take; i++)
-		dset_free(&v[i].tenants, NULL);
-	free(v);
-	*count = out ? take : 0;
-	return out;
+	address_sums(l, &s);
+	out->ips = top_ips_of(l, &s, n, &out->n_ips);
+	if (g)
+		out->ranges = top_ranges_of(l, &s, n, g, &out->n_ranges);
+}
+
+struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count)
+{
+	struct live_tops t;
+
+	live_tops(l, n, NULL, &t);
+	*count = t.n_ips;
+	return t.ips;
+}
+
+struct range_stat *live_top_ranges(struct live *l, size_t n, const struct live_grouping *g, size_t *count)
+{
+	struct live_tops t;
+
+	live_tops(l, n, g, &t);
+	free(t.ips);
+	*count = t.n_ranges;
+	return t.ranges;
 }
 
 static int tenant_rank(const void *a, const void *b)
@@ -851,8 +967,7 @@ struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count)
 	*count = 0;
 	for (size_t i = 0; i < l->n_slots; i++)
 		most += l->slots[i].used ? l->slots[i].tenants.n : 0;
-	if (!sums_init(&s, most)) {
-		sums_free(&s);
+	if (!sums_init(l, &s, most, false)) {
 		return calloc(1, sizeof(struct tenant_stat));
 	}
 	for (size_t i = 0; i < l->n_slots; i++) {
@@ -871,7 +986,7 @@ struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count)
 			x->floors_a += k->tenants.floor;
 		}
 	}
-	struct sum **rank = calloc(s.n + 1, sizeof *rank);
+	struct sum **rank = scratch(l, SC_RANK, (s.n + 1) * sizeof *rank, false);
 	for (size_t i = 0; rank && i < s.n; i++)
 		rank[i] = &s.v[i];
 	if (rank)
@@ -891,8 +1006,6 @@ struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count)
 		tenant_distinct(l, x, o);
 	}
 	*count = out && rank ? take : 0;
-	free(rank);
-	sums_free(&s);
 	return out;
 }
 

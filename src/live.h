@@ -77,13 +77,35 @@ void live_rate_limited(const struct live *l, int64_t now_minute, long out[MODEL_
 
 /* The top addresses by failures (ties by address, as PostgreSQL orders
  * inet) and the busiest tenants (by requests, ties by name, no tenant
- * last), at most n of each; malloc'd arrays for model_set_*. */
+ * last), at most n of each; malloc'd arrays for model_set_*.  Each top
+ * address carries its newest row and its failures over the window in
+ * MODEL_SPARK slices: read for those n only, from the minutes that hold
+ * them, so they cost no memory beyond the n rows. */
 struct ip_stat *live_top_ips(struct live *l, size_t n, size_t *count);
 struct tenant_stat *live_top_tenants(struct live *l, size_t n, size_t *count);
-/* The networks (IPv4 /24, IPv6 /64) of the failing addresses, by failures:
- * their failures, requests, addresses and the tenants they touched; at
- * most n, malloc'd for model_set_ranges (NULL when out of memory). */
-struct range_stat *live_top_ranges(struct live *l, size_t n, size_t *count);
+
+/* How ranges group the failing addresses: by network (IPv4 /24, IPv6 /64)
+ * or by AS, which asn names (0: no AS known for the address; the
+ * organisation written to org when org is not NULL). */
+struct live_grouping {
+	enum range_group by;                 /* RANGES_PREFIX or RANGES_AS */
+	unsigned long (*asn)(const void *ctx, const char *ip, char *org, size_t n);
+	const void *ctx;
+};
+
+/* The top addresses and, when g is not NULL, the top groups of the
+ * failing addresses (their failures, requests, addresses and the tenants
+ * they touched), from one pass over the window: the ranges cost only the
+ * grouping of the failing addresses, and nothing when nobody asks. */
+struct live_tops {
+	struct ip_stat *ips;                 /* NULL when out of memory */
+	size_t n_ips;
+	struct range_stat *ranges;           /* NULL when not asked or out of memory */
+	size_t n_ranges;
+};
+void live_tops(struct live *l, size_t n, const struct live_grouping *g, struct live_tops *out);
+/* The groups alone (live_tops without the addresses kept). */
+struct range_stat *live_top_ranges(struct live *l, size_t n, const struct live_grouping *g, size_t *count);
 
 void live_usage(const struct live *l, struct live_usage *u);
 

@@ -239,6 +239,7 @@ static void scope_changed(struct model *m)
 	model_set_top_ips(m, NULL, 0);
 	model_set_tenants(m, NULL, 0);
 	model_set_ranges(m, NULL, 0);
+	m->ranges_by = RANGES_OFF;
 	memset(m->fpm, 0, sizeof m->fpm);
 	memset(m->rlpm, 0, sizeof m->rlpm);
 	detail_clear_data(&m->detail);

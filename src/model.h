@@ -46,15 +46,29 @@ enum {
 	APPROX_IPS = 1 << 4,         /* tenant: distinct addresses */
 };
 
+/* Slices of the window in an address's sparkline of its failures. */
+#define MODEL_SPARK 12
+
 struct ip_stat {
 	char ip[MODEL_IP_LEN];
 	long failures, requests, users, tenants;
 	unsigned approx;             /* APPROX_* */
+	/* the top addresses only (live.h): the unix second of its newest row in
+	 * the window (0 unknown), and its failures in each twelfth of the
+	 * window, oldest first (a lower bound where a minute dropped it) */
+	int64_t last_s;
+	long spark[MODEL_SPARK];
 };
 
-/* The failing addresses of one network (IPv4 /24, IPv6 /64). */
+/* How the ranges are grouped: not at all (nobody looks at them), by
+ * network (IPv4 /24, IPv6 /64), or by autonomous system (geoip.h). */
+enum range_group { RANGES_OFF, RANGES_PREFIX, RANGES_AS };
+
+/* The failing addresses of one network (IPv4 /24, IPv6 /64), or of one AS. */
 struct range_stat {
-	char net[MODEL_IP_LEN + 4];  /* "203.0.113.0/24" */
+	char net[MODEL_IP_LEN + 4];  /* "203.0.113.0/24"; by AS "AS64500", "" for no AS known */
+	unsigned long asn;           /* by AS: its number; 0 for the addresses of no known AS */
+	char as_org[128];            /* by AS: its organisation, raw (untrusted) */
 	long failures, requests;     /* of its failing addresses */
 	long addresses, tenants;     /* failing addresses; tenants they touched */
 	unsigned approx;             /* APPROX_FAILURES, APPROX_REQUESTS, APPROX_TENANTS */
@@ -206,6 +220,10 @@ struct model {
 	size_t n_tenants;
 	struct range_stat *ranges;   /* by failures */
 	size_t n_ranges;
+	/* Ranges cost a pass over the window: the sources compute them only
+	 * while someone wants them (the ranges view, the snapshot), grouped as
+	 * asked; ranges_by says how the ranges held are grouped. */
+	enum range_group ranges_want, ranges_by;
 	int pg_reading_pct;          /* reading the window: how far (by time); -1 done */
 	enum pg_role pg_role;        /* what serves the reads */
 	double pg_replay_lag_s;      /* a standby's replay lag; -1 unknown */

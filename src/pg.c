@@ -14,6 +14,7 @@
 #include "clock.h"
 #include "connect.h"
 #include "conf.h"
+#include "geoip.h"
 #include "log.h"
 #include "model.h"
 #include "live.h"
@@ -675,24 +676,45 @@ static int64_t first_grown_second(const struct pg *p, const char *list)
 	return INT64_MAX;
 }
 
+/* The AS of an address for the ranges grouped by AS: 0 when no database
+ * names one. */
+static unsigned long asn_of(const void *ctx, const char *ip, char *org, size_t n)
+{
+	struct geo_info gi;
+
+	geoip_lookup(ctx, ip, &gi);
+	if (org)
+		snprintf(org, n, "%s", gi.state == GEO_FOUND ? gi.as_org : "");
+	return gi.state == GEO_FOUND ? gi.asn : 0;
+}
+
+/* How the ranges are wanted: by AS only where a database can say. */
+static enum range_group ranges_wanted(const struct model *m)
+{
+	return m->ranges_want == RANGES_AS && !m->geo ? RANGES_PREFIX : m->ranges_want;
+}
+
 static void pg_publish(struct pg *p)
 {
 	struct model *m = p->m;
-	size_t n_top, n_tenants;
-	struct ip_stat *top = live_top_ips(p->live, (size_t)p->cfg->top_n, &n_top);
+	size_t n_tenants;
+	enum range_group by = ranges_wanted(m);
+	struct live_grouping g = { .by = by, .asn = asn_of, .ctx = m->geo };
+	struct live_tops tops;
+	live_tops(p->live, (size_t)p->cfg->top_n, by != RANGES_OFF ? &g : NULL, &tops);
 	struct tenant_stat *tenants = live_top_tenants(p->live, (size_t)p->cfg->top_n, &n_tenants);
 	int64_t streamed_from = (p->fill_start_s + 59) / 60;
 	int64_t streamed_to = p->filling ? p->cursor_us / 60000000 - 1 : INT64_MAX;
 	int64_t start_s = live_window_start(p->live, p->now_minute);
 
-	if (top)
-		model_set_top_ips(m, top, n_top);
+	if (tops.ips)
+		model_set_top_ips(m, tops.ips, tops.n_ips);
 	if (tenants)
 		model_set_tenants(m, tenants, n_tenants);
-	size_t n_ranges;
-	struct range_stat *ranges = live_top_ranges(p->live, (size_t)p->cfg->top_n, &n_ranges);
-	if (ranges)
-		model_set_ranges(m, ranges, n_ranges);
+	if (tops.ranges || by == RANGES_OFF) {
+		model_set_ranges(m, tops.ranges, tops.n_ranges);
+		m->ranges_by = by;
+	}
 	live_fpm(p->live, p->now_minute, have_cursor(p) ? streamed_from : INT64_MAX, streamed_to, m->fpm);
 	live_rate_limited(p->live, p->now_minute, m->rlpm);
 	m->rlpm_from = streamed_from * 60;
@@ -732,7 +754,9 @@ static enum pg_step detail_or_done(struct pg *p, bool quiet)
 /* The end of the dashboard's part: publish what changed. */
 static enum pg_step figures_done(struct pg *p)
 {
-	bool quiet = !p->changed;
+	/* ranges wanted, or grouped otherwise, since the last publish: now */
+	bool ranges_asked = ranges_wanted(p->m) != RANGES_OFF && ranges_wanted(p->m) != p->m->ranges_by;
+	bool quiet = !p->changed && !ranges_asked;
 
 	if (quiet)
 		p->quiet++;

@@ -150,6 +150,7 @@ static void on_block(struct console *c, enum action a)
 }
 
 static void on_revoke(struct console *c, enum action a) { (void)a; revoke_begin(c); }
+static void on_ranges_by(struct console *c, enum action a) { (void)a; ranges_group_toggle(c); }
 static void on_rotate(struct console *c, enum action a) { (void)a; rotate_begin(c); }
 
 /* R: the runbook pane takes the keys, gives them back, or is picked */
@@ -237,6 +238,7 @@ static action_fn *const on_action[] = {
 	[ACT_STEP_SHOW]         = on_step_data,
 	[ACT_TIMELINE]          = on_timeline,
 	[ACT_RUNBOOK_CLOSE]     = on_runbook_close,
+	[ACT_RANGES_BY]         = on_ranges_by,
 };
 
 static void console_action(struct console *c, enum action a)
@@ -441,6 +443,7 @@ int app_console(struct app *app)
 		}
 		if (console_input(&c))
 			dirty = true;
+		ranges_want_update(&c);
 	}
 	console_end(&c);
 	act_job_finish(&c.job);                      /* an action under way ends first */

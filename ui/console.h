@@ -38,6 +38,7 @@ struct console {
 
 	enum scr screen;
 	enum list_id list;                       /* the list shown, or the one left for a detail */
+	bool ranges_by_as;                       /* the ranges view groups by AS (A), else by network */
 	enum scr back;                        /* where Esc returns from a detail or help */
 	struct table_state lists[LIST_COUNT];
 	struct table_state overview;             /* the selection in the overview's top addresses */
@@ -111,6 +112,8 @@ const char *selected_address(struct console *c);
 void move_selection(struct console *c, long delta, bool to_end);
 /* A look back: the window ends at_s (unix s, on a minute); 0: live. */
 void look_back(struct console *c, int64_t at_s);
+void ranges_want_update(struct console *c);
+void ranges_group_toggle(struct console *c);
 
 /* console_fetch.c: what is read off the loop: the journal, API keys, rotations, interrupted actions */
 void journal_reload(struct console *c);

@@ -29,6 +29,11 @@ static void draw_list(struct console *c, const struct view_ctx *v, int rows, int
 			events += v->m->fpm_start + i * 60 >= v->m->rlpm_from ? v->m->rlpm[i] : 0;
 		snprintf(title, sizeof title, " %c %s (%zu; limit %d in %ds; %ld rate-limited events in the window) ",
 		         def->key, def->title, total, v->cfg->ratelimit_limit, v->cfg->ratelimit_window_s, events);
+	} else if (c->list == LIST_RANGES) {
+		/* the grouping the rows hold (until the source regroups: the one asked) */
+		bool by_as = v->m->ranges_by == RANGES_OFF ? c->ranges_by_as : v->m->ranges_by == RANGES_AS;
+		snprintf(title, sizeof title, " %c %s (%zu) by %s; A by %s ", def->key, def->title, total,
+		         by_as ? "AS" : "/24 and /64", by_as ? "/24 and /64" : "AS");
 	} else {
 		snprintf(title, sizeof title, " %c %s (%zu) ", def->key, def->title, total);
 	}

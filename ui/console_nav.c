@@ -277,3 +277,29 @@ void move_selection(struct console *c, long delta, bool to_end)
 		return;
 	}
 }
+
+/* The ranges cost a pass over the window: the source makes them only
+ * while the ranges view is on screen, grouped as it shows them. */
+void ranges_want_update(struct console *c)
+{
+	bool shown = c->screen == SCR_LIST && c->list == LIST_RANGES;
+
+	c->app->model.ranges_want = !shown ? RANGES_OFF : c->ranges_by_as ? RANGES_AS : RANGES_PREFIX;
+}
+
+/* A: by AS, or by network again.  No database, no AS to group by: said,
+ * apart from the addresses a database does not place (a row of their own). */
+void ranges_group_toggle(struct console *c)
+{
+	if (c->screen != SCR_LIST || c->list != LIST_RANGES) {
+		console_message(c, "A groups the ranges view (P) by AS or by network");
+		return;
+	}
+	if (!c->app->model.geo) {
+		console_message(c, "no GeoIP database: grouping by AS needs --geoip-db FILE (an ASN database)");
+		return;
+	}
+	c->ranges_by_as = !c->ranges_by_as;
+	console_message(c, c->ranges_by_as ? "ranges by AS" : "ranges by /24 and /64");
+	ranges_want_update(c);
+}

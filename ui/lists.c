@@ -444,24 +444,52 @@ static const struct column range_cols[] = {
 	{ "network (geoip-db)", 30, false, false },
 };
 
+/* A network's row: its figures, and where its network address sits. */
+static void range_net_row(struct row *w, const struct model *m, const struct range_stat *g)
+{
+	char first[MODEL_IP_LEN];
+
+	w->kind = ROW_RANGE;
+	row_text(w, 0, g->net);
+	snprintf(first, sizeof first, "%.*s", (int)strcspn(g->net, "/"), g->net);
+	geo_cells(w, 5, m->geo, first);
+}
+
+/* An AS's row: "AS64500 Example Org" (the organisation is untrusted: the
+ * table's drawing sanitises it); the addresses of no known AS are said so,
+ * apart from "no database", which groups by network instead. */
+static void range_as_row(struct row *w, const struct range_stat *g)
+{
+	char name[sizeof g->net + sizeof g->as_org + 1];
+
+	if (!g->asn) {
+		w->kind = ROW_NONE;
+		row_text(w, 0, "(not in the AS database)");
+		w->role = ROLE_DIM;
+		return;
+	}
+	w->kind = ROW_RANGE;
+	snprintf(name, sizeof name, "%s%s%s", g->net, g->as_org[0] ? " " : "", g->as_org);
+	row_text(w, 0, name);
+}
+
 static void build_ranges(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
                          const struct list_extra *x)
 {
 	for (size_t i = 0; i < m->n_ranges; i++) {
 		const struct range_stat *g = &m->ranges[i];
-		struct row *w = rows_add(r, g->net);
+		struct row *w = rows_add(r, m->ranges_by == RANGES_AS && !g->asn ? "" : g->net);
 		if (!w)
 			return;
-		w->kind = ROW_RANGE;
-		row_text(w, 0, g->net);
+		if (m->ranges_by == RANGES_AS)
+			range_as_row(w, g);
+		else
+			range_net_row(w, m, g);
 		row_figure(w, 1, g->failures, g->approx, APPROX_FAILURES);
 		row_figure(w, 2, g->requests, g->approx, APPROX_REQUESTS);
 		row_num(w, 3, g->addresses);
 		row_figure(w, 4, g->tenants, g->approx, APPROX_TENANTS);
-		char first[MODEL_IP_LEN];
-		snprintf(first, sizeof first, "%.*s", (int)strcspn(g->net, "/"), g->net);
-		geo_cells(w, 5, m->geo, first);            /* where its network address sits */
-		if (g->addresses >= 10)
+		if (g->addresses >= 10 && w->kind == ROW_RANGE)
 			w->role = ROLE_WARN;                 /* many addresses: a botnet's share */
 	}
 }
@@ -488,5 +516,5 @@ const struct list_def list_defs[LIST_COUNT] = {
 	[LIST_RATELIMITS] = { '0', "Rate limits", COLS(rate_cols), -1, build_ratelimits,
 	                      "Enter drill down  B block  / filter  s sort  Esc back  ? help" },
 	[LIST_RANGES] = { 'P', "Ranges", COLS(range_cols), -1, build_ranges,
-	                  "Enter its addresses  / filter  s sort  Esc back  ? help" },
+	                  "Enter its addresses  A by AS / by network  / filter  s sort  Esc back  ? help" },
 };

@@ -11,6 +11,7 @@
 #include "conf.h"
 #include "lists.h"
 #include "model.h"
+#include "overview_wide.h"
 #include "snapshot_out.h"
 #include "view.h"
 #include "when.h"
@@ -370,17 +371,36 @@ void view_overview(const struct view_ctx *v, int rows, int cols, size_t selected
 	int tail_h = body - top_h - mid_h;
 	/* under 72 columns the right-hand panes go: their lists are a key away */
 	bool narrow = cols < 72;
+	/* from OVERVIEW_WIDE columns: more columns, and the rate limits */
+	bool wide = cols >= OVERVIEW_WIDE;
 	int left_w = narrow ? cols : cols * 62 / 100;
+	char title[64];
 
 	view_header(v, cols);
 	draw_rate(v, 1, cols);
-	draw_top_ips(v, 2, 0, top_h, left_w, selected);
-	draw_health(v, 2 + top_h, 0, mid_h, left_w);
-	if (!narrow) {
-		draw_tenants(v, 2, left_w + 1, top_h, cols - left_w - 1);
+	if (wide) {
+		/* the tenants as wide as their columns (within bounds), the top addresses the rest */
+		int tw = wide_tenants_width(v, top_h);
+		tw = tw < 48 ? 48 : tw > cols * 38 / 100 ? cols * 38 / 100 : tw;
+		left_w = cols - tw - 1;
+		int health_w = left_w / 2;
+		wide_top_ips(v, 2, 0, top_h, left_w, selected,
+		             reading_title(v->m, " Top addresses ", title, sizeof title));
+		draw_health(v, 2 + top_h, 0, mid_h, health_w);
+		wide_ratelimits(v, 2 + top_h, health_w + 1, mid_h, left_w - health_w - 1);
+		wide_tenants(v, 2, left_w + 1, top_h, cols - left_w - 1,
+		             reading_title(v->m, " Tenants ", title, sizeof title));
 		draw_blocked(v, 2 + top_h, left_w + 1, mid_h, cols - left_w - 1);
+		wide_tail(v, 2 + top_h + mid_h, tail_h, cols);
+	} else {
+		draw_top_ips(v, 2, 0, top_h, left_w, selected);
+		draw_health(v, 2 + top_h, 0, mid_h, left_w);
+		if (!narrow) {
+			draw_tenants(v, 2, left_w + 1, top_h, cols - left_w - 1);
+			draw_blocked(v, 2 + top_h, left_w + 1, mid_h, cols - left_w - 1);
+		}
+		draw_tail(v, 2 + top_h + mid_h, tail_h, cols);
 	}
-	draw_tail(v, 2 + top_h + mid_h, tail_h, cols);
 	view_footer(v, rows, cols, "q quit  ? help  2-9 views  Enter drill down  R runbook  w window  t tenant");
 }
 

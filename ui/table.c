@@ -67,6 +67,17 @@ void row_num(struct row *w, int col, long v)
 	row_num_text(w, col, v, buf);
 }
 
+/* "AS64500", any case */
+static bool is_as_number(const char *s)
+{
+	if (strncasecmp(s, "AS", 2) != 0 || !s[2])
+		return false;
+	for (s += 2; *s; s++)
+		if (*s < '0' || *s > '9')
+			return false;
+	return true;
+}
+
 bool row_matches(const struct row *w, int ncols, const char *needle)
 {
 	struct ipnet net;
@@ -77,6 +88,15 @@ bool row_matches(const struct row *w, int ncols, const char *needle)
 	/* a network (203.0.113.0/24) holds the addresses in it */
 	if (strchr(needle, '/') && ipnet_parse(needle, false, &net, err, sizeof err) == 0)
 		return w->key && ipnet_contains(&net, w->key);
+	/* an AS (AS64500) is a whole word: not AS645001 */
+	if (is_as_number(needle)) {
+		size_t n = strlen(needle);
+		for (int c = 0; c < ncols; c++)
+			if (w->cells[c] && strncasecmp(w->cells[c], needle, n) == 0 &&
+			    (w->cells[c][n] == '\0' || w->cells[c][n] == ' '))
+				return true;
+		return false;
+	}
 	for (int c = 0; c < ncols; c++)
 		if (w->cells[c] && strcasestr(w->cells[c], needle))
 			return true;

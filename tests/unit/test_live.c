@@ -21,6 +21,7 @@
 #define US(min, sec) (((int64_t)(min) * 60 + (sec)) * 1000000)
 
 static const struct live_limits roomy = { 1 << 16, 1 << 14, 8 << 20 };
+static const struct live_grouping by_net = { .by = RANGES_PREFIX };
 
 static double rel_error(long got, long want)
 {
@@ -185,7 +186,7 @@ static void test_ranges(void **state)
 	add(l, row(US(NOW_MIN, 2), "2001:db8:1:2:ffff::9", "acme", "u", true));
 	add(l, row(US(NOW_MIN, 3), "2001:db8:1:3::1", "acme", "u", true));
 
-	struct range_stat *r = live_top_ranges(l, 10, &n);
+	struct range_stat *r = live_top_ranges(l, 10, &by_net, &n);
 	assert_int_equal(n, 4);
 	assert_string_equal(r[0].net, "203.0.113.0/24");
 	assert_int_equal(r[0].failures, 80);
@@ -200,9 +201,115 @@ static void test_ranges(void **state)
 	assert_string_equal(r[3].net, "2001:db8:1:3::/64");
 	assert_int_equal(r[0].approx, 0);
 	free(r);
-	r = live_top_ranges(l, 1, &n);
+	r = live_top_ranges(l, 1, &by_net, &n);
 	assert_int_equal(n, 1);
 	free(r);
+	live_free(l);
+}
+
+/* A stand-in AS table: 203.0.113.0/25 is AS64500, 203.0.113.128/25 and
+ * 198.51.100.0/24 are AS64501, anything else has no AS known. */
+static unsigned long fake_asn(const void *ctx, const char *ip, char *org, size_t n)
+{
+	unsigned long asn = 0;
+	(void)ctx;
+	if (strncmp(ip, "203.0.113.", 10) == 0)
+		asn = atoi(ip + 10) < 128 ? 64500 : 64501;
+	else if (strncmp(ip, "198.51.100.", 11) == 0)
+		asn = 64501;
+	if (org)
+		snprintf(org, n, "%s", asn == 64500 ? "Example \x1b[31mOrg" : asn ? "Other Net" : "");
+	return asn;
+}
+
+/* Grouped by AS: one AS over two /24s, the addresses of no AS known in a
+ * group of their own, last among ties; the organisation as the table says
+ * (raw: the views sanitise it); the ranges and the top addresses of one
+ * pass agree with each asked alone. */
+static void test_ranges_by_as(void **state)
+{
+	struct live *l = live_new(15 * 60, &roomy);
+	struct live_grouping by_as = { .by = RANGES_AS, .asn = fake_asn };
+	struct live_tops t;
+	size_t n;
+	(void)state;
+
+	live_slide(l, NOW_MIN);
+	for (int i = 0; i < 10; i++) {
+		char ip[32];
+		snprintf(ip, sizeof ip, "203.0.113.%d", i * 25);   /* 0..225: both halves */
+		add(l, row(US(NOW_MIN, i), ip, i % 3 ? "acme" : "globex", "u", true));
+	}
+	add(l, row(US(NOW_MIN, 20), "198.51.100.9", "initech", "u", true));
+	add(l, row(US(NOW_MIN, 21), "198.51.100.9", "initech", "u", false));
+	add(l, row(US(NOW_MIN, 22), "192.0.2.1", "acme", "u", true));
+	add(l, row(US(NOW_MIN, 23), "2001:db8::1", "acme", "u", true));
+	add(l, row(US(NOW_MIN, 24), "192.0.2.200", "acme", "u", false));   /* never failed */
+
+	live_tops(l, 10, &by_as, &t);
+	assert_int_equal(t.n_ranges, 3);
+	assert_string_equal(t.ranges[0].net, "AS64500");      /* 203.0.113.0..125: six */
+	assert_int_equal(t.ranges[0].asn, 64500);
+	assert_int_equal(t.ranges[0].failures, 6);
+	assert_int_equal(t.ranges[0].addresses, 6);
+	assert_int_equal(t.ranges[0].tenants, 2);
+	assert_string_equal(t.ranges[0].as_org, "Example \x1b[31mOrg");
+	assert_string_equal(t.ranges[1].net, "AS64501");      /* 203.0.113.150.. and 198.51.100.9 */
+	assert_int_equal(t.ranges[1].failures, 4 + 1);
+	assert_int_equal(t.ranges[1].requests, 4 + 2);
+	assert_int_equal(t.ranges[1].addresses, 5);
+	assert_int_equal(t.ranges[1].tenants, 3);
+	assert_string_equal(t.ranges[1].as_org, "Other Net");
+	assert_int_equal(t.ranges[2].asn, 0);                  /* no AS known */
+	assert_string_equal(t.ranges[2].net, "");
+	assert_int_equal(t.ranges[2].addresses, 2);
+	assert_int_equal(t.ranges[2].failures, 2);
+	assert_int_equal(t.n_ips, 10);
+	size_t n_alone;
+	struct ip_stat *alone = live_top_ips(l, 10, &n_alone);
+	assert_int_equal(n_alone, t.n_ips);
+	for (size_t i = 0; i < n_alone; i++) {
+		assert_string_equal(alone[i].ip, t.ips[i].ip);
+		assert_int_equal(alone[i].requests, t.ips[i].requests);
+	}
+	free(alone);
+	free(t.ips);
+	free(t.ranges);
+	struct range_stat *r = live_top_ranges(l, 1, &by_as, &n);
+	assert_int_equal(n, 1);
+	assert_string_equal(r[0].net, "AS64500");
+	free(r);
+	live_tops(l, 10, NULL, &t);                 /* nobody asks: no ranges */
+	assert_null(t.ranges);
+	assert_int_equal(t.n_ranges, 0);
+	free(t.ips);
+	live_free(l);
+}
+
+/* A top address's newest row and its failures over the window, in twelve
+ * slices, oldest first: a 60-minute window puts five minutes in each. */
+static void test_last_seen_and_spark(void **state)
+{
+	struct live *l = live_new(60 * 60, &roomy);
+	size_t n;
+	(void)state;
+
+	live_slide(l, NOW_MIN);
+	for (int i = 0; i < 4; i++)
+		add(l, row(US(NOW_MIN - 58, i), "10.0.0.1", "acme", "u", true));   /* the first slice */
+	for (int i = 0; i < 8; i++)
+		add(l, row(US(NOW_MIN, i), "10.0.0.1", "acme", "u", true));        /* the last */
+	add(l, row(US(NOW_MIN, 40), "10.0.0.1", "acme", "u", false));
+	struct ip_stat *top = live_top_ips(l, 10, &n);
+	assert_int_equal(n, 1);
+	assert_int_equal(top[0].last_s, NOW_MIN * 60 + 40);
+	assert_int_equal(top[0].spark[0], 4);
+	assert_int_equal(top[0].spark[MODEL_SPARK - 1], 8);
+	long total = 0;
+	for (int i = 0; i < MODEL_SPARK; i++)
+		total += top[0].spark[i];
+	assert_int_equal(total, top[0].failures);
+	free(top);
 	live_free(l);
 }
 
@@ -371,6 +478,8 @@ int main(void)
 		cmocka_unit_test(test_dset_budget_caps),
 		cmocka_unit_test(test_top_ips_exact),
 		cmocka_unit_test(test_ranges),
+		cmocka_unit_test(test_ranges_by_as),
+		cmocka_unit_test(test_last_seen_and_spark),
 		cmocka_unit_test(test_minutes_leave_the_window),
 		cmocka_unit_test(test_window_not_on_a_minute),
 		cmocka_unit_test(test_failures_per_minute),

@@ -97,6 +97,32 @@ static void test_selection_follows_its_row(void **state)
 	free(r.v);
 }
 
+/* An AS's addresses (Enter on an AS in the ranges view): the filter
+ * "AS64500" matches a cell that names that AS, not AS645001. */
+static void test_filter_by_as_is_a_word(void **state)
+{
+	static const struct column net_cols[] = { { "address", 20, true, false }, { "network", 30, false, false } };
+	static const char *const rows[][2] = {
+		{ "203.0.113.45", "AS64500 Example Hosting" }, { "203.0.113.46", "AS645001 Other" },
+		{ "198.51.100.7", "AS64500" }, { "192.0.2.7", "?" },
+	};
+	struct rows r = { 0 };
+	struct table_state st = { .sort_col = -1 };
+	(void)state;
+	for (int i = 0; i < 4; i++) {
+		struct row *w = rows_add(&r, rows[i][0]);
+		row_text(w, 0, rows[i][0]);
+		row_text(w, 1, rows[i][1]);
+	}
+	strcpy(st.filter, "as64500");
+	table_apply(&st, &r, net_cols, 2);
+	assert_int_equal(r.n, 2);
+	assert_string_equal(r.v[0].key, "203.0.113.45");
+	assert_string_equal(r.v[1].key, "198.51.100.7");
+	rows_clear(&r);
+	free(r.v);
+}
+
 static void test_moves_stay_in_bounds(void **state)
 {
 	struct rows r = { 0 };
@@ -125,6 +151,7 @@ int main(void)
 		cmocka_unit_test(test_sort_numbers_and_text),
 		cmocka_unit_test(test_selection_follows_its_row),
 		cmocka_unit_test(test_moves_stay_in_bounds),
+		cmocka_unit_test(test_filter_by_as_is_a_word),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
