@@ -231,7 +231,7 @@ static void draw_health(const struct view_ctx *v, int y, int x, int h, int w)
 {
 	const struct model *m = v->m;
 
-	draw_box(v->d, y, x, h, w, " Health ", ROLE_TITLE);
+	draw_box(v->d, y, x, h, w, v->m->at_s ? " Health now " : " Health ", ROLE_TITLE);
 	for (int i = 0; i < h - 1 && (size_t)i < m->n_health; i++) {
 		const struct health_result *r = &m->health[i];
 		int row = y + 1 + i;
@@ -285,10 +285,11 @@ static void draw_blocked(const struct view_ctx *v, int y, int x, int h, int w)
 	char title[80], count[64];
 
 	model_blocked_text(m, count, sizeof count, false);
-	snprintf(title, sizeof title, " Blocked (%s) ", count);
+	/* a look back: Redis has no history, its panel is of now */
+	snprintf(title, sizeof title, " Blocked (%s)%s ", count, m->at_s ? " now" : "");
 	if ((int)strlen(title) > w - 2) {     /* 80 columns: the panel is narrow */
 		model_blocked_text(m, count, sizeof count, true);
-		snprintf(title, sizeof title, " Blocked (%s) ", count);
+		snprintf(title, sizeof title, " Blocked (%s)%s ", count, m->at_s ? " now" : "");
 	}
 	draw_box(v->d, y, x, h, w, title, ROLE_TITLE);
 	size_t n = first_blocks(m, shown, h - 1 < 64 ? (size_t)(h - 1) : 64);

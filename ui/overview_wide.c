@@ -233,8 +233,8 @@ void wide_ratelimits(const struct view_ctx *v, int y, int x, int h, int w)
 	struct grid g = { .d = v->d, .rows = e ? n : 0, .ctx = &cx, .cell = rate_cell };
 	char title[80];
 
-	snprintf(title, sizeof title, " Rate limits (%d in %ds) ", v->cfg->ratelimit_limit,
-	         v->cfg->ratelimit_window_s);
+	snprintf(title, sizeof title, " Rate limits (%d in %ds)%s ", v->cfg->ratelimit_limit,
+	         v->cfg->ratelimit_window_s, v->m->at_s ? " now" : "");
 	draw_box(v->d, y, x, h, w, title, ROLE_TITLE);
 	grid_add(&g, "address", CELL_TEXT, true, false, 0);
 	grid_add(&g, "count", CELL_NUM, false, false, 0);
