@@ -53,7 +53,7 @@ expect=$(sql_fail $((end - 900)) "$end" "$then_ip")
 check_until "the old attack's failures are the period's by SQL ($expect)" 8 value_is "$expect" row_fail "$then_ip"
 check "the attack of now is not in the period" lacks "$now_ip"
 check "Redis and health are marked now in the header" shows "redis now"
-check "and on their panels" shows_re "Health now .* Blocked \(0\) now"
+check_shows_re "and on their panels" "Health now .* Blocked \\(0\\) now" 5
 # the tenants panel's failures of a tenant: the figure two after its name
 tenant_fail() { screen | sed -n '/ Tenants /,/ Health /p' | awk -v t="$1" '{ for (i = 1; i < NF - 1; i++) if ($i == t) { print $(i + 2); exit } }'; }
 check "the tenants panel: acme, the period's ($expect)" [ "$(tenant_fail acme)" = "$expect" ]
