@@ -128,6 +128,9 @@ static enum op_status find_failing(struct ops *o, struct range_plan *p, struct o
 		pg_write_error(cfg, c, o->pg_error, sizeof o->pg_error);
 		rc = say(r, OP_FAILED, "postgres: the range's failing addresses cannot be read: %s", o->pg_error);
 	}
+	if (rc == OP_DONE && PQntuples(res) > 0 && strtol(PQgetvalue(res, 0, 2), NULL, 10) > PQntuples(res))
+		rc = say(r, OP_REFUSED, "%s addresses of %s failed in the window, more than %d: nothing done;"
+		         " act on narrower ranges", PQgetvalue(res, 0, 2), p->op.target, RANGE_FETCH_MAX);
 	for (int i = 0; rc == OP_DONE && i < PQntuples(res); i++) {
 		char normal[IPADDR_LEN], err[160];
 		p->failing = strtol(PQgetvalue(res, i, 2), NULL, 10);
@@ -458,10 +461,9 @@ static enum op_status choose_members(struct ops *o, struct range_plan *p, struct
 		m->state = v == RANGE_TAKE ? MEMBER_PLANNED : MEMBER_SKIPPED;
 		take += v == RANGE_TAKE;
 	}
-	if (p->failing > (long)p->n || take > RANGE_READ_MAX)
-		return say(r, OP_REFUSED, "%ld addresses of %s failed in the window: more than can be checked one by one"
-		           " (%d); nothing blocked: block narrower ranges", p->failing > (long)p->n ? p->failing :
-		           (long)take, p->op.target, RANGE_READ_MAX);
+	if (take > RANGE_READ_MAX)
+		return say(r, OP_REFUSED, "%zu addresses of %s to block: more than can be checked one by one (%d);"
+		           " nothing blocked: block narrower ranges", take, p->op.target, RANGE_READ_MAX);
 	return OP_DONE;
 }
 

@@ -119,6 +119,13 @@ act block 10.20.0.0/16 --reason x --yes --format json >"$work/priv.json" 2>&1
 check "a private member is skipped, not blocked (exit 4)" [ $? -eq 4 ] && [ "$(rcli EXISTS blocked:10.20.0.5)" = 0 ]
 check "... saying why" [ "$(jpath "$work/priv.json" 'd["skipped"][0]["reason"].startswith("a private address")')" = True ]
 
+# --- a hostile value in a member's key reaches the screen sanitised --------------
+tsql -c "INSERT INTO $table (tenant_id, action, ip_address, status_code) VALUES ('acme', 'failed_auth', '192.0.2.66', 401)"
+rcli SET blocked:192.0.2.66 '{"by":"mallory\u001b]0;pwned\u0007\u001b[2J","reason":"x","at":1,"via":"sectop"}' EX 600 >/dev/null
+act block 192.0.2.0/24 --reason x --dry-run >"$work/hostile.txt" 2>&1
+check "a member blocked by a hostile 'by': shown, its escapes made visible" grep -q "192.0.2.66 .*already blocked by mallory" "$work/hostile.txt" &&
+	! grep -q "$(printf '\033')" "$work/hostile.txt"
+
 # --- unblock: only what the range block set -------------------------------------
 rcli SET blocked:203.0.113.6 '{"by":"bob","reason":"single","at":1,"via":"sectop"}' EX 600 >/dev/null  # replaced by bob
 lines=$(wc -l <"$journal")
