@@ -55,4 +55,13 @@ type_text "203.0.113.0/24"
 keys Enter
 check_until "typed: the range block's keys are gone" 10 value_is 0 rcli EXISTS blocked:203.0.113.11 blocked:203.0.113.12
 check "... the servers' block is left" [ "$(rcli GET blocked:203.0.113.13)" = 1 ]
+keys B
+type_text "left at the preview"
+keys Enter
+check_shows "a preview left with Esc" "To confirm, type the range: 203.0.113.0/24" 10
+keys Escape
+check_gone "... closes, nothing done" "To confirm, type the range" 5
+check "... no key set" [ "$(rcli EXISTS blocked:203.0.113.11 blocked:203.0.113.12)" = 0 ]
+keys q
+check_shows "q quits cleanly (under the sanitizers: nothing leaked)" "[sectop exited 0]" 10
 finish
