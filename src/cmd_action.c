@@ -226,7 +226,7 @@ static int run(struct app *app, enum op_kind kind)
 	if (app->n_operands != 1) {
 		fprintf(stderr, "sectop: give one %s (sectop %s)\n",
 		        kind == OP_REVOKE ? "key id" : kind == OP_ROTATE ? "secret" : "address",
-		        kind == OP_BLOCK ? "block ADDRESS --reason TEXT" : kind == OP_UNBLOCK ? "unblock ADDRESS" :
+		        kind == OP_BLOCK ? "block ADDRESS|RANGE --reason TEXT" : kind == OP_UNBLOCK ? "unblock ADDRESS|RANGE" :
 		        kind == OP_EXTEND ? "extend ADDRESS --reason TEXT" :
 		        kind == OP_ROTATE ? "rotate SECRET --reason TEXT, or rotate --status" :
 		        "revoke KEY_ID --tenant T --reason TEXT");
