@@ -645,8 +645,11 @@ static int audit_range(struct ops *o, const struct op *op, const char *id, const
 	char **targets = calloc(n + 1, sizeof *targets), action[64];
 	int rc = -1;
 
+	size_t k = 0;
 	json_array_foreach(done, i, ip)
-		targets[i] = (char *)json_string_value(ip);
+		if (targets && json_is_string(ip))
+			targets[k++] = (char *)json_string_value(ip);
+	n = k;
 	ops_audit_action(action, sizeof action, op_action_name(op->kind), n ? "done" : "already", n > 0);
 	if (details && targets && n)
 		rc = audit_rows(o, action, "ip", targets, n, details, who, when);

@@ -290,6 +290,10 @@ static bool range_finished(struct console *c)
 		c->message_until = 0;
 		return true;
 	}
+	if (c->job.phase == ACT_RANGE_PREPARE && done) {
+		console_message(c, "the range's preview came after another action began: B or U on it again");
+		return true;
+	}
 	c->op_range = false;
 	snprintf(msg, sizeof msg, "%s%s", done ? "" : "not done: ", c->job.result.message);
 	console_message(c, msg);
