@@ -48,7 +48,8 @@ done
 act block 203.0.113.7/24 --reason x --yes >"$work/out" 2>&1
 check "host bits set: refused, naming the network meant" [ $? -eq 5 ] && grep -q "the network is 203.0.113.0/24" "$work/out"
 act extend 203.0.113.0/24 --reason x --yes >"$work/out" 2>&1
-check "a range where an address is meant (extend): refused" [ $? -eq 5 ]
+check "a range where an address is meant (extend): refused, saying so" [ $? -eq 5 ] &&
+	grep -q "is a range (CIDR): one address is meant here" "$work/out"
 act block 203.0.113.0/24 --yes >"$work/out" 2>&1
 check "a reason is required" [ $? -eq 5 ] && grep -q "reason is required" "$work/out"
 act block 203.0.113.0/24 --reason x --range-max 2 --yes >"$work/out" 2>&1
