@@ -44,7 +44,7 @@ static void show_plan(const struct ops *o, const struct range_plan *p, bool asci
 	char window[16], ttl[16];
 	char *command = sanitize_str(p->command, ascii ? SAN_ASCII : 0);
 
-	str_duration(window, sizeof window, o->cfg->window_s);
+	str_duration(window, sizeof window, p->window_s);
 	printf("%s %s (a range)\n", op_action_name(p->op.kind), p->op.target);
 	printf("  failed in the window (%s): %ld address%s\n", window, p->failing, p->failing == 1 ? "" : "es");
 	printf("  will send: %s\n", command ? command : "");
@@ -132,7 +132,8 @@ int cmd_range(struct app *app, enum op_kind kind)
 	const struct config *cfg = app->cfg;
 	struct ops o;
 	struct range_plan plan = { .op = { .kind = kind, .reason = cfg->reason, .ttl_s = cfg->block_ttl_s,
-	                                   .incident = cfg->incident } };
+	                                   .incident = cfg->incident },
+	                           .window_s = cfg->window_s, .tenant = cfg->tenant };
 	struct op_result r = { 0 };
 	char err[400];
 	bool json = strcmp(cfg->format, "json") == 0, prepared = false;

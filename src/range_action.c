@@ -99,7 +99,7 @@ static struct range_member *add_member(struct range_plan *p, const char *ip, lon
 
 /* The addresses of the range that failed in the window, most failures
  * first: the window, the failure definition and the tenant the console
- * and the snapshot count with. */
+ * and the snapshot count with (the plan's window and tenant). */
 static enum op_status find_failing(struct ops *o, struct range_plan *p, struct op_result *r)
 {
 	const struct config *cfg = o->cfg;
@@ -119,9 +119,9 @@ static enum op_status find_failing(struct ops *o, struct range_plan *p, struct o
 	char *acts = pg_sql_text_array(cfg->failure_actions.v, cfg->failure_actions.n);
 	char *codes = pg_sql_int_array(cfg->failure_statuses, cfg->n_failure_statuses);
 	char window[16], limit[16];
-	snprintf(window, sizeof window, "%d", cfg->window_s);
+	snprintf(window, sizeof window, "%d", p->window_s);
 	snprintf(limit, sizeof limit, "%d", RANGE_FETCH_MAX);
-	const char *v[] = { acts, codes, cfg->tenant, window, p->op.target, limit };
+	const char *v[] = { acts, codes, p->tenant, window, p->op.target, limit };
 	PGresult *res = sql && acts && codes ? PQexecParams(c, sql, 6, NULL, v, NULL, NULL, 0) : NULL;
 	enum op_status rc = OP_DONE;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
@@ -532,12 +532,16 @@ static void plan_command(const struct ops *o, struct range_plan *p)
 enum op_status range_prepare(struct ops *o, struct range_plan *p, const char *text, struct op_result *r)
 {
 	struct op keep = p->op;
+	const char *tenant = p->tenant;
+	int window_s = p->window_s ? p->window_s : o->cfg->window_s;
 	char err[300];
 
 	range_plan_free(p);
 	memset(p, 0, sizeof *p);
 	memset(r, 0, sizeof *r);
 	p->op = keep;
+	p->tenant = tenant;
+	p->window_s = window_s;
 	p->earlier_blocks = -1;
 	if (o->cfg->read_only)
 		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");

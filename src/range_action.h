@@ -48,6 +48,9 @@ struct range_member {
 
 struct range_plan {
 	struct op op;                /* OP_BLOCK or OP_UNBLOCK; target: the range, normal form */
+	int window_s;                /* the window the members failed in (0: the configured one) */
+	const char *tenant;          /* ... and the tenant scope (NULL: every tenant), as the
+	                                console or the snapshot counting them has it */
 	struct ipnet net;
 	long failing;                /* addresses of the range that failed in the window, all of them */
 	struct range_member *v;
@@ -62,7 +65,8 @@ const char *range_state_name(enum member_state s);
 size_t range_count(const struct range_plan *p, enum member_state s);
 
 /* Check the range, find its members and read their keys.  p->op holds
- * the kind, reason, ttl and incident; text is the range as typed.  OP_DONE
+ * the kind, reason, ttl and incident, p->window_s and p->tenant the scope;
+ * text is the range as typed.  OP_DONE
  * (nothing sent), or OP_REFUSED / OP_FAILED with r->message. */
 enum op_status range_prepare(struct ops *o, struct range_plan *p, const char *text, struct op_result *r);
 /* Journal, apply key by key (unless a dry run), journal the result, audit. */

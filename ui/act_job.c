@@ -50,7 +50,7 @@ int act_job_start(struct act_job *j, const struct config *cfg, const struct op *
 }
 
 int act_job_range(struct act_job *j, const struct config *cfg, const struct op *op, const char *text,
-                  enum act_phase phase)
+                  int window_s, const char *tenant, enum act_phase phase)
 {
 	if (act_job_running(j))
 		return -1;
@@ -64,9 +64,12 @@ int act_job_range(struct act_job *j, const struct config *cfg, const struct op *
 		snprintf(j->reason, sizeof j->reason, "%s", op->reason ? op->reason : "");
 		snprintf(j->incident, sizeof j->incident, "%s", op->incident ? op->incident : "");
 		snprintf(j->range_text, sizeof j->range_text, "%s", text);
+		snprintf(j->tenant, sizeof j->tenant, "%s", tenant ? tenant : "");
 		j->range.op = (struct op){ .kind = op->kind, .ttl_s = op->ttl_s,
 		                           .reason = j->reason[0] ? j->reason : NULL,
 		                           .incident = j->incident[0] ? j->incident : NULL };
+		j->range.window_s = window_s;
+		j->range.tenant = tenant ? j->tenant : NULL;
 	}
 	return bg_fetch_start(&j->worker, act_job_run, j);
 }

@@ -31,9 +31,11 @@ struct act_job {
 /* Start op (its target and reason copied) in a worker.  -1 if it cannot. */
 int act_job_start(struct act_job *j, const struct config *cfg, const struct op *op);
 /* A range action's phase: preparing (op: kind, reason, ttl, incident; text:
- * the range), or executing the plan the last preparing made.  -1 if it cannot. */
+ * the range; the window and tenant its members failed in, as the screen
+ * counts them), or executing the plan the last preparing made.  -1 if it
+ * cannot. */
 int act_job_range(struct act_job *j, const struct config *cfg, const struct op *op, const char *text,
-                  enum act_phase phase);
+                  int window_s, const char *tenant, enum act_phase phase);
 bool act_job_running(const struct act_job *j);
 /* The fd to poll while running, or -1. */
 int act_job_fd(const struct act_job *j);

@@ -107,7 +107,8 @@ void range_preview(struct console *c)
 	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
 	c->op.incident = c->rb.incident[0] ? c->rb.incident : c->app->cfg->incident;
 	c->prompt = PROMPT_NONE;
-	if (act_job_range(&c->job, c->app->cfg, &c->op, c->op.target, ACT_RANGE_PREPARE) < 0) {
+	const struct model *m = &c->app->model;       /* the members the ranges view counted */
+	if (act_job_range(&c->job, c->app->cfg, &c->op, c->op.target, m->window_s, m->tenant, ACT_RANGE_PREPARE) < 0) {
 		console_message(c, "cannot start the action");
 		c->op_range = false;
 		return;
@@ -245,7 +246,7 @@ static void range_confirmed(struct console *c)
 	c->op_range = false;
 	if (!ops_confirmed(c->op_expect, c->input))
 		console_message(c, "not confirmed: nothing done (type the range exactly)");
-	else if (act_job_range(&c->job, c->app->cfg, &c->op, c->op.target, ACT_RANGE_EXECUTE) < 0)
+	else if (act_job_range(&c->job, c->app->cfg, &c->op, c->op.target, 0, NULL, ACT_RANGE_EXECUTE) < 0)
 		console_message(c, "cannot start the action");
 	else
 		console_message(c, "working...");

@@ -55,7 +55,9 @@ type_text "203.0.113.0/24"
 keys Enter
 check_until "typed: the range block's keys are gone" 10 value_is 0 rcli EXISTS blocked:203.0.113.11 blocked:203.0.113.12
 check "... the servers' block is left" [ "$(rcli GET blocked:203.0.113.13)" = 1 ]
+check_shows "the unblock's result is said" "203.0.113.0/24: 2 addresses unblocked" 5
 keys B
+check_shows "B again asks why" "Why? Type a reason" 5
 type_text "left at the preview"
 keys Enter
 check_shows "a preview left with Esc" "To confirm, type the range: 203.0.113.0/24" 10
