@@ -17,10 +17,12 @@
 #include <unistd.h>
 
 #include "actions.h"
+#include "actions_priv.h"
 #include "conf.h"
 #include "connect.h"
 #include "redis_link.h"
 #include "pg_sql.h"
+#include "range_action.h"
 #include "redis_url.h"
 #include "rotation.h"
 #include "sanitize.h"
@@ -1173,6 +1175,17 @@ int ops_retry_audits(struct ops *o)
 	json_t *v;
 	json_object_foreach(done, id, v) {
 		json_t *in = json_object_get(intents, id);
+		if (json_object_get(in, "range")) {          /* a range's rows, one per address */
+			struct op_result rr = { .status = OP_DONE };
+			snprintf(rr.journal_id, sizeof rr.journal_id, "%s", id);
+			if (range_retry_audit(o, in, v, id) == 0) {
+				journal_phase(o, &rr, "audited");
+				o->retried++;
+			} else {
+				missing++;
+			}
+			continue;
+		}
 		struct op op = { .reason = json_string_value(json_object_get(in, "reason")),
 		                 .ttl_s = (long)json_integer_value(json_object_get(in, "ttl_s")),
 		                 .incident = json_string_value(json_object_get(in, "incident")) };
@@ -1347,6 +1360,10 @@ int ops_reconcile(struct ops *o)
 		enum op_kind kind = op_kind_of(json_string_value(json_object_get(in, "action")));
 		if (kind == OP_ROTATE || intent_may_be_running(in, now))
 			continue;                    /* a rotation stays pending: its key is reused */
+		if (json_object_get(in, "range")) {
+			n += range_reconcile(o, in, id);
+			continue;
+		}
 		int landed = intent_landed(o, in, now);
 		if (landed < 0)
 			continue;                    /* the server cannot say now: the next command asks */
@@ -1358,4 +1375,51 @@ int ops_reconcile(struct ops *o)
 	json_decref(all);
 	o->reconciled += (unsigned)n;
 	return n;
+}
+
+/* ------------------------------------------------ shared with range_action.c */
+
+struct rlink *ops_redis_link(struct ops *o, struct op_result *r)
+{
+	return ops_redis(o, r);
+}
+
+PGconn *ops_pg_conn(struct ops *o)
+{
+	return ops_pg(o);
+}
+
+json_t *ops_journal_record(const struct ops *o, const char *id, const char *phase)
+{
+	return record(o, id, phase);
+}
+
+const char *ops_mode(const struct ops *o, const struct op *op)
+{
+	return op_mode(o, op);
+}
+
+bool ops_mode_audited(const char *mode)
+{
+	return audited_mode(mode);
+}
+
+char *ops_audit_details(const struct op *op, const char *id, const char *mode, json_t *extra)
+{
+	return audit_details(op, id, mode, extra);
+}
+
+void ops_audit_action(char *out, size_t n, const char *action, const char *status, bool applied)
+{
+	audit_action(out, n, action, status, applied);
+}
+
+bool ops_stop_armed(const char *name)
+{
+	return stop_armed(name);
+}
+
+void ops_stop_point(const char *name)
+{
+	stop_point(name);
 }

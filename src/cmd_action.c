@@ -16,15 +16,16 @@
 #include "actions.h"
 #include "app.h"
 #include "clock.h"
+#include "cmd_action.h"
 #include "conf.h"
 #include "connect.h"
+#include "iprange.h"
 #include "json_out.h"
 #include "rotation.h"
 #include "sanitize.h"
 #include "strutil.h"
 
-/* A line typed on the terminal (not stdin: a pipe must not confirm). */
-static bool ask(const char *question, const char *expect)
+bool cmd_ask(const char *question, const char *expect)
 {
 	FILE *tty = fopen("/dev/tty", "r+");
 	char line[256];
@@ -136,14 +137,14 @@ static bool confirm(const struct ops *o, const struct op *op, const struct op_pl
 	if (p->extra_confirm) {
 		snprintf(expect, sizeof expect, "%s %s", p->extra_word, p->confirm);
 		snprintf(q, sizeof q, "Type '%s' to act on it anyway: ", expect);
-		return ask(q, expect);
+		return cmd_ask(q, expect);
 	}
 	if (o->cfg->yes)
 		return true;
 	snprintf(q, sizeof q, "Type the %s to confirm (%s): ", op->kind == OP_REVOKE ?
 	         (strcmp(p->confirm, op->target) == 0 ? "key's id" : "key's prefix") :
 	         op->kind == OP_ROTATE ? "secret's name" : "address", p->confirm);
-	return ask(q, p->confirm);
+	return cmd_ask(q, p->confirm);
 }
 
 static void print_json(const struct op *op, const struct op_plan *p, const struct op_result *r,
@@ -188,7 +189,7 @@ static void print_json(const struct op *op, const struct op_plan *p, const struc
  * (the output is printed first when there is still somewhere to print it). */
 static sigset_t held_signals;
 
-static void execute_whole(struct ops *o, const struct op *op, const struct op_plan *p, struct op_result *r)
+void cmd_hold_signals(void)
 {
 	sigemptyset(&held_signals);
 	sigaddset(&held_signals, SIGHUP);
@@ -196,10 +197,15 @@ static void execute_whole(struct ops *o, const struct op *op, const struct op_pl
 	sigaddset(&held_signals, SIGINT);
 	sigaddset(&held_signals, SIGQUIT);
 	sigprocmask(SIG_BLOCK, &held_signals, NULL);
+}
+
+static void execute_whole(struct ops *o, const struct op *op, const struct op_plan *p, struct op_result *r)
+{
+	cmd_hold_signals();
 	ops_execute(o, op, p, r);
 }
 
-static void release_signals(void)
+void cmd_release_signals(void)
 {
 	fflush(stdout);
 	sigprocmask(SIG_UNBLOCK, &held_signals, NULL);
@@ -220,12 +226,14 @@ static int run(struct app *app, enum op_kind kind)
 	if (app->n_operands != 1) {
 		fprintf(stderr, "sectop: give one %s (sectop %s)\n",
 		        kind == OP_REVOKE ? "key id" : kind == OP_ROTATE ? "secret" : "address",
-		        kind == OP_BLOCK ? "block ADDRESS --reason TEXT" : kind == OP_UNBLOCK ? "unblock ADDRESS" :
+		        kind == OP_BLOCK ? "block ADDRESS|RANGE --reason TEXT" : kind == OP_UNBLOCK ? "unblock ADDRESS|RANGE" :
 		        kind == OP_EXTEND ? "extend ADDRESS --reason TEXT" :
 		        kind == OP_ROTATE ? "rotate SECRET --reason TEXT, or rotate --status" :
 		        "revoke KEY_ID --tenant T --reason TEXT");
 		return 2;
 	}
+	if ((kind == OP_BLOCK || kind == OP_UNBLOCK) && iprange_is_range(app->operands[0]))
+		return cmd_range(app, kind);              /* a range where one is meant; nowhere else */
 	if (kind == OP_ROTATE)
 		op.secret = app->operands[0];
 	else
@@ -267,7 +275,7 @@ static int run(struct app *app, enum op_kind kind)
 		fprintf(r.status == OP_DONE ? stdout : stderr, "%s%s\n", r.status == OP_DONE ? "" : "sectop: ", safe);
 		free(safe);
 	}
-	release_signals();
+	cmd_release_signals();
 	return (int)r.status;
 }
 

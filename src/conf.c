@@ -126,6 +126,7 @@ static const struct conf_key conf_table[] = {
 	K("ttl", CT_SECONDS, block_ttl_s, 1, 365 * 86400),
 	K("block-ttl-steps", CT_LIST, block_ttl_steps, 0, 0),
 	K("block-memory", CT_SECONDS, block_memory_s, 0, 3650 * 86400),
+	K("range-max", CT_INT, range_max, 1, 65536),
 	K("reason", CT_STRING, reason, 0, 0),
 	K("incident", CT_STRING, incident, 0, 0),
 	K("yes", CT_BOOL, yes, 0, 0),
@@ -255,6 +256,7 @@ void conf_defaults(struct config *cfg)
 	cfg->block_ttl_s = 0;                  /* not set: block-ttl-steps decide */
 	list_set(&cfg->block_ttl_steps, (const char *const[]){ "1h", "6h", "24h", "7d", NULL });
 	cfg->block_memory_s = 30 * 86400;
+	cfg->range_max = 256;
 	set_str(&cfg->since, "7d");
 	set_str(&cfg->revoke_backend, "db");
 	cfg->hot_threshold = 1000;

@@ -130,6 +130,7 @@ struct config {
 	int block_ttl_s;         /* --ttl: how long a block lasts; 0 (not set): block-ttl-steps */
 	struct conf_list block_ttl_steps; /* a block's TTL by the earlier blocks of the address */
 	int block_memory_s;      /* ... found in the audit log within this long */
+	int range_max;           /* a range block sets at most this many keys */
 	char *reason, *incident; /* --reason, --incident of one action */
 	bool yes;                /* --yes: no question asked (scripts) */
 

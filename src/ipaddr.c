@@ -58,7 +58,7 @@ int ipaddr_normalize(const char *in, char *out, size_t outsz, char *err, size_t 
 	if (strlen(in) >= IPADDR_LEN)
 		return refuse(err, errsz, "too long for an address");
 	if (strchr(in, '/'))
-		return refuse(err, errsz, "'%s' is a range (CIDR): block one address at a time", in);
+		return refuse(err, errsz, "'%s' is a range (CIDR): one address is meant here (only block and unblock take a range)", in);
 	if (strchr(in, '%'))
 		return refuse(err, errsz, "a zone index (%%) is not part of the address a server sees");
 	for (const char *p = in; *p; p++)

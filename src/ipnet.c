@@ -79,8 +79,8 @@ int ipnet_parse(const char *in, bool allow_host, struct ipnet *out, char *err, s
 		return 0;
 	}
 	char *end;
-	long p = strtol(slash + 1, &end, 10);
-	if (end == slash + 1 || *end || slash[1] == '+' || slash[1] == '-' || (slash[1] == '0' && slash[2]) ||
+	long p = strtol(slash + 1, &end, 10);        /* digits only: strtol would skip a space or take a sign */
+	if (end == slash + 1 || *end || slash[1] < '0' || slash[1] > '9' || (slash[1] == '0' && slash[2]) ||
 	    p < 0 || p > bits) {
 		snprintf(err, errsz, "'%s': the prefix length must be 0 to %d", in, bits);
 		return -1;

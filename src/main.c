@@ -52,6 +52,8 @@ static void usage(FILE *f)
 	      "                     (exit 0: all sources answered, 3: some were down)\n"
 	      "  block ADDRESS      block an address: --reason TEXT [--ttl 1h] [--yes]\n"
 	      "  unblock ADDRESS    remove a block;  extend ADDRESS: reset its time to live\n"
+	      "  block RANGE        block the addresses of 203.0.113.0/24 (or an IPv6 /64) that failed\n"
+	      "                     in the window, one key each (at most --range-max); unblock RANGE\n"
 	      "  revoke KEY_ID      revoke an API key: --tenant T --reason TEXT [--yes]\n"
 	      "  rotate SECRET      ask the secret's webhook for a rotation: --reason TEXT\n"
 	      "                     [--incident ID] [--yes]; rotate --status: every secret's state\n"

@@ -366,6 +366,7 @@ static void console_free(struct console *c)
 	journal_close(&c->looks);
 	rb_picker_stop(&c->rb);
 	rb_pane_close(&c->rb);
+	range_plan_free(&c->job.range);
 	rows_clear(&c->rows);
 	free(c->rows.v);
 	for (int i = 0; i < LIST_COUNT; i++)

@@ -64,6 +64,8 @@ struct console {
 	                                          * allow-listed, with --bypass-allow: "bypass ADDRESS" */
 	bool op_bypass;
 	char op_expect[80];                      /* what must be typed to confirm */
+	bool op_range;                           /* the action is on a range (the ranges view): its
+	                                          * preview is read (job.range) before it is confirmed */
 	struct act_job job;
 	size_t alerts;                           /* for the bell: ring when it grows */
 
@@ -124,11 +126,12 @@ void keys_reload(struct console *c);
 void keys_arrived(struct console *c);
 void recon_start(struct console *c);
 
-/* console_act.c: the actions: B U X K O, from the selection to the gate */
+/* console_act.c: the actions: B U X K O, from the selection to the gate (B U on a range too) */
 void action_begin(struct console *c, enum op_kind kind);
 void revoke_begin(struct console *c);
 void rotate_begin(struct console *c);
 void action_confirmed(struct console *c);
+void range_preview(struct console *c);
 void action_finished(struct console *c);
 
 /* console_runbook.c: the runbook pane, the timeline and a drill's looks */

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "clock.h"
 #include "ipaddr.h"
+#include "iprange.h"
 #include "loop.h"
 
 /* Before a reason is typed: would the gate refuse at once?  --read-only,
@@ -57,12 +58,85 @@ static bool allow_listed(struct console *c, const char *addr, bool *bypass)
 	return true;
 }
 
+/* B or U on a row of the ranges view: the range is fixed now; its
+ * members are read (range_preview) once the reason is typed, and shown
+ * before the range is typed to confirm. */
+static void range_begin(struct console *c, enum op_kind kind)
+{
+	const struct row *r;
+	struct ipnet net;
+	char err[300];
+
+	if (kind == OP_EXTEND) {
+		console_message(c, "extend acts on one address: Enter lists the range's addresses");
+		return;
+	}
+	/* its members are the live window's failing addresses of a network */
+	if (c->app->model.at_s) {
+		console_message(c, "a range acts on the live window's failing addresses: L (live) first");
+		return;
+	}
+	if (c->ranges_by_as) {
+		console_message(c, "an AS is not a range: A groups by /24 and /64 again, or Enter lists its addresses");
+		return;
+	}
+	if (action_refused(c))
+		return;
+	list_rows(c);
+	if (!(r = table_current(&c->lists[c->list], &c->rows))) {
+		console_message(c, "select a range first");
+		return;
+	}
+	if (act_job_running(&c->job)) {
+		console_message(c, "another action is still running: try again in a moment");
+		return;
+	}
+	if (iprange_parse(r->key, &net, err, sizeof err) < 0) {
+		console_message(c, err);
+		return;
+	}
+	memset(&c->op, 0, sizeof c->op);
+	c->op.kind = kind;
+	c->op.ttl_s = c->app->cfg->block_ttl_s;
+	ipnet_format(&net, c->op.target, sizeof c->op.target);
+	snprintf(c->op_expect, sizeof c->op_expect, "%s", c->op.target);
+	c->op_range = true;
+	c->op_extra = c->op_bypass = false;
+	c->op_reason[0] = c->input[0] = '\0';
+	if (kind == OP_BLOCK)
+		c->prompt = PROMPT_REASON;
+	else
+		range_preview(c);
+}
+
+/* The range's members, read off the screen's thread: the dialog shows
+ * them when they arrive (action_finished), and asks for the range. */
+void range_preview(struct console *c)
+{
+	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
+	c->op.incident = c->rb.incident[0] ? c->rb.incident : c->app->cfg->incident;
+	c->prompt = PROMPT_NONE;
+	const struct model *m = &c->app->model;       /* the members the ranges view counted */
+	if (act_job_range(&c->job, c->app->cfg, &c->op, c->op.target, m->window_s, m->tenant, ACT_RANGE_PREPARE) < 0) {
+		console_message(c, "cannot start the action");
+		c->op_range = false;
+		return;
+	}
+	console_message(c, "reading the range's failing addresses and their keys...");
+	c->message_until = clock_mono_ms() + 60000;
+}
+
 /* B, U, X: the target is fixed now, whatever the list does meanwhile. */
 void action_begin(struct console *c, enum op_kind kind)
 {
 	const char *addr = selected_address(c);
 	char err[200];
 
+	c->op_range = false;
+	if (c->screen == SCR_LIST && c->list == LIST_RANGES) {
+		range_begin(c, kind);
+		return;
+	}
 	if (action_refused(c))
 		return;
 	memset(&c->op, 0, sizeof c->op);
@@ -140,6 +214,7 @@ void revoke_begin(struct console *c)
 		return;
 	}
 	memset(&c->op, 0, sizeof c->op);
+	c->op_range = false;
 	c->op.kind = OP_REVOKE;
 	snprintf(c->op.target, sizeof c->op.target, "%s", k->id);
 	snprintf(c->op_tenant, sizeof c->op_tenant, "%s", k->tenant ? k->tenant : "");
@@ -164,6 +239,7 @@ void rotate_begin(struct console *c)
 	if (!r)
 		return;
 	memset(&c->op, 0, sizeof c->op);
+	c->op_range = false;
 	c->op.kind = OP_ROTATE;
 	snprintf(c->op_secret, sizeof c->op_secret, "%s", r->key);
 	snprintf(c->op.target, sizeof c->op.target, "%.45s", r->key);
@@ -174,8 +250,23 @@ void rotate_begin(struct console *c)
 	c->input[0] = '\0';
 }
 
+static void range_confirmed(struct console *c)
+{
+	c->op_range = false;
+	if (!ops_confirmed(c->op_expect, c->input))
+		console_message(c, "not confirmed: nothing done (type the range exactly)");
+	else if (act_job_range(&c->job, c->app->cfg, &c->op, c->op.target, 0, NULL, ACT_RANGE_EXECUTE) < 0)
+		console_message(c, "cannot start the action");
+	else
+		console_message(c, "working...");
+}
+
 void action_confirmed(struct console *c)
 {
+	if (c->op_range) {
+		range_confirmed(c);
+		return;
+	}
 	c->op.reason = c->op_reason[0] ? c->op_reason : NULL;
 	c->op.incident = c->rb.incident[0] ? c->rb.incident : c->app->cfg->incident;
 	if (!ops_confirmed(c->op_expect, c->input)) {
@@ -193,12 +284,44 @@ void action_confirmed(struct console *c)
 		console_message(c, "working...");
 }
 
+/* A range's preview arrived: the dialog shows it and asks for the range;
+ * a range action ended: its plan is let go. */
+static bool range_finished(struct console *c)
+{
+	char msg[600];
+	bool done = c->job.result.status == OP_DONE;
+
+	if (c->job.phase == ACT_WHOLE)
+		return false;
+	act_job_finish(&c->job);
+	if (c->job.phase == ACT_RANGE_PREPARE && done && c->op_range) {
+		c->prompt = PROMPT_CONFIRM;
+		c->input[0] = '\0';
+		c->message_until = 0;
+		return true;
+	}
+	if (c->job.phase == ACT_RANGE_PREPARE && done) {
+		console_message(c, "the range's preview came after another action began: B or U on it again");
+		return true;
+	}
+	c->op_range = false;
+	snprintf(msg, sizeof msg, "%s%s", done ? "" : "not done: ", c->job.result.message);
+	console_message(c, msg);
+	c->message_until = clock_mono_ms() + 8000;
+	if (c->job.phase == ACT_RANGE_EXECUTE)
+		range_plan_free(&c->job.range);
+	loop_refresh_all(c->app->loop);
+	return true;
+}
+
 void action_finished(struct console *c)
 {
 	char msg[600];
 	long step = c->step_of_action;
 	bool done = c->job.result.status == OP_DONE;
 
+	if (range_finished(c))
+		return;
 	act_job_finish(&c->job);
 	bool quiet = c->job.op.kind == OP_STEP_DONE && done;
 	if (!quiet || clock_mono_ms() >= c->message_until) {   /* a step's record never hides news */

@@ -103,6 +103,80 @@ static void draw_redis_state(const struct view_ctx *v, const struct ip_redis *rd
 	}
 }
 
+/* One member of a range's preview: the address, and its failures or why
+ * it is skipped or left alone (a Redis value's "by", an allow note: the
+ * drawing sanitises them). */
+static void draw_range_member(const struct view_ctx *v, const struct range_member *m, int pad, int y, int x, int w)
+{
+	char line[500];
+
+	if (m->state == MEMBER_PLANNED)
+		snprintf(line, sizeof line, "%-*s  %ld failure%s", pad, m->ip, m->failures, m->failures == 1 ? "" : "s");
+	else
+		snprintf(line, sizeof line, "%-*s  %s: %s", pad, m->ip, m->state == MEMBER_LEFT ? "left" : "skipped", m->why);
+	draw_text(v->d, y, x, w, line, m->state == MEMBER_PLANNED ? ROLE_SELECTION : ROLE_WARN);
+}
+
+/* A range: before the reason, only the range; then the preview the gate
+ * read: how many addresses and which, those skipped or left and why. */
+static void draw_range_dialog(struct console *c, const struct view_ctx *v, int rows, int cols)
+{
+	const struct range_plan *p = &c->job.range;
+	bool ready = c->prompt == PROMPT_CONFIRM && !act_job_running(&c->job) && c->job.phase == ACT_RANGE_PREPARE;
+	size_t planned = ready ? range_count(p, MEMBER_PLANNED) : 0, skipped = ready ? range_count(p, MEMBER_SKIPPED) : 0;
+	size_t left = ready ? range_count(p, MEMBER_LEFT) : 0;
+	int w = cols - 8 < 76 ? cols - 8 : 76, h = 9 + (int)(planned + skipped + left);
+	if (h > rows - 2)
+		h = rows - 2;
+	int y = (rows - h) / 2, x = (cols - w) / 2, room = h - 8, k = 0, pad = 0;
+	char line[300], ttl[32];
+
+	for (size_t i = 0; ready && i < p->n; i++)      /* addresses in a column as wide as the longest */
+		if ((int)strlen(p->v[i].ip) > pad)
+			pad = (int)strlen(p->v[i].ip);
+
+	for (int i = 0; i < h; i++)
+		draw_fill(v->d, y + i, x, w, ROLE_SELECTION);
+	snprintf(line, sizeof line, " %s %s (a range)%s ", op_action_name(c->op.kind), c->op.target,
+	         v->cfg->dry_run ? "  (DRY RUN: nothing is changed)" : "");
+	draw_text(v->d, y, x + 1, w - 2, line, ROLE_BADGE);
+	if (!ready) {
+		draw_text(v->d, y + 2, x + 2, w - 4, "each address of the range that failed in the window, one key each;",
+		          ROLE_SELECTION);
+		draw_text(v->d, y + 3, x + 2, w - 4, "they are listed here before you confirm", ROLE_SELECTION);
+	} else {
+		snprintf(line, sizeof line, "failed in the window: %ld; to %s: %zu; skipped: %zu%s", p->failing,
+		         c->op.kind == OP_BLOCK ? "block" : "unblock", planned, skipped, left ? "; left alone: " : "");
+		if (left)
+			snprintf(line + strlen(line), sizeof line - strlen(line), "%zu", left);
+		draw_text(v->d, y + 2, x + 2, w - 4, line, ROLE_SELECTION);
+		if (c->op.kind == OP_BLOCK) {
+			format_ttl(ttl, sizeof ttl, p->op.ttl_s);
+			snprintf(line, sizeof line, "time to live: %s%s%s", ttl, p->ttl_step ? ", the " : "",
+			         p->ttl_step ? p->ttl_why : "");
+			draw_text(v->d, y + 3, x + 2, w - 4, line, ROLE_SELECTION);
+		}
+		for (int pass = 0; pass < 3; pass++)          /* planned, then skipped, then left */
+			for (size_t i = 0; i < p->n; i++) {
+				enum member_state s = pass == 0 ? MEMBER_PLANNED : pass == 1 ? MEMBER_SKIPPED : MEMBER_LEFT;
+				if (p->v[i].state != s)
+					continue;
+				if (k == room - 1 && planned + skipped + left > (size_t)room) {
+					snprintf(line, sizeof line, "... and %zu more (sectop %s %s --dry-run lists them all)",
+					         planned + skipped + left - (size_t)k, c->op.kind == OP_BLOCK ? "block" : "unblock",
+					         c->op.target);
+					draw_text(v->d, y + 5 + k, x + 2, w - 4, line, ROLE_SELECTION);
+					pass = 3;
+					break;
+				}
+				draw_range_member(v, &p->v[i], pad, y + 5 + k++, x + 4, w - 6);
+			}
+	}
+	snprintf(line, sizeof line, c->prompt == PROMPT_REASON ? "Why? Type a reason, Enter (Esc cancels)"
+	         : "To confirm, type the range: %s  then Enter (Esc cancels)", c->op_expect);
+	draw_text(v->d, y + h - 2, x + 2, w - 4, line, ROLE_SELECTION);
+}
+
 static void draw_action_dialog(struct console *c, const struct view_ctx *v, int rows, int cols)
 {
 	const struct model *m = v->m;
@@ -110,6 +184,10 @@ static void draw_action_dialog(struct console *c, const struct view_ctx *v, int 
 	int w = cols - 8 < 76 ? cols - 8 : 76, h = 10, y = (rows - h) / 2, x = (cols - w) / 2;
 	char ttl[96], line[300];
 
+	if (c->op_range) {
+		draw_range_dialog(c, v, rows, cols);
+		return;
+	}
 	for (int i = 0; i < h; i++)
 		draw_fill(v->d, y + i, x, w, ROLE_SELECTION);
 	snprintf(line, sizeof line, " %s %s%s ", op_action_name(c->op.kind), c->op.target,

@@ -65,6 +65,8 @@ static void prompt_apply(struct console *c)
 		snprintf(c->op_reason, sizeof c->op_reason, "%s", c->input);
 		c->input[0] = '\0';
 		c->prompt = PROMPT_CONFIRM;
+		if (c->op_range)
+			range_preview(c);                /* the members first, then the range typed */
 		return;
 	} else if (c->prompt == PROMPT_CONFIRM) {
 		c->prompt = PROMPT_NONE;

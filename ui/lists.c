@@ -516,5 +516,5 @@ const struct list_def list_defs[LIST_COUNT] = {
 	[LIST_RATELIMITS] = { '0', "Rate limits", COLS(rate_cols), -1, build_ratelimits,
 	                      "Enter drill down  B block  / filter  s sort  Esc back  ? help" },
 	[LIST_RANGES] = { 'P', "Ranges", COLS(range_cols), -1, build_ranges,
-	                  "Enter its addresses  A by AS / by network  / filter  s sort  Esc back  ? help" },
+	                  "Enter its IPs  B block  U unblock  A by AS  / filter  s sort  Esc back  ? help" },
 };

@@ -11,8 +11,8 @@
 # 16 and up are one test's each (command line: allowlist 16, repeat
 # offenders 17, origins 18, rate limits 19, replication 20, partitions 21;
 # terminal: allowlist 22, geoip 23, ranges 24, rate limits 25, wide 26,
-# ranges by AS 27, notify 28 (with its command-line test), look back 31).
-# That gives it:
+# ranges by AS 27, notify 28 (with its command-line test), range block 30,
+# look back 31; command line: ranges 29).  That gives it:
 #   $table      its own copy of audit_log (dropped on exit)
 #   $redis_url  the shared Redis with its own db number (flushed on exit)
 #   $work       a scratch directory (removed on exit)

@@ -61,6 +61,8 @@ check_shows "Enter lists the AS's addresses" "filter \"AS64500\": $a500" 5
 check "... none of another AS" lacks "198.51.100."
 keys P
 wait_for " P Ranges (4) by AS" 5
+keys B
+check_shows "B on an AS: not a range, said" "an AS is not a range" 5
 keys A
 check_shows "A again: by /24 and /64" " P Ranges (6) by /24 and /64; A by AS " 8
 check_shows_re "the /24 as before" "203\.0\.113\.0/24 +$f500 +$r500 +$a500 +$t500 " 5

@@ -5,7 +5,8 @@
 # redis-cli's own SCAN of each master), the addresses on screen are read
 # from their slots' masters (one of them in the middle of a slot migration:
 # ASK), an action through a node that does not own the slot writes to the
-# one that does, the console counts every shard; then one master is
+# one that does, a range block sets (and its unblock removes) keys on every
+# shard, the console counts every shard; then one master is
 # stopped: only its part goes missing (the others' figures stay exact, its
 # addresses become unknown, never "not blocked").  No KEYS on any node.
 . "$(dirname "$0")/lib.sh"
@@ -133,6 +134,21 @@ check "block through a node that does not own the slot exits 0" [ $? -eq 0 ]
 owner=$(owner_of "blocked:$target")
 check "the block landed on its slot's master (:$owner, not :$p1)" [ -n "$owner" ] && [ "$owner" != "$p1" ]
 check "... and is where redis-cli -c finds it" [ "$(on "$p1" -c EXISTS "blocked:$target")" = 1 ]
+
+# --- a range block: its keys lie on every shard, one transaction each --------------
+tsql -c "INSERT INTO $table (tenant_id, user_id, action, ip_address, status_code)
+         SELECT 'acme', 'u1', 'failed_auth', ('198.51.100.' || g)::inet, 401 FROM generate_series(1, 12) g" || exit 99
+range_keys=()
+for i in $(seq 1 12); do range_keys+=("blocked:198.51.100.$i"); done
+range_set() { local k n=0; for k in "${range_keys[@]}"; do n=$((n + $(on "$p1" -c EXISTS "$k"))); done; echo $n; }
+run block 198.51.100.0/24 --reason "cluster range" --yes --format json --redis "redis://127.0.0.1:$p2/0" >"$work/rb.json" 2>&1
+check "a range block through the cluster exits 0" [ $? -eq 0 ]
+check "... its twelve keys are set" [ "$(range_set)" = 12 ]
+range_owners=$(for k in "${range_keys[@]}"; do owner_of "$k"; done | sort -u | wc -l)
+check "... on more than one master ($range_owners)" [ "$range_owners" -gt 1 ]
+run unblock 198.51.100.0/24 --yes --redis "redis://127.0.0.1:$p3/0" >"$work/ru.out" 2>&1
+check "unblocking the range through another node removes them all" [ $? -eq 0 ] &&
+	[ "$(range_set)" = 0 ]
 for p in "${ports[@]}"; do
 	check "no KEYS ever ran on :$p" eval '! on "$p" INFO commandstats | grep -q "^cmdstat_keys:"'
 done

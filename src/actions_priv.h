@@ -1,0 +1,34 @@
+/* actions_priv.h: the parts of the gate (actions.c) that range actions
+ * (range_action.c) share, so that one journal record, its audit rows and
+ * its mode are written the same way for an address and for a range.  Not
+ * for views or commands: they call actions.h or range_action.h. */
+#ifndef SECTOP_ACTIONS_PRIV_H
+#define SECTOP_ACTIONS_PRIV_H
+
+#include <jansson.h>
+#include <libpq-fe.h>
+#include <stdbool.h>
+
+#include "actions.h"
+
+struct rlink;
+
+/* The Redis link, connected on first use; NULL with r->message. */
+struct rlink *ops_redis_link(struct ops *o, struct op_result *r);
+/* The write connection (the primary); NULL with o->pg_error. */
+PGconn *ops_pg_conn(struct ops *o);
+/* A journal record's common fields: id, time, phase, operator. */
+json_t *ops_journal_record(const struct ops *o, const char *id, const char *phase);
+/* "live", "drill", "dry-run" or "read-only". */
+const char *ops_mode(const struct ops *o, const struct op *op);
+/* Are actions of this mode audited (live, drill)? */
+bool ops_mode_audited(const char *mode);
+/* The audit row's details: journal id, reason, ttl, mode, incident, note, extra. */
+char *ops_audit_details(const struct op *op, const char *id, const char *mode, json_t *extra);
+/* "ip_blocked", or "ip_blocked_noop" when it found nothing to do. */
+void ops_audit_action(char *out, size_t n, const char *action, const char *status, bool applied);
+/* A test's stop (SECTOP_STOP_AT=intent, executed or result). */
+bool ops_stop_armed(const char *name);
+void ops_stop_point(const char *name);
+
+#endif
