@@ -20,6 +20,8 @@
 #include "pg_sql.h"
 #include "seen.h"
 #include "sketch.h"
+#include "team.h"
+#include "team_pg.h"
 
 /*
  * How a refresh stays cheap.  The window's figures live in the client
@@ -34,6 +36,8 @@
  *              the rows of the range, less those counted (by the server's
  *              hash of their ids), all at once;
  *   ROWS       the rows past the cursor, a batch at a time, in cursor order.
+ *   TEAM       only when CLOCK found one: operators' actions past their own
+ *              cursor, every operator's (team_pg.h).
  *
  * Reading the window (the first refresh, a new window or tenant scope, a
  * new connection) is the same ROWS from the window's start, after BASE
@@ -56,7 +60,7 @@ enum pg_state { PG_IDLE, PG_CONNECTING, PG_READY, PG_BUSY };
 
 /* The steps of one refresh, in order.  SETUP runs once per connection. */
 enum pg_step {
-	STEP_SETUP, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_LATE, STEP_ROWS,
+	STEP_SETUP, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_LATE, STEP_ROWS, STEP_TEAM,
 	/* the drill-down, when one is open: an address or a tenant */
 	STEP_DETAIL_EVENTS, STEP_DETAIL_A, STEP_DETAIL_B, STEP_DETAIL_C, STEP_DONE,
 	STEP_CONNECTED           /* SETUP answered: the first refresh starts at once */
@@ -116,6 +120,9 @@ struct pg {
 	size_t n_d_ips;
 
 	unsigned long queries, quiet, rows;
+
+	struct team_feed team;   /* operators' actions, past a cursor of their own */
+	bool quiet_refresh;      /* this refresh changed no figure */
 };
 
 static void pg_discard_detail(struct pg *p)
@@ -297,20 +304,21 @@ static int64_t keep_from(const struct pg *p, int64_t newest)
 
 static void send_clock(struct pg *p, int64_t now)
 {
-	char lo[24], cur[24], window[24], old[24];
+	char lo[24], cur[24], window[24], old[24], team_lo[24], team_cur[24];
 	bool c = have_cursor(p);
 
 	if (c)
 		plan_check(p, now);
 	bool count_old = c && p->check_full && p->old_lo_us != INT64_MAX;
-	const char *v[] = { p->m->tenant, c ? lo : NULL, c ? cur : NULL, c ? p->cursor_id : NULL, window,
-	                    count_old ? old : NULL };
+	const char *v[10] = { p->m->tenant, c ? lo : NULL, c ? cur : NULL, c ? p->cursor_id : NULL, window,
+	                      count_old ? old : NULL };
 
 	int_param(lo, sizeof lo, p->check_lo_us);
 	int_param(old, sizeof old, p->old_lo_us);
 	int_param(cur, sizeof cur, p->cursor_us);
 	int_param(window, sizeof window, p->m->window_s);
-	pg_send(p, now, p->sql.clock, 6, v);
+	team_feed_clock_params(&p->team, team_lo, team_cur, v + 6);
+	pg_send(p, now, p->sql.clock, 10, v);
 }
 
 /* {1,-2,...}: the ids counted from late_from on, which LATE leaves out. */
@@ -394,6 +402,14 @@ static void pg_send_step(struct pg *p, int64_t now)
 	case STEP_LATE:
 		send_rows(p, now, p->step == STEP_LATE);
 		break;
+	case STEP_TEAM: {
+		char buf[3][24];
+		const char *v[7];
+		team_feed_rows_params(&p->team, c->text_max, buf, v);
+		p->team.queries++;
+		pg_send(p, now, p->sql.team_rows, 7, v);
+		break;
+	}
 	case STEP_DETAIL_EVENTS:
 	case STEP_DETAIL_A:
 	case STEP_DETAIL_B:
@@ -708,7 +724,8 @@ static enum pg_step detail_or_done(struct pg *p, bool quiet)
 	return STEP_DETAIL_EVENTS;
 }
 
-/* The end of the dashboard's part: publish what changed. */
+/* The end of the dashboard's part: publish what changed; then the
+ * operators' actions, when CLOCK found some. */
 static enum pg_step figures_done(struct pg *p)
 {
 	bool quiet = !p->changed;
@@ -717,7 +734,24 @@ static enum pg_step figures_done(struct pg *p)
 		p->quiet++;
 	else
 		pg_publish(p);
-	return detail_or_done(p, quiet);
+	p->quiet_refresh = quiet;
+	return p->team.want ? STEP_TEAM : detail_or_done(p, quiet);
+}
+
+static enum pg_step take_team(struct pg *p, const PGresult *r)
+{
+	size_t n;
+	struct team_op *v = team_ops_from_result(r, &n);
+
+	if (!v)
+		return detail_or_done(p, p->quiet_refresh);
+	bool more = team_feed_took(&p->team, v, n);
+	p->m->team_error[0] = '\0';
+	if (n)
+		model_add_team_ops(p->m, v, n);
+	else
+		free(v);
+	return more ? STEP_TEAM : detail_or_done(p, p->quiet_refresh);
 }
 
 /* The look for late rows is over (LATE, if any, has counted them): a whole
@@ -746,6 +780,7 @@ static enum pg_step take_clock(struct pg *p, const PGresult *r)
 	long long minute = num(r, 0, 0) / 60;
 
 	take_role(p->m, r);
+	team_feed_clock(&p->team, num(r, 0, 6), PQgetisnull(r, 0, 7) ? -1 : flag(r, 0, 7), p->m->window_s);
 	if (!p->live)
 		return STEP_DONE;
 	if (minute != p->now_minute || !have_cursor(p))
@@ -836,6 +871,8 @@ static enum pg_step pg_take_step(struct pg *p, const PGresult *r)
 		return check_done(p);
 	case STEP_ROWS:
 		return after_rows(p, take_rows(p, r, false));
+	case STEP_TEAM:
+		return take_team(p, r);
 	case STEP_DETAIL_EVENTS:
 	case STEP_DETAIL_A:
 	case STEP_DETAIL_B:
@@ -884,9 +921,26 @@ static void detail_failed(struct pg *p, const char *why)
 	p->step = STEP_DONE;
 }
 
+/* The operators' actions could not be read (a statement timeout on a
+ * large window): the dashboard goes on, the reason is kept. */
+static void team_failed(struct pg *p, const char *why)
+{
+	log_msg(LOG_WARN, "postgres: the operators' actions were not read: %s", why);
+	team_feed_failed(&p->team, why);
+	first_line(p->m->team_error, sizeof p->m->team_error, why);
+	p->step = detail_or_done(p, p->quiet_refresh);
+}
+
 static void pg_result(struct pg *p, PGresult *r, int64_t now)
 {
 	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_FATAL_ERROR && p->step == STEP_TEAM && PQstatus(p->conn) == CONNECTION_OK) {
+		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		team_failed(p, msg ? msg : "query failed");
+		PQclear(r);
+		return;
+	}
 
 	if (st == PGRES_FATAL_ERROR && detail_step(p->step) && PQstatus(p->conn) == CONNECTION_OK) {
 		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
@@ -1084,6 +1138,7 @@ static void pg_destroy(void *self)
 	free(p->unauth_actions);
 	free(p->cross_actions);
 	free(p->rl_actions);
+	team_feed_free(&p->team);
 	free(p);
 }
 
@@ -1112,7 +1167,8 @@ struct pg *pg_new(const struct config *cfg, struct model *m, char *err, size_t e
 	p->unauth_actions = pg_sql_text_array(cfg->unauthorized_actions.v, cfg->unauthorized_actions.n);
 	p->cross_actions = pg_sql_text_array(cfg->cross_tenant_actions.v, cfg->cross_tenant_actions.n);
 	p->rl_actions = pg_sql_text_array(cfg->ratelimit_actions.v, cfg->ratelimit_actions.n);
-	if (!p->fail_actions || !p->fail_statuses || !p->unauth_actions || !p->cross_actions || !p->rl_actions) {
+	if (!p->fail_actions || !p->fail_statuses || !p->unauth_actions || !p->cross_actions || !p->rl_actions ||
+	    team_feed_init(&p->team) < 0) {
 		pg_destroy(p);
 		snprintf(err, errsz, "out of memory");
 		return NULL;
@@ -1139,4 +1195,9 @@ void pg_counters(const struct pg *p, unsigned long *queries, unsigned long *quie
 unsigned long pg_rows_read(const struct pg *p)
 {
 	return p->rows;
+}
+
+const struct team_feed *pg_team_feed(const struct pg *p)
+{
+	return &p->team;
 }
