@@ -12,6 +12,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 
 /* One operator action, from one audit row.  Strings are raw (untrusted:
  * sanitised where shown); any may be NULL. */
@@ -46,5 +47,14 @@ bool team_op_is_own(const struct team_op *op, const char *me,
 /* "alice@10.0.0.5 blocked 203.0.113.45 40 s ago", sanitised, for the
  * console's message line.  now_us: unix microseconds. */
 void team_op_message(const struct team_op *op, int64_t now_us, char *out, size_t n);
+
+struct config;
+/* (team_pg.c) An incident's timeline, the journal's records and every operator's from
+ * the audit log (since --since, else timeline_team_since), as Markdown on
+ * f.  When the audit log does not answer, the journal alone, said in the
+ * Markdown and in *offline (the reason; "" when it answered).  0, or -1
+ * with err (the journal cannot be read, or f written). */
+int team_timeline_export(const struct config *cfg, const char *journal_path, const char *incident,
+                         FILE *f, const char *who, char offline[200], char *err, size_t errsz);
 
 #endif

@@ -17,7 +17,6 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
-#include <stdio.h>
 
 #include "team.h"
 
@@ -62,13 +61,5 @@ struct team_op *team_ops_from_result(const PGresult *r, size_t *n);
  * server timeout.  0, or -1 with err (the database did not answer). */
 int team_pg_incident(const struct config *cfg, const char *incident, int64_t since_us,
                      struct team_op **out, size_t *n, char *err, size_t errsz);
-
-/* An incident's timeline, the journal's records and every operator's from
- * the audit log (since --since, else timeline_team_since), as Markdown on
- * f.  When the audit log does not answer, the journal alone, said in the
- * Markdown and in *offline (the reason; "" when it answered).  0, or -1
- * with err (the journal cannot be read, or f written). */
-int team_timeline_export(const struct config *cfg, const char *journal_path, const char *incident,
-                         FILE *f, const char *who, char offline[200], char *err, size_t errsz);
 
 #endif

@@ -9,8 +9,10 @@
 # resolver 4, below the command-line tests' 5-8); the others
 # share 14 and 15, which they only flush.  The test servers have 32 dbs:
 # 16 and up are one test's each (command line: allowlist 16, repeat
-# offenders 17, origins 18, rate limits 19, replication 20, partitions 21;
-# terminal: allowlist 22, geoip 23, ranges 24, rate limits 25).  That gives it:
+# offenders 17, origins 18, rate limits 19, replication 20, partitions 21,
+# teammates 30;
+# terminal: allowlist 22, geoip 23, ranges 24, rate limits 25, teammates 31).
+# That gives it:
 #   $table      its own copy of audit_log (dropped on exit)
 #   $redis_url  the shared Redis with its own db number (flushed on exit)
 #   $work       a scratch directory (removed on exit)
