@@ -1,0 +1,102 @@
+/* The team's actions as data: the action names read from the audit log,
+ * whose action is one's own, and the line said when another acts. */
+#include "config.h"
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <setjmp.h>
+#include <cmocka.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "team.h"
+
+static void test_action_names(void **state)
+{
+	(void)state;
+	char *names = team_action_names();
+	assert_non_null(names);
+	assert_non_null(strstr(names, "{\"ip_blocked\",\"ip_blocked_noop\","));
+	assert_non_null(strstr(names, "\"api_key_revoked\""));
+	assert_non_null(strstr(names, "\"secret_rotation_requested\""));
+	assert_non_null(strstr(names, "\"runbook_step_done\",\"runbook_step_done_noop\""));
+	assert_non_null(strstr(names, "\"drill_ended_noop\"}"));
+	assert_null(strstr(names, "failed_auth"));          /* the servers' events are not the team's */
+	assert_null(strstr(names, "\"?\""));
+	free(names);
+}
+
+static struct team_op op_of(const char *who, const char *action, const char *target, const char *journal_id)
+{
+	struct team_op op = { .ts_us = 1795000000LL * 1000000 };
+	op.operator_id = (char *)who;
+	op.action = (char *)action;
+	op.target = (char *)target;
+	op.journal_id = (char *)journal_id;
+	return op;
+}
+
+static void test_message(void **state)
+{
+	char msg[300];
+	(void)state;
+	struct team_op op = op_of("alice@10.0.0.5", "ip_blocked", "203.0.113.45", "j1");
+	team_op_message(&op, op.ts_us + 40 * 1000000LL, msg, sizeof msg);
+	assert_string_equal(msg, "alice@10.0.0.5 blocked 203.0.113.45 40 s ago");
+	op.action = (char *)"ip_blocked_noop";
+	team_op_message(&op, op.ts_us + 600 * 1000000LL, msg, sizeof msg);
+	assert_string_equal(msg, "alice@10.0.0.5 tried to block (already blocked) 203.0.113.45 10 min ago");
+	op = op_of("bob", "runbook_step_done", "brute-force", NULL);
+	op.note = (char *)"Block the address";
+	team_op_message(&op, op.ts_us, msg, sizeof msg);
+	assert_string_equal(msg, "bob ticked a step of Block the address 0 s ago");
+	/* a hostile operator name and target are shown, not sent */
+	op = op_of("eve\x1b]2;pwned\x07", "ip_unblocked", "1.2.3.4\x1b[2J", NULL);
+	team_op_message(&op, op.ts_us + 3 * 3600 * 1000000LL, msg, sizeof msg);
+	assert_null(strchr(msg, '\x1b'));
+	assert_non_null(strstr(msg, "unblocked"));
+	assert_non_null(strstr(msg, "3 h ago"));
+}
+
+static bool local_j1(const char *journal_id, void *ctx)
+{
+	(void)ctx;
+	return strcmp(journal_id, "j1") == 0;
+}
+
+static void test_own(void **state)
+{
+	(void)state;
+	struct team_op mine = op_of("carol", "ip_blocked", "192.0.2.1", "j9");
+	struct team_op journal = op_of("carol@other", "ip_blocked", "192.0.2.1", "j1");
+	struct team_op theirs = op_of("alice", "ip_blocked", "192.0.2.1", "j2");
+	assert_true(team_op_is_own(&mine, "carol", local_j1, NULL));
+	assert_true(team_op_is_own(&journal, "carol", local_j1, NULL));    /* this machine's journal */
+	assert_false(team_op_is_own(&theirs, "carol", local_j1, NULL));
+	assert_false(team_op_is_own(&theirs, "carol", NULL, NULL));
+}
+
+static void test_copy(void **state)
+{
+	struct team_op a = op_of("alice", "ip_blocked", "192.0.2.1", "j2"), b;
+	(void)state;
+	snprintf(a.id, sizeof a.id, "0b3c");
+	assert_int_equal(team_op_copy(&b, &a), 0);
+	assert_string_equal(b.id, "0b3c");
+	assert_string_equal(b.operator_id, "alice");
+	assert_ptr_not_equal(b.operator_id, a.operator_id);
+	assert_null(b.tenant);
+	team_op_free(&b);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_action_names),
+		cmocka_unit_test(test_message),
+		cmocka_unit_test(test_own),
+		cmocka_unit_test(test_copy),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
