@@ -103,12 +103,21 @@ void timeline_free(struct timeline *tl)
 	memset(tl, 0, sizeof *tl);
 }
 
-static struct tl_entry *find_local(struct timeline *tl, const char *journal_id)
+/* The local entries by journal id: a journal may hold many thousands. */
+static json_t *local_ids(const struct timeline *tl)
 {
-	for (size_t i = 0; journal_id && i < tl->n; i++)
-		if (!tl->v[i].remote && tl->v[i].id && strcmp(tl->v[i].id, journal_id) == 0)
-			return &tl->v[i];
-	return NULL;
+	json_t *ids = json_object();
+
+	for (size_t i = 0; ids && i < tl->n; i++)
+		if (!tl->v[i].remote && tl->v[i].id)
+			json_object_set_new(ids, tl->v[i].id, json_integer((json_int_t)i));
+	return ids;
+}
+
+static struct tl_entry *find_known(struct timeline *tl, json_t *ids, const char *journal_id)
+{
+	json_t *at = journal_id ? json_object_get(ids, journal_id) : NULL;
+	return at ? &tl->v[json_integer_value(at)] : NULL;
 }
 
 /* A remote entry from an audit row (held by the timeline): its action
@@ -173,13 +182,15 @@ int timeline_add_team(struct timeline *tl, const struct team_op *ops, size_t n, 
 
 	if (v)
 		tl->v = v;
-	if (!copy || !v || tl->team) {
+	json_t *ids = local_ids(tl);
+	if (!copy || !v || tl->team || !ids) {
 		free(copy);
+		json_decref(ids);
 		return -1;
 	}
 	for (size_t i = 0; i < n; i++) {
 		const struct team_op *op = &ops[i];
-		struct tl_entry *local = find_local(tl, op->journal_id);
+		struct tl_entry *local = find_known(tl, ids, op->journal_id);
 		if (incident && (!op->incident || strcmp(op->incident, incident) != 0))
 			continue;
 		if (local) {
@@ -188,9 +199,12 @@ int timeline_add_team(struct timeline *tl, const struct team_op *ops, size_t n, 
 		}
 		if (!op->action || team_op_copy(&copy[k], op) < 0)
 			continue;
+		if (copy[k].journal_id)              /* an audit row written twice is one action */
+			json_object_set_new(ids, copy[k].journal_id, json_integer((json_int_t)tl->n));
 		remote_entry(&tl->v[tl->n++], &copy[k]);
 		k++;
 	}
+	json_decref(ids);
 	tl->team = copy;
 	tl->n_team = k;
 	tl->n_remote = k;

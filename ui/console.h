@@ -100,7 +100,7 @@ struct console {
 	unsigned long team_merged;               /* ... and merged into the actions view */
 	/* T: the timeline written in a worker (the audit log may be slow) */
 	struct bg_fetch tl_fetch;
-	struct tl_write { const struct config *cfg; char *journal, *out; const char *incident; FILE *f;
+	struct tl_write { const struct config *cfg; char *journal, *out; FILE *f; char incident[96];
 	                  char who[160], offline[200], err[400]; int rc; } tw;
 };
 

@@ -202,7 +202,7 @@ void timeline_key(struct console *c)
 	}
 	memset(w, 0, sizeof *w);
 	w->cfg = cfg;
-	w->incident = c->rb.incident;
+	snprintf(w->incident, sizeof w->incident, "%s", c->rb.incident);   /* the worker's own copy */
 	w->journal = journal_path(cfg->journal);
 	w->out = w->journal ? timeline_default_path(w->journal, c->rb.incident) : NULL;
 	w->f = w->out ? timeline_create(w->out) : NULL;

@@ -9,7 +9,7 @@
 . "$(dirname "$0")/lib.sh"
 tui_init teammates 31
 
-incident=INC-MATES-$$
+incident=MATES-$$            # 14 columns at most: the incident column's width
 TUI_ENV=("XDG_STATE_HOME=$work/carol" "SECTOP_OPERATOR=carol" "SECTOP_RUNBOOK_DIR=$top_srcdir/runbooks")
 # as OPERATOR (a machine of its own: its journal): sectop ARGS...
 as() {

@@ -141,7 +141,7 @@ static void test_team_merge(void **state)
 	size_t len = 0;
 	(void)state;
 	int64_t t0 = timeline_parse_time("2026-11-24T10:00:00Z");
-	struct team_op ops[4] = {
+	struct team_op ops[5] = {
 		{ .ts_us = (t0 + 121) * 1000000, .action = (char *)"ip_blocked", .operator_id = (char *)"eve", .target = (char *)"203.0.113.66",
 		  .journal_id = (char *)"b", .incident = (char *)"I1" },
 		{ .ts_us = (t0 + 90) * 1000000, .action = (char *)"ip_blocked", .operator_id = (char *)"alice@10.0.0.5",
@@ -150,10 +150,12 @@ static void test_team_merge(void **state)
 		  .target = (char *)"203.0.113.66", .journal_id = (char *)"x2", .incident = (char *)"I1" },
 		{ .ts_us = (t0 + 96) * 1000000, .action = (char *)"ip_blocked", .operator_id = (char *)"alice@10.0.0.5",
 		  .target = (char *)"192.0.2.1", .journal_id = (char *)"x3", .incident = (char *)"OTHER" },
+		{ .ts_us = (t0 + 97) * 1000000, .action = (char *)"ip_blocked", .operator_id = (char *)"alice@10.0.0.5",
+		  .target = (char *)"198.51.100.1", .journal_id = (char *)"x1", .incident = (char *)"I1" },  /* twice */
 	};
 	assert_int_equal(timeline_build(&tl, all, "I1"), 0);
 	assert_int_equal(tl.v[3].audited, 0);
-	assert_int_equal(timeline_add_team(&tl, ops, 4, "I1"), 0);
+	assert_int_equal(timeline_add_team(&tl, ops, 5, "I1"), 0);
 	assert_int_equal(tl.n, 8);
 	assert_int_equal(tl.n_remote, 2);
 	assert_true(tl.v[3].remote);                     /* 10:01:30, between the looks and eve's block */
