@@ -414,10 +414,8 @@ int app_console(struct app *app)
 			timeline_arrived(&c);
 			dirty = true;
 		}
-		if (c.team_seen != app->model.team_gen) {
-			team_news(&c);
+		if (team_news(&c))
 			dirty = true;
-		}
 		if (c.recon_fetch.running && (in[4].revents & POLLIN)) {
 			recon_arrived(&c);
 			dirty = true;

@@ -98,6 +98,7 @@ struct console {
 	int64_t started_us;                      /* what happened before is history, not news */
 	unsigned long team_seen;                 /* the model's team_gen already looked at */
 	unsigned long team_merged;               /* ... and merged into the actions view */
+	char team_error[256];                    /* the reading's failure last said */
 	/* T: the timeline written in a worker (the audit log may be slow) */
 	struct bg_fetch tl_fetch;
 	struct tl_write { const struct config *cfg; char *journal, *out; FILE *f; char incident[96];
@@ -149,7 +150,7 @@ void drill_look(struct console *c);
 void timeline_arrived(struct console *c);
 
 /* console_team.c: other operators' actions: said on screen, merged in the actions view */
-void team_news(struct console *c);
+bool team_news(struct console *c);
 void team_merge(struct console *c);
 
 /* console_prompt.c: the footer prompt: filter, tenant, reason, confirmation */

@@ -23,11 +23,33 @@ static bool in_local_journal(const char *journal_id, void *ctx)
 	return false;
 }
 
-/* The newest of the actions that arrived since the last look, by another
- * operator, done while this console runs; with how many more came. */
-void team_news(struct console *c)
+/* A reading that failed (a statement timeout on a long window) is said
+ * once: the actions before it are not in the actions view. */
+static bool team_failure(struct console *c)
 {
 	const struct model *m = &c->app->model;
+	char msg[400];
+
+	if (strcmp(c->team_error, m->team_error) == 0)
+		return false;
+	snprintf(c->team_error, sizeof c->team_error, "%s", m->team_error);
+	if (!m->team_error[0])
+		return false;
+	snprintf(msg, sizeof msg, "other operators' actions not read (%.200s): only those from now on", m->team_error);
+	console_message(c, msg);
+	return true;
+}
+
+/* The newest of the actions that arrived since the last look, by another
+ * operator, done while this console runs; with how many more came.  True
+ * when something was said. */
+bool team_news(struct console *c)
+{
+	const struct model *m = &c->app->model;
+	if (team_failure(c))
+		return true;
+	if (c->team_seen == m->team_gen)
+		return false;
 	size_t fresh = m->team_gen - c->team_seen < m->n_team_ops ? (size_t)(m->team_gen - c->team_seen)
 	                                                          : m->n_team_ops;
 	const struct team_op *newest = NULL;
@@ -43,7 +65,7 @@ void team_news(struct console *c)
 		newest = op;
 	}
 	if (!newest)
-		return;
+		return false;
 	team_op_message(newest, clock_wall_ms() * 1000, msg, sizeof msg);
 	if (others) {
 		size_t len = strlen(msg);
@@ -51,6 +73,7 @@ void team_news(struct console *c)
 	}
 	console_message(c, msg);
 	c->message_until = clock_mono_ms() + 8000;
+	return true;
 }
 
 /* The actions view: the journal's records and the audit log's rows of

@@ -806,29 +806,60 @@ static void test_team_actions_read_incrementally(void **state)
 	assert_int_equal(f->queries, reads + 1);
 	assert_int_equal(f->rows, 4);
 
-	/* The next reading's cost, as its own plan tells: the rows since the
-	 * cursor's look (the 51, and the seconds before), while the same query
-	 * from the window's start scans the 20,000. */
+	/* What the next refresh costs, as the plans tell.  CLOCK's look, with
+	 * nothing new: at most the rows since the last look's overlap (the 51:
+	 * fewer, as the scan starts past the cursor), not the window's 20,000. */
+	char lo[24], cur[24];
+	const char *cv[10] = { NULL, NULL, NULL, NULL, "900", NULL };
+	team_feed_clock_params(f, lo, cur, cv + 6);
+	long clock = scanned(q.clock, 10, cv);
+	print_message("CLOCK's look scans %ld rows\n", clock);
+	assert_true(clock <= 60);
+	/* a new action: the reading starts at the cursor */
 	sql_do("INSERT INTO %s (user_id, action, resource_type, resource_id) VALUES"
 	       " ('carol', 'ip_blocked', 'ip', '198.51.100.5')", table);
 	char buf[3][24];
 	const char *v[7];
 	team_feed_rows_params(f, r.cfg.text_max, buf, v);
 	long next = scanned(q.team_rows, 7, v);
-	print_message("the next reading scans %ld rows\n", next);
+	print_message("the reading scans %ld rows\n", next);
 	assert_true(next >= 1 && next <= 60);
-	char lo[24], cur[24];
-	const char *cv[10] = { NULL, NULL, NULL, NULL, "900", NULL };
-	team_feed_clock_params(f, lo, cur, cv + 6);
-	long clock = scanned(q.clock, 10, cv);
-	print_message("CLOCK scans %ld rows\n", clock);
-	assert_true(clock <= 60);
 	snprintf(buf[0], sizeof buf[0], "%lld", (long long)(f->clock_us - 900000000LL));
 	v[1] = v[2] = NULL;
 	long window = scanned(q.team_rows, 7, v);
 	print_message("from the window's start: %ld rows\n", window);
 	assert_true(window >= 20000);
 	pg_sql_free(&q);
+	rig_close(&r);
+}
+
+/* The operators' actions cannot be read (here: a details column that is
+ * not there): the dashboard goes on, the reason is kept, and the reading
+ * is not asked again at every refresh. */
+static void test_team_failure_spares_the_dashboard(void **state)
+{
+	struct rig r;
+	char err[256];
+	(void)state;
+	memset(&r, 0, sizeof r);
+	conf_defaults(&r.cfg);
+	assert_int_equal(conf_set(&r.cfg, "db", dsn, err, sizeof err), 0);
+	assert_int_equal(conf_set(&r.cfg, "table", table, err, sizeof err), 0);
+	assert_int_equal(conf_set(&r.cfg, "refresh", "200ms", err, sizeof err), 0);
+	assert_int_equal(conf_set(&r.cfg, "column-details", "no_such_column", err, sizeof err), 0);
+	model_init(&r.m, r.cfg.window_s, NULL, r.cfg.refresh_ms);
+	r.loop = loop_new();
+	r.pg = pg_new(&r.cfg, &r.m, err, sizeof err);
+	assert_non_null(r.pg);
+	loop_add(r.loop, pg_source(r.pg));
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.pg.state, SOURCE_OK);
+	assert_true(r.m.n_tenants > 0);                /* the figures are there */
+	assert_non_null(strstr(r.m.team_error, "no_such_column"));
+	unsigned long asked = pg_team_feed(r.pg)->queries;
+	assert_true(rig_until(&r, 3, 0, 10000));
+	assert_int_equal(pg_team_feed(r.pg)->queries, asked);
+	assert_int_equal(r.m.pg.failures, 0);
 	rig_close(&r);
 }
 
@@ -844,6 +875,7 @@ int main(void)
 		cmocka_unit_test_setup_teardown(test_drill_down_timeout_spares_the_dashboard, big_setup, big_teardown),
 		cmocka_unit_test(test_pause_and_scope),
 		cmocka_unit_test_setup_teardown(test_team_actions_read_incrementally, team_setup, big_teardown),
+		cmocka_unit_test_setup_teardown(test_team_failure_spares_the_dashboard, team_setup, big_teardown),
 		cmocka_unit_test(test_wrong_password_is_a_clear_failure),
 		cmocka_unit_test(test_nothing_listening),
 		cmocka_unit_test(test_killed_backend_goes_stale_then_recovers),
