@@ -146,7 +146,7 @@ drv_cc=$(mkvar CC)
 ${drv_cc:-cc} $(mkvar CFLAGS) $(mkvar WARN_CFLAGS) $(mkvar SAN_CFLAGS) \
 	$(mkvar LIBPQ_CFLAGS) $(mkvar HIREDIS_CFLAGS) $(mkvar OPENSSL_CFLAGS) $(mkvar LIBCURL_CFLAGS) $(mkvar JANSSON_CFLAGS) \
 	-I"$BUILD" -I"$ROOT/src" "$BENCH/bench_refresh.c" "$BUILD/libsectop.a" \
-	$(mkvar LIBPQ_LIBS) $(mkvar HIREDIS_LIBS) $(mkvar OPENSSL_LIBS) $(mkvar LIBCURL_LIBS) $(mkvar JANSSON_LIBS) \
+	$(mkvar LIBPQ_LIBS) $(mkvar HIREDIS_LIBS) $(mkvar OPENSSL_LIBS) $(mkvar LIBCURL_LIBS) $(mkvar JANSSON_LIBS) $(mkvar MAXMINDDB_LIBS) \
 	$(mkvar LIBS) $(mkvar LDFLAGS) $(mkvar SAN_LDFLAGS) -o "$WORK/bench_refresh" 2>"$WORK/driver.log" ||
 	{ cat "$WORK/driver.log" >&2; die "bench/bench_refresh.c does not build"; }
 # The feeder: libpq only.
