@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include "team.h"
+#include "team_pg.h"
 
 static void test_action_names(void **state)
 {
@@ -90,6 +91,60 @@ static void test_copy(void **state)
 	team_op_free(&b);
 }
 
+/* The operators' cursor: the first look reads the window, a look that
+ * finds nothing moves the scan's start up to the overlap before the
+ * server's time (never back), a full batch asks for more, a failure gives
+ * up what is older than the overlap. */
+static void test_feed_cursor(void **state)
+{
+	struct team_feed f;
+	char lo[24], cur[24], buf[3][24];
+	const char *cv[4], *rv[7];
+	const int64_t now = 1795000000LL * 1000000;
+	(void)state;
+	assert_int_equal(team_feed_init(&f), 0);
+	team_feed_clock_params(&f, lo, cur, cv);
+	assert_null(cv[0]);                              /* not asked before the first look */
+	assert_null(cv[1]);
+	assert_non_null(strstr(cv[3], "ip_blocked"));
+	team_feed_clock(&f, now, -1, 900);
+	assert_true(f.want);
+	assert_int_equal(f.lo_us, now - 900LL * 1000000);
+	team_feed_rows_params(&f, 256, buf, rv);
+	assert_null(rv[1]);                              /* no cursor yet */
+	assert_string_equal(rv[5], "200");
+
+	struct team_op batch[TEAM_BATCH] = { 0 };
+	for (int i = 0; i < TEAM_BATCH; i++) {
+		batch[i].ts_us = now - 600LL * 1000000 + i;
+		snprintf(batch[i].id, sizeof batch[i].id, "id%d", i);
+	}
+	assert_true(team_feed_took(&f, batch, TEAM_BATCH));  /* full: more to read */
+	assert_string_equal(f.cursor_id, "id199");
+	assert_int_equal(f.lo_us, now - 900LL * 1000000);   /* the start stays while reading */
+	assert_false(team_feed_took(&f, batch, 3));
+	assert_string_equal(f.cursor_id, "id2");
+	assert_false(f.want);
+	assert_int_equal(f.lo_us, now - TEAM_OVERLAP_US);
+	assert_int_equal(f.rows, TEAM_BATCH + 3);
+	team_feed_rows_params(&f, 256, buf, rv);
+	assert_string_equal(rv[2], "id2");
+
+	team_feed_clock(&f, now + 5000000, 0, 900);          /* nothing new: the start moves on */
+	assert_false(f.want);
+	assert_int_equal(f.lo_us, now + 5000000 - TEAM_OVERLAP_US);
+	team_feed_clock(&f, now + 4000000, 0, 900);          /* never back */
+	assert_int_equal(f.lo_us, now + 5000000 - TEAM_OVERLAP_US);
+	team_feed_clock(&f, now + 9000000, 1, 900);          /* something new: read it, from where it was */
+	assert_true(f.want);
+	assert_int_equal(f.lo_us, now + 5000000 - TEAM_OVERLAP_US);
+	team_feed_failed(&f, "canceling statement due to statement timeout");
+	assert_false(f.want);
+	assert_int_equal(f.lo_us, now + 9000000 - TEAM_OVERLAP_US);
+	assert_non_null(strstr(f.error, "statement timeout"));
+	team_feed_free(&f);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -97,6 +152,7 @@ int main(void)
 		cmocka_unit_test(test_message),
 		cmocka_unit_test(test_own),
 		cmocka_unit_test(test_copy),
+		cmocka_unit_test(test_feed_cursor),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
