@@ -318,6 +318,8 @@ static void send_clock(struct pg *p, int64_t now)
 	int_param(cur, sizeof cur, p->cursor_us);
 	int_param(window, sizeof window, p->m->window_s);
 	team_feed_clock_params(&p->team, team_lo, team_cur, v + 6);
+	if (!p->m->tenant)
+		v[6] = NULL;             /* the rows past the cursor flag them (ROWS, LATE) */
 	pg_send(p, now, p->sql.clock, 10, v);
 }
 
@@ -340,7 +342,7 @@ static char *counted_ids(const struct pg *p)
 	return s;
 }
 
-/* ROWS and LATE: see pg_sql.c for the thirteen parameters. */
+/* ROWS and LATE: see pg_sql.c for the fourteen parameters. */
 static void send_rows(struct pg *p, int64_t now, bool late)
 {
 	const struct config *c = p->cfg;
@@ -349,7 +351,7 @@ static void send_rows(struct pg *p, int64_t now, bool late)
 	char *ids = late ? counted_ids(p) : NULL;
 	const char *v[] = { p->fail_actions, p->fail_statuses, p->m->tenant, window,
 	                    has ? cur : NULL, has ? p->cursor_id : NULL, cut, limit,
-	                    p->unauth_actions, p->cross_actions, tail_from, ids, p->rl_actions };
+	                    p->unauth_actions, p->cross_actions, tail_from, ids, p->rl_actions, p->team.actions };
 
 	if (late && !ids) {
 		pg_fail(p, now, "out of memory");
@@ -360,7 +362,7 @@ static void send_rows(struct pg *p, int64_t now, bool late)
 	int_param(cut, sizeof cut, c->text_max);
 	int_param(limit, sizeof limit, ROWS_BATCH);
 	int_param(tail_from, sizeof tail_from, late ? 0 : p->tail_from_us);
-	pg_send(p, now, late ? p->sql.late : p->sql.rows, 13, v);
+	pg_send(p, now, late ? p->sql.late : p->sql.rows, 14, v);
 	free(ids);
 }
 
@@ -619,6 +621,8 @@ static void count_row(struct pg *p, const PGresult *r, int i)
 		.cross_tenant = flags & 4,
 		.rate_limited = flags & 8,
 	};
+	if (flags & 16)
+		team_feed_flagged(&p->team);
 	live_add(p->live, &row);
 	p->rows++;
 }
@@ -735,7 +739,7 @@ static enum pg_step figures_done(struct pg *p)
 	else
 		pg_publish(p);
 	p->quiet_refresh = quiet;
-	return p->team.want ? STEP_TEAM : detail_or_done(p, quiet);
+	return team_feed_decide(&p->team) ? STEP_TEAM : detail_or_done(p, quiet);
 }
 
 static enum pg_step take_team(struct pg *p, const PGresult *r)

@@ -229,7 +229,8 @@ static char *build_clock(const struct names *n)
  *   0 id, 1 hash of the id, 2 time (unix us), 3 address, 4 tenant (cut),
  *   5 hash of the tenant when it is longer than the cut (else NULL: the
  *   client hashes what it has, which is all of it), 6 hash of the user,
- *   7 flags (1 failed, 2 unauthorized, 4 cross-tenant, 8 rate limited), 8 user, 9 action,
+ *   7 flags (1 failed, 2 unauthorized, 4 cross-tenant, 8 rate limited, 16 an
+ *   operator's action: $14, team_pg.h), 8 user, 9 action,
  *   10 method, 11 path, 12 status, 13 user agent.
  * Hashes are of the whole values, so that a distinct count does not see
  * two long names that share their first text-max characters as one; the
@@ -246,7 +247,8 @@ static char *build_clock(const struct names *n)
 	" hashtextextended(r.usr::text, 0)," \
 	" r.failed::int | CASE WHEN r.act = ANY($9::text[]) OR r.status = 403 THEN 2 ELSE 0 END" \
 	"  | CASE WHEN r.act = ANY($10::text[]) THEN 4 ELSE 0 END" \
-	"  | CASE WHEN r.act = ANY($13::text[]) THEN 8 ELSE 0 END," \
+	"  | CASE WHEN r.act = ANY($13::text[]) THEN 8 ELSE 0 END" \
+	"  | CASE WHEN r.act = ANY($14::text[]) THEN 16 ELSE 0 END," \
 	" " TAIL_ONLY("left(r.usr::text, $7::int)") ", " TAIL_ONLY("left(r.act, $7::int)") "," \
 	" " TAIL_ONLY("left(r.method, $7::int)") ", " TAIL_ONLY("left(r.path, $7::int)") "," \
 	" " TAIL_ONLY("r.status") ", " TAIL_ONLY("left(r.ua, $7::int)") " FROM ("
@@ -260,7 +262,7 @@ static char *build_clock(const struct names *n)
 /* $1 $2 failures, $3 tenant, $4 window seconds, $5 bigint cursor time and
  * $6 cursor id (NULL: from the window's start), $7 text cut, $8 limit, $9
  * unauthorized and $10 cross-tenant actions, $11 tail from (unix us), $12
- * unused here, $13 rate-limited actions.  The rows past the cursor, in
+ * unused here, $13 rate-limited actions, $14 operators' actions.  The rows past the cursor, in
  * cursor order. */
 static char *build_rows(const struct names *n)
 {

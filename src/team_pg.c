@@ -56,16 +56,28 @@ static void move_lo(struct team_feed *f)
 void team_feed_clock(struct team_feed *f, int64_t server_us, int past, int window_s)
 {
 	f->clock_us = server_us;
+	f->past = past > 0;
 	if (!f->lo_us) {                      /* the first look: the window's */
 		f->lo_us = server_us - (int64_t)window_s * 1000000;
 		f->want = true;
-	} else if (past > 0) {
-		f->want = true;
-	} else {
-		f->want = false;
-		if (past == 0)
-			move_lo(f);
 	}
+}
+
+void team_feed_flagged(struct team_feed *f)
+{
+	f->flagged = true;
+}
+
+/* Nothing was flagged or found: every row up to CLOCK's time that had
+ * committed was looked at (the dashboard reads up to the server's clock),
+ * so the next scan may start an overlap before it. */
+bool team_feed_decide(struct team_feed *f)
+{
+	f->want = f->want || f->flagged || f->past;
+	f->flagged = f->past = false;
+	if (!f->want)
+		move_lo(f);
+	return f->want;
 }
 
 void team_feed_rows_params(const struct team_feed *f, int text_max, char buf[3][24], const char *v[7])

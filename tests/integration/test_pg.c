@@ -806,9 +806,11 @@ static void test_team_actions_read_incrementally(void **state)
 	assert_int_equal(f->queries, reads + 1);
 	assert_int_equal(f->rows, 4);
 
-	/* What the next refresh costs, as the plans tell.  CLOCK's look, with
-	 * nothing new: at most the rows since the last look's overlap (the 51:
-	 * fewer, as the scan starts past the cursor), not the window's 20,000. */
+	/* What the next refresh costs, as the plans tell.  Unscoped, nothing
+	 * more than the dashboard's own rows, which flag the operators'
+	 * actions.  Scoped to a tenant, CLOCK looks, with nothing new: at most
+	 * the rows since the last look's overlap (the 51: fewer, as the scan
+	 * starts past the cursor), not the window's 20,000. */
 	char lo[24], cur[24];
 	const char *cv[10] = { NULL, NULL, NULL, NULL, "900", NULL };
 	team_feed_clock_params(f, lo, cur, cv + 6);
@@ -863,6 +865,26 @@ static void test_team_failure_spares_the_dashboard(void **state)
 	rig_close(&r);
 }
 
+/* Scoped to a tenant, the dashboard's rows are that tenant's: an operator's
+ * action with no tenant is found by CLOCK's look instead. */
+static void test_team_actions_when_scoped(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, dsn, "acme");
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.n_team_ops, 3);
+	unsigned long reads = pg_team_feed(r.pg)->queries;
+	assert_true(rig_until(&r, 2, 0, 10000));
+	assert_int_equal(pg_team_feed(r.pg)->queries, reads);
+	sql_do("INSERT INTO %s (user_id, action, resource_type, resource_id) VALUES"
+	       " ('dora@10.0.0.7', 'ip_unblocked', 'ip', '198.51.100.6')", table);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.n_team_ops, 4);
+	assert_string_equal(r.m.team_ops[3].operator_id, "dora@10.0.0.7");
+	rig_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -876,6 +898,7 @@ int main(void)
 		cmocka_unit_test(test_pause_and_scope),
 		cmocka_unit_test_setup_teardown(test_team_actions_read_incrementally, team_setup, big_teardown),
 		cmocka_unit_test_setup_teardown(test_team_failure_spares_the_dashboard, team_setup, big_teardown),
+		cmocka_unit_test_setup_teardown(test_team_actions_when_scoped, team_setup, big_teardown),
 		cmocka_unit_test(test_wrong_password_is_a_clear_failure),
 		cmocka_unit_test(test_nothing_listening),
 		cmocka_unit_test(test_killed_backend_goes_stale_then_recovers),

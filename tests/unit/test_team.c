@@ -108,7 +108,7 @@ static void test_feed_cursor(void **state)
 	assert_null(cv[1]);
 	assert_non_null(strstr(cv[3], "ip_blocked"));
 	team_feed_clock(&f, now, -1, 900);
-	assert_true(f.want);
+	assert_true(team_feed_decide(&f));
 	assert_int_equal(f.lo_us, now - 900LL * 1000000);
 	team_feed_rows_params(&f, 256, buf, rv);
 	assert_null(rv[1]);                              /* no cursor yet */
@@ -130,17 +130,23 @@ static void test_feed_cursor(void **state)
 	team_feed_rows_params(&f, 256, buf, rv);
 	assert_string_equal(rv[2], "id2");
 
-	team_feed_clock(&f, now + 5000000, 0, 900);          /* nothing new: the start moves on */
-	assert_false(f.want);
+	team_feed_clock(&f, now + 5000000, -1, 900);         /* nothing flagged: the start moves on */
+	assert_false(team_feed_decide(&f));
 	assert_int_equal(f.lo_us, now + 5000000 - TEAM_OVERLAP_US);
 	team_feed_clock(&f, now + 4000000, 0, 900);          /* never back */
+	assert_false(team_feed_decide(&f));
 	assert_int_equal(f.lo_us, now + 5000000 - TEAM_OVERLAP_US);
-	team_feed_clock(&f, now + 9000000, 1, 900);          /* something new: read it, from where it was */
-	assert_true(f.want);
+	team_feed_clock(&f, now + 9000000, -1, 900);         /* the dashboard's rows flag one: read it */
+	team_feed_flagged(&f);
+	assert_true(team_feed_decide(&f));
 	assert_int_equal(f.lo_us, now + 5000000 - TEAM_OVERLAP_US);
+	assert_false(team_feed_took(&f, batch, 0));          /* read: the start moves on */
+	assert_int_equal(f.lo_us, now + 9000000 - TEAM_OVERLAP_US);
+	team_feed_clock(&f, now + 9500000, 1, 900);          /* scoped: CLOCK found one */
+	assert_true(team_feed_decide(&f));
 	team_feed_failed(&f, "canceling statement due to statement timeout");
 	assert_false(f.want);
-	assert_int_equal(f.lo_us, now + 9000000 - TEAM_OVERLAP_US);
+	assert_int_equal(f.lo_us, now + 9500000 - TEAM_OVERLAP_US);
 	assert_non_null(strstr(f.error, "statement timeout"));
 	team_feed_free(&f);
 }
