@@ -36,8 +36,9 @@
  *              the rows of the range, less those counted (by the server's
  *              hash of their ids), all at once;
  *   ROWS       the rows past the cursor, a batch at a time, in cursor order.
- *   TEAM       only when CLOCK found one: operators' actions past their own
- *              cursor, every operator's (team_pg.h).
+ *   TEAM       only when ROWS or LATE flagged one (scoped to a tenant: when
+ *              CLOCK found one): operators' actions past their own cursor,
+ *              every operator's (team_pg.h).
  *
  * Reading the window (the first refresh, a new window or tenant scope, a
  * new connection) is the same ROWS from the window's start, after BASE
@@ -729,7 +730,7 @@ static enum pg_step detail_or_done(struct pg *p, bool quiet)
 }
 
 /* The end of the dashboard's part: publish what changed; then the
- * operators' actions, when CLOCK found some. */
+ * operators' actions, when the rows flagged some (or CLOCK found some). */
 static enum pg_step figures_done(struct pg *p)
 {
 	bool quiet = !p->changed;
