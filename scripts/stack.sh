@@ -337,7 +337,7 @@ requirepass $pw
 save ""
 appendonly no
 # a database of its own for each test that writes keys (tests/tui/lib.sh)
-databases 32
+databases 48
 enable-debug-command local
 daemonize yes
 pidfile $RD_PID

@@ -13,6 +13,7 @@
 #include "conf.h"
 #include "drill.h"
 #include "runbook.h"
+#include "team_pg.h"
 #include "timeline.h"
 
 static int usage(void)
@@ -48,18 +49,44 @@ static size_t runbook_steps(const struct config *cfg)
 	return n;
 }
 
-/* Score the drill from the journal, record its end with the figures, then
- * the scorecard and the timeline on stdout and in a file beside the journal. */
-static void finish(struct ops *o, const struct drill *d)
+/* The drill's records from the journal and, every operator's, from the
+ * audit log (from a minute before the drill began), merged. */
+static void drill_timeline(struct ops *o, const struct drill *d, struct timeline *tl, struct tl_team *team)
 {
 	size_t bad;
-	struct drill_score s;
 	json_t *all = journal_read(o->journal.path, &bad);
+	static char offline[200];
+	struct team_op *v = NULL;
+	size_t n = 0;
+
+	*team = (struct tl_team){ 0 };
+	if (team_pg_incident(o->cfg, d->incident, (d->started - 60) * 1000000, &v, &n, offline, sizeof offline) < 0)
+		team->error = offline;
+	team->v = v;
+	team->n = n;
+	if (!all || timeline_build(tl, all, d->incident) < 0)
+		memset(tl, 0, sizeof *tl);
+	else if (team->error)
+		timeline_team_failed(tl, team->error);
+	else
+		timeline_add_team(tl, v, n, d->incident);
+	json_decref(all);
+}
+
+/* Score the drill from its records (the journal's and the team's), record
+ * its end with the figures, then the scorecard and the timeline on stdout
+ * and in a file beside the journal. */
+static void finish(struct ops *o, const struct drill *d)
+{
+	struct drill_score s;
+	struct timeline tl;
+	struct tl_team team;
 	char note[300], err[300];
 	size_t steps = runbook_steps(o->cfg);
 
-	drill_score(d, all, &s);
-	json_decref(all);
+	drill_timeline(o, d, &tl, &team);
+	drill_score_timeline(d, &tl, &s);
+	timeline_free(&tl);
 	snprintf(note, sizeof note, "detect %llds, contain %llds, %zu of %zu attackers contained, %zu of %zu steps,"
 	         " %zu actions", (long long)s.detect_s, (long long)s.contain_s, s.contained, d->n_attackers,
 	         s.steps_done, steps, s.actions);
@@ -71,13 +98,15 @@ static void finish(struct ops *o, const struct drill *d)
 		drill_write_score(d, &s, steps, f);
 	FILE *outs[] = { f, stdout };
 	for (int i = 0; i < 2; i++)
-		if (outs[i] && timeline_export(o->journal.path, d->incident, outs[i], o->operator_id, err, sizeof err) < 0)
+		if (outs[i] && timeline_export_team(o->journal.path, d->incident, &team, outs[i], o->operator_id,
+		                                    err, sizeof err) < 0)
 			fprintf(stderr, "sectop: %s\n", err);
 	fputc('\n', stdout);
 	drill_write_score(d, &s, steps, stdout);
 	if (f && fclose(f) == 0)
 		printf("\n(written to %s)\n", path);
 	free(path);
+	team_ops_free((struct team_op *)team.v, team.n);
 }
 
 int app_drill(struct app *app)

@@ -314,13 +314,22 @@ void drill_score(const struct drill *d, json_t *records, struct drill_score *s)
 {
 	struct timeline tl;
 
+	if (timeline_build(&tl, records, d->incident) < 0) {
+		memset(s, 0, sizeof *s);
+		s->detect_s = s->contain_s = -1;
+		return;
+	}
+	drill_score_timeline(d, &tl, s);
+	timeline_free(&tl);
+}
+
+void drill_score_timeline(const struct drill *d, const struct timeline *tl, struct drill_score *s)
+{
 	memset(s, 0, sizeof *s);
 	s->detect_s = s->contain_s = -1;
-	if (timeline_build(&tl, records, d->incident) < 0)
-		return;
 	json_t *blocked = json_object();
-	for (size_t i = 0; i < tl.n; i++) {
-		const struct tl_entry *e = &tl.v[i];
+	for (size_t i = 0; i < tl->n; i++) {
+		const struct tl_entry *e = &tl->v[i];
 		int64_t at = e->t - d->started;
 		bool done = e->status && strcmp(e->status, "done") == 0;
 		if (!e->what && is_attacker(d, e->target) && s->detect_s < 0)
@@ -337,7 +346,6 @@ void drill_score(const struct drill *d, json_t *records, struct drill_score *s)
 	}
 	s->contained = json_object_size(blocked);
 	json_decref(blocked);
-	timeline_free(&tl);
 }
 
 static void put_duration(FILE *f, int64_t s)

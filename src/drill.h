@@ -57,6 +57,10 @@ void drill_stop_injector(struct drill *d);
 
 /* The scorecard from the journal's records of the drill's incident. */
 void drill_score(const struct drill *d, json_t *records, struct drill_score *s);
+/* ... from a timeline of it, which may hold every operator's records
+ * (timeline_add_team): a teammate's block contains an attacker too. */
+struct timeline;
+void drill_score_timeline(const struct drill *d, const struct timeline *tl, struct drill_score *s);
 /* The scorecard as Markdown (before the timeline). */
 void drill_write_score(const struct drill *d, const struct drill_score *s, size_t steps_total, FILE *f);
 

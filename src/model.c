@@ -7,6 +7,7 @@
 
 #include "allowlist.h"
 #include "model.h"
+#include "team.h"
 #include "sanitize.h"
 #include "strutil.h"
 
@@ -279,7 +280,33 @@ void model_free(struct model *m)
 	for (size_t i = 0; i < m->n_health; i++)
 		health_result_free(&m->health[i]);
 	free(m->health);
+	team_ops_free(m->team_ops, m->n_team_ops);
 	memset(m, 0, sizeof *m);
+}
+
+void model_add_team_ops(struct model *m, struct team_op *v, size_t n)
+{
+	size_t keep = m->n_team_ops + n > MODEL_TEAM_MAX ? MODEL_TEAM_MAX : m->n_team_ops + n;
+	size_t drop = m->n_team_ops + n - keep;          /* the oldest go */
+	struct team_op *all = malloc((keep + 1) * sizeof *all);
+
+	if (!all) {
+		team_ops_free(v, n);
+		return;
+	}
+	size_t k = 0;
+	for (size_t i = 0; i < m->n_team_ops + n; i++) {
+		struct team_op *op = i < m->n_team_ops ? &m->team_ops[i] : &v[i - m->n_team_ops];
+		if (i < drop)
+			team_op_free(op);
+		else
+			all[k++] = *op;
+	}
+	free(m->team_ops);
+	free(v);
+	m->team_ops = all;
+	m->n_team_ops = keep;
+	m->team_gen += n;
 }
 
 bool model_ip_redis_wanted(const struct model *m, const char *ip)

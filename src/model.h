@@ -192,6 +192,8 @@ struct detail {
 
 /* --- the snapshot ------------------------------------------------------- */
 
+struct team_op;
+
 struct model {
 	/* what the operator chose; the console changes it at run time */
 	int window_s;
@@ -258,7 +260,17 @@ struct model {
 	/* Addresses never to block (allowlist.h), marked in every view; the
 	 * console reads its file again when it changes.  Not owned. */
 	const struct allowlist *allow;
+
+	/* Operators' actions from the audit log, every operator's (team.h),
+	 * oldest first, the newest MODEL_TEAM_MAX; team_gen counts the rows
+	 * ever added, so a reader knows which are new. */
+	struct team_op *team_ops;
+	size_t n_team_ops;
+	unsigned long team_gen;
+	char team_error[256];        /* why they were last not read; "" none */
 };
+
+#define MODEL_TEAM_MAX 500
 
 void model_init(struct model *m, int window_s, const char *tenant, int refresh_ms);
 /* Change the window and tenant scope (tenant NULL: all); the sources start over. */
@@ -283,6 +295,8 @@ void model_set_blocked(struct model *m, struct block_entry *v, size_t n);
 void model_set_counters(struct model *m, struct redis_counter *v, size_t n);
 void model_set_ratelimits(struct model *m, struct redis_counter *v, size_t n);
 void model_set_ranges(struct model *m, struct range_stat *v, size_t n);
+/* Add operators' actions (oldest first); takes the rows, frees v. */
+void model_add_team_ops(struct model *m, struct team_op *v, size_t n);
 
 void event_free(struct event *e);
 void ip_redis_free(struct ip_redis *r);

@@ -22,6 +22,8 @@
 #include "pg_sql.h"
 #include "seen.h"
 #include "sketch.h"
+#include "team.h"
+#include "team_pg.h"
 
 /*
  * How a refresh stays cheap.  The window's figures live in the client
@@ -36,6 +38,9 @@
  *              the rows of the range, less those counted (by the server's
  *              hash of their ids), all at once;
  *   ROWS       the rows past the cursor, a batch at a time, in cursor order.
+ *   TEAM       only when ROWS or LATE flagged one (scoped to a tenant: when
+ *              CLOCK found one): operators' actions past their own cursor,
+ *              every operator's (team_pg.h).
  *
  * Reading the window (the first refresh, a new window or tenant scope, a
  * new connection) is the same ROWS from the window's start, after BASE
@@ -58,7 +63,7 @@ enum pg_state { PG_IDLE, PG_CONNECTING, PG_READY, PG_BUSY };
 
 /* The steps of one refresh, in order.  SETUP runs once per connection. */
 enum pg_step {
-	STEP_SETUP, STEP_AT, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_LATE, STEP_ROWS,
+	STEP_SETUP, STEP_AT, STEP_CLOCK, STEP_BASE, STEP_TAIL, STEP_LATE, STEP_ROWS, STEP_TEAM,
 	/* the drill-down, when one is open: an address or a tenant */
 	STEP_DETAIL_EVENTS, STEP_DETAIL_A, STEP_DETAIL_B, STEP_DETAIL_C, STEP_DONE,
 	STEP_CONNECTED           /* SETUP answered: the first refresh starts at once */
@@ -121,6 +126,9 @@ struct pg {
 	size_t n_d_ips;
 
 	unsigned long queries, quiet, rows;
+
+	struct team_feed team;   /* operators' actions, past a cursor of their own */
+	bool quiet_refresh;      /* this refresh changed no figure */
 };
 
 static void pg_discard_detail(struct pg *p)
@@ -309,20 +317,23 @@ static int64_t keep_from(const struct pg *p, int64_t newest)
 
 static void send_clock(struct pg *p, int64_t now)
 {
-	char lo[24], cur[24], window[24], old[24];
+	char lo[24], cur[24], window[24], old[24], team_lo[24], team_cur[24];
 	bool c = have_cursor(p);
 
 	if (c)
 		plan_check(p, now);
 	bool count_old = c && p->check_full && p->old_lo_us != INT64_MAX;
-	const char *v[] = { p->m->tenant, c ? lo : NULL, c ? cur : NULL, c ? p->cursor_id : NULL, window,
-	                    count_old ? old : NULL };
+	const char *v[10] = { p->m->tenant, c ? lo : NULL, c ? cur : NULL, c ? p->cursor_id : NULL, window,
+	                      count_old ? old : NULL };
 
 	int_param(lo, sizeof lo, p->check_lo_us);
 	int_param(old, sizeof old, p->old_lo_us);
 	int_param(cur, sizeof cur, p->cursor_us);
 	int_param(window, sizeof window, p->m->window_s);
-	pg_send(p, now, sql_of(p)->clock, 6, v);
+	team_feed_clock_params(&p->team, team_lo, team_cur, v + 6);
+	if (!p->m->tenant)
+		v[6] = NULL;             /* the rows past the cursor flag them (ROWS, LATE) */
+	pg_send(p, now, sql_of(p)->clock, 10, v);
 }
 
 /* {1,-2,...}: the ids counted from late_from on, which LATE leaves out. */
@@ -344,7 +355,7 @@ static char *counted_ids(const struct pg *p)
 	return s;
 }
 
-/* ROWS and LATE: see pg_sql.c for the thirteen parameters. */
+/* ROWS and LATE: see pg_sql.c for the fourteen parameters. */
 static void send_rows(struct pg *p, int64_t now, bool late)
 {
 	const struct config *c = p->cfg;
@@ -353,7 +364,7 @@ static void send_rows(struct pg *p, int64_t now, bool late)
 	char *ids = late ? counted_ids(p) : NULL;
 	const char *v[] = { p->fail_actions, p->fail_statuses, p->m->tenant, window,
 	                    has ? cur : NULL, has ? p->cursor_id : NULL, cut, limit,
-	                    p->unauth_actions, p->cross_actions, tail_from, ids, p->rl_actions };
+	                    p->unauth_actions, p->cross_actions, tail_from, ids, p->rl_actions, p->team.actions };
 
 	if (late && !ids) {
 		pg_fail(p, now, "out of memory");
@@ -364,7 +375,7 @@ static void send_rows(struct pg *p, int64_t now, bool late)
 	int_param(cut, sizeof cut, c->text_max);
 	int_param(limit, sizeof limit, ROWS_BATCH);
 	int_param(tail_from, sizeof tail_from, late ? 0 : p->tail_from_us);
-	pg_send(p, now, late ? sql_of(p)->late : sql_of(p)->rows, 13, v);
+	pg_send(p, now, late ? sql_of(p)->late : sql_of(p)->rows, 14, v);
 	free(ids);
 }
 
@@ -416,6 +427,14 @@ static void pg_send_step(struct pg *p, int64_t now)
 	case STEP_LATE:
 		send_rows(p, now, p->step == STEP_LATE);
 		break;
+	case STEP_TEAM: {
+		char buf[3][24];
+		const char *v[7];
+		team_feed_rows_params(&p->team, c->text_max, buf, v);
+		p->team.queries++;
+		pg_send(p, now, p->sql.team_rows, 7, v);
+		break;
+	}
 	case STEP_DETAIL_EVENTS:
 	case STEP_DETAIL_A:
 	case STEP_DETAIL_B:
@@ -625,6 +644,8 @@ static void count_row(struct pg *p, const PGresult *r, int i)
 		.cross_tenant = flags & 4,
 		.rate_limited = flags & 8,
 	};
+	if (flags & 16)
+		team_feed_flagged(&p->team);
 	live_add(p->live, &row);
 	p->rows++;
 }
@@ -751,7 +772,8 @@ static enum pg_step detail_or_done(struct pg *p, bool quiet)
 	return STEP_DETAIL_EVENTS;
 }
 
-/* The end of the dashboard's part: publish what changed. */
+/* The end of the dashboard's part: publish what changed; then the
+ * operators' actions, when the rows flagged some (or CLOCK found some). */
 static enum pg_step figures_done(struct pg *p)
 {
 	/* ranges wanted, or grouped otherwise, since the last publish: now */
@@ -762,7 +784,24 @@ static enum pg_step figures_done(struct pg *p)
 		p->quiet++;
 	else
 		pg_publish(p);
-	return detail_or_done(p, quiet);
+	p->quiet_refresh = quiet;
+	return !p->at_s && team_feed_decide(&p->team) ? STEP_TEAM : detail_or_done(p, quiet);
+}
+
+static enum pg_step take_team(struct pg *p, const PGresult *r)
+{
+	size_t n;
+	struct team_op *v = team_ops_from_result(r, &n);
+
+	if (!v)
+		return detail_or_done(p, p->quiet_refresh);
+	bool more = team_feed_took(&p->team, v, n);
+	p->m->team_error[0] = '\0';
+	if (n)
+		model_add_team_ops(p->m, v, n);
+	else
+		free(v);
+	return more ? STEP_TEAM : detail_or_done(p, p->quiet_refresh);
 }
 
 /* The look for late rows is over (LATE, if any, has counted them): a whole
@@ -791,6 +830,8 @@ static enum pg_step take_clock(struct pg *p, const PGresult *r)
 	long long minute = num(r, 0, 0) / 60;
 
 	take_role(p->m, r);
+	if (!p->at_s)                    /* a look back's clock is the past's: the team's feed waits */
+		team_feed_clock(&p->team, num(r, 0, 6), PQgetisnull(r, 0, 7) ? -1 : flag(r, 0, 7), p->m->window_s);
 	if (!p->live)
 		return STEP_DONE;
 	if (minute != p->now_minute || !have_cursor(p))
@@ -884,6 +925,8 @@ static enum pg_step pg_take_step(struct pg *p, const PGresult *r)
 		return check_done(p);
 	case STEP_ROWS:
 		return after_rows(p, take_rows(p, r, false));
+	case STEP_TEAM:
+		return take_team(p, r);
 	case STEP_DETAIL_EVENTS:
 	case STEP_DETAIL_A:
 	case STEP_DETAIL_B:
@@ -932,9 +975,26 @@ static void detail_failed(struct pg *p, const char *why)
 	p->step = STEP_DONE;
 }
 
+/* The operators' actions could not be read (a statement timeout on a
+ * large window): the dashboard goes on, the reason is kept. */
+static void team_failed(struct pg *p, const char *why)
+{
+	log_msg(LOG_WARN, "postgres: the operators' actions were not read: %s", why);
+	team_feed_failed(&p->team, why);
+	first_line(p->m->team_error, sizeof p->m->team_error, why);
+	p->step = detail_or_done(p, p->quiet_refresh);
+}
+
 static void pg_result(struct pg *p, PGresult *r, int64_t now)
 {
 	ExecStatusType st = PQresultStatus(r);
+
+	if (st == PGRES_FATAL_ERROR && p->step == STEP_TEAM && PQstatus(p->conn) == CONNECTION_OK) {
+		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
+		team_failed(p, msg ? msg : "query failed");
+		PQclear(r);
+		return;
+	}
 
 	if (st == PGRES_FATAL_ERROR && detail_step(p->step) && PQstatus(p->conn) == CONNECTION_OK) {
 		const char *msg = PQresultErrorField(r, PG_DIAG_MESSAGE_PRIMARY);
@@ -1144,6 +1204,7 @@ static void pg_destroy(void *self)
 	free(p->unauth_actions);
 	free(p->cross_actions);
 	free(p->rl_actions);
+	team_feed_free(&p->team);
 	free(p);
 }
 
@@ -1172,7 +1233,8 @@ struct pg *pg_new(const struct config *cfg, struct model *m, char *err, size_t e
 	p->unauth_actions = pg_sql_text_array(cfg->unauthorized_actions.v, cfg->unauthorized_actions.n);
 	p->cross_actions = pg_sql_text_array(cfg->cross_tenant_actions.v, cfg->cross_tenant_actions.n);
 	p->rl_actions = pg_sql_text_array(cfg->ratelimit_actions.v, cfg->ratelimit_actions.n);
-	if (!p->fail_actions || !p->fail_statuses || !p->unauth_actions || !p->cross_actions || !p->rl_actions) {
+	if (!p->fail_actions || !p->fail_statuses || !p->unauth_actions || !p->cross_actions || !p->rl_actions ||
+	    team_feed_init(&p->team) < 0) {
 		pg_destroy(p);
 		snprintf(err, errsz, "out of memory");
 		return NULL;
@@ -1199,4 +1261,9 @@ void pg_counters(const struct pg *p, unsigned long *queries, unsigned long *quie
 unsigned long pg_rows_read(const struct pg *p)
 {
 	return p->rows;
+}
+
+const struct team_feed *pg_team_feed(const struct pg *p)
+{
+	return &p->team;
 }

@@ -22,5 +22,8 @@ struct source pg_source(struct pg *p);
 void pg_counters(const struct pg *p, unsigned long *queries, unsigned long *quiet_refreshes);
 /* Audit rows read so far (the window's reading, then the new rows). */
 unsigned long pg_rows_read(const struct pg *p);
+/* The operators' actions' cursor (team_pg.h), for tests. */
+struct team_feed;
+const struct team_feed *pg_team_feed(const struct pg *p);
 
 #endif

@@ -106,6 +106,7 @@ char *pg_sql_int_array(const int *v, size_t n)
 /* The quoted names of one configuration. */
 struct names {
 	char *t, *id, *ts, *tenant, *user, *action, *method, *path, *status, *ua, *ip;
+	char *rtype, *rid, *details;
 };
 
 static void names_free(struct names *n)
@@ -121,6 +122,9 @@ static void names_free(struct names *n)
 	free(n->status);
 	free(n->ua);
 	free(n->ip);
+	free(n->rtype);
+	free(n->rid);
+	free(n->details);
 }
 
 static int names_init(struct names *n, const struct config *cfg)
@@ -138,8 +142,11 @@ static int names_init(struct names *n, const struct config *cfg)
 	n->status = pg_sql_ident(s->status_code);
 	n->ua = pg_sql_ident(s->user_agent);
 	n->ip = pg_sql_ident(s->ip_address);
+	n->rtype = pg_sql_ident(s->resource_type);
+	n->rid = pg_sql_ident(s->resource_id);
+	n->details = pg_sql_ident(s->details);
 	if (!n->t || !n->id || !n->ts || !n->tenant || !n->user || !n->action || !n->method ||
-	    !n->path || !n->status || !n->ua || !n->ip) {
+	    !n->path || !n->status || !n->ua || !n->ip || !n->rtype || !n->rid || !n->details) {
 		names_free(n);
 		return -1;
 	}
@@ -184,7 +191,11 @@ static int names_init(struct names *n, const struct config *cfg)
  * (unix s); the recent range's rows second by second ("SECOND:COUNT,...":
  * late rows make a second's count grow); whether any row lies past the
  * cursor; the older range's rows, counted; the server's role and replay
- * lag (SERVER_ROLE).  A quiet refresh is this query alone.  Seconds by date_trunc, worked out once a group: the cursor's
+ * lag (SERVER_ROLE); the server's time (unix us); and whether an
+ * operator's action lies past the operators' cursor (team_pg.c): $7 bigint
+ * its scan's start (NULL: not asked, the column is NULL), $8 bigint cursor
+ * time and $9 cursor id (NULL: none yet), $10 text[] the operators'
+ * actions.  A quiet refresh is this query alone.  Seconds by date_trunc, worked out once a group: the cursor's
  * exact microseconds for every row cost twice as much; the older range is
  * only counted, which costs a quarter of grouping it. */
 static char *build_clock(const struct names *n)
@@ -203,9 +214,13 @@ static char *build_clock(const struct names *n)
 	    " CASE WHEN $6::bigint IS NULL THEN NULL ELSE (SELECT count(*) FROM %s a"
 	    "  WHERE a.%s >= " US_TIME("$6") " AND a.%s < " US_TIME("$2")
 	    "  AND ($1::text IS NULL OR a.%s = $1::text)) END,"
-	    " " SERVER_ROLE,
+	    " " SERVER_ROLE ","
+	    " (extract(epoch FROM now()) * 1000000)::bigint,"
+	    " CASE WHEN $7::bigint IS NULL THEN NULL ELSE EXISTS (SELECT 1 FROM %s a"
+	    "  WHERE a.%s >= " US_TIME("$7") " AND a.%s <= " NOT_AFTER " AND a.%s = ANY($10::text[])"
+	    "  AND ($8::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$8") ", $9))) END",
 	    n->ts, n->t, n->ts, n->ts, n->ts, n->id, n->tenant, n->t, n->ts, n->ts, n->ts, n->id, n->tenant,
-	    n->t, n->ts, n->ts, n->tenant);
+	    n->t, n->ts, n->ts, n->tenant, n->t, n->ts, n->ts, n->action, n->ts, n->id);
 	return sb_take(&b);
 }
 
@@ -214,7 +229,8 @@ static char *build_clock(const struct names *n)
  *   0 id, 1 hash of the id, 2 time (unix us), 3 address, 4 tenant (cut),
  *   5 hash of the tenant when it is longer than the cut (else NULL: the
  *   client hashes what it has, which is all of it), 6 hash of the user,
- *   7 flags (1 failed, 2 unauthorized, 4 cross-tenant, 8 rate limited), 8 user, 9 action,
+ *   7 flags (1 failed, 2 unauthorized, 4 cross-tenant, 8 rate limited, 16 an
+ *   operator's action: $14, team_pg.h), 8 user, 9 action,
  *   10 method, 11 path, 12 status, 13 user agent.
  * Hashes are of the whole values, so that a distinct count does not see
  * two long names that share their first text-max characters as one; the
@@ -231,7 +247,8 @@ static char *build_clock(const struct names *n)
 	" hashtextextended(r.usr::text, 0)," \
 	" r.failed::int | CASE WHEN r.act = ANY($9::text[]) OR r.status = 403 THEN 2 ELSE 0 END" \
 	"  | CASE WHEN r.act = ANY($10::text[]) THEN 4 ELSE 0 END" \
-	"  | CASE WHEN r.act = ANY($13::text[]) THEN 8 ELSE 0 END," \
+	"  | CASE WHEN r.act = ANY($13::text[]) THEN 8 ELSE 0 END" \
+	"  | CASE WHEN r.act = ANY($14::text[]) THEN 16 ELSE 0 END," \
 	" " TAIL_ONLY("left(r.usr::text, $7::int)") ", " TAIL_ONLY("left(r.act, $7::int)") "," \
 	" " TAIL_ONLY("left(r.method, $7::int)") ", " TAIL_ONLY("left(r.path, $7::int)") "," \
 	" " TAIL_ONLY("r.status") ", " TAIL_ONLY("left(r.ua, $7::int)") " FROM ("
@@ -245,7 +262,7 @@ static char *build_clock(const struct names *n)
 /* $1 $2 failures, $3 tenant, $4 window seconds, $5 bigint cursor time and
  * $6 cursor id (NULL: from the window's start), $7 text cut, $8 limit, $9
  * unauthorized and $10 cross-tenant actions, $11 tail from (unix us), $12
- * unused here, $13 rate-limited actions.  The rows past the cursor, in
+ * unused here, $13 rate-limited actions, $14 operators' actions.  The rows past the cursor, in
  * cursor order. */
 static char *build_rows(const struct names *n)
 {
@@ -389,6 +406,35 @@ static char *build_tenant_users(const struct names *n)
 	return sb_take(&b);
 }
 
+/* Operators' actions, every operator's: $1 bigint the scan's start (unix
+ * us), $2 bigint cursor time and $3 cursor id (NULL: from $1 on), $4
+ * text[] the operators' action names, $5 int text cut, $6 int limit, $7
+ * text one incident (NULL: any).  Bounded in time on both sides (a
+ * partitioned table reads only its range), in cursor order:
+ *   0 id, 1 time (unix us), 2 action, 3 operator (the user column),
+ *   4 resource type, 5 target (resource id), 6 tenant, and from the
+ *   details: 7 journal id, 8 incident, 9 reason, 10 note, 11 mode,
+ *   12 outcome. */
+static char *build_team_rows(const struct names *n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b,
+	    "SELECT a.%s::text, " TS_US("a") ", left(a.%s, $5::int), left(a.%s::text, $5::int),"
+	    " left(a.%s::text, $5::int), left(a.%s::text, $5::int), left(a.%s::text, $5::int),"
+	    " left(a.%s->>'journal_id', $5::int), left(a.%s->>'incident', $5::int),"
+	    " left(a.%s->>'reason', $5::int), left(a.%s->>'note', $5::int), left(a.%s->>'mode', $5::int),"
+	    " left(a.%s->>'outcome', $5::int)"
+	    " FROM %s a WHERE a.%s >= " US_TIME("$1") " AND a.%s <= " NOT_AFTER " AND a.%s = ANY($4::text[])"
+	    " AND ($2::bigint IS NULL OR (a.%s, a.%s) > (" US_TIME("$2") ", $3))"
+	    " AND ($7::text IS NULL OR a.%s->>'incident' = $7::text)"
+	    " ORDER BY a.%s, a.%s LIMIT $6::int",
+	    n->id, n->ts, n->action, n->user, n->rtype, n->rid, n->tenant, n->details, n->details,
+	    n->details, n->details, n->details, n->details, n->t, n->ts, n->ts, n->action, n->ts, n->id,
+	    n->details, n->ts, n->id);
+	return sb_take(&b);
+}
+
 /*
  * A look back is the same queries with the clock stopped at the period's
  * end: the session's sectop.at (the source sets it before its first query
@@ -444,6 +490,7 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg, bool at)
 	q->ip_by[1] = build_ip_by(&n, n.user);
 	q->ip_by[2] = build_ip_by(&n, n.ua);
 	q->tenant_users = build_tenant_users(&n);
+	q->team_rows = build_team_rows(&n);
 	names_free(&n);
 	if (at) {
 		char **all[] = { &q->clock, &q->rows, &q->late, &q->per_minute, &q->top_ips, &q->tail,
@@ -453,7 +500,7 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg, bool at)
 	}
 	if (!q->clock || !q->rows || !q->late || !q->per_minute ||
 	    !q->top_ips || !q->tail ||
-	    !q->ip_events || !q->ip_by[0] || !q->ip_by[1] || !q->ip_by[2] || !q->tenant_users) {
+	    !q->ip_events || !q->ip_by[0] || !q->ip_by[1] || !q->ip_by[2] || !q->tenant_users || !q->team_rows) {
 		pg_sql_free(q);
 		return -1;
 	}
@@ -472,6 +519,7 @@ void pg_sql_free(struct pg_sql *q)
 	for (int i = 0; i < 3; i++)
 		free(q->ip_by[i]);
 	free(q->tenant_users);
+	free(q->team_rows);
 	memset(q, 0, sizeof *q);
 }
 

@@ -26,6 +26,8 @@ struct pg_sql {
 	char *ip_events;    /* one address's newest events */
 	char *ip_by[3];     /* one address's events by tenant, user, user agent */
 	char *tenant_users; /* one tenant's users */
+	/* operators' actions in the audit log (team_pg.c), every operator's */
+	char *team_rows;    /* past a cursor, or of one incident */
 };
 
 /* at: the queries of a look back, whose clock is the session's sectop.at

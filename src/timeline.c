@@ -18,6 +18,7 @@
 #include "report_table.h"
 #include "sanitize.h"
 #include "strutil.h"
+#include "team.h"
 #include "timeline.h"
 
 int64_t timeline_parse_time(const char *iso)
@@ -57,6 +58,7 @@ static int add(struct timeline *tl, json_t *ids, const json_t *rec, const char *
 	e->note = str(rec, "note") ? str(rec, "note") : str(rec, "reason");
 	e->mode = str(rec, "mode");
 	e->incident = str(rec, "incident");
+	e->id = id;
 	e->audited = e->mode && (strcmp(e->mode, "live") == 0 || strcmp(e->mode, "drill") == 0) ? 0 : -1;
 	if (id)
 		json_object_set_new(ids, id, json_integer((json_int_t)tl->n));
@@ -97,7 +99,123 @@ void timeline_free(struct timeline *tl)
 {
 	free(tl->v);
 	json_decref(tl->records);
+	team_ops_free(tl->team, tl->n_team);
 	memset(tl, 0, sizeof *tl);
+}
+
+/* The local entries by journal id: a journal may hold many thousands. */
+static json_t *local_ids(const struct timeline *tl)
+{
+	json_t *ids = json_object();
+
+	for (size_t i = 0; ids && i < tl->n; i++)
+		if (!tl->v[i].remote && tl->v[i].id)
+			json_object_set_new(ids, tl->v[i].id, json_integer((json_int_t)i));
+	return ids;
+}
+
+static struct tl_entry *find_known(struct timeline *tl, json_t *ids, const char *journal_id)
+{
+	json_t *at = journal_id ? json_object_get(ids, journal_id) : NULL;
+	return at ? &tl->v[json_integer_value(at)] : NULL;
+}
+
+/* A remote entry from an audit row (held by the timeline): its action
+ * loses its "_noop", which the status says instead. */
+static void remote_entry(struct tl_entry *e, struct team_op *op)
+{
+	char base[64];
+	bool noop = team_op_base_action(op, base, sizeof base);
+
+	if (noop)
+		op->action[strlen(base)] = '\0';
+	memset(e, 0, sizeof *e);
+	e->t = op->ts_us >= 0 ? op->ts_us / 1000000 : -1;
+	e->who = op->operator_id;
+	e->what = op->action;
+	e->target = op->target;
+	e->tenant = op->tenant;
+	e->note = op->note ? op->note : op->reason;
+	e->mode = op->mode;
+	e->incident = op->incident;
+	e->status = noop ? "already" : op->outcome ? op->outcome : "done";
+	e->audited = 1;
+	e->id = op->journal_id;
+	e->remote = true;
+}
+
+/* Time order, and the order they came in within a second. */
+static int entry_cmp(const void *a, const void *b)
+{
+	const struct tl_entry *x = *(const struct tl_entry *const *)a, *y = *(const struct tl_entry *const *)b;
+
+	if (x->t != y->t)
+		return x->t < y->t ? -1 : 1;
+	return x < y ? -1 : x > y;
+}
+
+static int sort_entries(struct timeline *tl)
+{
+	struct tl_entry **order = malloc((tl->n + 1) * sizeof *order), *sorted = malloc((tl->n + 1) * sizeof *sorted);
+
+	if (!order || !sorted) {
+		free(order);
+		free(sorted);
+		return -1;
+	}
+	for (size_t i = 0; i < tl->n; i++)
+		order[i] = &tl->v[i];
+	qsort(order, tl->n, sizeof *order, entry_cmp);
+	for (size_t i = 0; i < tl->n; i++)
+		sorted[i] = *order[i];
+	free(order);
+	free(tl->v);
+	tl->v = sorted;
+	return 0;
+}
+
+int timeline_add_team(struct timeline *tl, const struct team_op *ops, size_t n, const char *incident)
+{
+	struct team_op *copy = calloc(n + 1, sizeof *copy);
+	struct tl_entry *v = realloc(tl->v, (tl->n + n + 1) * sizeof *v);
+	size_t k = 0;
+
+	if (v)
+		tl->v = v;
+	json_t *ids = local_ids(tl);
+	if (!copy || !v || tl->team || !ids) {
+		free(copy);
+		json_decref(ids);
+		return -1;
+	}
+	for (size_t i = 0; i < n; i++) {
+		const struct team_op *op = &ops[i];
+		struct tl_entry *local = find_known(tl, ids, op->journal_id);
+		if (incident && (!op->incident || strcmp(op->incident, incident) != 0))
+			continue;
+		if (local) {
+			local->audited = 1;
+			continue;
+		}
+		if (!op->action || team_op_copy(&copy[k], op) < 0)
+			continue;
+		if (copy[k].journal_id)              /* an audit row written twice is one action */
+			json_object_set_new(ids, copy[k].journal_id, json_integer((json_int_t)tl->n));
+		remote_entry(&tl->v[tl->n++], &copy[k]);
+		k++;
+	}
+	json_decref(ids);
+	tl->team = copy;
+	tl->n_team = k;
+	tl->n_remote = k;
+	tl->team_state = TL_TEAM_READ;
+	return sort_entries(tl);
+}
+
+void timeline_team_failed(struct timeline *tl, const char *why)
+{
+	tl->team_state = TL_TEAM_FAILED;
+	snprintf(tl->team_error, sizeof tl->team_error, "%s", why ? why : "no answer");
 }
 
 /* ---------------------------------------------------------------- output */
@@ -194,6 +312,14 @@ static void put_summary(const struct timeline *tl, FILE *f)
 	fprintf(f, "%s\n- Actions: %zu done, %zu not done; runbook steps completed: %zu; looks: %zu\n",
 	        k ? "" : "none", done, not_done, steps, looks);
 	json_decref(who);
+	if (tl->team_state == TL_TEAM_READ) {
+		fprintf(f, "- Sources: the local journal and the audit log (every operator's actions;"
+		        " %zu recorded elsewhere, marked remote)\n", tl->n_remote);
+	} else if (tl->team_state == TL_TEAM_FAILED) {
+		fputs("- Sources: the local journal alone: the audit log did not answer (", f);
+		put(f, tl->team_error);
+		fputs("), so other operators' actions are missing\n", f);
+	}
 }
 
 int timeline_write_md(const struct timeline *tl, FILE *f, const char *exported_by, int64_t now)
@@ -207,7 +333,8 @@ int timeline_write_md(const struct timeline *tl, FILE *f, const char *exported_b
 	fputc('\n', f);
 	put_summary(tl, f);
 	if (!tl->n) {
-		fputs("\nNothing recorded for this incident in the journal.\n", f);
+		fprintf(f, "\nNothing recorded for this incident in the journal%s.\n",
+		        tl->team_state == TL_TEAM_READ ? " or the audit log" : "");
 		return ferror(f) ? -1 : 0;
 	}
 	fputs("\n| Time (UTC) | Who | What | Target | Reason, step or figures | Result |\n"
@@ -218,6 +345,8 @@ int timeline_write_md(const struct timeline *tl, FILE *f, const char *exported_b
 		put_time(f, e->t, false);
 		fputs(" | ", f);
 		put(f, e->who);
+		if (e->remote)
+			fputs(" (remote)", f);
 		fputs(" | ", f);
 		put(f, what_name(e));
 		fputs(" | ", f);
@@ -239,6 +368,12 @@ int timeline_write_md(const struct timeline *tl, FILE *f, const char *exported_b
 int timeline_export(const char *journal_path, const char *incident, FILE *f, const char *who,
                     char *err, size_t errsz)
 {
+	return timeline_export_team(journal_path, incident, NULL, f, who, err, errsz);
+}
+
+int timeline_export_team(const char *journal_path, const char *incident, const struct tl_team *team,
+                         FILE *f, const char *who, char *err, size_t errsz)
+{
 	size_t bad;
 	json_t *all = journal_read(journal_path, &bad);
 	struct timeline tl;
@@ -249,6 +384,10 @@ int timeline_export(const char *journal_path, const char *incident, FILE *f, con
 	}
 	int rc = timeline_build(&tl, all, incident);
 	json_decref(all);
+	if (rc == 0 && team && team->error)
+		timeline_team_failed(&tl, team->error);
+	else if (rc == 0 && team)
+		rc = timeline_add_team(&tl, team->v, team->n, incident);
 	if (rc == 0)
 		rc = timeline_write_md(&tl, f, who, (int64_t)time(NULL));
 	if (rc == 0 && bad)
@@ -257,6 +396,23 @@ int timeline_export(const char *journal_path, const char *incident, FILE *f, con
 	if (rc < 0)
 		snprintf(err, errsz, "cannot write the timeline");
 	return rc;
+}
+
+int64_t timeline_team_since(const char *journal_path, const char *incident, int64_t now_us)
+{
+	size_t bad;
+	json_t *all = journal_read(journal_path, &bad);
+	struct timeline tl;
+	int64_t first = now_us / 1000000;
+
+	if (all && timeline_build(&tl, all, incident) == 0) {
+		for (size_t i = 0; i < tl.n; i++)
+			if (tl.v[i].t >= 0 && tl.v[i].t < first)
+				first = tl.v[i].t;
+		timeline_free(&tl);
+	}
+	json_decref(all);
+	return (first - 86400) * 1000000;
 }
 
 char *timeline_default_path(const char *journal_path, const char *incident)

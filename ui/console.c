@@ -358,6 +358,8 @@ static void console_free(struct console *c)
 	bg_fetch_finish(&c->recon_fetch);
 	bg_fetch_finish(&c->fetch);
 	bg_fetch_finish(&c->rot_fetch);
+	if (c->tl_fetch.running)
+		timeline_arrived(c);                 /* the file is closed whole */
 	rotation_free(c->rr.v, c->rr.n);
 	rotation_free(c->rots, c->n_rots);
 	apikeys_free(c->kr.keys, c->kr.n);
@@ -399,6 +401,8 @@ int app_console(struct app *app)
 		free(path);
 	}
 	console_signals();
+	ops_operator(c.me, sizeof c.me);
+	c.started_us = clock_wall_ms() * 1000;
 	console_start(&c);
 	recon_start(&c);
 	if (app->cfg->runbook)
@@ -416,14 +420,21 @@ int app_console(struct app *app)
 			drawn_second = second;
 			dirty = false;
 		}
-		struct pollfd in[5] = { { .fd = STDIN_FILENO, .events = POLLIN },
+		struct pollfd in[6] = { { .fd = STDIN_FILENO, .events = POLLIN },
 		                        { .fd = act_job_fd(&c.job), .events = POLLIN },
 		                        { .fd = bg_fetch_fd(&c.fetch), .events = POLLIN },
 		                        { .fd = bg_fetch_fd(&c.rot_fetch), .events = POLLIN },
-		                        { .fd = bg_fetch_fd(&c.recon_fetch), .events = POLLIN } };
+		                        { .fd = bg_fetch_fd(&c.recon_fetch), .events = POLLIN },
+		                        { .fd = bg_fetch_fd(&c.tl_fetch), .events = POLLIN } };
 		int64_t wait = 1000 - clock_wall_ms() % 1000;   /* tick with the clock */
-		if (loop_turn(app->loop, wait, in, 5) < 0)
+		if (loop_turn(app->loop, wait, in, 6) < 0)
 			break;
+		if (c.tl_fetch.running && (in[5].revents & POLLIN)) {
+			timeline_arrived(&c);
+			dirty = true;
+		}
+		if (team_news(&c))
+			dirty = true;
 		if (c.recon_fetch.running && (in[4].revents & POLLIN)) {
 			recon_arrived(&c);
 			dirty = true;

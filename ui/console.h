@@ -7,6 +7,7 @@
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <sys/stat.h>
 #include <wchar.h>
 
@@ -94,6 +95,17 @@ struct console {
 	size_t n_looked;
 	long step_of_action;                     /* the step whose action runs, or -1 */
 	char step_note[400];
+
+	/* teammates: the audit log's operator actions (console_team.c) */
+	char me[160];                            /* this operator, as the audit rows name them */
+	int64_t started_us;                      /* what happened before is history, not news */
+	unsigned long team_seen;                 /* the model's team_gen already looked at */
+	unsigned long team_merged;               /* ... and merged into the actions view */
+	char team_error[256];                    /* the reading's failure last said */
+	/* T: the timeline written in a worker (the audit log may be slow) */
+	struct bg_fetch tl_fetch;
+	struct tl_write { const struct config *cfg; char *journal, *out; FILE *f; char incident[96];
+	                  char who[160], offline[200], err[400]; int rc; } tw;
 };
 
 /* console_nav.c: where the console is: screens, lists, the selection */
@@ -143,6 +155,11 @@ void step_act(struct console *c);
 void step_show(struct console *c);
 void timeline_key(struct console *c);
 void drill_look(struct console *c);
+void timeline_arrived(struct console *c);
+
+/* console_team.c: other operators' actions: said on screen, merged in the actions view */
+bool team_news(struct console *c);
+void team_merge(struct console *c);
 
 /* console_prompt.c: the footer prompt: filter, tenant, reason, confirmation */
 void prompt_start(struct console *c, enum prompt_kind kind);

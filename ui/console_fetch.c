@@ -14,22 +14,26 @@
 #include "clock.h"
 #include "connect.h"
 
-/* The actions view reads the journal again when it changed. */
+/* The actions view reads the journal again when it changed, or when the
+ * audit log brought other operators' actions to merge with it. */
 void journal_reload(struct console *c)
 {
 	const struct config *cfg = c->app->cfg;
 	char *path = journal_path(cfg->journal);
 	struct stat st;
 	size_t bad;
+	bool changed = path && stat(path, &st) == 0 && (st.st_size != c->journal_seen.st_size ||
+	    st.st_mtim.tv_sec != c->journal_seen.st_mtim.tv_sec || st.st_mtim.tv_nsec != c->journal_seen.st_mtim.tv_nsec);
 
-	if (path && stat(path, &st) == 0 && (st.st_size != c->journal_seen.st_size ||
-	    st.st_mtim.tv_sec != c->journal_seen.st_mtim.tv_sec || st.st_mtim.tv_nsec != c->journal_seen.st_mtim.tv_nsec)) {
-		json_t *all = journal_read(path, &bad);
+	if (changed || c->team_merged != c->app->model.team_gen) {
+		json_t *all = path ? journal_read(path, &bad) : json_array();
 		if (all) {
 			timeline_free(&c->journal);
 			timeline_build(&c->journal, all, NULL);
 			json_decref(all);
-			c->journal_seen = st;
+			if (changed)
+				c->journal_seen = st;
+			team_merge(c);
 		}
 	}
 	free(path);

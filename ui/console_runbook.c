@@ -14,6 +14,7 @@
 #include "conf.h"
 #include "console.h"
 #include "clock.h"
+#include "team.h"
 
 /* What the step's data showed when it was ticked, for the timeline. */
 static void seen_summary(const struct console *c, char *buf, size_t n)
@@ -173,30 +174,71 @@ void step_show(struct console *c)
 	}
 }
 
+/* In the worker: every operator's records of the incident from the audit
+ * log, merged with the journal's (the journal alone if it does not answer). */
+static void timeline_write_run(void *arg)
+{
+	struct tl_write *w = arg;
+
+	w->rc = team_timeline_export(w->cfg, w->journal, w->incident, w->f, w->who, w->offline, w->err,
+	                             sizeof w->err);
+}
+
+/* T: the file is made here (refused through a link, at once); it is
+ * written off the loop, since the audit log is read for it. */
 void timeline_key(struct console *c)
 {
 	const struct config *cfg = c->app->cfg;
-	char *journal = journal_path(cfg->journal);
-	char *out = journal ? timeline_default_path(journal, c->rb.incident) : NULL;
-	char who[160], err[400], msg[600];
+	struct tl_write *w = &c->tw;
+	char msg[600];
 
 	if (cfg->read_only) {
 		console_message(c, "read-only: the timeline is not written (sectop timeline --incident ID prints it)");
-		free(out);
-		free(journal);
 		return;
 	}
-	FILE *f = out ? timeline_create(out) : NULL;
-	ops_operator(who, sizeof who);
-	if (!f || !journal || timeline_export(journal, c->rb.incident, f, who, err, sizeof err) < 0)
-		snprintf(msg, sizeof msg, "timeline not written: %s", !f ? strerror(errno) : err);
+	if (c->tl_fetch.running) {
+		console_message(c, "the timeline is still being written");
+		return;
+	}
+	memset(w, 0, sizeof *w);
+	w->cfg = cfg;
+	snprintf(w->incident, sizeof w->incident, "%s", c->rb.incident);   /* the worker's own copy */
+	w->journal = journal_path(cfg->journal);
+	w->out = w->journal ? timeline_default_path(w->journal, c->rb.incident) : NULL;
+	w->f = w->out ? timeline_create(w->out) : NULL;
+	ops_operator(w->who, sizeof w->who);
+	if (!w->f || bg_fetch_start(&c->tl_fetch, timeline_write_run, w) < 0) {
+		snprintf(msg, sizeof msg, "timeline not written: %s", !w->f ? strerror(errno) : "cannot start");
+		console_message(c, msg);
+		if (w->f)
+			fclose(w->f);
+		free(w->out);
+		free(w->journal);
+		memset(w, 0, sizeof *w);
+		return;
+	}
+	console_message(c, "writing the timeline (every operator's records, from the audit log)...");
+}
+
+void timeline_arrived(struct console *c)
+{
+	struct tl_write *w = &c->tw;
+	char msg[600];
+
+	bg_fetch_finish(&c->tl_fetch);
+	bool closed = fclose(w->f) == 0;
+	if (w->rc < 0 || !closed)
+		snprintf(msg, sizeof msg, "timeline not written: %s", w->rc < 0 ? w->err : w->out);
+	else if (w->offline[0])
+		snprintf(msg, sizeof msg, "timeline written to %s (the local journal alone: the audit log did not answer)",
+		         w->out);
 	else
-		snprintf(msg, sizeof msg, "timeline written to %s", out);
-	if (f && fclose(f) != 0)
-		snprintf(msg, sizeof msg, "timeline not written: %s", out);
+		snprintf(msg, sizeof msg, "timeline written to %s (with every operator's records)", w->out);
 	console_message(c, msg);
-	free(out);
-	free(journal);
+	c->message_until = clock_mono_ms() + 8000;
+	free(w->out);
+	free(w->journal);
+	memset(w, 0, sizeof *w);
 }
 
 /* During a drill, the first time the operator's selection or a drill-down

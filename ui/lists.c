@@ -313,10 +313,12 @@ static void build_keys(struct rows *r, const struct model *m, const struct confi
 
 /* --- actions (the journal) ------------------------------------------------ */
 
+/* "from": local (this machine's journal) or remote (the audit log: another
+ * operator, or another machine of the same one). */
 static const struct column action_cols[] = {
 	{ "time", 14, false, true }, { "action", 17, false, false }, { "target", 16, false, false },
 	{ "result", 7, false, false }, { "who", 10, false, false }, { "reason, step, message", 14, true, false },
-	{ "mode", 8, false, false }, { "incident", 14, false, false },
+	{ "mode", 8, false, false }, { "incident", 14, false, false }, { "from", 6, false, false },
 };
 
 static void build_actions(struct rows *r, const struct model *m, const struct config *cfg, int64_t now,
@@ -343,6 +345,7 @@ static void build_actions(struct rows *r, const struct model *m, const struct co
 		row_text(w, 5, e->message && e->status && strcmp(e->status, "done") != 0 ? e->message : e->note);
 		row_text(w, 6, e->mode);
 		row_text(w, 7, e->incident);
+		row_text(w, 8, e->remote ? "remote" : "local");
 		if (e->what && (!e->status || strcmp(e->status, "failed") == 0))
 			w->role = ROLE_ALERT;
 		else if (e->what && strcmp(e->status, "done") != 0)

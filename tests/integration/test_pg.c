@@ -21,6 +21,9 @@
 #include "loop.h"
 #include "model.h"
 #include "pg.h"
+#include "pg_sql.h"
+#include "team.h"
+#include "team_pg.h"
 #include "testenv.h"
 
 static const char *dsn;
@@ -719,6 +722,169 @@ static void test_live_feed_matches_independent_counts(void **state)
 	rig_close(&r);
 }
 
+/* Operators' actions: a team table of its own, 20,000 requests in the
+ * window and three operator actions among them. */
+static int team_setup(void **state)
+{
+	(void)state;
+	memcpy(saved_table, table, sizeof table);
+	snprintf(table, sizeof table, "%.50s_team", saved_table);
+	sql_do("CREATE TABLE %s (LIKE audit_log INCLUDING ALL)", table);
+	sql_do("CREATE INDEX ON %s (\"timestamp\", id)", table);
+	sql_do("INSERT INTO %s (\"timestamp\", tenant_id, user_id, action, ip_address, status_code)"
+	       " SELECT now() - interval '1 minute' - (g %% 780) * interval '1 second', 'acme', 'u' || g,"
+	       " 'api_request', '10.1.2.3', 200 FROM generate_series(1, 20000) g", table);
+	sql_do("INSERT INTO %s (\"timestamp\", user_id, action, resource_type, resource_id, details)"
+	       " SELECT now() - interval '2 minutes' - g * interval '1 minute', 'alice@10.0.0.5',"
+	       " (ARRAY['ip_blocked','ip_unblocked_noop','runbook_step_done'])[g], 'ip', '203.0.113.' || g,"
+	       " jsonb_build_object('journal_id', 'j' || g, 'incident', 'INC-1', 'reason', 'r' || g)"
+	       " FROM generate_series(1, 3) g", table);
+	sql_do("ANALYZE %s", table);
+	return 0;
+}
+
+/* The rows a query's plan read from the table: every scan node's rows
+ * and the rows its filter removed, summed. */
+static long scanned(const char *query, int n, const char *const *params)
+{
+	char q[8192];
+	snprintf(q, sizeof q, "EXPLAIN (ANALYZE, FORMAT JSON) %s", query);
+	PGresult *r = sql(q, n, params);
+	const char *plan = PQgetvalue(r, 0, 0);
+	long total = 0;
+	for (const char *p = plan; (p = strstr(p, "\"Relation Name\": \"")); p++) {
+		/* the node's object: back to its "{", forward to its end */
+		const char *start = p, *end = strstr(p, "\"Plans\"");
+		const char *next = strstr(p + 1, "\"Relation Name\"");
+		while (start > plan && *start != '{')
+			start--;
+		if (!end || (next && next < end))
+			end = next ? next : plan + strlen(plan);
+		for (const char *k = start; k < end; k++) {
+			long v;
+			if (sscanf(k, "\"Actual Rows\": %ld", &v) == 1 || sscanf(k, "\"Rows Removed by Filter\": %ld", &v) == 1)
+				total += v;
+		}
+	}
+	PQclear(r);
+	return total;
+}
+
+/* The operators' actions come past a cursor: the first refresh reads the
+ * window's, a quiet one asks nothing more (CLOCK answers "none"), a new
+ * one is read at the next refresh, and what the next reading scans is the
+ * rows that arrived, not the window's 20,000. */
+static void test_team_actions_read_incrementally(void **state)
+{
+	struct rig r;
+	struct pg_sql q;
+	(void)state;
+	rig_open(&r, dsn, NULL);
+	assert_int_equal(pg_sql_build(&q, &r.cfg, false), 0);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	const struct team_feed *f = pg_team_feed(r.pg);
+	assert_int_equal(r.m.n_team_ops, 3);
+	assert_string_equal(r.m.team_ops[0].action, "runbook_step_done");     /* oldest first */
+	assert_string_equal(r.m.team_ops[1].action, "ip_unblocked_noop");
+	assert_string_equal(r.m.team_ops[2].operator_id, "alice@10.0.0.5");
+	assert_string_equal(r.m.team_ops[2].journal_id, "j1");
+	assert_string_equal(r.m.team_ops[2].target, "203.0.113.1");
+	unsigned long reads = f->queries;
+
+	assert_true(rig_until(&r, 3, 0, 10000));
+	assert_int_equal(f->queries, reads);           /* quiet: CLOCK alone asked */
+	assert_int_equal(r.m.n_team_ops, 3);
+
+	sql_do("INSERT INTO %s (tenant_id, user_id, action, ip_address, status_code)"
+	       " SELECT 'acme', 'u', 'api_request', '10.1.2.3', 200 FROM generate_series(1, 50)", table);
+	sql_do("INSERT INTO %s (user_id, action, resource_type, resource_id, details) VALUES"
+	       " ('bob@10.0.0.6', 'ip_blocked', 'ip', '198.51.100.4', '{\"journal_id\":\"jb\",\"incident\":\"INC-1\"}')", table);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.n_team_ops, 4);
+	assert_string_equal(r.m.team_ops[3].operator_id, "bob@10.0.0.6");
+	assert_int_equal(r.m.team_gen, 4);
+	assert_int_equal(f->queries, reads + 1);
+	assert_int_equal(f->rows, 4);
+
+	/* What the next refresh costs, as the plans tell.  Unscoped, nothing
+	 * more than the dashboard's own rows, which flag the operators'
+	 * actions.  Scoped to a tenant, CLOCK looks, with nothing new: at most
+	 * the rows since the last look's overlap (the 51: fewer, as the scan
+	 * starts past the cursor), not the window's 20,000. */
+	char lo[24], cur[24];
+	const char *cv[10] = { NULL, NULL, NULL, NULL, "900", NULL };
+	team_feed_clock_params(f, lo, cur, cv + 6);
+	long clock = scanned(q.clock, 10, cv);
+	print_message("CLOCK's look scans %ld rows\n", clock);
+	assert_true(clock <= 60);
+	/* a new action: the reading starts at the cursor */
+	sql_do("INSERT INTO %s (user_id, action, resource_type, resource_id) VALUES"
+	       " ('carol', 'ip_blocked', 'ip', '198.51.100.5')", table);
+	char buf[3][24];
+	const char *v[7];
+	team_feed_rows_params(f, r.cfg.text_max, buf, v);
+	long next = scanned(q.team_rows, 7, v);
+	print_message("the reading scans %ld rows\n", next);
+	assert_true(next >= 1 && next <= 60);
+	snprintf(buf[0], sizeof buf[0], "%lld", (long long)(f->clock_us - 900000000LL));
+	v[1] = v[2] = NULL;
+	long window = scanned(q.team_rows, 7, v);
+	print_message("from the window's start: %ld rows\n", window);
+	assert_true(window >= 20000);
+	pg_sql_free(&q);
+	rig_close(&r);
+}
+
+/* The operators' actions cannot be read (here: a details column that is
+ * not there): the dashboard goes on, the reason is kept, and the reading
+ * is not asked again at every refresh. */
+static void test_team_failure_spares_the_dashboard(void **state)
+{
+	struct rig r;
+	char err[256];
+	(void)state;
+	memset(&r, 0, sizeof r);
+	conf_defaults(&r.cfg);
+	assert_int_equal(conf_set(&r.cfg, "db", dsn, err, sizeof err), 0);
+	assert_int_equal(conf_set(&r.cfg, "table", table, err, sizeof err), 0);
+	assert_int_equal(conf_set(&r.cfg, "refresh", "200ms", err, sizeof err), 0);
+	assert_int_equal(conf_set(&r.cfg, "column-details", "no_such_column", err, sizeof err), 0);
+	model_init(&r.m, r.cfg.window_s, NULL, r.cfg.refresh_ms);
+	r.loop = loop_new();
+	r.pg = pg_new(&r.cfg, &r.m, err, sizeof err);
+	assert_non_null(r.pg);
+	loop_add(r.loop, pg_source(r.pg));
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.pg.state, SOURCE_OK);
+	assert_true(r.m.n_tenants > 0);                /* the figures are there */
+	assert_non_null(strstr(r.m.team_error, "no_such_column"));
+	unsigned long asked = pg_team_feed(r.pg)->queries;
+	assert_true(rig_until(&r, 3, 0, 10000));
+	assert_int_equal(pg_team_feed(r.pg)->queries, asked);
+	assert_int_equal(r.m.pg.failures, 0);
+	rig_close(&r);
+}
+
+/* Scoped to a tenant, the dashboard's rows are that tenant's: an operator's
+ * action with no tenant is found by CLOCK's look instead. */
+static void test_team_actions_when_scoped(void **state)
+{
+	struct rig r;
+	(void)state;
+	rig_open(&r, dsn, "acme");
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.n_team_ops, 3);
+	unsigned long reads = pg_team_feed(r.pg)->queries;
+	assert_true(rig_until(&r, 2, 0, 10000));
+	assert_int_equal(pg_team_feed(r.pg)->queries, reads);
+	sql_do("INSERT INTO %s (user_id, action, resource_type, resource_id) VALUES"
+	       " ('dora@10.0.0.7', 'ip_unblocked', 'ip', '198.51.100.6')", table);
+	assert_true(rig_until(&r, 1, 0, 10000));
+	assert_int_equal(r.m.n_team_ops, 4);
+	assert_string_equal(r.m.team_ops[3].operator_id, "dora@10.0.0.7");
+	rig_close(&r);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -730,6 +896,9 @@ int main(void)
 		cmocka_unit_test(test_drill_down),
 		cmocka_unit_test_setup_teardown(test_drill_down_timeout_spares_the_dashboard, big_setup, big_teardown),
 		cmocka_unit_test(test_pause_and_scope),
+		cmocka_unit_test_setup_teardown(test_team_actions_read_incrementally, team_setup, big_teardown),
+		cmocka_unit_test_setup_teardown(test_team_failure_spares_the_dashboard, team_setup, big_teardown),
+		cmocka_unit_test_setup_teardown(test_team_actions_when_scoped, team_setup, big_teardown),
 		cmocka_unit_test(test_wrong_password_is_a_clear_failure),
 		cmocka_unit_test(test_nothing_listening),
 		cmocka_unit_test(test_killed_backend_goes_stale_then_recovers),

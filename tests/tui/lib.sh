@@ -7,12 +7,12 @@
 # terminal tests' (the others use 5-9): a test that writes keys has a db
 # of its own (overview 10, hostile 11, keys 12, bytes 13; hardening 9 and
 # resolver 4, below the command-line tests' 5-8); the others
-# share 14 and 15, which they only flush.  The test servers have 32 dbs:
+# share 14 and 15, which they only flush.  The test servers have 48 dbs:
 # 16 and up are one test's each (command line: allowlist 16, repeat
-# offenders 17, origins 18, rate limits 19, replication 20, partitions 21;
-# terminal: allowlist 22, geoip 23, ranges 24, rate limits 25, wide 26,
-# ranges by AS 27, notify 28 (with its command-line test), range block 30,
-# look back 31; command line: ranges 29).  That gives it:
+# offenders 17, origins 18, rate limits 19, replication 20, partitions 21,
+# ranges 29, teammates 32; terminal: allowlist 22, geoip 23, ranges 24, rate
+# limits 25, wide 26, ranges by AS 27, notify 28 (with its command-line
+# test), range block 30, look back 31, teammates 33).  That gives it:
 #   $table      its own copy of audit_log (dropped on exit)
 #   $redis_url  the shared Redis with its own db number (flushed on exit)
 #   $work       a scratch directory (removed on exit)

@@ -56,7 +56,7 @@ static void test_queries_use_configured_names(void **state)
 	assert_int_equal(conf_set(&c, "column-ip-address", "client_ip", err, sizeof err), 0);
 	assert_int_equal(conf_set(&c, "tenant", "acme'; DROP TABLE events; --", err, sizeof err), 0);
 	assert_int_equal(pg_sql_build(&q, &c, false), 0);
-	const char *all[] = { q.clock, q.rows, q.late, q.per_minute, q.top_ips, q.tail };
+	const char *all[] = { q.clock, q.rows, q.late, q.per_minute, q.top_ips, q.tail, q.team_rows };
 	for (size_t i = 0; i < sizeof all / sizeof *all; i++) {
 		assert_non_null(strstr(all[i], "FROM \"events\""));
 		assert_non_null(strstr(all[i], "\"created_at\""));
@@ -70,6 +70,13 @@ static void test_queries_use_configured_names(void **state)
 	assert_non_null(strstr(q.rows, "ORDER BY a.\"created_at\", a.\"id\" LIMIT"));
 	assert_non_null(strstr(q.rows, "(a.\"created_at\", a.\"id\") > ("));
 	assert_null(strstr(q.rows, "failed_auth"));
+	/* the operators' actions: past their cursor, bounded in time on both
+	 * sides, their names a parameter */
+	assert_non_null(strstr(q.team_rows, "ORDER BY a.\"created_at\", a.\"id\" LIMIT"));
+	assert_non_null(strstr(q.team_rows, "(a.\"created_at\", a.\"id\") > ("));
+	assert_non_null(strstr(q.team_rows, "a.\"created_at\" <= now() + interval '1 second'"));
+	assert_null(strstr(q.team_rows, "ip_blocked"));
+	assert_non_null(strstr(q.clock, "= ANY($10::text[])"));
 	/* failure actions and statuses are parameters too */
 	assert_null(strstr(q.per_minute, "failed_auth"));
 	assert_null(strstr(q.per_minute, "401"));

@@ -14,6 +14,7 @@
 
 #include "conf.h"
 #include "drill.h"
+#include "team.h"
 #include "timeline.h"
 
 static json_t *records(void)
@@ -129,6 +130,92 @@ static void test_default_path(void **state)
 	free(p);
 }
 
+/* The audit log's rows merged: a local record's own row adds nothing but
+ * "audited"; another operator's is a remote entry, in time order; another
+ * incident's is left out; a drill counts a teammate's block. */
+static void test_team_merge(void **state)
+{
+	struct timeline tl;
+	json_t *all = records();
+	char *buf = NULL;
+	size_t len = 0;
+	(void)state;
+	int64_t t0 = timeline_parse_time("2026-11-24T10:00:00Z");
+	struct team_op ops[5] = {
+		{ .ts_us = (t0 + 121) * 1000000, .action = (char *)"ip_blocked", .operator_id = (char *)"eve", .target = (char *)"203.0.113.66",
+		  .journal_id = (char *)"b", .incident = (char *)"I1" },
+		{ .ts_us = (t0 + 90) * 1000000, .action = (char *)"ip_blocked", .operator_id = (char *)"alice@10.0.0.5",
+		  .target = (char *)"198.51.100.1", .journal_id = (char *)"x1", .incident = (char *)"I1", .reason = (char *)"theirs" },
+		{ .ts_us = (t0 + 95) * 1000000, .action = (char *)"ip_blocked_noop", .operator_id = (char *)"alice@10.0.0.5",
+		  .target = (char *)"203.0.113.66", .journal_id = (char *)"x2", .incident = (char *)"I1" },
+		{ .ts_us = (t0 + 96) * 1000000, .action = (char *)"ip_blocked", .operator_id = (char *)"alice@10.0.0.5",
+		  .target = (char *)"192.0.2.1", .journal_id = (char *)"x3", .incident = (char *)"OTHER" },
+		{ .ts_us = (t0 + 97) * 1000000, .action = (char *)"ip_blocked", .operator_id = (char *)"alice@10.0.0.5",
+		  .target = (char *)"198.51.100.1", .journal_id = (char *)"x1", .incident = (char *)"I1" },  /* twice */
+	};
+	assert_int_equal(timeline_build(&tl, all, "I1"), 0);
+	assert_int_equal(tl.v[3].audited, 0);
+	assert_int_equal(timeline_add_team(&tl, ops, 5, "I1"), 0);
+	assert_int_equal(tl.n, 8);
+	assert_int_equal(tl.n_remote, 2);
+	assert_true(tl.v[3].remote);                     /* 10:01:30, between the looks and eve's block */
+	assert_string_equal(tl.v[3].who, "alice@10.0.0.5");
+	assert_string_equal(tl.v[3].status, "done");
+	assert_string_equal(tl.v[3].note, "theirs");
+	assert_true(tl.v[4].remote);
+	assert_string_equal(tl.v[4].what, "ip_blocked");  /* the "_noop" said by the status */
+	assert_string_equal(tl.v[4].status, "already");
+	assert_false(tl.v[5].remote);
+	assert_string_equal(tl.v[5].who, "eve");
+	assert_int_equal(tl.v[5].audited, 1);             /* its row is in the audit log */
+	for (size_t i = 1; i < tl.n; i++)
+		assert_true(tl.v[i - 1].t <= tl.v[i].t);
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(timeline_write_md(&tl, f, "eve", 1795000000), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "| alice\\@10.0.0.5 (remote) | ip\\_blocked | 198.51.100.1 | theirs | done |"));
+	assert_non_null(strstr(buf, "2 recorded elsewhere, marked remote"));
+	assert_non_null(strstr(buf, "Operators: eve, alice\\@10.0.0.5"));
+	assert_null(strstr(buf, "192.0.2.1"));
+	free(buf);
+
+	/* a teammate's block of an attacker contains it: the scorecard sees it */
+	struct config cfg;
+	struct drill d;
+	struct drill_score s;
+	conf_defaults(&cfg);
+	drill_prepare(&d, &cfg, drill_find("brute-force"), t0);
+	snprintf(d.incident, sizeof d.incident, "I1");
+	snprintf(d.attackers[1], sizeof d.attackers[1], "198.51.100.1");
+	d.n_attackers = 2;
+	drill_score_timeline(&d, &tl, &s);
+	assert_int_equal(s.contain_s, 90);
+	assert_int_equal(s.contained, 2);
+	timeline_free(&tl);
+	conf_free(&cfg);
+	json_decref(all);
+}
+
+/* The audit log did not answer: the journal alone, said so. */
+static void test_team_offline(void **state)
+{
+	struct timeline tl;
+	json_t *all = records();
+	char *buf = NULL;
+	size_t len = 0;
+	(void)state;
+	timeline_build(&tl, all, "I1");
+	timeline_team_failed(&tl, "connection refused");
+	FILE *f = open_memstream(&buf, &len);
+	assert_int_equal(timeline_write_md(&tl, f, "eve", 1795000000), 0);
+	fclose(f);
+	assert_non_null(strstr(buf, "the local journal alone: the audit log did not answer (connection refused)"));
+	assert_null(strstr(buf, "(remote)"));
+	free(buf);
+	timeline_free(&tl);
+	json_decref(all);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -136,6 +223,8 @@ int main(void)
 		cmocka_unit_test(test_markdown_inert),
 		cmocka_unit_test(test_drill_score),
 		cmocka_unit_test(test_default_path),
+		cmocka_unit_test(test_team_merge),
+		cmocka_unit_test(test_team_offline),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
