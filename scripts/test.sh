@@ -11,12 +11,12 @@
 #      under ASan (leaks too) and UBSan, at the same time as step 5, on
 #      servers of its own (a second stack.sh stack); the benchmark's smoke
 #      run (tests/cli/bench_smoke.sh, which checks that the harness still
-#      runs, not the figures) only in build/
+#      runs, not the figures) in neither: it runs in step 8 on build/
 #   7. scripts/fuzz.sh: every parser harness of tests/fuzz/ under libFuzzer,
 #      ASan and UBSan, SECTOP_FUZZ_SECONDS each (default 3), from its seeds
 #   8. bench/soak.sh --smoke: the console under injected server faults (one
-#      minute, beside step 7); steps 7 and 8 start once build/'s check is
-#      over, while build-san/'s ends
+#      minute), and the benchmark's smoke run, beside step 7; steps 7 and 8
+#      start once build/'s check is over, while build-san/'s ends
 #
 # Within one build the tests run one at a time: some stop or freeze a
 # server on purpose, which would break a test running beside them.  The two
@@ -208,14 +208,28 @@ check_san() {
 }
 has_built() { [[ " ${built[*]} " == *" $1 "* ]]; }
 
-# The fuzzers keep a core busy while the soak mostly waits on its faults:
-# side by side, the two cost the longer of them (about 80 s).  Neither is
-# timed: they run while the other build's check ends.
+# The fuzzers keep a core busy while the soak and the benchmark's smoke
+# run mostly wait (on faults, on their servers): side by side, the three
+# cost the longest of them (about two minutes).  None is timed: they run
+# while the other build's check ends.
 fuzz_and_soak() {
-	local fuzz_log=$ROOT/build/fuzz.log fuzz_pid
+	local fuzz_log=$ROOT/build/fuzz.log fuzz_pid smoke_pid
 	nice -n 10 "$ROOT/scripts/fuzz.sh" "${SECTOP_FUZZ_SECONDS:-3}" >"$fuzz_log" 2>&1 &
 	fuzz_pid=$!
+	# tests/cli/bench_smoke.sh as make check would run it
+	env top_srcdir="$ROOT" top_builddir="$ROOT/build" SECTOP="$ROOT/build/sectop" \
+		bash "$ROOT/tests/cli/bench_smoke.sh" >"$ROOT/build/bench_smoke.log" 2>&1 &
+	smoke_pid=$!
 	step soak env SECTOP_SOAK_BUILD="$ROOT/build" "$ROOT/bench/soak.sh" --smoke
+	say "bench_smoke"
+	if wait "$smoke_pid"; then
+		passed=$((passed + 1))
+		tail -n 1 "$ROOT/build/bench_smoke.log" | sed 's/^/  /'
+	else
+		echo "---- last lines of $ROOT/build/bench_smoke.log ----"
+		tail -n 40 "$ROOT/build/bench_smoke.log"
+		fail bench_smoke
+	fi
 	say "fuzz"
 	if wait "$fuzz_pid"; then
 		passed=$((passed + 1))
@@ -234,6 +248,7 @@ if has_built build-san && [[ ${SECTOP_TEST_SERIAL:-0} != 1 ]]; then
 	san_pid=$!
 fi
 if has_built build; then
+	CHECK_EXCLUDE=(tests/cli/bench_smoke.sh)    # run beside the fuzzers, below
 	check_tree build
 	tally_tree build
 	fuzz_and_soak
