@@ -85,10 +85,7 @@ bool op_is_record(enum op_kind k)
 	return k == OP_STEP_DONE || k == OP_DRILL_STARTED || k == OP_DRILL_ENDED;
 }
 
-static enum op_status say(struct op_result *r, enum op_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum op_status say(struct op_result *r, enum op_status st, const char *fmt, ...)
+enum op_status op_result_say(struct op_result *r, enum op_status st, const char *fmt, ...)
 {
 	va_list ap;
 
@@ -166,7 +163,7 @@ static struct rlink *ops_redis(struct ops *o, struct op_result *r)
 	char err[300];
 
 	if (!o->redis && !(o->redis = connect_redis(o->cfg, err, sizeof err)))
-		say(r, OP_FAILED, "%s", err);
+		op_result_say(r, OP_FAILED, "%s", err);
 	return o->redis;
 }
 
@@ -197,7 +194,7 @@ static enum op_status read_state(struct ops *o, const struct op *op, struct op_p
 	enum op_status st = OP_DONE;
 
 	if (!v || !t || !f) {
-		st = say(r, OP_FAILED, "redis: %s", rlink_error(c));
+		st = op_result_say(r, OP_FAILED, "redis: %s", rlink_error(c));
 		rlink_free(c);
 		o->redis = NULL;
 	} else {
@@ -236,17 +233,17 @@ static enum op_status check_rotate(const struct ops *o, const struct op *op, str
 	const struct conf_secret *s = conf_secret_find(o->cfg, op_subject(op));
 
 	if (!op_subject(op)[0])
-		return say(r, OP_REFUSED, "no secret given");
+		return op_result_say(r, OP_REFUSED, "no secret given");
 	if (!s)
-		return say(r, OP_REFUSED, "unknown secret '%s': not declared in the configuration"
+		return op_result_say(r, OP_REFUSED, "unknown secret '%s': not declared in the configuration"
 		           " (secret = NAME kind=KIND webhook=URL)", op_subject(op));
 	if (!s->webhook)
-		return say(r, OP_REFUSED, "secret %s has no webhook=URL in the configuration: nothing to ask", s->name);
+		return op_result_say(r, OP_REFUSED, "secret %s has no webhook=URL in the configuration: nothing to ask", s->name);
 	if (!op->reason || !*op->reason)
-		return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
+		return op_result_say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
 	const char *token = s->token_env ? getenv(s->token_env) : NULL;
 	if (s->token_env && (!token || !*token))
-		return say(r, OP_REFUSED, "$%s (token_env of %s) is unset or empty: nothing sent", s->token_env, s->name);
+		return op_result_say(r, OP_REFUSED, "$%s (token_env of %s) is unset or empty: nothing sent", s->token_env, s->name);
 	return OP_DONE;
 }
 
@@ -255,33 +252,33 @@ static enum op_status check_op(const struct ops *o, struct op *op, struct op_res
 	char normal[IPADDR_LEN], err[200];
 
 	if (op_is_record(op->kind))
-		return op->target[0] ? OP_DONE : say(r, OP_REFUSED, "nothing named to record");
+		return op->target[0] ? OP_DONE : op_result_say(r, OP_REFUSED, "nothing named to record");
 	if (o->cfg->read_only)
-		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
+		return op_result_say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
 	if (op->kind == OP_REVOKE) {
 		if (!op->tenant || !*op->tenant)
-			return say(r, OP_REFUSED, "the key's tenant is required (--tenant T)");
+			return op_result_say(r, OP_REFUSED, "the key's tenant is required (--tenant T)");
 		if (!op->reason || !*op->reason)
-			return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
+			return op_result_say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
 		for (const char *p = op->target; *p; p++)
 			if (!isxdigit((unsigned char)*p) && *p != '-')
-				return say(r, OP_REFUSED, "a key id holds only hexadecimal digits and '-'");
-		return op->target[0] ? OP_DONE : say(r, OP_REFUSED, "no key id given");
+				return op_result_say(r, OP_REFUSED, "a key id holds only hexadecimal digits and '-'");
+		return op->target[0] ? OP_DONE : op_result_say(r, OP_REFUSED, "no key id given");
 	}
 	if (op->kind == OP_ROTATE)
 		return check_rotate(o, op, r);
 	if (ipaddr_normalize(op->target, normal, sizeof normal, err, sizeof err) < 0)
-		return say(r, OP_REFUSED, "%s", err);
+		return op_result_say(r, OP_REFUSED, "%s", err);
 	memcpy(op->target, normal, sizeof normal);
 	enum ip_class cls = ipaddr_class(op->target);
 	if (op->kind == OP_BLOCK && !ipaddr_is_a_source(cls))
-		return say(r, OP_REFUSED, "%s is %s %s address: no request comes from it, there is nothing to block",
+		return op_result_say(r, OP_REFUSED, "%s is %s %s address: no request comes from it, there is nothing to block",
 		           op->target, ipaddr_class_article(cls), ipaddr_class_name(cls));
 	if (op->kind != OP_UNBLOCK && (!op->reason || !*op->reason))
-		return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
+		return op_result_say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
 	/* 0: not given, block-ttl-steps decide (choose_ttl) */
 	if (op->kind != OP_UNBLOCK && (op->ttl_s < 0 || op->ttl_s > 365L * 86400))
-		return say(r, OP_REFUSED, "the time to live must be between 1 s and 365 days");
+		return op_result_say(r, OP_REFUSED, "the time to live must be between 1 s and 365 days");
 	return OP_DONE;
 }
 
@@ -298,7 +295,7 @@ static bool allow_refuses(struct ops *o, const struct op *op, struct op_plan *p,
 	allow_entry_describe(e, p->allowed_by, sizeof p->allowed_by);
 	if (o->cfg->bypass_allow)
 		return false;
-	say(r, OP_REFUSED, "%s is allow-listed by %s: not %s (--bypass-allow, then 'bypass %s' typed, to do it anyway)",
+	op_result_say(r, OP_REFUSED, "%s is allow-listed by %s: not %s (--bypass-allow, then 'bypass %s' typed, to do it anyway)",
 	    op->target, p->allowed_by, op->kind == OP_BLOCK ? "blocked" : "extended", op->target);
 	return true;
 }
@@ -399,7 +396,7 @@ static enum op_status read_key(struct ops *o, const struct op *op, struct op_pla
 	const struct conf_schema *s = &o->cfg->schema;
 	PGconn *c = ops_pg(o);
 	if (!c)
-		return say(r, OP_FAILED, "postgres: %s", o->pg_error);
+		return op_result_say(r, OP_FAILED, "postgres: %s", o->pg_error);
 	char *t = pg_sql_ident(s->keys_table);
 	char *sql = str_printf("SELECT name, key_prefix, coalesce(last_used_at::text, 'never'), revoked_at IS NOT NULL"
 	                       " FROM %s WHERE id::text = $1 AND tenant_id = $2", t);
@@ -407,11 +404,11 @@ static enum op_status read_key(struct ops *o, const struct op *op, struct op_pla
 	PGresult *res = sql ? PQexecParams(c, sql, 2, NULL, v, NULL, NULL, 0) : NULL;
 	enum op_status st = OP_DONE;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK)
-		st = say(r, OP_FAILED, "postgres: %s", PQerrorMessage(c));
+		st = op_result_say(r, OP_FAILED, "postgres: %s", PQerrorMessage(c));
 	else if (PQntuples(res) == 0)
-		st = say(r, OP_REFUSED, "no key %s for tenant %s", op->target, op->tenant);
+		st = op_result_say(r, OP_REFUSED, "no key %s for tenant %s", op->target, op->tenant);
 	else if (PQntuples(res) > 1)
-		st = say(r, OP_REFUSED, "%d keys match %s for tenant %s: not one, nothing done",
+		st = op_result_say(r, OP_REFUSED, "%d keys match %s for tenant %s: not one, nothing done",
 		         PQntuples(res), op->target, op->tenant);
 	else {
 		p->key_found = true;
@@ -454,7 +451,7 @@ static enum op_status prepare_rotate(struct ops *o, const struct op *op, struct 
 	char *body;
 
 	if (rotation_last_request(o->journal.path, op_subject(op), &last) < 0)
-		return say(r, OP_REFUSED, "refused: the journal %s cannot be read", o->journal.path);
+		return op_result_say(r, OP_REFUSED, "refused: the journal %s cannot be read", o->journal.path);
 	if (last.found && last.idempotency_key[0] &&
 	    (strcmp(last.status, "unknown") == 0 || strcmp(last.status, "pending") == 0)) {
 		p->key_reused = true;
@@ -468,7 +465,7 @@ static enum op_status prepare_rotate(struct ops *o, const struct op *op, struct 
 	char *preview = body ? webhook_preview(&rq) : NULL;
 	if (!preview) {
 		free(body);
-		return say(r, OP_REFUSED, "the request cannot be encoded (is the reason valid UTF-8?)");
+		return op_result_say(r, OP_REFUSED, "the request cannot be encoded (is the reason valid UTF-8?)");
 	}
 	snprintf(p->request, sizeof p->request, "%s", preview);
 	snprintf(p->command, sizeof p->command, "POST %s", rq.url);
@@ -654,7 +651,7 @@ static int journal_intent(struct ops *o, const struct op *op, const struct op_pl
 	int rc = journal_append(&o->journal, j, err, sizeof err);
 	json_decref(j);
 	if (rc < 0)
-		say(r, OP_REFUSED, "refused: the journal cannot be written (%s)", err);
+		op_result_say(r, OP_REFUSED, "refused: the journal cannot be written (%s)", err);
 	return rc;
 }
 
@@ -801,24 +798,24 @@ static enum op_status run_redis(struct ops *o, const struct op *op, const struct
 	if (!c)
 		return r->status;
 	if (op->kind != OP_BLOCK && op->kind != OP_UNBLOCK && op->kind != OP_EXTEND)
-		return say(r, OP_FAILED, "not a Redis action");
+		return op_result_say(r, OP_FAILED, "not a Redis action");
 	redisReply *rep = redis_apply(c, o, op, &changed);
 	if (changed) {
-		say(r, OP_ALREADY, "%s changed while you confirmed (blocked, unblocked or extended by another,"
+		op_result_say(r, OP_ALREADY, "%s changed while you confirmed (blocked, unblocked or extended by another,"
 		    " or expired): nothing was sent; look at it again", op->target);
 	} else if (!rep || rep->type == REDIS_REPLY_ERROR) {
-		say(r, OP_FAILED, "redis: %s", rep ? rep->str : rlink_error(c));
+		op_result_say(r, OP_FAILED, "redis: %s", rep ? rep->str : rlink_error(c));
 	} else if (rep->type == REDIS_REPLY_NIL || (rep->type == REDIS_REPLY_INTEGER && rep->integer == 0)) {
-		say(r, OP_ALREADY, "%s changed while you confirmed (%s): nothing changed", op->target,
+		op_result_say(r, OP_ALREADY, "%s changed while you confirmed (%s): nothing changed", op->target,
 		    op->kind == OP_BLOCK ? "blocked meanwhile" : "no longer blocked");
 	} else if (p->ttl_step) {
 		char ttl[16];
 		str_duration(ttl, sizeof ttl, op->ttl_s);
-		say(r, OP_DONE, "%s %s for %s (%s)", op->target, op->kind == OP_BLOCK ? "blocked" : "block extended",
+		op_result_say(r, OP_DONE, "%s %s for %s (%s)", op->target, op->kind == OP_BLOCK ? "blocked" : "block extended",
 		    ttl, p->ttl_why);
 		r->applied = true;
 	} else {
-		say(r, OP_DONE, "%s %s", op->target, op->kind == OP_BLOCK ? "blocked" :
+		op_result_say(r, OP_DONE, "%s %s", op->target, op->kind == OP_BLOCK ? "blocked" :
 		    op->kind == OP_UNBLOCK ? "unblocked" : "block extended");
 		r->applied = true;
 	}
@@ -844,31 +841,29 @@ static enum op_status run_revoke(struct ops *o, const struct op *op, struct op_r
 
 	if (!c || !sql || !pg_ok(c, "BEGIN")) {
 		free(sql);
-		return say(r, OP_FAILED, "postgres: %s", c ? PQerrorMessage(c) : o->pg_error);
+		return op_result_say(r, OP_FAILED, "postgres: %s", c ? PQerrorMessage(c) : o->pg_error);
 	}
 	PGresult *res = PQexecParams(c, sql, 4, NULL, v, NULL, NULL, 0);
 	long rows = PQresultStatus(res) == PGRES_COMMAND_OK ? strtol(PQcmdTuples(res), NULL, 10) : -1;
 	if (rows < 0)
-		say(r, OP_FAILED, "postgres: %s", PQerrorMessage(c));
+		op_result_say(r, OP_FAILED, "postgres: %s", PQerrorMessage(c));
 	PQclear(res);
 	free(sql);
 	if (rows == 1 && !dry && pg_ok(c, "COMMIT")) {
 		r->applied = true;
-		return say(r, OP_DONE, "key %s of %s revoked", op->target, op->tenant);
+		return op_result_say(r, OP_DONE, "key %s of %s revoked", op->target, op->tenant);
 	}
 	pg_ok(c, "ROLLBACK");
 	if (dry && rows >= 0)
-		return say(r, OP_DONE, "dry run: the UPDATE would change %ld row%s (rolled back)", rows, rows == 1 ? "" : "s");
+		return op_result_say(r, OP_DONE, "dry run: the UPDATE would change %ld row%s (rolled back)", rows, rows == 1 ? "" : "s");
 	if (rows == 0)
-		return say(r, OP_ALREADY, "key %s is already revoked (or gone): nothing changed", op->target);
+		return op_result_say(r, OP_ALREADY, "key %s is already revoked (or gone): nothing changed", op->target);
 	if (rows > 1)
-		return say(r, OP_FAILED, "the UPDATE matched %ld rows, not one: rolled back", rows);
+		return op_result_say(r, OP_FAILED, "the UPDATE matched %ld rows, not one: rolled back", rows);
 	return r->status;
 }
 
-static void append(struct op_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void append(struct op_result *r, const char *fmt, ...)
+void op_result_append(struct op_result *r, const char *fmt, ...)
 {
 	size_t n = strlen(r->message);
 	va_list ap;
@@ -890,11 +885,11 @@ static void run_revoke_backend(struct ops *o, const struct op *op, struct op_res
 		bool ok = rep && rep->type == REDIS_REPLY_STATUS;
 		if (ok) {
 			snprintf(r->backend_status, sizeof r->backend_status, "done");
-			append(r, "; %s%s set in Redis", o->cfg->keys.revoked_key, op->target);
+			op_result_append(r, "; %s%s set in Redis", o->cfg->keys.revoked_key, op->target);
 		} else {
 			snprintf(r->backend_status, sizeof r->backend_status, "failed");
 			r->status = OP_FAILED;
-			append(r, " in the database, but NOT in Redis (%s): the servers accept it until they look it up;"
+			op_result_append(r, " in the database, but NOT in Redis (%s): the servers accept it until they look it up;"
 			       " set %s%s by hand, or revoke again once Redis is back",
 			       rep && rep->type == REDIS_REPLY_ERROR ? rep->str : c ? rlink_error(c) : "cannot connect",
 			       o->cfg->keys.revoked_key, op->target);
@@ -918,11 +913,11 @@ static void run_revoke_backend(struct ops *o, const struct op *op, struct op_res
 		r->http_status = wr.http_status;
 		if (wr.outcome == WH_ACCEPTED) {
 			snprintf(r->backend_status, sizeof r->backend_status, "done");
-			append(r, "; the revocation webhook answered HTTP %ld", wr.http_status);
+			op_result_append(r, "; the revocation webhook answered HTTP %ld", wr.http_status);
 		} else {
 			snprintf(r->backend_status, sizeof r->backend_status, "failed");
 			r->status = OP_FAILED;
-			append(r, " in the database, but the revocation webhook %s (%s)",
+			op_result_append(r, " in the database, but the revocation webhook %s (%s)",
 			       wr.outcome == WH_UNKNOWN ? "gave no clear answer" :
 			       wr.outcome == WH_REFUSED ? "refused it" : "was not reached", wr.error);
 		}
@@ -939,26 +934,26 @@ static enum op_status run_rotate(struct ops *o, const struct op *op, const struc
 
 	rotate_request(o, op, p, &rq, &body);
 	if (!body)
-		return say(r, OP_FAILED, "nothing sent: the request cannot be encoded");
+		return op_result_say(r, OP_FAILED, "nothing sent: the request cannot be encoded");
 	webhook_post(&rq, &wr);
 	free(body);
 	r->http_status = wr.http_status;
 	switch (wr.outcome) {
 	case WH_ACCEPTED:
 		r->applied = true;
-		return say(r, OP_DONE, "rotation of %s requested: HTTP %ld (idempotency key %s)", op_subject(op),
+		return op_result_say(r, OP_DONE, "rotation of %s requested: HTTP %ld (idempotency key %s)", op_subject(op),
 		           wr.http_status, p->idempotency_key);
 	case WH_UNKNOWN:
 		r->applied = true;     /* it may have been: audited, and retried with the same key */
-		return say(r, OP_UNKNOWN, "the rotation of %s is in an unknown state: %s; `sectop rotate %s` again"
+		return op_result_say(r, OP_UNKNOWN, "the rotation of %s is in an unknown state: %s; `sectop rotate %s` again"
 		           " sends the same idempotency key %s", op_subject(op), wr.error, op_subject(op), p->idempotency_key);
 	case WH_REFUSED:
-		return say(r, OP_FAILED, "the webhook refused the rotation of %s: %s%s%.160s", op_subject(op), wr.error,
+		return op_result_say(r, OP_FAILED, "the webhook refused the rotation of %s: %s%s%.160s", op_subject(op), wr.error,
 		           wr.answer[0] ? ": " : "", wr.answer);
 	case WH_NOT_SENT:
 		break;
 	}
-	return say(r, OP_FAILED, "nothing sent: %s", wr.error);
+	return op_result_say(r, OP_FAILED, "nothing sent: %s", wr.error);
 }
 
 /* The extra fields of the audit row's details and of the journal. */
@@ -1000,7 +995,7 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 	if (r->audited)
 		journal_phase(o, r, "audited");
 	else
-		append(r, "; the audit row waits in the journal (PostgreSQL: %s)", o->pg_error);
+		op_result_append(r, "; the audit row waits in the journal (PostgreSQL: %s)", o->pg_error);
 }
 
 /* A runbook step or a drill's start and end: journalled when live or
@@ -1009,11 +1004,11 @@ static void audit(struct ops *o, const struct op *op, const struct op_plan *p, s
 static enum op_status execute_record(struct ops *o, const struct op *op, struct op_result *r)
 {
 	if (o->cfg->read_only)
-		return say(r, OP_REFUSED, "read-only: nothing is recorded (--read-only)");
+		return op_result_say(r, OP_REFUSED, "read-only: nothing is recorded (--read-only)");
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, op, NULL, r) < 0)
 		return r->status;
-	say(r, OP_DONE, "recorded");
+	op_result_say(r, OP_DONE, "recorded");
 	r->applied = !o->cfg->read_only && !o->cfg->dry_run;
 	journal_phase(o, r, "result");
 	if (r->applied)
@@ -1045,14 +1040,14 @@ static bool audited_mode(const char *mode)
 static bool nothing_to_do(const struct op *op, const struct op_plan *p, struct op_result *r)
 {
 	if (op->kind == OP_REVOKE && p->key_revoked)
-		say(r, OP_ALREADY, "key %s is already revoked: nothing changed", op->target);
+		op_result_say(r, OP_ALREADY, "key %s is already revoked: nothing changed", op->target);
 	else if (op->kind == OP_BLOCK && p->blocked)
-		say(r, OP_ALREADY, "%s is already blocked (%ld s left): nothing changed; extend it instead",
+		op_result_say(r, OP_ALREADY, "%s is already blocked (%ld s left): nothing changed; extend it instead",
 		    op->target, p->ttl_s);
 	else if (op->kind == OP_UNBLOCK && !p->blocked)
-		say(r, OP_ALREADY, "%s is not blocked: nothing changed", op->target);
+		op_result_say(r, OP_ALREADY, "%s is not blocked: nothing changed", op->target);
 	else if (op->kind == OP_EXTEND && (p->ttl_s == -1 || p->ttl_s >= op->ttl_s))
-		say(r, OP_ALREADY, "the block on %s already lasts at least as long (%s%ld s left) as the %ld s asked:"
+		op_result_say(r, OP_ALREADY, "the block on %s already lasts at least as long (%s%ld s left) as the %ld s asked:"
 		    " an extension never shortens it; nothing changed", op->target, p->ttl_s == -1 ? "no expiry, " : "",
 		    p->ttl_s == -1 ? 0 : p->ttl_s, op->ttl_s);
 	else
@@ -1089,9 +1084,9 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 	if (op_is_record(op->kind))
 		return execute_record(o, op, r);
 	if (o->cfg->read_only)
-		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
+		return op_result_say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
 	if (op->kind == OP_EXTEND && !p->blocked)
-		return say(r, OP_REFUSED, "%s is not blocked: there is nothing to extend (block it instead)", op->target);
+		return op_result_say(r, OP_REFUSED, "%s is not blocked: there is nothing to extend (block it instead)", op->target);
 	if (op->kind == OP_ROTATE) {
 		snprintf(r->idempotency_key, sizeof r->idempotency_key, "%s", p->idempotency_key);
 		r->key_reused = p->key_reused;
@@ -1108,15 +1103,15 @@ enum op_status ops_execute(struct ops *o, const struct op *op, const struct op_p
 		if (op->kind == OP_REVOKE) {
 			run_revoke(o, op, r, true);
 			if (p->backend[0] && r->status == OP_DONE) {
-				append(r, "; then %s", p->backend);
+				op_result_append(r, "; then %s", p->backend);
 				snprintf(r->backend_status, sizeof r->backend_status, "dry-run");
 			}
 		} else if (op->kind == OP_ROTATE) {
-			say(r, OP_DONE, "dry run: would POST the rotation of %s to %s (idempotency key %s%s); nothing sent",
+			op_result_say(r, OP_DONE, "dry run: would POST the rotation of %s to %s (idempotency key %s%s); nothing sent",
 			    op_subject(op), conf_secret_find(o->cfg, op_subject(op))->webhook, p->idempotency_key,
 			    p->key_reused ? ", reused" : "");
 		} else {
-			say(r, OP_DONE, "dry run: would send %s", p->command);
+			op_result_say(r, OP_DONE, "dry run: would send %s", p->command);
 		}
 		journal_phase(o, r, "result");
 		return r->status;

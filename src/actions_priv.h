@@ -27,6 +27,10 @@ bool ops_mode_audited(const char *mode);
 char *ops_audit_details(const struct op *op, const char *id, const char *mode, json_t *extra);
 /* "ip_blocked", or "ip_blocked_noop" when it found nothing to do. */
 void ops_audit_action(char *out, size_t n, const char *action, const char *status, bool applied);
+/* The result's message set (and its status), or added to. */
+enum op_status op_result_say(struct op_result *r, enum op_status st, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+void op_result_append(struct op_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
 /* A test's stop (SECTOP_STOP_AT=intent, executed or result). */
 bool ops_stop_armed(const char *name);
 void ops_stop_point(const char *name);

@@ -46,32 +46,6 @@ size_t range_count(const struct range_plan *p, enum member_state s)
 	return n;
 }
 
-static enum op_status say(struct op_result *r, enum op_status st, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-
-static enum op_status say(struct op_result *r, enum op_status st, const char *fmt, ...)
-{
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->message, sizeof r->message, fmt, ap);
-	va_end(ap);
-	r->status = st;
-	return st;
-}
-
-static void append(struct op_result *r, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-
-static void append(struct op_result *r, const char *fmt, ...)
-{
-	size_t n = strlen(r->message);
-	va_list ap;
-
-	va_start(ap, fmt);
-	vsnprintf(r->message + n, sizeof r->message - n, fmt, ap);
-	va_end(ap);
-}
-
 void range_plan_free(struct range_plan *p)
 {
 	for (size_t i = 0; i < p->n; i++)
@@ -106,7 +80,7 @@ static enum op_status find_failing(struct ops *o, struct range_plan *p, struct o
 	const struct conf_schema *s = &cfg->schema;
 	PGconn *c = ops_pg_conn(o);
 	if (!c)
-		return say(r, OP_FAILED, "postgres: %s", o->pg_error);
+		return op_result_say(r, OP_FAILED, "postgres: %s", o->pg_error);
 	char *t = pg_sql_ident(s->table), *ip = pg_sql_ident(s->ip_address), *ts = pg_sql_ident(s->timestamp),
 	     *a = pg_sql_ident(s->action), *st = pg_sql_ident(s->status_code), *tn = pg_sql_ident(s->tenant_id);
 	char *sql = str_printf("SELECT host(a.%s), count(*), count(*) OVER () FROM %s a"
@@ -126,10 +100,10 @@ static enum op_status find_failing(struct ops *o, struct range_plan *p, struct o
 	enum op_status rc = OP_DONE;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_write_error(cfg, c, o->pg_error, sizeof o->pg_error);
-		rc = say(r, OP_FAILED, "postgres: the range's failing addresses cannot be read: %s", o->pg_error);
+		rc = op_result_say(r, OP_FAILED, "postgres: the range's failing addresses cannot be read: %s", o->pg_error);
 	}
 	if (rc == OP_DONE && PQntuples(res) > 0 && strtol(PQgetvalue(res, 0, 2), NULL, 10) > PQntuples(res))
-		rc = say(r, OP_REFUSED, "%s addresses of %s failed in the window, more than %d: nothing done;"
+		rc = op_result_say(r, OP_REFUSED, "%s addresses of %s failed in the window, more than %d: nothing done;"
 		         " act on narrower ranges", PQgetvalue(res, 0, 2), p->op.target, RANGE_FETCH_MAX);
 	for (int i = 0; rc == OP_DONE && i < PQntuples(res); i++) {
 		char normal[IPADDR_LEN], err[160];
@@ -137,7 +111,7 @@ static enum op_status find_failing(struct ops *o, struct range_plan *p, struct o
 		if (ipaddr_normalize(PQgetvalue(res, i, 0), normal, sizeof normal, err, sizeof err) < 0)
 			continue;                     /* an IPv4-mapped or scoped form: not a key the servers write */
 		if (!add_member(p, normal, strtol(PQgetvalue(res, i, 1), NULL, 10)))
-			rc = say(r, OP_FAILED, "out of memory");
+			rc = op_result_say(r, OP_FAILED, "out of memory");
 	}
 	PQclear(res);
 	free(sql);
@@ -180,7 +154,7 @@ static enum op_status find_range_blocked(struct ops *o, struct range_plan *p, st
 	const struct conf_schema *s = &o->cfg->schema;
 	PGconn *c = ops_pg_conn(o);
 	if (!c)
-		return say(r, OP_FAILED, "postgres: %s", o->pg_error);
+		return op_result_say(r, OP_FAILED, "postgres: %s", o->pg_error);
 	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *ts = pg_sql_ident(s->timestamp),
 	     *d = pg_sql_ident(s->details), *ri = pg_sql_ident(s->resource_id);
 	char *sql = str_printf("SELECT DISTINCT %s FROM %s WHERE %s = $1 AND %s->>'range' = $2"
@@ -192,11 +166,11 @@ static enum op_status find_range_blocked(struct ops *o, struct range_plan *p, st
 	enum op_status rc = OP_DONE;
 	if (PQresultStatus(res) != PGRES_TUPLES_OK) {
 		pg_write_error(o->cfg, c, o->pg_error, sizeof o->pg_error);
-		rc = say(r, OP_FAILED, "postgres: the range's earlier blocks cannot be read: %s", o->pg_error);
+		rc = op_result_say(r, OP_FAILED, "postgres: the range's earlier blocks cannot be read: %s", o->pg_error);
 	}
 	for (int i = 0; rc == OP_DONE && i < PQntuples(res); i++)
 		if (ipnet_contains(&p->net, PQgetvalue(res, i, 0)) && !add_member(p, PQgetvalue(res, i, 0), 0))
-			rc = say(r, OP_FAILED, "out of memory");
+			rc = op_result_say(r, OP_FAILED, "out of memory");
 	PQclear(res);
 	free(sql);
 	free(t); free(a); free(ts); free(d); free(ri);
@@ -298,7 +272,7 @@ static enum op_status read_keys(struct ops *o, struct range_plan *p, struct op_r
 		redisReply *v = key ? rlink_call(c, "GET %s", key) : NULL;
 		free(key);
 		if (!v || v->type == REDIS_REPLY_ERROR) {
-			say(r, OP_FAILED, "redis: %s", v ? v->str : rlink_error(c));
+			op_result_say(r, OP_FAILED, "redis: %s", v ? v->str : rlink_error(c));
 			freeReplyObject(v);
 			return r->status;
 		}
@@ -324,7 +298,7 @@ static enum op_status read_keys(struct ops *o, struct range_plan *p, struct op_r
 			m->value = malloc(v->len + 1);
 			if (!m->value) {
 				freeReplyObject(v);
-				return say(r, OP_FAILED, "out of memory");
+				return op_result_say(r, OP_FAILED, "out of memory");
 			}
 			memcpy(m->value, v->str, v->len);
 			m->value[v->len] = '\0';
@@ -462,7 +436,7 @@ static enum op_status choose_members(struct ops *o, struct range_plan *p, struct
 		take += v == RANGE_TAKE;
 	}
 	if (take > RANGE_READ_MAX)
-		return say(r, OP_REFUSED, "%zu addresses of %s to block: more than can be checked one by one (%d);"
+		return op_result_say(r, OP_REFUSED, "%zu addresses of %s to block: more than can be checked one by one (%d);"
 		           " nothing blocked: block narrower ranges", take, p->op.target, RANGE_READ_MAX);
 	return OP_DONE;
 }
@@ -473,7 +447,7 @@ static enum op_status check_cap(const struct ops *o, const struct range_plan *p,
 
 	if (take <= (size_t)o->cfg->range_max)
 		return OP_DONE;
-	return say(r, OP_REFUSED, "%zu addresses of %s would be blocked (of %ld that failed in the window),"
+	return op_result_say(r, OP_REFUSED, "%zu addresses of %s would be blocked (of %ld that failed in the window),"
 	           " more than range-max (%d): nothing blocked; block a narrower range, or raise range-max"
 	           " (--range-max %zu) to block them all", take, p->op.target, p->failing, o->cfg->range_max, take);
 }
@@ -544,21 +518,21 @@ enum op_status range_prepare(struct ops *o, struct range_plan *p, const char *te
 	p->window_s = window_s;
 	p->earlier_blocks = -1;
 	if (o->cfg->read_only)
-		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
+		return op_result_say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
 	if (p->op.kind != OP_BLOCK && p->op.kind != OP_UNBLOCK)
-		return say(r, OP_REFUSED, "only block and unblock act on a range");
+		return op_result_say(r, OP_REFUSED, "only block and unblock act on a range");
 	if (iprange_parse(text, &p->net, err, sizeof err) < 0)
-		return say(r, OP_REFUSED, "%s", err);
+		return op_result_say(r, OP_REFUSED, "%s", err);
 	ipnet_format(&p->net, p->op.target, sizeof p->op.target);
 	if (p->op.kind == OP_BLOCK && (!p->op.reason || !*p->op.reason))
-		return say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
+		return op_result_say(r, OP_REFUSED, "a reason is required (--reason TEXT)");
 	if (p->op.kind == OP_BLOCK && (p->op.ttl_s < 0 || p->op.ttl_s > 365L * 86400))
-		return say(r, OP_REFUSED, "the time to live must be between 1 s and 365 days");
+		return op_result_say(r, OP_REFUSED, "the time to live must be between 1 s and 365 days");
 	if (p->op.kind == OP_BLOCK) {
 		char *v = range_value(o, &p->op);
 		free(v);
 		if (!v)
-			return say(r, OP_REFUSED, "the reason cannot be encoded (is it valid UTF-8?)");
+			return op_result_say(r, OP_REFUSED, "the reason cannot be encoded (is it valid UTF-8?)");
 	}
 	if (find_failing(o, p, r) != OP_DONE)
 		return r->status;
@@ -572,7 +546,7 @@ enum op_status range_prepare(struct ops *o, struct range_plan *p, const char *te
 		journal_members(o, p);
 		unique_members(p);
 		if (p->n > RANGE_READ_MAX)
-			return say(r, OP_REFUSED, "%zu addresses of %s to look at: more than can be checked one by one (%d);"
+			return op_result_say(r, OP_REFUSED, "%zu addresses of %s to look at: more than can be checked one by one (%d);"
 			           " nothing unblocked", p->n, p->op.target, RANGE_READ_MAX);
 		if (read_keys(o, p, r) != OP_DONE)
 			return r->status;
@@ -615,7 +589,7 @@ static int journal_intent(struct ops *o, const struct range_plan *p, struct op_r
 	int rc = journal_append(&o->journal, j, err, sizeof err);
 	json_decref(j);
 	if (rc < 0)
-		say(r, OP_REFUSED, "refused: the journal cannot be written (%s)", err);
+		op_result_say(r, OP_REFUSED, "refused: the journal cannot be written (%s)", err);
 	return rc;
 }
 
@@ -685,7 +659,7 @@ static void result_and_audit(struct ops *o, const struct range_plan *p, struct o
 		if (r->audited)
 			journal_phase(o, p, r, "audited");
 		else
-			append(r, "; the audit rows wait in the journal (PostgreSQL: %s)", o->pg_error);
+			op_result_append(r, "; the audit rows wait in the journal (PostgreSQL: %s)", o->pg_error);
 	}
 	if (o->journal.fd >= 0)
 		flock(o->journal.fd, LOCK_UN);
@@ -703,20 +677,20 @@ static void summarise(const struct range_plan *p, struct op_result *r)
 
 	if (p->op.kind == OP_BLOCK) {
 		str_duration(ttl, sizeof ttl, p->op.ttl_s);
-		say(r, OP_DONE, "%s: %zu address%s blocked for %s%s%s%s", p->op.target, done, done == 1 ? "" : "es", ttl,
+		op_result_say(r, OP_DONE, "%s: %zu address%s blocked for %s%s%s%s", p->op.target, done, done == 1 ? "" : "es", ttl,
 		    p->ttl_step ? " (" : "", p->ttl_step ? p->ttl_why : "", p->ttl_step ? ")" : "");
 	} else {
-		say(r, OP_DONE, "%s: %zu address%s unblocked", p->op.target, done, done == 1 ? "" : "es");
+		op_result_say(r, OP_DONE, "%s: %zu address%s unblocked", p->op.target, done, done == 1 ? "" : "es");
 	}
 	if (skipped)
-		append(r, "; %zu skipped", skipped);
+		op_result_append(r, "; %zu skipped", skipped);
 	if (left)
-		append(r, "; %zu block%s in the range left alone (not set by a block of this range)", left,
+		op_result_append(r, "; %zu block%s in the range left alone (not set by a block of this range)", left,
 		       left == 1 ? "" : "s");
 	if (changed)
-		append(r, "; %zu changed while you confirmed (nothing sent for %s)", changed, changed == 1 ? "it" : "them");
+		op_result_append(r, "; %zu changed while you confirmed (nothing sent for %s)", changed, changed == 1 ? "it" : "them");
 	if (failed)
-		append(r, "; %zu FAILED (redis): look at them again", failed);
+		op_result_append(r, "; %zu FAILED (redis): look at them again", failed);
 	r->applied = done > 0;
 	if (failed)
 		r->status = OP_FAILED;
@@ -731,13 +705,13 @@ enum op_status range_execute(struct ops *o, struct range_plan *p, struct op_resu
 
 	memset(r, 0, sizeof *r);
 	if (o->cfg->read_only)
-		return say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
+		return op_result_say(r, OP_REFUSED, "read-only: no action is taken (--read-only)");
 	journal_new_id(r->journal_id);
 	if (journal_intent(o, p, r) < 0)
 		return r->status;
 	ops_stop_point("intent");
 	if (!planned) {
-		say(r, OP_ALREADY, "%s: nothing to %s: %zu address%s skipped%s", p->op.target,
+		op_result_say(r, OP_ALREADY, "%s: nothing to %s: %zu address%s skipped%s", p->op.target,
 		    p->op.kind == OP_BLOCK ? "block" : "unblock", range_count(p, MEMBER_SKIPPED),
 		    range_count(p, MEMBER_SKIPPED) == 1 ? "" : "es",
 		    range_count(p, MEMBER_LEFT) ? ", and blocks in it left alone (not set by a block of this range)" : "");
@@ -745,7 +719,7 @@ enum op_status range_execute(struct ops *o, struct range_plan *p, struct op_resu
 		return r->status;
 	}
 	if (dry) {
-		say(r, OP_DONE, "dry run: would %s %zu address%s of %s; nothing sent",
+		op_result_say(r, OP_DONE, "dry run: would %s %zu address%s of %s; nothing sent",
 		    p->op.kind == OP_BLOCK ? "block" : "unblock", planned, planned == 1 ? "" : "es", p->op.target);
 		journal_phase(o, p, r, "result");
 		return r->status;
