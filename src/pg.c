@@ -1151,11 +1151,15 @@ static void pg_begin(struct pg *p, int64_t now)
 }
 
 /* A look back's period, once read, has nothing new: it is read again only
- * when asked (r), for another drill-down, or when its scope changes. */
+ * when asked (r), for another drill-down or grouping of the ranges, or
+ * when its scope changes. */
 static bool period_read(const struct pg *p)
 {
+	enum range_group ranges = ranges_wanted(p->m);
+
 	return p->at_s && p->m->at_s == p->at_s && p->live && !p->filling && p->scope_gen == p->m->scope_gen &&
-	       (p->m->detail.kind == DETAIL_NONE || p->m->detail.answered == p->m->detail.asked);
+	       (p->m->detail.kind == DETAIL_NONE || p->m->detail.answered == p->m->detail.asked) &&
+	       (ranges == RANGES_OFF || ranges == p->m->ranges_by);
 }
 
 static void pg_tick(void *self, int64_t now)

@@ -79,6 +79,9 @@ newest_sql=$(tsql -c "SELECT to_char(max(\"timestamp\") AT TIME ZONE 'UTC', 'HH2
 check "the tail's newest is the period's newest ($newest_sql)" [ "$(tail_newest)" = "$newest_sql" ]
 keys 5
 check_shows "the blocked list says it is as of now" "as of now (no history)" 3
+keys P
+check_shows_re "the ranges view, opened in the look back, is the period's ($expect)" "203\.0\.113\.0/24 +$expect " 5
+check "... and holds none of now's" lacks "198.51.100.0/24"
 keys 1
 
 keys [
