@@ -25,9 +25,17 @@
 #include "testenv.h"
 
 /* One turn waits at most TURN_WAIT_MS in poll(); the work around it must
- * stay within TURN_BUDGET_MS, whatever a server does. */
+ * stay within TURN_BUDGET_MS, whatever a server does.  Under AddressSanitizer
+ * the CPU a turn spends (32 transfers started at once, half of them loading
+ * a CA file for TLS) is several times the release build's: there the bound
+ * is 100 ms, measured the same way (run-queue waits left out); the release
+ * build keeps 50. */
 #define TURN_WAIT_MS 10
+#ifdef __SANITIZE_ADDRESS__
+#define TURN_BUDGET_MS 100
+#else
 #define TURN_BUDGET_MS 50
+#endif
 #define BODY_MAX (256 * 1024)
 
 static const char *http_base, *https_base, *ca_file;
