@@ -315,16 +315,22 @@ static long earlier_blocks(struct ops *o, const char *addr)
 	char *sql = str_printf("SELECT count(*) FROM %s WHERE %s = $1 AND %s = $2"
 	                       " AND %s >= now() - make_interval(secs => $3::int)"
 	                       " AND coalesce(%s->>'mode', 'live') <> 'drill'", t, a, ri, ts, d);
+	long n = ops_count_blocks(o, c, sql, addr);
+	free(t); free(a); free(ri); free(ts); free(d);
+	return n;
+}
+
+long ops_count_blocks(struct ops *o, PGconn *c, char *sql, const char *target)
+{
 	char memory[24];
 	snprintf(memory, sizeof memory, "%d", o->cfg->block_memory_s);
-	const char *v[] = { op_action_name(OP_BLOCK), addr, memory };
+	const char *v[] = { op_action_name(OP_BLOCK), target, memory };
 	PGresult *res = sql ? PQexecParams(c, sql, 3, NULL, v, NULL, NULL, 0) : NULL;
 	long n = PQresultStatus(res) == PGRES_TUPLES_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
 	if (n < 0)
 		pg_write_error(o->cfg, c, o->pg_error, sizeof o->pg_error);
 	PQclear(res);
 	free(sql);
-	free(t); free(a); free(ri); free(ts); free(d);
 	return n;
 }
 

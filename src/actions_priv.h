@@ -27,6 +27,10 @@ bool ops_mode_audited(const char *mode);
 char *ops_audit_details(const struct op *op, const char *id, const char *mode, json_t *extra);
 /* "ip_blocked", or "ip_blocked_noop" when it found nothing to do. */
 void ops_audit_action(char *out, size_t n, const char *action, const char *status, bool applied);
+/* Run sql (taken and freed): a count of operator blocks of target within
+ * block-memory, its parameters $1 the block action, $2 target, $3 the
+ * memory in seconds; -1 with o->pg_error. */
+long ops_count_blocks(struct ops *o, PGconn *c, char *sql, const char *target);
 /* The result's message set (and its status), or added to. */
 enum op_status op_result_say(struct op_result *r, enum op_status st, const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));

@@ -134,15 +134,7 @@ static long earlier_range_blocks(struct ops *o, const char *range)
 	char *sql = str_printf("SELECT count(DISTINCT %s->>'journal_id') FROM %s WHERE %s = $1 AND %s->>'range' = $2"
 	                       " AND %s >= now() - make_interval(secs => $3::int)"
 	                       " AND coalesce(%s->>'mode', 'live') <> 'drill'", d, t, a, d, ts, d);
-	char memory[24];
-	snprintf(memory, sizeof memory, "%d", o->cfg->block_memory_s);
-	const char *v[] = { op_action_name(OP_BLOCK), range, memory };
-	PGresult *res = sql ? PQexecParams(c, sql, 3, NULL, v, NULL, NULL, 0) : NULL;
-	long n = PQresultStatus(res) == PGRES_TUPLES_OK ? strtol(PQgetvalue(res, 0, 0), NULL, 10) : -1;
-	if (n < 0)
-		pg_write_error(o->cfg, c, o->pg_error, sizeof o->pg_error);
-	PQclear(res);
-	free(sql);
+	long n = ops_count_blocks(o, c, sql, range);
 	free(t); free(a); free(ts); free(d);
 	return n;
 }
