@@ -212,6 +212,20 @@ has_built() { [[ " ${built[*]} " == *" $1 "* ]]; }
 # run mostly wait (on faults, on their servers): side by side, the three
 # cost the longest of them (about two minutes).  None is timed: they run
 # while the other build's check ends.
+# waited NAME PID LOG: a background check, counted as one test: its last
+# line, or the end of its log when it failed.
+waited() {
+	say "$1"
+	if wait "$2"; then
+		passed=$((passed + 1))
+		tail -n 1 "$3" | sed 's/^/  /'
+	else
+		echo "---- last lines of $3 ----"
+		tail -n 40 "$3"
+		fail "$1"
+	fi
+}
+
 fuzz_and_soak() {
 	local fuzz_log=$ROOT/build/fuzz.log fuzz_pid smoke_pid
 	nice -n 10 "$ROOT/scripts/fuzz.sh" "${SECTOP_FUZZ_SECONDS:-3}" >"$fuzz_log" 2>&1 &
@@ -221,24 +235,8 @@ fuzz_and_soak() {
 		bash "$ROOT/tests/cli/bench_smoke.sh" >"$ROOT/build/bench_smoke.log" 2>&1 &
 	smoke_pid=$!
 	step soak env SECTOP_SOAK_BUILD="$ROOT/build" "$ROOT/bench/soak.sh" --smoke
-	say "bench_smoke"
-	if wait "$smoke_pid"; then
-		passed=$((passed + 1))
-		tail -n 1 "$ROOT/build/bench_smoke.log" | sed 's/^/  /'
-	else
-		echo "---- last lines of $ROOT/build/bench_smoke.log ----"
-		tail -n 40 "$ROOT/build/bench_smoke.log"
-		fail bench_smoke
-	fi
-	say "fuzz"
-	if wait "$fuzz_pid"; then
-		passed=$((passed + 1))
-		tail -n 1 "$fuzz_log" | sed 's/^/  /'
-	else
-		echo "---- last lines of $fuzz_log ----"
-		tail -n 40 "$fuzz_log"
-		fail fuzz
-	fi
+	waited bench_smoke "$smoke_pid" "$ROOT/build/bench_smoke.log"
+	waited fuzz "$fuzz_pid" "$fuzz_log"
 }
 
 CHECK_EXCLUDE=()
