@@ -3,35 +3,36 @@
 #
 #   1. scripts/deps.sh: the Debian packages
 #   2. autoreconf -fi
-#   3. build/      configure --enable-werror, make
-#   4. PostgreSQL, Redis and the health fixture on loopback (scripts/stack.sh)
-#   5. make check in build/, with SECTOP_REQUIRE_SERVERS=1: a test that finds
-#      no server fails instead of skipping
-#   6. build-san/  configure --enable-werror --enable-sanitizers, make check
-#      under ASan (leaks too) and UBSan, at the same time as step 5, on
-#      servers of its own (a second stack.sh stack); the benchmark's smoke
-#      run (tests/cli/bench_smoke.sh, which checks that the harness still
-#      runs, not the figures) in neither: it runs in step 8 on build/
-#   7. scripts/fuzz.sh: every parser harness of tests/fuzz/ under libFuzzer,
-#      ASan and UBSan, SECTOP_FUZZ_SECONDS each (default 3), from its seeds
-#   8. bench/soak.sh --smoke: the console under injected server faults (one
-#      minute), and the benchmark's smoke run, beside step 7; steps 7 and 8
-#      start once build/'s check is over, while build-san/'s ends
+#   3. build/ (configure --enable-werror) and build-san/ (--enable-werror
+#      --enable-sanitizers: ASan, leaks included, and UBSan): the programs
+#      and their tests
+#   4. each build's tests, by lanes: a lane is a worker with servers of its
+#      own (PostgreSQL, Redis and the health fixture on loopback,
+#      scripts/stack.sh) that takes the next test no other lane has taken,
+#      longest first, and runs it with automake's test driver, as make check
+#      would, with SECTOP_REQUIRE_SERVERS=1 (a test that finds no server
+#      fails instead of skipping)
+#   5. in build/'s lanes too: scripts/fuzz.sh (every parser harness of
+#      tests/fuzz/ under libFuzzer, ASan and UBSan, SECTOP_FUZZ_SECONDS each,
+#      default 3, from its seeds), bench/soak.sh --smoke (the console under
+#      injected server faults, one minute) and the benchmark's smoke run
+#      (tests/cli/bench_smoke.sh, which checks the harness, not the figures:
+#      build-san/ leaves it out)
 #
-# Within one build the tests run one at a time: some stop or freeze a
-# server on purpose, which would break a test running beside them.  The two
-# builds have servers apart, so their checks run side by side (most of a
-# test's time is spent waiting on a server or a terminal);
-# SECTOP_TEST_SERIAL=1 runs them one after the other instead.
-# SECTOP_CHECK_TIMEOUT (seconds, default 900) bounds each make check (a
-# guard against a hang).  With the packages installed the whole run takes
-# about 15 minutes on two cores (20 one build after the other).
+# Within a lane the tests run one at a time: some stop or freeze a server on
+# purpose, which would break a test beside them on the same servers.  Most
+# of a test's time is spent waiting on a server or a terminal, so the lanes
+# run side by side: SECTOP_TEST_LANES a build (default 2; four lanes in all
+# on two cores).  SECTOP_TEST_TIMEOUT (seconds, default 600) bounds each
+# test, a guard against a hang.  With the packages installed the whole run
+# takes about 11 minutes on two cores.
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 
 ROOT=$(cd "$(dirname "$(readlink -f "${BASH_SOURCE[0]}")")/.." && pwd)
 cd "$ROOT"
-CHECK_TIMEOUT=${SECTOP_CHECK_TIMEOUT:-900}
+LANES=${SECTOP_TEST_LANES:-2}
+TEST_TIMEOUT=${SECTOP_TEST_TIMEOUT:-600}
 export LANG=${LANG:-C.UTF-8}
 
 passed=0 failed=0 skipped=0
@@ -52,28 +53,6 @@ quietly() {
 	return 1
 }
 
-# tally DIR: add up the automake .trs results of one build directory.
-tally() {
-	local dir=$1 res name trs
-	while IFS= read -r trs; do
-		name=${trs#"$ROOT"/}
-		name=${name%.trs}
-		res=$(sed -n 's/^:test-result: //p' "$trs" | head -n 1)
-		case $res in
-		PASS | XFAIL) passed=$((passed + 1)) ;;
-		SKIP) skipped=$((skipped + 1)); say "skipped: $name" ;;
-		*) fail "$name (${res:-no result})" ;;
-		esac
-	done < <(find "$dir" -name '*.trs' | sort)
-}
-
-# show_failed_logs DIR: the harness's summary log holds each failing test's log.
-show_failed_logs() {
-	[[ -s $1/test-suite.log ]] || return 0
-	echo "==== $1/test-suite.log ===="
-	cat "$1/test-suite.log"
-}
-
 # build_tree DIR CONFIGURE-ARGS...: configure and build in DIR (the
 # programs and the tests); 0, or a failure counted.
 build_tree() {
@@ -92,64 +71,145 @@ build_tree() {
 	fi
 }
 
-# check_tree DIR ENV...: make check in DIR with ENV (the sanitizers'
-# options), on the servers this shell's environment names, without the
-# tests in CHECK_EXCLUDE.  The exit status goes to DIR/check.rc, for
-# tally_tree: this runs in the background beside the other build's.
-check_tree() {
-	local dir=$ROOT/$1 rc=0 tests=()
+# The items that take a minute or more under the sanitizers, first in the
+# queue, so that no lane is left alone with one of them at the end; the
+# rest follow in Makefile.am's order.
+LONG_FIRST=(step:fuzz tests/integration/test_pg tests/cli/report.sh tests/tui/bytes.sh
+	tests/cli/notify.sh tests/tui/redis_cluster.sh step:soak tests/cli/bench_smoke.sh
+	tests/cli/rotate.sh tests/cli/snapshot.sh tests/tui/redis_tls.sh tests/tui/redis_sentinel.sh
+	tests/integration/test_faults tests/cli/hardening.sh tests/cli/partitions.sh)
+
+# make_var DIR NAME: the value of a variable of DIR's Makefile.
+make_var() {
+	make -s -C "$1" -f Makefile -f - print_var <<<"print_var: ; @echo \"\$($2)\""
+}
+
+# write_queue DIR ITEM...: DIR/lanes/queue, the ITEMs in LONG_FIRST's order,
+# then the rest as given; earlier results and claims go.
+write_queue() {
+	local dir=$1 t x
 	shift
-	stack_start_all >/dev/null # revive a server an earlier test left stopped
-	stack_reset_data
+	rm -rf "$dir/lanes" "$dir/steps"
 	find "$dir" -name '*.trs' -delete
-	if ((${#CHECK_EXCLUDE[@]})); then
-		tests=("TESTS=$(check_tests "$dir")")
-		say "$(basename "$dir"): not here: ${CHECK_EXCLUDE[*]}"
+	mkdir -p "$dir/lanes/claimed" "$dir/steps"
+	{
+		for t in "${LONG_FIRST[@]}"; do
+			for x in "$@"; do [[ $x == "$t" ]] && echo "$t"; done
+		done
+		for t in "$@"; do
+			for x in "${LONG_FIRST[@]}"; do [[ $x == "$t" ]] && continue 2; done
+			echo "$t"
+		done
+	} >"$dir/lanes/queue"
+}
+
+# result TRS PASS|FAIL: a result where automake's driver wrote none.
+result() { printf ':test-result: %s\n' "$2" >"$1"; }
+
+# run_test DIR TEST ENV...: one test of DIR, with automake's test driver and
+# the environment Makefile.am gives its tests (DIR/lanes/am_env).
+run_test() {
+	local dir=$1 t=$2 src rc=0
+	shift 2
+	src=$dir/$t
+	[[ -e $src ]] || src=$ROOT/$t # a script lives in the source tree
+	mkdir -p "$(dirname "$dir/$t")"
+	(
+		cd "$dir"
+		eval "$(cat "$dir/lanes/am_env")"
+		exec env "$@" timeout --kill-after=10 "$TEST_TIMEOUT" "$ROOT/build-aux/test-driver" \
+			--test-name "$t" --log-file "$dir/$t.log" --trs-file "$dir/$t.trs" --color-tests no \
+			--enable-hard-errors yes --expect-failure no -- "$src" </dev/null
+	) || rc=$?
+	if [[ ! -s $dir/$t.trs ]]; then
+		echo "test.sh: no result (exit $rc; 124: timed out after $TEST_TIMEOUT s)" >>"$dir/$t.log"
+		result "$dir/$t.trs" FAIL
 	fi
-	say "$(basename "$dir"): make check (servers in $SECTOP_TEST_STACK_DIR)"
-	# a journal of its own, apart from the other build's (a test may name its own)
-	mkdir -p "$dir/state"
-	(cd "$dir" && env XDG_STATE_HOME="$dir/state" "$@" timeout --kill-after=10 "$CHECK_TIMEOUT" \
-		make check "${tests[@]}") || rc=$?
-	echo "$rc" >"$dir/check.rc"
 }
 
-# tally_tree DIR: count DIR's results, and say what failed.
-tally_tree() {
-	local dir=$ROOT/$1 before=$failed rc
-	rc=$(cat "$dir/check.rc" 2>/dev/null || echo 255)
-	tally "$dir"
-	if ((rc == 124 || rc == 137)); then
-		fail "$(basename "$dir"): make check timed out after $CHECK_TIMEOUT s"
-	elif ((rc != 0 && failed == before)); then
-		fail "$(basename "$dir"): make check (exit $rc)"
-	fi
-	((failed == before)) || show_failed_logs "$dir"
+# run_step DIR NAME: one of the checks that are not make check's, its result
+# and log in DIR/steps/.
+run_step() {
+	local log=$1/steps/$2.log trs=$1/steps/$2.trs rc=0
+	case $2 in
+	fuzz) nice -n 10 "$ROOT/scripts/fuzz.sh" "${SECTOP_FUZZ_SECONDS:-3}" </dev/null >"$log" 2>&1 || rc=$? ;;
+	soak) env SECTOP_SOAK_BUILD="$1" "$ROOT/bench/soak.sh" --smoke </dev/null >"$log" 2>&1 || rc=$? ;;
+	*) echo "no step $2" >"$log"; rc=1 ;;
+	esac
+	if ((rc == 0)); then result "$trs" PASS; else result "$trs" FAIL; fi
 }
 
-# check_tests DIR: the build's TESTS without those in CHECK_EXCLUDE.
-check_tests() {
-	local t x keep=()
-	for t in $(make -s -C "$1" -f Makefile -f - print_tests <<<'print_tests: ; @echo $(TESTS)'); do
-		for x in "${CHECK_EXCLUDE[@]}"; do [[ $t == "$x" ]] && continue 2; done
-		keep+=("$t")
-	done
-	echo "${keep[*]}"
+# lane DIR K ENV...: worker K of DIR's checks, on servers of its own, with
+# a journal of its own: it runs the items of DIR/lanes/queue that no other
+# lane took, and says how each went.  A lane whose servers do not start
+# takes nothing: the others run its share.
+lane() {
+	local dir=$ROOT/$1 k=$2 item t0 res
+	shift 2
+	(
+		# shellcheck disable=SC2034,SC2030 # stack.sh's state: a fresh stack, in this lane only
+		STACK_DIR="" STACK_OWNED="" STACK_EXIT_HOOKS=()
+		stack_trap
+		if ! stack_start_all >/dev/null || ! stack_load_schema >/dev/null; then
+			say "$(basename "$dir") lane $k: its servers did not start"
+			exit 1
+		fi
+		export SECTOP_REQUIRE_SERVERS=1 XDG_STATE_HOME=$dir/state/$k
+		mkdir -p "$XDG_STATE_HOME"
+		while IFS= read -r -u 3 item; do
+			mkdir "$dir/lanes/claimed/${item//\//_}" 2>/dev/null || continue
+			t0=$SECONDS
+			case $item in
+			step:*) run_step "$dir" "${item#step:}"; res=$dir/steps/${item#step:}.trs ;;
+			*) run_test "$dir" "$item" "$@"; res=$dir/$item.trs ;;
+			esac
+			say "$(basename "$dir") lane $k: $item $(sed -n 's/^:test-result: //p' "$res" | head -n 1)" \
+				"$((SECONDS - t0)) s"
+		done 3<"$dir/lanes/queue"
+	)
 }
 
-# step NAME CMD...: a check that is not part of make check, counted as one test.
-step() {
-	local name=$1 log=$ROOT/build/$1.log
+# check_build DIR ITEM...: DIR's lanes, in the background; their pids are
+# added to lane_pids.
+check_build() {
+	local dir=$ROOT/$1 k env=()
 	shift
-	say "$name"
-	if quietly "$log" "$@"; then
-		passed=$((passed + 1))
-		tail -n 1 "$log" | sed 's/^/  /'
-	else
-		fail "$name"
-	fi
+	[[ $(basename "$dir") == build-san ]] && env=("${SAN_ENV[@]}")
+	write_queue "$dir" "$@"
+	make_var "$dir" AM_TESTS_ENVIRONMENT >"$dir/lanes/am_env"
+	for ((k = 1; k <= LANES; k++)); do
+		lane "$(basename "$dir")" "$k" "${env[@]}" &
+		lane_pids+=($!)
+	done
 }
 
+# tally_tree DIR: count DIR's results, show the logs of those that failed,
+# and count as failed what no lane ran.
+tally_tree() {
+	local dir=$ROOT/$1 item trs res
+	while IFS= read -r item; do
+		case $item in
+		step:*) trs=$dir/steps/${item#step:}.trs ;;
+		*) trs=$dir/$item.trs ;;
+		esac
+		res=$(sed -n 's/^:test-result: //p' "$trs" 2>/dev/null | head -n 1)
+		case $res in
+		PASS | XFAIL) passed=$((passed + 1)) ;;
+		SKIP) skipped=$((skipped + 1)); say "skipped: $1/$item" ;;
+		*)
+			fail "$1/$item (${res:-not run})"
+			if [[ -f ${trs%.trs}.log ]]; then
+				echo "==== ${trs%.trs}.log ===="
+				cat "${trs%.trs}.log"
+			fi
+			;;
+		esac
+	done <"$dir/lanes/queue"
+	for item in fuzz soak; do
+		[[ -f $dir/steps/$item.log ]] && say "$item: $(tail -n 1 "$dir/steps/$item.log")"
+	done
+	return 0
+}
 summary() {
 	if ((${#failures[@]})); then
 		say "failed:"
@@ -177,12 +237,6 @@ fi
 
 # shellcheck source=scripts/stack.sh
 source "$ROOT/scripts/stack.sh"
-stack_trap
-say "servers: PostgreSQL, Redis, health fixture"
-stack_start_all
-stack_load_schema
-say "state in $SECTOP_TEST_STACK_DIR"
-export SECTOP_REQUIRE_SERVERS=1
 
 SAN_ENV=(ASAN_OPTIONS=detect_leaks=1:abort_on_error=1
 	UBSAN_OPTIONS=print_stacktrace=1:halt_on_error=1)
@@ -190,74 +244,25 @@ built=()
 build_tree build --enable-werror && built+=(build)
 build_tree build-san --enable-werror --enable-sanitizers && built+=(build-san)
 
-# build-san/'s check, on a stack of its own: in a subshell, whose trap
-# stops those servers whatever happens.  The benchmark's smoke run checks
-# the harness, which build/ already does.
-check_san() {
-	(
-		# shellcheck disable=SC2034 # stack.sh's state: a fresh stack, not the first one's
-		STACK_DIR="" STACK_OWNED="" STACK_EXIT_HOOKS=()
-		stack_trap
-		if ! stack_start_all >/dev/null || ! stack_load_schema >/dev/null; then
-			echo 99 >"$ROOT/build-san/check.rc"
-			exit 0
-		fi
-		CHECK_EXCLUDE=(tests/cli/bench_smoke.sh)
-		check_tree build-san "${SAN_ENV[@]}"
-	)
-}
-has_built() { [[ " ${built[*]} " == *" $1 "* ]]; }
-
-# The fuzzers keep a core busy while the soak and the benchmark's smoke
-# run mostly wait (on faults, on their servers): side by side, the three
-# cost the longest of them (about two minutes).  None is timed: they run
-# while the other build's check ends.
-# waited NAME PID LOG: a background check, counted as one test: its last
-# line, or the end of its log when it failed.
-waited() {
-	say "$1"
-	if wait "$2"; then
-		passed=$((passed + 1))
-		tail -n 1 "$3" | sed 's/^/  /'
+# stopped early (CI's limit, ^C): the lanes go too, and with them their servers
+lane_pids=()
+trap 'kill "${lane_pids[@]}" 2>/dev/null || true' EXIT
+trap 'exit 130' INT
+trap 'exit 143' TERM
+for b in "${built[@]}"; do
+	tests=$(make_var "$ROOT/$b" TESTS)
+	if [[ $b == build ]]; then
+		# shellcheck disable=SC2086 # the list of tests, split on spaces
+		check_build "$b" $tests step:fuzz step:soak
 	else
-		echo "---- last lines of $3 ----"
-		tail -n 40 "$3"
-		fail "$1"
+		# shellcheck disable=SC2086
+		check_build "$b" ${tests//tests\/cli\/bench_smoke.sh/}
 	fi
-}
-
-fuzz_and_soak() {
-	local fuzz_log=$ROOT/build/fuzz.log fuzz_pid smoke_pid
-	nice -n 10 "$ROOT/scripts/fuzz.sh" "${SECTOP_FUZZ_SECONDS:-3}" >"$fuzz_log" 2>&1 &
-	fuzz_pid=$!
-	# tests/cli/bench_smoke.sh as make check would run it
-	env top_srcdir="$ROOT" top_builddir="$ROOT/build" SECTOP="$ROOT/build/sectop" \
-		bash "$ROOT/tests/cli/bench_smoke.sh" >"$ROOT/build/bench_smoke.log" 2>&1 &
-	smoke_pid=$!
-	step soak env SECTOP_SOAK_BUILD="$ROOT/build" "$ROOT/bench/soak.sh" --smoke
-	waited bench_smoke "$smoke_pid" "$ROOT/build/bench_smoke.log"
-	waited fuzz "$fuzz_pid" "$fuzz_log"
-}
-
-CHECK_EXCLUDE=()
-san_pid=
-if has_built build-san && [[ ${SECTOP_TEST_SERIAL:-0} != 1 ]]; then
-	check_san >"$ROOT/build-san/check.out" 2>&1 &
-	san_pid=$!
-fi
-if has_built build; then
-	CHECK_EXCLUDE=(tests/cli/bench_smoke.sh)    # run beside the fuzzers, below
-	check_tree build
-	tally_tree build
-	fuzz_and_soak
-fi
-if [[ -n $san_pid ]]; then
-	wait "$san_pid" || true
-	cat "$ROOT/build-san/check.out"
-elif has_built build-san; then
-	check_san
-fi
-has_built build-san && tally_tree build-san
+done
+say "${#lane_pids[@]} lanes: ${built[*]}"
+for pid in "${lane_pids[@]}"; do wait "$pid" || true; done
+lane_pids=()
+for b in "${built[@]}"; do tally_tree "$b"; done
 
 ((passed > 0)) || fail "no test passed: did any run?"
 summary

@@ -37,15 +37,26 @@ static inline int testenv_rmtree(const char *dir)
 }
 
 /*
- * A loop turn's time, less the time its thread stood ready on a run queue
- * while other processes had the CPU.  What the tests bound is blocking (a
- * call that waits on a server), which a busy machine's scheduling must not
- * look like: the second field of /proc/thread-self/schedstat is that wait,
- * in ns.  CPU time the turn spends is counted in full.  Where the kernel
- * keeps no schedstat, the wall time.
+ * What a loop turn did with its time.  What the tests bound is blocking: a
+ * turn that sleeps on a server (a connect, a read, a name lookup) beyond
+ * the poll() wait it was given.  So a turn's sleep is its wall time less
+ * the CPU it spent (CLOCK_THREAD_CPUTIME_ID) and less the time it stood
+ * ready on a run queue while other processes had the CPU (the second field
+ * of /proc/thread-self/schedstat, in ns; where the kernel keeps none, that
+ * wait counts as sleep).  Neither a busy machine nor a sanitizer's slower
+ * code then looks like blocking, while a 100 ms sleep still measures
+ * 100 ms.  The CPU a turn spends is bounded too, more loosely: a turn that
+ * computes for long freezes the screen as surely as one that waits.
  */
+#define TURN_SLEEP_MAX_MS 50      /* past its poll() wait */
+#define TURN_CPU_MAX_MS 250       /* the sanitizers' builds included */
+
 struct turn_clock {
-	int64_t wall_ns, queued_ns;
+	int64_t wall_ns, cpu_ns, queued_ns;
+};
+
+struct turn_worst {
+	int64_t slept_ms, cpu_ms;
 };
 
 static inline int64_t testenv_queued_ns(void)
@@ -61,20 +72,55 @@ static inline int64_t testenv_queued_ns(void)
 	return (int64_t)queued;
 }
 
-static inline struct turn_clock turn_clock_start(void)
+static inline int64_t testenv_ns(clockid_t id)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_MONOTONIC, &ts);
-	return (struct turn_clock){ (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec, testenv_queued_ns() };
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000 + ts.tv_nsec;
 }
 
-/* Milliseconds since start, less the run-queue wait since then. */
-static inline int64_t turn_clock_ms(struct turn_clock start)
+static inline struct turn_clock turn_clock_start(void)
+{
+	return (struct turn_clock){ testenv_ns(CLOCK_MONOTONIC), testenv_ns(CLOCK_THREAD_CPUTIME_ID),
+	                            testenv_queued_ns() };
+}
+
+/* Note a turn that began at start and was allowed to wait wait_ms in poll(). */
+static inline void turn_worst_note(struct turn_worst *w, struct turn_clock start, int wait_ms)
 {
 	struct turn_clock now = turn_clock_start();
+	int64_t cpu = now.cpu_ns - start.cpu_ns;
+	int64_t slept = (now.wall_ns - start.wall_ns) - cpu - (now.queued_ns - start.queued_ns);
+	int64_t slept_over_ms = slept / 1000000 - wait_ms;
 
-	return ((now.wall_ns - start.wall_ns) - (now.queued_ns - start.queued_ns)) / 1000000;
+	if (slept_over_ms > w->slept_ms)
+		w->slept_ms = slept_over_ms;
+	if (cpu / 1000000 > w->cpu_ms)
+		w->cpu_ms = cpu / 1000000;
 }
+
+/* SECTOP_TEST_ONLY=PATTERN runs only the tests whose names match it
+ * (cmocka's filter: * and ?), to chase one test without the rest. */
+#ifdef cmocka_unit_test
+static inline void testenv_only(void)
+{
+	const char *only = getenv("SECTOP_TEST_ONLY");
+
+	if (only && *only)
+		cmocka_set_test_filter(only);
+}
+
+/* No turn slept past its poll() wait, nor computed for long. */
+static inline void turn_worst_check(const struct turn_worst *w)
+{
+	print_message("worst loop turn: slept %lld ms past its wait, %lld ms of CPU\n",
+	              (long long)w->slept_ms, (long long)w->cpu_ms);
+	if (w->slept_ms >= TURN_SLEEP_MAX_MS)
+		fail_msg("a loop turn slept %lld ms past its wait", (long long)w->slept_ms);
+	if (w->cpu_ms >= TURN_CPU_MAX_MS)
+		fail_msg("a loop turn took %lld ms of CPU", (long long)w->cpu_ms);
+}
+#endif
 
 #endif

@@ -35,7 +35,7 @@ struct rig {
 	struct model m;
 	struct loop *loop;
 	struct pg *pg;
-	int64_t worst_turn_ms;
+	struct turn_worst worst;
 };
 
 static PGresult *sql(const char *q, int n, const char *const *params)
@@ -166,10 +166,7 @@ static bool rig_until(struct rig *r, unsigned refreshes, unsigned failures, int6
 	while (clock_mono_ms() < end) {
 		struct turn_clock t0 = turn_clock_start();
 		loop_turn(r->loop, 50, NULL, 0);
-		int64_t took = turn_clock_ms(t0);
-		/* poll() itself may wait; what matters is that no turn overruns it */
-		if (took - 50 > r->worst_turn_ms)
-			r->worst_turn_ms = took - 50;
+		turn_worst_note(&r->worst, t0, 50);
 		if (refreshes && r->m.pg.refreshes >= want_ok)
 			return true;
 		if (failures && r->m.pg.failures >= want_fail)
@@ -382,7 +379,7 @@ static void test_nothing_listening(void **state)
 	assert_true(rig_until(&r, 0, 2, 10000));     /* fails, backs off, fails again */
 	assert_int_equal(model_source_state(&r.m.pg, clock_wall_ms(), 0), SOURCE_DOWN);
 	assert_non_null(strstr(r.m.pg.error, "refused"));
-	assert_true(r.worst_turn_ms < 50);
+	turn_worst_check(&r.worst);
 	rig_close(&r);
 }
 
@@ -423,7 +420,7 @@ static void test_stopped_backend_times_out_without_blocking(void **state)
 	kill(pid, SIGCONT);
 	assert_true(failed);
 	assert_non_null(strstr(r.m.pg.error, "timed out"));
-	assert_true(r.worst_turn_ms < 50);
+	turn_worst_check(&r.worst);
 	assert_true(rig_until(&r, 1, 0, 15000));
 	rig_close(&r);
 }
@@ -471,8 +468,10 @@ static void test_drill_down(void **state)
 /* A drill-down on an address with hundreds of thousands of rows that
  * outlasts the statement timeout costs the drill-down, not the dashboard:
  * the source stays up with its figures, the drill-down says why it is
- * short, and the window is not read again.  Its rows are requests, not
- * failures, so that only the drill-down has to go through all of them. */
+ * short, and the window is not read again.  The dashboard reads the rows
+ * 2,000 to a statement; the drill-down groups all of them by user agent and
+ * by user in one, which takes 0.6 s or more of the server's time (1 s for
+ * 400,000 rows, measured) against a timeout of 250 ms. */
 static char saved_table[sizeof table];
 
 static int big_setup(void **state)
@@ -485,7 +484,7 @@ static int big_setup(void **state)
 	sql_do("CREATE INDEX ON %s (ip_address, \"timestamp\")", table);
 	sql_do("INSERT INTO %s (\"timestamp\", tenant_id, user_id, action, ip_address, status_code, user_agent)"
 	       " SELECT now() - random() * interval '10 minutes', 't' || (g %% 100), 'user_' || g, 'api_request',"
-	       " '203.0.113.66', 200, repeat('x', 100) || g FROM generate_series(1, 400000) g", table);
+	       " '203.0.113.66', 200, repeat('x', 100) || g FROM generate_series(1, 250000) g", table);
 	sql_do("INSERT INTO %s (tenant_id, action, ip_address, status_code) VALUES ('t1', 'failed_auth', '192.0.2.5', 401)", table);
 	sql_do("ANALYZE %s", table);
 	return 0;
@@ -506,7 +505,11 @@ static void test_drill_down_timeout_spares_the_dashboard(void **state)
 	(void)state;
 	rig_open(&r, dsn, NULL);
 	assert_int_equal(conf_set(&r.cfg, "server-timeout", "250ms", err, sizeof err), 0);
-	assert_true(rig_until(&r, 1, 0, 60000));
+	/* 250,000 rows in 2,000-row batches: several seconds, a minute or more
+	 * under the sanitizers on a busy machine; what is tested comes after */
+	int64_t t0 = clock_mono_ms();
+	assert_true(rig_until(&r, 1, 0, 240000));
+	print_message("the window read in %lld ms\n", (long long)(clock_mono_ms() - t0));
 	assert_int_equal(r.m.n_top_ips, 1);
 	unsigned long rows_read = pg_rows_read(r.pg);
 	unsigned failures = r.m.pg.failures;
@@ -904,5 +907,6 @@ int main(void)
 		cmocka_unit_test(test_killed_backend_goes_stale_then_recovers),
 		cmocka_unit_test(test_stopped_backend_times_out_without_blocking),
 	};
+	testenv_only();
 	return cmocka_run_group_tests(tests, group_setup, group_teardown);
 }
