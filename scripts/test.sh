@@ -107,7 +107,8 @@ write_queue() {
 result() { printf ':test-result: %s\n' "$2" >"$1"; }
 
 # run_test DIR TEST ENV...: one test of DIR, with automake's test driver and
-# the environment Makefile.am gives its tests (DIR/lanes/am_env).
+# the environment Makefile.am gives its tests (DIR/lanes/am_env); the
+# driver's own line (PASS: NAME) goes, the lane says it with the time.
 run_test() {
 	local dir=$1 t=$2 src rc=0
 	shift 2
@@ -119,7 +120,7 @@ run_test() {
 		eval "$(cat "$dir/lanes/am_env")"
 		exec env "$@" timeout --kill-after=10 "$TEST_TIMEOUT" "$ROOT/build-aux/test-driver" \
 			--test-name "$t" --log-file "$dir/$t.log" --trs-file "$dir/$t.trs" --color-tests no \
-			--enable-hard-errors yes --expect-failure no -- "$src" </dev/null
+			--enable-hard-errors yes --expect-failure no -- "$src" </dev/null >/dev/null
 	) || rc=$?
 	if [[ ! -s $dir/$t.trs ]]; then
 		echo "test.sh: no result (exit $rc; 124: timed out after $TEST_TIMEOUT s)" >>"$dir/$t.log"

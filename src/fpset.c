@@ -67,6 +67,17 @@ bool fpset_add(struct fpset *s, const char *key, size_t len, bool *oom)
 	return true;
 }
 
+bool fpset_has(const struct fpset *s, const char *key, size_t len)
+{
+	if (!s->cap)
+		return false;
+	uint64_t h = fingerprint(key, len);
+	for (size_t i = h & (s->cap - 1); s->slots[i]; i = (i + 1) & (s->cap - 1))
+		if (s->slots[i] == h)
+			return true;
+	return false;
+}
+
 void fpset_free(struct fpset *s)
 {
 	free(s->slots);

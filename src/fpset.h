@@ -20,6 +20,8 @@ struct fpset {
 /* Add the key's fingerprint: true if it was not there (and was added);
  * false if it was, or when out of memory (*oom set). */
 bool fpset_add(struct fpset *s, const char *key, size_t len, bool *oom);
+/* Whether the key's fingerprint is there. */
+bool fpset_has(const struct fpset *s, const char *key, size_t len);
 void fpset_free(struct fpset *s);
 
 #endif

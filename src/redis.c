@@ -118,6 +118,7 @@ struct walk {
 	int64_t slice_start_ms;
 	struct blockset bs;          /* the most relevant blocks found so far */
 	unsigned long seen[3];       /* keys of each prefix found so far */
+	struct fpset sighted[3];     /* fingerprints of those keys: counted once */
 	struct found top[2][REDIS_TOP_COUNTERS]; /* min-heaps by value */
 	size_t n_top[2];
 };
@@ -457,6 +458,8 @@ static void walk_clear(struct walk *w)
 	for (int k = 0; k < 2; k++)
 		for (size_t i = 0; i < w->n_top[k]; i++)
 			found_free(&w->top[k][i]);
+	for (int k = 0; k < 3; k++)
+		fpset_free(&w->sighted[k]);
 	memset(w, 0, sizeof *w);
 	blockset_init(&w->bs, max);
 }
@@ -546,12 +549,11 @@ static void walk_keep_blocked(struct redis *r, struct found *f)
 
 	memset(f, 0, sizeof *f);
 	walk_stream(r, &e);
-	/* a key SCAN returned twice (a rehash during the pass) is counted once
-	 * when it is held; one dropped twice would count twice (rare).  A key
-	 * held only because an event told it is counted now, by the walk. */
-	bool told = blockset_event_marked(&r->walk.bs, e.key_ip, e.key_len);
-	if (blockset_offer(&r->walk.bs, &e, pinned) != BLOCKSET_UPDATED || told)
-		r->walk.seen[WALK_BLOCKED]++;
+	/* a key comes here once a pass (walk_first_sighting), whether an event
+	 * told it first or not: the walk's offer clears an event's mark, so
+	 * the pass's end does not count it again */
+	blockset_offer(&r->walk.bs, &e, pinned);
+	r->walk.seen[WALK_BLOCKED]++;
 }
 
 static bool found_less(const struct found *a, const struct found *b)
@@ -827,6 +829,21 @@ static void fetch_reply(struct redis *r, struct batch *b, size_t idx, const redi
 		parse_counter(r, rep, f);
 }
 
+/* The pass counts a key the first time it sees it: SCAN may return a key
+ * twice (a table resized during the pass), and an event may name a key the
+ * pass counted already (event_present).  Past WALK_SIGHTED_MAX keys (16 MB
+ * of fingerprints) or out of memory, every sighting counts. */
+#define WALK_SIGHTED_MAX (1u << 20)
+static bool walk_first_sighting(struct walk *w, const struct found *f)
+{
+	struct fpset *s = &w->sighted[f->prefix];
+	bool oom;
+
+	if (s->n >= WALK_SIGHTED_MAX)
+		return true;
+	return fpset_add(s, f->key, f->len, &oom) || oom;
+}
+
 static void fetch_done(struct redis *r, struct batch *b)
 {
 	struct walk *w = &r->walk;
@@ -835,6 +852,8 @@ static void fetch_done(struct redis *r, struct batch *b)
 		struct found *f = &b->found[i];
 		if (!f->present || f->ttl == -2)
 			continue;    /* gone since the SCAN, or not a number */
+		if (!walk_first_sighting(w, f))
+			continue;    /* seen earlier in this pass */
 		if (f->prefix == WALK_BLOCKED) {
 			walk_keep_blocked(r, f);
 		} else {
@@ -1054,12 +1073,14 @@ static void event_present(struct redis *r, struct found *f)
 
 	memset(f, 0, sizeof *f);
 	/* the pass under way may be past it: it holds it, marked, and counts
-	 * it at its end unless its own SCAN sees it (which clears the mark) */
+	 * it at its end unless its own SCAN sees it (which clears the mark);
+	 * one the pass has counted already (a block extended) stays unmarked */
 	if (r->walk.active && block_entry_copy(&dup, &e)) {
 		/* a second event for the key (SET EX publishes "set" and "expire")
 		 * must not clear the first one's mark: only the walk's offer does */
 		bool marked = blockset_event_marked(&r->walk.bs, e.key_ip, e.key_len);
-		if (blockset_offer(&r->walk.bs, &dup, pinned) == BLOCKSET_KEPT || marked)
+		bool counted = fpset_has(&r->walk.sighted[WALK_BLOCKED], e.key_ip, e.key_len);
+		if ((blockset_offer(&r->walk.bs, &dup, pinned) == BLOCKSET_KEPT || marked) && !counted)
 			blockset_mark_event(&r->walk.bs, e.key_ip, e.key_len);
 	}
 	bool exact = shown_holds_all(r);

@@ -855,6 +855,61 @@ static void test_events(void **state)
 	turn_worst_check(&g->worst);
 }
 
+static bool events_mid_pass(struct rig *g)
+{
+	return g->m.redis_events && g->m.walk.active && g->m.walk.fraction > 0.5;
+}
+
+static bool walk_idle(struct rig *g)
+{
+	return g->m.walk_complete && !g->m.walk.active;
+}
+
+/* Blocks extended while a pass runs, half of them behind its cursor (counted
+ * already, most not listed) and half ahead: each is counted once. */
+static void test_events_during_a_pass(void **state)
+{
+	struct rig *g = calloc(1, sizeof *g);
+	assert_non_null(g);
+	*state = g;
+	int port = events_server();
+	char url[64];
+	conf_defaults(&g->cfg);
+	snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", port);
+	set_str(&g->cfg.redis, url);
+	g->cfg.refresh_ms = 100;
+	g->cfg.timeout_ms = 300;
+	g->cfg.scan_rate = 1500;              /* a pass of two seconds */
+	g->cfg.walk_interval_s = 3600;
+	redisContext *c = events_ctl = redisConnect("127.0.0.1", port);
+	assert_true(c && !c->err);
+	freeReplyObject(redisCommand(c, "SELECT 3"));
+	for (int i = 0; i < 3000; i++)
+		redisAppendCommand(c, "SET blocked:10.77.%d.%d 1 EX 900", i / 256, i % 256);
+	for (int i = 0; i < 3000; i++) {
+		redisReply *rep = NULL;
+		assert_int_equal(redisGetReply(c, (void **)&rep), REDIS_OK);
+		freeReplyObject(rep);
+	}
+	rig_start(g);
+	assert_true(run_until(g, events_mid_pass, 5000));
+	for (int i = 0; i < 900; i++)
+		redisAppendCommand(c, "SET blocked:10.77.%d.%d 1 EX 3600", i / 256, i % 256);
+	for (int i = 0; i < 900; i++) {
+		redisReply *rep = NULL;
+		assert_int_equal(redisGetReply(c, (void **)&rep), REDIS_OK);
+		freeReplyObject(rep);
+	}
+	assert_true(run_until(g, walk_idle, 8000));
+	run_for(g, 1000);                     /* the last events, and a pass they may ask for */
+	assert_true(run_until(g, walk_idle, 8000));
+	print_message("3000 blocks, 900 extended during the pass: %lu counted, %u passes\n",
+	              g->m.blocked_count, g->m.walk.passes);
+	assert_int_equal(g->m.blocked_count, 3000);
+	assert_int_equal(g->m.n_blocked, g->cfg.blocked_max);
+	turn_worst_check(&g->worst);
+}
+
 /* ---------------------------------------------------------------- hostile keys */
 
 static void test_hostile_keys(void **state)
@@ -1212,6 +1267,7 @@ int main(void)
 		cmocka_unit_test_teardown(test_walk_paced, rig_teardown),
 		cmocka_unit_test_teardown(test_walk_rate, rig_teardown),
 		cmocka_unit_test_teardown(test_events, events_teardown),
+		cmocka_unit_test_teardown(test_events_during_a_pass, events_teardown),
 		cmocka_unit_test_teardown(test_hostile_keys, rig_teardown),
 		cmocka_unit_test_teardown(test_glob_prefix, rig_teardown),
 		cmocka_unit_test_teardown(test_wrong_password, rig_teardown),

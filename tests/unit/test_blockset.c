@@ -146,10 +146,15 @@ static void test_fpset(void **state)
 		assert_false(fpset_add(&f, key, strlen(key), &oom));
 		assert_false(oom);
 	}
+	assert_false(fpset_has(&f, "a\0b", 3));
 	assert_true(fpset_add(&f, "a\0b", 3, &oom));
 	assert_true(fpset_add(&f, "a\0c", 3, &oom));
+	assert_true(fpset_has(&f, "a\0b", 3));
+	assert_true(fpset_has(&f, "10.0.7", 6));
+	assert_false(fpset_has(&f, "10.0.7.", 7));
 	assert_int_equal(f.n, 100002);
 	fpset_free(&f);
+	assert_false(fpset_has(&f, "a\0b", 3));
 }
 
 int main(void)
