@@ -6,13 +6,13 @@
 #   3. build/ (configure --enable-werror) and build-san/ (--enable-werror
 #      --enable-sanitizers: ASan, leaks included, and UBSan): the programs
 #      and their tests
-#   4. each build's tests, by lanes: a lane is a worker with servers of its
+#   4. both builds' tests, by lanes: a lane is a worker with servers of its
 #      own (PostgreSQL, Redis and the health fixture on loopback,
 #      scripts/stack.sh) that takes the next test no other lane has taken,
-#      longest first, and runs it with automake's test driver, as make check
-#      would, with SECTOP_REQUIRE_SERVERS=1 (a test that finds no server
-#      fails instead of skipping)
-#   5. in build/'s lanes too: scripts/fuzz.sh (every parser harness of
+#      of either build, longest first, and runs it with automake's test
+#      driver, as make check would, with SECTOP_REQUIRE_SERVERS=1 (a test
+#      that finds no server fails instead of skipping)
+#   5. in the same queue, for build/: scripts/fuzz.sh (every parser harness of
 #      tests/fuzz/ under libFuzzer, ASan and UBSan, SECTOP_FUZZ_SECONDS each,
 #      default 3, from its seeds), bench/soak.sh --smoke (the console under
 #      injected server faults, one minute) and the benchmark's smoke run
@@ -22,8 +22,9 @@
 # Within a lane the tests run one at a time: some stop or freeze a server on
 # purpose, which would break a test beside them on the same servers.  Most
 # of a test's time is spent waiting on a server or a terminal, so the lanes
-# run side by side: SECTOP_TEST_LANES a build (default 2; four lanes in all
-# on two cores).  SECTOP_TEST_TIMEOUT (seconds, default 600) bounds each
+# run side by side: SECTOP_TEST_LANES for each build (default 2: four lanes
+# on two cores).  Results and logs are where make check puts them
+# (build/tests/..., .log and .trs).  SECTOP_TEST_TIMEOUT (seconds, default 600) bounds each
 # test, a guard against a hang.  With the packages installed the whole run
 # takes about 11 minutes on two cores.
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
@@ -71,54 +72,74 @@ build_tree() {
 	fi
 }
 
-# The items that take a minute or more under the sanitizers, first in the
-# queue, so that no lane is left alone with one of them at the end; the
-# rest follow in Makefile.am's order.
-LONG_FIRST=(step:fuzz tests/integration/test_pg tests/cli/report.sh tests/tui/bytes.sh
-	tests/cli/notify.sh tests/tui/redis_cluster.sh step:soak tests/cli/bench_smoke.sh
-	tests/cli/rotate.sh tests/cli/snapshot.sh tests/tui/redis_tls.sh tests/tui/redis_sentinel.sh
+# The items that take a minute or more, first in the queue, so that no lane
+# is left alone with one of them at the end (each comes for build-san/,
+# slower, then for build/); the rest follow in Makefile.am's order.
+LONG_FIRST=(step:fuzz tests/cli/bench_smoke.sh tests/integration/test_pg tests/cli/report.sh
+	step:soak tests/tui/bytes.sh tests/cli/notify.sh tests/tui/redis_cluster.sh tests/cli/rotate.sh
+	tests/cli/snapshot.sh tests/tui/redis_tls.sh tests/tui/redis_sentinel.sh
 	tests/integration/test_faults tests/cli/hardening.sh tests/cli/partitions.sh)
+QUEUE=$ROOT/lanes
 
 # make_var DIR NAME: the value of a variable of DIR's Makefile.
 make_var() {
 	make -s -C "$1" -f Makefile -f - print_var <<<"print_var: ; @echo \"\$($2)\""
 }
 
-# write_queue DIR ITEM...: DIR/lanes/queue, the ITEMs in LONG_FIRST's order,
-# then the rest as given; earlier results and claims go.
-write_queue() {
-	local dir=$1 t x
+# queue_build BUILD ITEM...: BUILD's items, for write_queue; earlier results
+# of BUILD go, and the environment its Makefile.am gives its tests is kept
+# for run_test.
+queue_build() {
+	local b=$1 t
 	shift
-	rm -rf "$dir/lanes" "$dir/steps"
-	find "$dir" -name '*.trs' -delete
-	mkdir -p "$dir/lanes/claimed" "$dir/steps"
+	find "$ROOT/$b" -name '*.trs' -delete
+	rm -rf "$ROOT/$b/steps"
+	mkdir -p "$ROOT/$b/steps"
+	make_var "$ROOT/$b" AM_TESTS_ENVIRONMENT >"$QUEUE/$b.am_env"
+	for t in "$@"; do echo "$b $t"; done >>"$QUEUE/all"
+}
+
+# write_queue: QUEUE/queue, the lines of QUEUE/all ("BUILD ITEM") in
+# LONG_FIRST's order, then the rest as queued.
+write_queue() {
+	local t b item
 	{
 		for t in "${LONG_FIRST[@]}"; do
-			for x in "$@"; do [[ $x == "$t" ]] && echo "$t"; done
+			grep -x "build-san $t" "$QUEUE/all" || true
+			grep -x "build $t" "$QUEUE/all" || true
 		done
-		for t in "$@"; do
-			for x in "${LONG_FIRST[@]}"; do [[ $x == "$t" ]] && continue 2; done
-			echo "$t"
-		done
-	} >"$dir/lanes/queue"
+		while read -r b item; do
+			for t in "${LONG_FIRST[@]}"; do [[ $item == "$t" ]] && continue 2; done
+			echo "$b $item"
+		done <"$QUEUE/all"
+	} >"$QUEUE/queue"
 }
 
 # result TRS PASS|FAIL: a result where automake's driver wrote none.
 result() { printf ':test-result: %s\n' "$2" >"$1"; }
 
-# run_test DIR TEST ENV...: one test of DIR, with automake's test driver and
-# the environment Makefile.am gives its tests (DIR/lanes/am_env); the
-# driver's own line (PASS: NAME) goes, the lane says it with the time.
+# trs_of BUILD ITEM: where the item's result is.
+trs_of() {
+	case $2 in
+	step:*) echo "$ROOT/$1/steps/${2#step:}.trs" ;;
+	*) echo "$ROOT/$1/$2.trs" ;;
+	esac
+}
+
+# run_test BUILD TEST: one test, with automake's test driver and the
+# environment Makefile.am gives the build's tests, and the sanitizers'
+# options for build-san/; the driver's own line (PASS: NAME) goes, the lane
+# says it with the time.
 run_test() {
-	local dir=$1 t=$2 src rc=0
-	shift 2
+	local dir=$ROOT/$1 t=$2 src rc=0 env=()
+	[[ $1 == build-san ]] && env=("${SAN_ENV[@]}")
 	src=$dir/$t
 	[[ -e $src ]] || src=$ROOT/$t # a script lives in the source tree
 	mkdir -p "$(dirname "$dir/$t")"
 	(
 		cd "$dir"
-		eval "$(cat "$dir/lanes/am_env")"
-		exec env "$@" timeout --kill-after=10 "$TEST_TIMEOUT" "$ROOT/build-aux/test-driver" \
+		eval "$(cat "$QUEUE/$1.am_env")"
+		exec env "${env[@]}" timeout --kill-after=10 "$TEST_TIMEOUT" "$ROOT/build-aux/test-driver" \
 			--test-name "$t" --log-file "$dir/$t.log" --trs-file "$dir/$t.trs" --color-tests no \
 			--enable-hard-errors yes --expect-failure no -- "$src" </dev/null >/dev/null
 	) || rc=$?
@@ -128,89 +149,74 @@ run_test() {
 	fi
 }
 
-# run_step DIR NAME: one of the checks that are not make check's, its result
-# and log in DIR/steps/.
+# run_step BUILD NAME: one of the checks that are not make check's, its
+# result and log in BUILD/steps/.
 run_step() {
-	local log=$1/steps/$2.log trs=$1/steps/$2.trs rc=0
+	local dir=$ROOT/$1 rc=0
+	local log=$dir/steps/$2.log
 	case $2 in
 	fuzz) nice -n 10 "$ROOT/scripts/fuzz.sh" "${SECTOP_FUZZ_SECONDS:-3}" </dev/null >"$log" 2>&1 || rc=$? ;;
-	soak) env SECTOP_SOAK_BUILD="$1" "$ROOT/bench/soak.sh" --smoke </dev/null >"$log" 2>&1 || rc=$? ;;
+	soak) env SECTOP_SOAK_BUILD="$dir" "$ROOT/bench/soak.sh" --smoke </dev/null >"$log" 2>&1 || rc=$? ;;
 	*) echo "no step $2" >"$log"; rc=1 ;;
 	esac
-	if ((rc == 0)); then result "$trs" PASS; else result "$trs" FAIL; fi
+	if ((rc == 0)); then result "${log%.log}.trs" PASS; else result "${log%.log}.trs" FAIL; fi
 }
 
-# lane DIR K ENV...: worker K of DIR's checks, on servers of its own, with
-# a journal of its own: it runs the items of DIR/lanes/queue that no other
-# lane took, and says how each went.  A lane whose servers do not start
-# takes nothing: the others run its share.
+# lane K: worker K, on servers of its own: it runs the items of the queue
+# that no other lane took, of either build, and says how each went; each
+# build's tests get a journal of the lane's own.  A lane whose servers do
+# not start takes nothing: the others run its share.
 lane() {
-	local dir=$ROOT/$1 k=$2 item t0 res
-	shift 2
+	local k=$1 b item t0
 	(
 		# shellcheck disable=SC2034,SC2030 # stack.sh's state: a fresh stack, in this lane only
 		STACK_DIR="" STACK_OWNED="" STACK_EXIT_HOOKS=()
 		stack_trap
 		if ! stack_start_all >/dev/null || ! stack_load_schema >/dev/null; then
-			say "$(basename "$dir") lane $k: its servers did not start"
+			say "lane $k: its servers did not start"
 			exit 1
 		fi
-		export SECTOP_REQUIRE_SERVERS=1 XDG_STATE_HOME=$dir/state/$k
-		mkdir -p "$XDG_STATE_HOME"
-		while IFS= read -r -u 3 item; do
-			mkdir "$dir/lanes/claimed/${item//\//_}" 2>/dev/null || continue
+		export SECTOP_REQUIRE_SERVERS=1
+		while read -r -u 3 b item; do
+			mkdir "$QUEUE/claimed/$b ${item//\//_}" 2>/dev/null || continue
+			export XDG_STATE_HOME=$ROOT/$b/state/$k
+			mkdir -p "$XDG_STATE_HOME"
 			t0=$SECONDS
 			case $item in
-			step:*) run_step "$dir" "${item#step:}"; res=$dir/steps/${item#step:}.trs ;;
-			*) run_test "$dir" "$item" "$@"; res=$dir/$item.trs ;;
+			step:*) run_step "$b" "${item#step:}" ;;
+			*) run_test "$b" "$item" ;;
 			esac
-			say "$(basename "$dir") lane $k: $item $(sed -n 's/^:test-result: //p' "$res" | head -n 1)" \
+			say "lane $k: $b/$item $(sed -n 's/^:test-result: //p' "$(trs_of "$b" "$item")" | head -n 1)" \
 				"$((SECONDS - t0)) s"
-		done 3<"$dir/lanes/queue"
+		done 3<"$QUEUE/queue"
 	)
 }
 
-# check_build DIR ITEM...: DIR's lanes, in the background; their pids are
-# added to lane_pids.
-check_build() {
-	local dir=$ROOT/$1 k env=()
-	shift
-	[[ $(basename "$dir") == build-san ]] && env=("${SAN_ENV[@]}")
-	write_queue "$dir" "$@"
-	make_var "$dir" AM_TESTS_ENVIRONMENT >"$dir/lanes/am_env"
-	for ((k = 1; k <= LANES; k++)); do
-		lane "$(basename "$dir")" "$k" "${env[@]}" &
-		lane_pids+=($!)
-	done
-}
-
-# tally_tree DIR: count DIR's results, show the logs of those that failed,
-# and count as failed what no lane ran.
-tally_tree() {
-	local dir=$ROOT/$1 item trs res
-	while IFS= read -r item; do
-		case $item in
-		step:*) trs=$dir/steps/${item#step:}.trs ;;
-		*) trs=$dir/$item.trs ;;
-		esac
+# tally: count the results, show the logs of those that failed, and count
+# as failed what no lane ran.
+tally() {
+	local b item trs res
+	while read -r b item; do
+		trs=$(trs_of "$b" "$item")
 		res=$(sed -n 's/^:test-result: //p' "$trs" 2>/dev/null | head -n 1)
 		case $res in
 		PASS | XFAIL) passed=$((passed + 1)) ;;
-		SKIP) skipped=$((skipped + 1)); say "skipped: $1/$item" ;;
+		SKIP) skipped=$((skipped + 1)); say "skipped: $b/$item" ;;
 		*)
-			fail "$1/$item (${res:-not run})"
+			fail "$b/$item (${res:-not run})"
 			if [[ -f ${trs%.trs}.log ]]; then
 				echo "==== ${trs%.trs}.log ===="
 				cat "${trs%.trs}.log"
 			fi
 			;;
 		esac
-	done <"$dir/lanes/queue"
+	done <"$QUEUE/queue"
 	for item in fuzz soak; do
-		[[ -f $dir/steps/$item.log ]] && say "$item: $(tail -n 1 "$dir/steps/$item.log")"
+		[[ -f $ROOT/build/steps/$item.log ]] && say "$item: $(tail -n 1 "$ROOT/build/steps/$item.log")"
 	done
 	return 0
 }
+
 summary() {
 	if ((${#failures[@]})); then
 		say "failed:"
@@ -250,20 +256,29 @@ lane_pids=()
 trap 'kill "${lane_pids[@]}" 2>/dev/null || true' EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
+rm -rf "$QUEUE"
+mkdir -p "$QUEUE/claimed"
+: >"$QUEUE/all"
 for b in "${built[@]}"; do
 	tests=$(make_var "$ROOT/$b" TESTS)
 	if [[ $b == build ]]; then
 		# shellcheck disable=SC2086 # the list of tests, split on spaces
-		check_build "$b" $tests step:fuzz step:soak
+		queue_build "$b" $tests step:fuzz step:soak
 	else
+		# the benchmark's smoke run checks the harness, which build/ does
 		# shellcheck disable=SC2086
-		check_build "$b" ${tests//tests\/cli\/bench_smoke.sh/}
+		queue_build "$b" ${tests//tests\/cli\/bench_smoke.sh/}
 	fi
 done
-say "${#lane_pids[@]} lanes: ${built[*]}"
+write_queue
+for ((k = 1; k <= LANES * ${#built[@]}; k++)); do
+	lane "$k" &
+	lane_pids+=($!)
+done
+say "${#lane_pids[@]} lanes: $(wc -l <"$QUEUE/queue") items of ${built[*]}"
 for pid in "${lane_pids[@]}"; do wait "$pid" || true; done
 lane_pids=()
-for b in "${built[@]}"; do tally_tree "$b"; done
+tally
 
 ((passed > 0)) || fail "no test passed: did any run?"
 summary
