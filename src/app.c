@@ -5,6 +5,7 @@
 #include <time.h>
 
 #include "app.h"
+#include "clock.h"
 #include "conf.h"
 #include "health.h"
 #include "loop.h"
@@ -62,6 +63,18 @@ void app_close(struct app *app)
 	loop_free(app->loop);    /* destroys the sources */
 	model_free(&app->model);
 	app->open = false;
+}
+
+size_t app_notify_finish(struct app *app, int64_t grace_ms)
+{
+	if (!app->notify)
+		return 0;
+	int64_t until = clock_mono_ms() + grace_ms;
+	notify_stop(app->notify);
+	while (notify_pending(app->notify) && clock_mono_ms() < until)
+		if (loop_turn(app->loop, 100, NULL, 0) < 0)
+			break;
+	return notify_queued(app->notify);
 }
 
 static bool pg_done(const struct model *m)

@@ -5,6 +5,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 
 #include "allowlist.h"
 #include "model.h"
@@ -37,6 +38,12 @@ struct app {
 /* Create the model, the sources and the loop.  0, or -1 with err. */
 int app_open(struct app *app, char *err, size_t errsz);
 void app_close(struct app *app);
+
+/* The program is ending: the notifications the rate limit held back are
+ * queued, and the loop turns until those on their way are delivered, for
+ * grace_ms at most.  The number not delivered (0 without notify). */
+size_t app_notify_finish(struct app *app, int64_t grace_ms);
+#define NOTIFY_GRACE_MS 2000     /* what watch and the console give it */
 
 /* Has every source finished one complete refresh (or failed)? */
 bool app_first_refresh_done(const struct app *app);

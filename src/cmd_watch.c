@@ -28,8 +28,6 @@
 #include "sanitize.h"
 #include "snapshot_out.h"
 
-#define WATCH_GRACE_MS 2000
-
 /* sd-daemon(3) priorities */
 enum { PRI_ERR = 3, PRI_WARNING = 4, PRI_NOTICE = 5, PRI_INFO = 6 };
 
@@ -135,21 +133,6 @@ static int signals_open(void)
 	return 0;
 }
 
-/* The notifications on their way, for WATCH_GRACE_MS at most. */
-static void grace(struct watch *w)
-{
-	struct app *app = w->app;
-	int64_t until = clock_mono_ms() + WATCH_GRACE_MS;
-
-	notify_stop(app->notify);
-	while (notify_pending(app->notify) && clock_mono_ms() < until)
-		if (loop_turn(app->loop, 100, NULL, 0) < 0)
-			break;
-	size_t left = notify_queued(app->notify);
-	if (left)
-		line(w, PRI_WARNING, "%zu notification%s not delivered", left, left == 1 ? "" : "s");
-}
-
 int app_watch(struct app *app)
 {
 	struct watch w = { .app = app, .journal = stderr_is_journal(),
@@ -181,7 +164,9 @@ int app_watch(struct app *app)
 			next_allow = clock_mono_ms() + 1000;
 		}
 	}
-	grace(&w);
+	size_t left = app_notify_finish(app, NOTIFY_GRACE_MS);
+	if (left)
+		line(&w, PRI_WARNING, "%zu notification%s not delivered", left, left == 1 ? "" : "s");
 	line(&w, PRI_INFO, "stopped (%s)", watch_signal == SIGINT ? "SIGINT" : "SIGTERM");
 	notify_on_change(app->notify, NULL, NULL);
 	notify_on_say(app->notify, NULL, NULL);

@@ -465,6 +465,11 @@ int app_console(struct app *app)
 			break;
 		act_job_finish(&c.job);
 	}
+	/* what the notify rate limit held back goes out before the end */
+	size_t undelivered = app_notify_finish(app, NOTIFY_GRACE_MS);
+	if (undelivered)
+		fprintf(stderr, "sectop: %zu notification%s not delivered\n", undelivered,
+		        undelivered == 1 ? "" : "s");
 	console_free(&c);
 	return 0;
 }
