@@ -790,7 +790,10 @@ static bool count_6001(struct rig *g)
 	return g->m.blocked_count == 6001 && !g->m.walk.active;
 }
 
-static void test_events(void **state)
+/* The rig of the events tests: a server of its own with keyspace events,
+ * its db 3, one pass of the walk (what follows is the events'), and the
+ * test's own connection to it (events_ctl). */
+static struct rig *events_rig(void **state, long scan_rate)
 {
 	struct rig *g = calloc(1, sizeof *g);
 	assert_non_null(g);
@@ -802,11 +805,35 @@ static void test_events(void **state)
 	set_str(&g->cfg.redis, url);
 	g->cfg.refresh_ms = 100;
 	g->cfg.timeout_ms = 300;
-	g->cfg.scan_rate = 0;
-	g->cfg.walk_interval_s = 3600;        /* one pass: what follows is the events' */
-	redisContext *c = events_ctl = redisConnect("127.0.0.1", port);
-	assert_true(c && !c->err);
-	freeReplyObject(redisCommand(c, "SELECT 3"));
+	g->cfg.scan_rate = scan_rate;
+	g->cfg.walk_interval_s = 3600;
+	events_ctl = redisConnect("127.0.0.1", port);
+	assert_true(events_ctl && !events_ctl->err);
+	freeReplyObject(redisCommand(events_ctl, "SELECT 3"));
+	return g;
+}
+
+/* SET blocked:NET.x.y 1 EX ttl_s for n addresses, pipelined (in one
+ * transaction when multi), and their replies read. */
+static void set_blocks(redisContext *c, const char *net, int n, int ttl_s, bool multi)
+{
+	if (multi)
+		redisAppendCommand(c, "MULTI");
+	for (int i = 0; i < n; i++)
+		redisAppendCommand(c, "SET blocked:%s.%d.%d 1 EX %d", net, i / 256, i % 256, ttl_s);
+	if (multi)
+		redisAppendCommand(c, "EXEC");
+	for (int i = 0; i < n + 2 * multi; i++) {
+		redisReply *rep = NULL;
+		assert_int_equal(redisGetReply(c, (void **)&rep), REDIS_OK);
+		freeReplyObject(rep);
+	}
+}
+
+static void test_events(void **state)
+{
+	struct rig *g = events_rig(state, 0);
+	redisContext *c = events_ctl;
 	freeReplyObject(redisCommand(c, "SET blocked:192.0.2.1 1 EX 600"));
 	rig_start(g);
 	assert_true(run_until(g, events_up, 3000));
@@ -834,15 +861,7 @@ static void test_events(void **state)
 	assert_true(run_until(g, block_unlisted, 3000));
 	assert_int_equal(g->m.blocked_count, 1);
 	/* a flood of events: bounded, coalesced, and still exact after */
-	redisAppendCommand(c, "MULTI");
-	for (int i = 0; i < 6000; i++)
-		redisAppendCommand(c, "SET blocked:10.66.%d.%d 1 EX 900", i / 256, i % 256);
-	redisAppendCommand(c, "EXEC");
-	for (int i = 0; i < 6002; i++) {
-		redisReply *rep = NULL;
-		assert_int_equal(redisGetReply(c, (void **)&rep), REDIS_OK);
-		freeReplyObject(rep);
-	}
+	set_blocks(c, "10.66", 6000, 900, true);
 	/* past EVENTS_MAX pending keys, the walk counts them instead */
 	bool counted = run_until(g, count_6001, 5000);
 	print_message("after the flood: %lu block keys counted, %u passes, walk %s, %zu listed\n",
@@ -869,37 +888,11 @@ static bool walk_idle(struct rig *g)
  * already, most not listed) and half ahead: each is counted once. */
 static void test_events_during_a_pass(void **state)
 {
-	struct rig *g = calloc(1, sizeof *g);
-	assert_non_null(g);
-	*state = g;
-	int port = events_server();
-	char url[64];
-	conf_defaults(&g->cfg);
-	snprintf(url, sizeof url, "redis://127.0.0.1:%d/3", port);
-	set_str(&g->cfg.redis, url);
-	g->cfg.refresh_ms = 100;
-	g->cfg.timeout_ms = 300;
-	g->cfg.scan_rate = 1500;              /* a pass of two seconds */
-	g->cfg.walk_interval_s = 3600;
-	redisContext *c = events_ctl = redisConnect("127.0.0.1", port);
-	assert_true(c && !c->err);
-	freeReplyObject(redisCommand(c, "SELECT 3"));
-	for (int i = 0; i < 3000; i++)
-		redisAppendCommand(c, "SET blocked:10.77.%d.%d 1 EX 900", i / 256, i % 256);
-	for (int i = 0; i < 3000; i++) {
-		redisReply *rep = NULL;
-		assert_int_equal(redisGetReply(c, (void **)&rep), REDIS_OK);
-		freeReplyObject(rep);
-	}
+	struct rig *g = events_rig(state, 1500);      /* a pass of two seconds */
+	set_blocks(events_ctl, "10.77", 3000, 900, false);
 	rig_start(g);
 	assert_true(run_until(g, events_mid_pass, 5000));
-	for (int i = 0; i < 900; i++)
-		redisAppendCommand(c, "SET blocked:10.77.%d.%d 1 EX 3600", i / 256, i % 256);
-	for (int i = 0; i < 900; i++) {
-		redisReply *rep = NULL;
-		assert_int_equal(redisGetReply(c, (void **)&rep), REDIS_OK);
-		freeReplyObject(rep);
-	}
+	set_blocks(events_ctl, "10.77", 900, 3600, false);
 	assert_true(run_until(g, walk_idle, 8000));
 	run_for(g, 1000);                     /* the last events, and a pass they may ask for */
 	assert_true(run_until(g, walk_idle, 8000));
