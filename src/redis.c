@@ -119,6 +119,7 @@ struct walk {
 	struct blockset bs;          /* the most relevant blocks found so far */
 	unsigned long seen[3];       /* keys of each prefix found so far */
 	struct fpset sighted[3];     /* fingerprints of those keys: counted once */
+	struct fpset gone;           /* blocks counted, then deleted or expired */
 	struct found top[2][REDIS_TOP_COUNTERS]; /* min-heaps by value */
 	size_t n_top[2];
 };
@@ -460,6 +461,7 @@ static void walk_clear(struct walk *w)
 			found_free(&w->top[k][i]);
 	for (int k = 0; k < 3; k++)
 		fpset_free(&w->sighted[k]);
+	fpset_free(&w->gone);
 	memset(w, 0, sizeof *w);
 	blockset_init(&w->bs, max);
 }
@@ -844,6 +846,22 @@ static bool walk_first_sighting(struct walk *w, const struct found *f)
 	return fpset_add(s, f->key, f->len, &oom) || oom;
 }
 
+/* Does the pass count the block now: seen by its SCAN, and not gone since? */
+static bool walk_counted(const struct walk *w, const char *key, size_t len)
+{
+	return fpset_has(&w->sighted[WALK_BLOCKED], key, len) && !fpset_has(&w->gone, key, len);
+}
+
+/* A block the pass counted was deleted or expired: one less.  Whether it
+ * was listed or not: past blocked-max, most blocks the pass counts are not. */
+static void walk_uncount(struct walk *w, const char *key, size_t len)
+{
+	bool oom;
+
+	if (walk_counted(w, key, len) && w->seen[WALK_BLOCKED] > 0 && fpset_add(&w->gone, key, len, &oom))
+		w->seen[WALK_BLOCKED]--;
+}
+
 static void fetch_done(struct redis *r, struct batch *b)
 {
 	struct walk *w = &r->walk;
@@ -1038,8 +1056,10 @@ static void events_tick(struct redis *r, int64_t now)
 	if (r->events_inflight)
 		return;
 	size_t n = revents_take(r->events, EVENTS_BATCH, &keys, &lens, &overflowed);
-	/* more than could be followed, or a gap: the walk finds the rest */
-	if (overflowed && !r->walk.active)
+	/* more than could be followed, or a gap: the walk finds the rest; the
+	 * events lost during a pass may be of keys behind its cursor, so
+	 * another pass follows that one */
+	if (overflowed)
 		r->next_pass_ms = now;
 	if (n)
 		r->events_inflight = events_fetch(r, keys, lens, n);
@@ -1079,7 +1099,7 @@ static void event_present(struct redis *r, struct found *f)
 		/* a second event for the key (SET EX publishes "set" and "expire")
 		 * must not clear the first one's mark: only the walk's offer does */
 		bool marked = blockset_event_marked(&r->walk.bs, e.key_ip, e.key_len);
-		bool counted = fpset_has(&r->walk.sighted[WALK_BLOCKED], e.key_ip, e.key_len);
+		bool counted = walk_counted(&r->walk, e.key_ip, e.key_len);
 		if ((blockset_offer(&r->walk.bs, &dup, pinned) == BLOCKSET_KEPT || marked) && !counted)
 			blockset_mark_event(&r->walk.bs, e.key_ip, e.key_len);
 	}
@@ -1095,17 +1115,19 @@ static void event_present(struct redis *r, struct found *f)
 static void event_gone(struct redis *r, const struct found *f)
 {
 	struct model *m = r->m;
-	bool exact = shown_holds_all(r), was_event = false;
+	bool exact = shown_holds_all(r);
 
 	bool held = blockset_remove(&r->shown, f->key, f->len, NULL);
 	if (held && exact && m->blocked_count > 0)
 		m->blocked_count--;
 	else if (!exact)
 		walk_soon(r);
-	/* the pass counted it (unless only an event had told it): it is gone */
-	if (r->walk.active && blockset_remove(&r->walk.bs, f->key, f->len, &was_event) && !was_event &&
-	    r->walk.seen[WALK_BLOCKED])
-		r->walk.seen[WALK_BLOCKED]--;
+	/* off the pass's list (one an event told, unmarked with it), and off
+	 * its count if it was counted */
+	if (r->walk.active) {
+		blockset_remove(&r->walk.bs, f->key, f->len, NULL);
+		walk_uncount(&r->walk, f->key, f->len);
+	}
 }
 
 static void event_done(struct redis *r, struct batch *b)
