@@ -24,9 +24,9 @@
 # of a test's time is spent waiting on a server or a terminal, so the lanes
 # run side by side: SECTOP_TEST_LANES for each build (default 2: four lanes
 # on two cores).  Results and logs are where make check puts them
-# (build/tests/..., .log and .trs).  SECTOP_TEST_TIMEOUT (seconds, default 600) bounds each
-# test, a guard against a hang.  With the packages installed the whole run
-# takes about 11 minutes on two cores.
+# (build/tests/..., .log and .trs).  SECTOP_TEST_TIMEOUT (seconds, default
+# 600) bounds each test, a guard against a hang.  With the packages
+# installed the whole run takes about 12 minutes on two cores.
 # Ends with the line "N passed, N failed"; exits non-zero if anything failed.
 set -euo pipefail
 
