@@ -137,11 +137,19 @@ int ops_open(struct ops *o, const struct config *cfg, char *err, size_t errsz)
 	o->journal.fd = -1;
 	ops_operator(o->operator_id, sizeof o->operator_id);
 	snprintf(o->blocked_prefix, sizeof o->blocked_prefix, "%s", cfg->keys.blocked);
-	if (allowlist_init(&o->allow, cfg, err, errsz) < 0)
+	if (pg_sql_names_init(&o->names, cfg) < 0) {
+		snprintf(err, errsz, "out of memory");
 		return -1;
+	}
+	if (allowlist_init(&o->allow, cfg, err, errsz) < 0) {
+		pg_sql_names_free(&o->names);
+		return -1;
+	}
 	char *path = journal_path(cfg->journal);
 	int rc = journal_open(&o->journal, path, err, errsz);
 	free(path);
+	if (rc < 0)
+		ops_close(o);
 	return rc;
 }
 
@@ -153,6 +161,7 @@ void ops_close(struct ops *o)
 		PQfinish(o->pg);
 	journal_close(&o->journal);
 	allowlist_free(&o->allow);
+	pg_sql_names_free(&o->names);
 	o->redis = o->pg = NULL;
 }
 
@@ -306,18 +315,14 @@ static PGconn *ops_pg(struct ops *o);
  * left out), or -1 with o->pg_error. */
 static long earlier_blocks(struct ops *o, const char *addr)
 {
-	const struct conf_schema *s = &o->cfg->schema;
+	const struct pg_sql_names *q = &o->names;
 	PGconn *c = ops_pg(o);
 	if (!c)
 		return -1;
-	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *ri = pg_sql_ident(s->resource_id),
-	     *ts = pg_sql_ident(s->timestamp), *d = pg_sql_ident(s->details);
 	char *sql = str_printf("SELECT count(*) FROM %s WHERE %s = $1 AND %s = $2"
 	                       " AND %s >= now() - make_interval(secs => $3::int)"
-	                       " AND coalesce(%s->>'mode', 'live') <> 'drill'", t, a, ri, ts, d);
-	long n = ops_count_blocks(o, c, sql, addr);
-	free(t); free(a); free(ri); free(ts); free(d);
-	return n;
+	                       " AND coalesce(%s->>'mode', 'live') <> 'drill'", q->t, q->action, q->rid, q->ts, q->details);
+	return ops_count_blocks(o, c, sql, addr);
 }
 
 long ops_count_blocks(struct ops *o, PGconn *c, char *sql, const char *target)
@@ -706,35 +711,40 @@ static bool ops_pg_lost(struct ops *o, const PGresult *res)
 	return true;
 }
 
-/* One audit row: the action, the operator as user_id, the address.  who
- * and when are the journal's for a row written again later (when NULL:
- * this operator, now), so a retried row keeps its own operator and time. */
-static int audit_insert(struct ops *o, const char *action, const char *type, const char *target,
-                        const char *tenant, const char *details, const char *who, const char *when)
+int ops_audit_rows(struct ops *o, const char *action, const char *type, char *const *targets, size_t n,
+                   const char *tenant, const char *details, const char *who, const char *when)
 {
-	const struct conf_schema *s = &o->cfg->schema;
 	PGconn *c = ops_pg(o);
 	if (!c)
 		return -1;
-	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *u = pg_sql_ident(s->user_id),
-	     *rt = pg_sql_ident(s->resource_type), *ri = pg_sql_ident(s->resource_id),
-	     *tn = pg_sql_ident(s->tenant_id), *d = pg_sql_ident(s->details), *ts = pg_sql_ident(s->timestamp);
-	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s, %s)"
-	                       " VALUES ($1, $2, $3, $4, $5, $6::jsonb, coalesce($7::timestamptz, now()))",
-	                       t, a, u, rt, ri, tn, d, ts);
-	const char *v[] = { action, who ? who : o->operator_id, type, target, tenant, details, when };
-	PGresult *res = sql ? PQexecParams(c, sql, 7, NULL, v, NULL, NULL, 0) : NULL;
-	if (sql && PQresultStatus(res) != PGRES_COMMAND_OK && ops_pg_lost(o, res) && (c = ops_pg(o))) {
+	char *sql = pg_sql_audit_insert(&o->names, n);
+	const char **v = calloc(n + 6, sizeof *v);
+	int rc = -1;
+	if (sql && v) {
+		const char *fixed[] = { action, who ? who : o->operator_id, type, tenant, details, when };
+		memcpy(v, fixed, sizeof fixed);
+		memcpy(v + 6, targets, n * sizeof *v);
+		int np = (int)n + 6;
+		PGresult *res = PQexecParams(c, sql, np, NULL, v, NULL, NULL, 0);
+		if (PQresultStatus(res) != PGRES_COMMAND_OK && ops_pg_lost(o, res) && (c = ops_pg(o))) {
+			PQclear(res);
+			res = PQexecParams(c, sql, np, NULL, v, NULL, NULL, 0);
+		}
+		rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
 		PQclear(res);
-		res = PQexecParams(c, sql, 7, NULL, v, NULL, NULL, 0);
 	}
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
 	if (rc < 0 && c)
 		pg_write_error(o->cfg, c, o->pg_error, sizeof o->pg_error);
-	PQclear(res);
 	free(sql);
-	free(t); free(a); free(u); free(rt); free(ri); free(tn); free(d); free(ts);
+	free(v);
 	return rc;
+}
+
+/* One audit row: the action, the operator as user_id, the address. */
+static int audit_insert(struct ops *o, const char *action, const char *type, const char *target,
+                        const char *tenant, const char *details, const char *who, const char *when)
+{
+	return ops_audit_rows(o, action, type, (char *const[]){ (char *)target }, 1, tenant, details, who, when);
 }
 
 /* The details column: the journal id, the reason, the incident, the mode,

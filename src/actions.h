@@ -15,6 +15,7 @@
 #include "allowlist.h"
 #include "ipaddr.h"
 #include "journal.h"
+#include "pg_sql.h"
 
 struct config;
 
@@ -99,6 +100,7 @@ struct ops {
 	void *redis;                 /* struct rlink, connected on first use */
 	void *pg;                    /* PGconn for the audit rows, on the primary */
 	struct allowlist allow;      /* addresses never blocked unseen */
+	struct pg_sql_names names;   /* the audit log's table and columns, quoted */
 	char pg_error[256];          /* why the last write could not reach it */
 	unsigned retried;            /* audit rows written again from the journal */
 	unsigned reconciled;         /* interrupted actions given their result */

@@ -27,6 +27,14 @@ bool ops_mode_audited(const char *mode);
 char *ops_audit_details(const struct op *op, const char *id, const char *mode, json_t *extra);
 /* "ip_blocked", or "ip_blocked_noop" when it found nothing to do. */
 void ops_audit_action(char *out, size_t n, const char *action, const char *status, bool applied);
+/* The audit rows of one action, one for each of targets (a range's
+ * addresses, or one), in one INSERT: all written or none.  who and when are
+ * the journal's for rows written again later (NULL: this operator, now), so
+ * a retried row keeps its own operator and time.  A write that finds its
+ * connection lost or its server a standby is tried once more on a fresh
+ * one.  0, or -1 with o->pg_error. */
+int ops_audit_rows(struct ops *o, const char *action, const char *type, char *const *targets, size_t n,
+                   const char *tenant, const char *details, const char *who, const char *when);
 /* Run sql (taken and freed): a count of operator blocks of target within
  * block-memory, its parameters $1 the block action, $2 target, $3 the
  * memory in seconds; -1 with o->pg_error. */

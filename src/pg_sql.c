@@ -92,6 +92,18 @@ char *pg_sql_text_array(char *const *v, size_t n)
 	return sb_take(&b);
 }
 
+char *pg_sql_audit_insert(const struct pg_sql_names *q, size_t n)
+{
+	struct sqlbuf b = { 0 };
+
+	sb_printf(&b, "INSERT INTO %s (%s, %s, %s, %s, %s, %s, %s) VALUES", q->t, q->action, q->user, q->rtype,
+	          q->rid, q->tenant, q->details, q->ts);
+	for (size_t i = 0; i < n; i++)
+		sb_printf(&b, "%s ($1, $2, $3, $%zu, $4, $5::jsonb, coalesce($6::timestamptz, now()))",
+		          i ? "," : "", i + 7);
+	return sb_take(&b);
+}
+
 char *pg_sql_int_array(const int *v, size_t n)
 {
 	struct sqlbuf b = { 0 };
@@ -103,13 +115,7 @@ char *pg_sql_int_array(const int *v, size_t n)
 	return sb_take(&b);
 }
 
-/* The quoted names of one configuration. */
-struct names {
-	char *t, *id, *ts, *tenant, *user, *action, *method, *path, *status, *ua, *ip;
-	char *rtype, *rid, *details;
-};
-
-static void names_free(struct names *n)
+void pg_sql_names_free(struct pg_sql_names *n)
 {
 	free(n->t);
 	free(n->id);
@@ -125,9 +131,10 @@ static void names_free(struct names *n)
 	free(n->rtype);
 	free(n->rid);
 	free(n->details);
+	memset(n, 0, sizeof *n);
 }
 
-static int names_init(struct names *n, const struct config *cfg)
+int pg_sql_names_init(struct pg_sql_names *n, const struct config *cfg)
 {
 	const struct conf_schema *s = &cfg->schema;
 
@@ -147,7 +154,7 @@ static int names_init(struct names *n, const struct config *cfg)
 	n->details = pg_sql_ident(s->details);
 	if (!n->t || !n->id || !n->ts || !n->tenant || !n->user || !n->action || !n->method ||
 	    !n->path || !n->status || !n->ua || !n->ip || !n->rtype || !n->rid || !n->details) {
-		names_free(n);
+		pg_sql_names_free(n);
 		return -1;
 	}
 	return 0;
@@ -198,7 +205,7 @@ static int names_init(struct names *n, const struct config *cfg)
  * actions.  A quiet refresh is this query alone.  Seconds by date_trunc, worked out once a group: the cursor's
  * exact microseconds for every row cost twice as much; the older range is
  * only counted, which costs a quarter of grouping it. */
-static char *build_clock(const struct names *n)
+static char *build_clock(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -264,7 +271,7 @@ static char *build_clock(const struct names *n)
  * unauthorized and $10 cross-tenant actions, $11 tail from (unix us), $12
  * unused here, $13 rate-limited actions, $14 operators' actions.  The rows past the cursor, in
  * cursor order. */
-static char *build_rows(const struct names *n)
+static char *build_rows(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -281,7 +288,7 @@ static char *build_rows(const struct names *n)
 /* The same parameters, $4 the start of the range checked (unix us) instead
  * of the window and $12 bigint[] the hashes of the ids counted in it: the
  * rows of the range that committed late, all in one query. */
-static char *build_late(const struct names *n)
+static char *build_late(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -295,7 +302,7 @@ static char *build_late(const struct names *n)
 }
 
 /* $1 $2 failures, $3 tenant, $4 int minutes back (59 gives 60 buckets) */
-static char *build_per_minute(const struct names *n)
+static char *build_per_minute(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -315,7 +322,7 @@ static char *build_per_minute(const struct names *n)
  * not count(a.*): the join never yields a NULL row, and a whole-row value
  * costs a copy of every row (user agents of 10 KB included), which made
  * this query twice as slow (bench/, BENCHMARKS.md). */
-static char *build_top_ips(const struct names *n)
+static char *build_top_ips(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -347,7 +354,7 @@ static char *build_top_ips(const struct names *n)
  * first), $6 int overlap seconds, $7 int text cut, $8 int limit.  Rows can
  * commit out of timestamp order: re-reading the overlap catches late ones,
  * and the caller drops ids it already has. */
-static char *build_tail(const struct names *n)
+static char *build_tail(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -365,7 +372,7 @@ static char *build_tail(const struct names *n)
 /* $1 $2 failures, $3 tenant, $4 window, $5 text address, $6 unused int
  * (kept so every drill-down query shares one parameter list), $7 text cut,
  * $8 limit.  Served by the (ip, timestamp) index. */
-static char *build_ip_events(const struct names *n)
+static char *build_ip_events(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -379,7 +386,7 @@ static char *build_ip_events(const struct names *n)
 }
 
 /* The same parameters; one address's events counted by one column. */
-static char *build_ip_by(const struct names *n, const char *col)
+static char *build_ip_by(const struct pg_sql_names *n, const char *col)
 {
 	struct sqlbuf b = { 0 };
 
@@ -393,7 +400,7 @@ static char *build_ip_by(const struct names *n, const char *col)
 }
 
 /* The same parameters, $5 the tenant looked at; its users by failures. */
-static char *build_tenant_users(const struct names *n)
+static char *build_tenant_users(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -415,7 +422,7 @@ static char *build_tenant_users(const struct names *n)
  *   4 resource type, 5 target (resource id), 6 tenant, and from the
  *   details: 7 journal id, 8 incident, 9 reason, 10 note, 11 mode,
  *   12 outcome. */
-static char *build_team_rows(const struct names *n)
+static char *build_team_rows(const struct pg_sql_names *n)
 {
 	struct sqlbuf b = { 0 };
 
@@ -474,10 +481,10 @@ static char *stop_the_clock(char *sql)
 
 int pg_sql_build(struct pg_sql *q, const struct config *cfg, bool at)
 {
-	struct names n;
+	struct pg_sql_names n;
 
 	memset(q, 0, sizeof *q);
-	if (names_init(&n, cfg) < 0)
+	if (pg_sql_names_init(&n, cfg) < 0)
 		return -1;
 	q->clock = build_clock(&n);
 	q->rows = build_rows(&n);
@@ -491,7 +498,7 @@ int pg_sql_build(struct pg_sql *q, const struct config *cfg, bool at)
 	q->ip_by[2] = build_ip_by(&n, n.ua);
 	q->tenant_users = build_tenant_users(&n);
 	q->team_rows = build_team_rows(&n);
-	names_free(&n);
+	pg_sql_names_free(&n);
 	if (at) {
 		char **all[] = { &q->clock, &q->rows, &q->late, &q->per_minute, &q->top_ips, &q->tail,
 		                 &q->ip_events, &q->ip_by[0], &q->ip_by[1], &q->ip_by[2], &q->tenant_users };
@@ -552,7 +559,7 @@ static char *qualified(const char *schema, const char *name)
 /* The failure predicate with literal values, as the partial index needs it:
  * it must be the same expression the queries get once their parameters are
  * bound, so that the planner can prove the index applies. */
-static void failure_literal(struct sqlbuf *b, const struct config *cfg, const struct names *n)
+static void failure_literal(struct sqlbuf *b, const struct config *cfg, const struct pg_sql_names *n)
 {
 	sb_printf(b, "(%s IN (", n->action);
 	for (size_t i = 0; i < cfg->failure_actions.n; i++) {
@@ -567,7 +574,7 @@ static void failure_literal(struct sqlbuf *b, const struct config *cfg, const st
 }
 
 /* Index i's columns (and predicate), after the table's name. */
-static void index_columns(struct sqlbuf *b, const struct config *cfg, const struct names *n, int i)
+static void index_columns(struct sqlbuf *b, const struct config *cfg, const struct pg_sql_names *n, int i)
 {
 	if (i == 0) {
 		sb_printf(b, " (%s, %s)", n->ts, n->id);
@@ -587,7 +594,7 @@ static const char *const index_why[3] = {
 	"-- 3. One address's events in a time range: the top addresses' requests, users and tenants.\n",
 };
 
-static void plain_indexes(struct sqlbuf *b, const struct config *cfg, const struct names *n)
+static void plain_indexes(struct sqlbuf *b, const struct config *cfg, const struct pg_sql_names *n)
 {
 	sb_printf(b, "-- CONCURRENTLY builds them without blocking the writers (not inside a transaction).\n\n");
 	for (int i = 0; i < 3; i++) {
@@ -602,7 +609,7 @@ static void plain_indexes(struct sqlbuf *b, const struct config *cfg, const stru
 /* A partitioned table refuses CREATE INDEX CONCURRENTLY: each index is
  * made on the parents alone (ON ONLY), built CONCURRENTLY on each leaf,
  * then attached, lowest level first, which makes the parents' valid. */
-static void partitioned_indexes(struct sqlbuf *b, const struct config *cfg, const struct names *n,
+static void partitioned_indexes(struct sqlbuf *b, const struct config *cfg, const struct pg_sql_names *n,
                                 const struct pg_partition *parts, size_t np)
 {
 	sb_printf(b,
@@ -646,10 +653,10 @@ static void partitioned_indexes(struct sqlbuf *b, const struct config *cfg, cons
 
 char *pg_sql_indexes(const struct config *cfg, const struct pg_partition *parts, size_t np)
 {
-	struct names n;
+	struct pg_sql_names n;
 	struct sqlbuf b = { 0 };
 
-	if (names_init(&n, cfg) < 0)
+	if (pg_sql_names_init(&n, cfg) < 0)
 		return NULL;
 	sb_printf(&b, "-- Indexes that keep every sectop refresh cheap, whatever the size of %s.\n", n.t);
 	if (parts && np)
@@ -659,6 +666,6 @@ char *pg_sql_indexes(const struct config *cfg, const struct pg_partition *parts,
 	sb_printf(&b,
 	    "-- No index on unbounded text columns (tenant, user agent, path): a 10 KB value would\n"
 	    "-- make the writers' inserts fail.  Refresh statistics afterwards: ANALYZE %s;\n", n.t);
-	names_free(&n);
+	pg_sql_names_free(&n);
 	return sb_take(&b);
 }

@@ -13,6 +13,22 @@
 
 struct config;
 
+/* The configured table and column names, quoted; malloc'd. */
+struct pg_sql_names {
+	char *t, *id, *ts, *tenant, *user, *action, *method, *path, *status, *ua, *ip;
+	char *rtype, *rid, *details;
+};
+/* 0, or -1 out of memory (nothing held). */
+int pg_sql_names_init(struct pg_sql_names *n, const struct config *cfg);
+void pg_sql_names_free(struct pg_sql_names *n);
+
+/* The audit rows of one action, n of them in one INSERT (all or none):
+ * $1 action, $2 user, $3 resource type, $4 tenant, $5 details (jsonb), $6
+ * time (NULL: now), and $7 ... $(6+n) the resource ids, one a row.  VALUES,
+ * so that each parameter takes its column's type.  malloc'd; NULL out of
+ * memory. */
+char *pg_sql_audit_insert(const struct pg_sql_names *q, size_t n);
+
 /* The queries of one dashboard refresh.  Parameters of each are listed in
  * pg_sql.c beside its text. */
 struct pg_sql {

@@ -77,19 +77,17 @@ static struct range_member *add_member(struct range_plan *p, const char *ip, lon
 static enum op_status find_failing(struct ops *o, struct range_plan *p, struct op_result *r)
 {
 	const struct config *cfg = o->cfg;
-	const struct conf_schema *s = &cfg->schema;
+	const struct pg_sql_names *q = &o->names;
 	PGconn *c = ops_pg_conn(o);
 	if (!c)
 		return op_result_say(r, OP_FAILED, "postgres: %s", o->pg_error);
-	char *t = pg_sql_ident(s->table), *ip = pg_sql_ident(s->ip_address), *ts = pg_sql_ident(s->timestamp),
-	     *a = pg_sql_ident(s->action), *st = pg_sql_ident(s->status_code), *tn = pg_sql_ident(s->tenant_id);
 	char *sql = str_printf("SELECT host(a.%s), count(*), count(*) OVER () FROM %s a"
 	                       " WHERE a.%s >= date_trunc('minute', now()) - make_interval(secs => $4::int)"
 	                       " AND a.%s <= now() + interval '1 second'"
 	                       " AND (a.%s = ANY($1::text[]) OR a.%s = ANY($2::int[]))"
 	                       " AND ($3::text IS NULL OR a.%s = $3::text) AND a.%s <<= $5::inet"
 	                       " GROUP BY a.%s ORDER BY count(*) DESC, a.%s LIMIT $6::int",
-	                       ip, t, ts, ts, a, st, tn, ip, ip, ip);
+	                       q->ip, q->t, q->ts, q->ts, q->action, q->status, q->tenant, q->ip, q->ip, q->ip);
 	char *acts = pg_sql_text_array(cfg->failure_actions.v, cfg->failure_actions.n);
 	char *codes = pg_sql_int_array(cfg->failure_statuses, cfg->n_failure_statuses);
 	char window[16], limit[16];
@@ -117,7 +115,6 @@ static enum op_status find_failing(struct ops *o, struct range_plan *p, struct o
 	free(sql);
 	free(acts);
 	free(codes);
-	free(t); free(ip); free(ts); free(a); free(st); free(tn);
 	return rc;
 }
 
@@ -125,32 +122,28 @@ static enum op_status find_failing(struct ops *o, struct range_plan *p, struct o
  * drills left out; -1 with o->pg_error. */
 static long earlier_range_blocks(struct ops *o, const char *range)
 {
-	const struct conf_schema *s = &o->cfg->schema;
+	const struct pg_sql_names *q = &o->names;
 	PGconn *c = ops_pg_conn(o);
 	if (!c)
 		return -1;
-	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *ts = pg_sql_ident(s->timestamp),
-	     *d = pg_sql_ident(s->details);
 	char *sql = str_printf("SELECT count(DISTINCT %s->>'journal_id') FROM %s WHERE %s = $1 AND %s->>'range' = $2"
 	                       " AND %s >= now() - make_interval(secs => $3::int)"
-	                       " AND coalesce(%s->>'mode', 'live') <> 'drill'", d, t, a, d, ts, d);
-	long n = ops_count_blocks(o, c, sql, range);
-	free(t); free(a); free(ts); free(d);
-	return n;
+	                       " AND coalesce(%s->>'mode', 'live') <> 'drill'",
+	                       q->details, q->t, q->action, q->details, q->ts, q->details);
+	return ops_count_blocks(o, c, sql, range);
 }
 
 /* The addresses range blocks of this range were audited for (the keys
  * they set carry the range; they last at most 365 days). */
 static enum op_status find_range_blocked(struct ops *o, struct range_plan *p, struct op_result *r)
 {
-	const struct conf_schema *s = &o->cfg->schema;
+	const struct pg_sql_names *q = &o->names;
 	PGconn *c = ops_pg_conn(o);
 	if (!c)
 		return op_result_say(r, OP_FAILED, "postgres: %s", o->pg_error);
-	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *ts = pg_sql_ident(s->timestamp),
-	     *d = pg_sql_ident(s->details), *ri = pg_sql_ident(s->resource_id);
 	char *sql = str_printf("SELECT DISTINCT %s FROM %s WHERE %s = $1 AND %s->>'range' = $2"
-	                       " AND %s >= now() - interval '366 days' LIMIT $3::int", ri, t, a, d, ts);
+	                       " AND %s >= now() - interval '366 days' LIMIT $3::int",
+	                       q->rid, q->t, q->action, q->details, q->ts);
 	char limit[16];
 	snprintf(limit, sizeof limit, "%d", RANGE_FETCH_MAX);
 	const char *v[] = { op_action_name(OP_BLOCK), p->op.target, limit };
@@ -165,36 +158,6 @@ static enum op_status find_range_blocked(struct ops *o, struct range_plan *p, st
 			rc = op_result_say(r, OP_FAILED, "out of memory");
 	PQclear(res);
 	free(sql);
-	free(t); free(a); free(ts); free(d); free(ri);
-	return rc;
-}
-
-/* Every address, text[] "targets": one INSERT, so that a range's rows are
- * all written or none (a retry never writes half of them twice).  who and
- * when: the journal's, for rows written again later. */
-static int audit_rows(struct ops *o, const char *action, const char *type, char *const *targets, size_t n,
-                      const char *details, const char *who, const char *when)
-{
-	const struct conf_schema *s = &o->cfg->schema;
-	PGconn *c = ops_pg_conn(o);
-	if (!c)
-		return -1;
-	char *t = pg_sql_ident(s->table), *a = pg_sql_ident(s->action), *u = pg_sql_ident(s->user_id),
-	     *rt = pg_sql_ident(s->resource_type), *ri = pg_sql_ident(s->resource_id),
-	     *d = pg_sql_ident(s->details), *ts = pg_sql_ident(s->timestamp);
-	char *sql = str_printf("INSERT INTO %s (%s, %s, %s, %s, %s, %s)"
-	                       " SELECT $1, $2, $3, x, $5::jsonb, coalesce($6::timestamptz, now())"
-	                       " FROM unnest($4::text[]) AS x", t, a, u, rt, ri, d, ts);
-	char *list = pg_sql_text_array(targets, n);
-	const char *v[] = { action, who ? who : o->operator_id, type, list, details, when };
-	PGresult *res = sql && list ? PQexecParams(c, sql, 6, NULL, v, NULL, NULL, 0) : NULL;
-	int rc = PQresultStatus(res) == PGRES_COMMAND_OK ? 0 : -1;
-	if (rc < 0)
-		pg_write_error(o->cfg, c, o->pg_error, sizeof o->pg_error);
-	PQclear(res);
-	free(sql);
-	free(list);
-	free(t); free(a); free(u); free(rt); free(ri); free(d); free(ts);
 	return rc;
 }
 
@@ -622,9 +585,10 @@ static int audit_range(struct ops *o, const struct op *op, const char *id, const
 	n = k;
 	ops_audit_action(action, sizeof action, op_action_name(op->kind), n ? "done" : "already", n > 0);
 	if (details && targets && n)
-		rc = audit_rows(o, action, "ip", targets, n, details, who, when);
+		rc = ops_audit_rows(o, action, "ip", targets, n, NULL, details, who, when);
 	else if (details && targets)
-		rc = audit_rows(o, action, "ip_range", (char *const[]){ (char *)op->target }, 1, details, who, when);
+		rc = ops_audit_rows(o, action, "ip_range", (char *const[]){ (char *)op->target }, 1, NULL, details,
+		                    who, when);
 	free(targets);
 	free(details);
 	json_decref(extra);

@@ -86,6 +86,31 @@ static void test_queries_use_configured_names(void **state)
 
 /* A look back reads the same rows with the clock stopped at the period's
  * end, inclusive, and no second of jitter past it; nothing else changes. */
+/* An action's audit rows: one VALUES row a target, its own parameter each,
+ * the rest shared; the configured names quoted. */
+static void test_audit_insert(void **state)
+{
+	struct config c;
+	struct pg_sql_names n;
+	char err[128];
+	(void)state;
+	conf_defaults(&c);
+	assert_int_equal(conf_set(&c, "table", "audit \"log\"", err, sizeof err), 0);
+	assert_int_equal(pg_sql_names_init(&n, &c), 0);
+	char *one = pg_sql_audit_insert(&n, 1), *three = pg_sql_audit_insert(&n, 3);
+	assert_string_equal(one, "INSERT INTO \"audit \"\"log\"\"\" (\"action\", \"user_id\", \"resource_type\","
+	                    " \"resource_id\", \"tenant_id\", \"details\", \"timestamp\") VALUES"
+	                    " ($1, $2, $3, $7, $4, $5::jsonb, coalesce($6::timestamptz, now()))");
+	assert_non_null(strstr(three, "VALUES ($1, $2, $3, $7, $4, $5::jsonb, coalesce($6::timestamptz, now())),"
+	                               " ($1, $2, $3, $8, $4,"));
+	assert_non_null(strstr(three, ", ($1, $2, $3, $9, $4, $5::jsonb, coalesce($6::timestamptz, now()))"));
+	assert_null(strstr(three, "$10"));
+	free(one);
+	free(three);
+	pg_sql_names_free(&n);
+	conf_free(&c);
+}
+
 static void test_look_back_stops_the_clock(void **state)
 {
 	struct config c;
@@ -169,6 +194,7 @@ int main(void)
 		cmocka_unit_test(test_ident_quoting),
 		cmocka_unit_test(test_arrays),
 		cmocka_unit_test(test_queries_use_configured_names),
+		cmocka_unit_test(test_audit_insert),
 		cmocka_unit_test(test_look_back_stops_the_clock),
 		cmocka_unit_test(test_indexes_match_the_failure_definition),
 		cmocka_unit_test(test_indexes_of_a_partitioned_table),
