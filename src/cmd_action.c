@@ -205,6 +205,22 @@ static void execute_whole(struct ops *o, const struct op *op, const struct op_pl
 	ops_execute(o, op, p, r);
 }
 
+void cmd_say_housekeeping(const struct ops *o)
+{
+	if (o->reconciled)
+		printf("  (%u interrupted action%s reconciled with the servers: see the journal, 8 in the console)\n",
+		       o->reconciled, o->reconciled == 1 ? "" : "s");
+	if (o->retried)
+		printf("  (%u audit rows written from the journal)\n", o->retried);
+}
+
+void cmd_say_result(const struct op_result *r, bool ascii)
+{
+	char *safe = sanitize_str(r->message, ascii ? SAN_ASCII : 0);
+	fprintf(r->status == OP_DONE ? stdout : stderr, "%s%s\n", r->status == OP_DONE ? "" : "sectop: ", safe);
+	free(safe);
+}
+
 void cmd_release_signals(void)
 {
 	fflush(stdout);
@@ -261,19 +277,14 @@ static int run(struct app *app, enum op_kind kind)
 				execute_whole(&o, &op, &plan, &r);
 			}
 		}
-		if (o.reconciled && !json)
-			printf("  (%u interrupted action%s reconciled with the servers: see the journal, 8 in the console)\n",
-			       o.reconciled, o.reconciled == 1 ? "" : "s");
-		if (o.retried && !json)
-			printf("  (%u audit rows written from the journal)\n", o.retried);
+		if (!json)
+			cmd_say_housekeeping(&o);
 		ops_close(&o);
 	}
 	if (json) {
 		print_json(&op, &plan, &r, &o);
 	} else {
-		char *safe = sanitize_str(r.message, app->ascii ? SAN_ASCII : 0);
-		fprintf(r.status == OP_DONE ? stdout : stderr, "%s%s\n", r.status == OP_DONE ? "" : "sectop: ", safe);
-		free(safe);
+		cmd_say_result(&r, app->ascii);
 	}
 	cmd_release_signals();
 	return (int)r.status;

@@ -16,6 +16,12 @@ void cmd_hold_signals(void);
 /* stdout flushed, then the held signals act. */
 void cmd_release_signals(void);
 
+/* What the gate did besides the action (interrupted actions reconciled,
+ * audit rows written from the journal), a line each, on stdout. */
+void cmd_say_housekeeping(const struct ops *o);
+/* The result's message, inert: on stdout when done, else on stderr. */
+void cmd_say_result(const struct op_result *r, bool ascii);
+
 /* `sectop block|unblock RANGE` (cmd_range.c). */
 int cmd_range(struct app *app, enum op_kind kind);
 

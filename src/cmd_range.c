@@ -162,19 +162,14 @@ int cmd_range(struct app *app, enum op_kind kind)
 					show_outcome(&plan, app->ascii);
 			}
 		}
-		if (o.reconciled && !json)
-			printf("  (%u interrupted action%s reconciled with the servers: see the journal, 8 in the console)\n",
-			       o.reconciled, o.reconciled == 1 ? "" : "s");
-		if (o.retried && !json)
-			printf("  (%u audit rows written from the journal)\n", o.retried);
+		if (!json)
+			cmd_say_housekeeping(&o);
 		ops_close(&o);
 	}
 	if (json) {
 		print_json(&o, &plan, &r, prepared);
 	} else {
-		char *safe = sanitize_str(r.message, app->ascii ? SAN_ASCII : 0);
-		fprintf(r.status == OP_DONE ? stdout : stderr, "%s%s\n", r.status == OP_DONE ? "" : "sectop: ", safe);
-		free(safe);
+		cmd_say_result(&r, app->ascii);
 	}
 	cmd_release_signals();
 	range_plan_free(&plan);
