@@ -7,11 +7,7 @@
 # reaches the terminal inert, and the snapshot carries country, asn, as_org.
 . "$(dirname "$0")/lib.sh"
 tui_init geoip 23
-perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null || {
-	[ "${SECTOP_REQUIRE_SERVERS:-0}" = 1 ] && { echo "libmaxmind-db-writer-perl is missing" >&2; exit 99; }
-	echo "skip: no MaxMind::DB::Writer (Debian: libmaxmind-db-writer-perl)" >&2; exit 77; }
-"$SECTOP" --version | grep -q "geoip" || { echo "skip: built without libmaxminddb" >&2; exit 77; }
-perl "$top_srcdir/tests/fixtures/make_mmdb.pl" test "$work" || exit 99
+tui_geoip_fixture
 
 tsql <<SQL || { echo 'seeding failed' >&2; exit 99; }
 INSERT INTO $table ("timestamp", tenant_id, user_id, action, ip_address, status_code)

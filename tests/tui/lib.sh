@@ -98,6 +98,17 @@ tui_server() {
 # process runs ($sectop_pid).  With TUI_RECORD=FILE, sectop runs under
 # script(1), which copies everything it writes to the terminal into FILE.
 TUI_RECORD=
+# tui_geoip_fixture: the test MaxMind DB files in $work (make_mmdb.pl
+# test), or a skip when the writer module or sectop's libmaxminddb is
+# missing (a failure under SECTOP_REQUIRE_SERVERS=1 for the module).
+tui_geoip_fixture() {
+	perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null || {
+		[ "${SECTOP_REQUIRE_SERVERS:-0}" = 1 ] && { echo "libmaxmind-db-writer-perl is missing" >&2; exit 99; }
+		echo "skip: no MaxMind::DB::Writer (Debian: libmaxmind-db-writer-perl)" >&2; exit 77; }
+	"$SECTOP" --version | grep -q "geoip" || { echo "skip: built without libmaxminddb" >&2; exit 77; }
+	perl "$top_srcdir/tests/fixtures/make_mmdb.pl" test "$work" || exit 99
+}
+
 tui_start() {
 	local v args=()
 	args=(-c "$work/empty.conf" --db "$SECTOP_TEST_DB" --redis "$redis_url" --table "$table"

@@ -8,11 +8,7 @@
 # Enter lists the AS's addresses; A again groups by /24 and /64.
 . "$(dirname "$0")/lib.sh"
 tui_init ranges_as 27
-perl -MMaxMind::DB::Writer::Tree -e 1 2>/dev/null || {
-	[ "${SECTOP_REQUIRE_SERVERS:-0}" = 1 ] && { echo "libmaxmind-db-writer-perl is missing" >&2; exit 99; }
-	echo "skip: no MaxMind::DB::Writer (Debian: libmaxmind-db-writer-perl)" >&2; exit 77; }
-"$SECTOP" --version | grep -q "geoip" || { echo "skip: built without libmaxminddb" >&2; exit 77; }
-perl "$top_srcdir/tests/fixtures/make_mmdb.pl" test "$work" || exit 99
+tui_geoip_fixture
 
 # AS64500 is 203.0.113.0/24, AS64501 198.51.100.0/24, AS64502 2001:db8::/32;
 # 192.0.2.0/24 is in no network (make_mmdb.pl)
