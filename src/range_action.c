@@ -180,11 +180,16 @@ static char *range_value(const struct ops *o, const struct op *op)
 	return s;
 }
 
-/* Who set a block, for the preview: "the servers", "bob (a single block)",
- * "bob (range 203.0.113.0/24)", "fail2ban". */
-static void block_owner(const char *v, size_t len, char *out, size_t n)
+/* Who set a block key, for the preview: "the servers", "bob (a single
+ * block)", "bob (range 203.0.113.0/24)", "fail2ban", or "(a key of another
+ * type)" when it holds no string. */
+static void key_owner(const redisReply *v, char *out, size_t n)
 {
-	json_t *j = json_loadb(v, len, 0, NULL);
+	if (v->type != REDIS_REPLY_STRING) {
+		snprintf(out, n, "(a key of another type)");
+		return;
+	}
+	json_t *j = json_loadb(v->str, v->len, 0, NULL);
 	const char *by = json_string_value(json_object_get(j, "by"));
 	const char *via = json_string_value(json_object_get(j, "via"));
 	const char *range = json_string_value(json_object_get(j, "range"));
@@ -233,10 +238,7 @@ static enum op_status read_keys(struct ops *o, struct range_plan *p, struct op_r
 		}
 		if (p->op.kind == OP_BLOCK && v->type != REDIS_REPLY_NIL) {
 			m->state = MEMBER_SKIPPED;
-			if (v->type == REDIS_REPLY_STRING)
-				block_owner(v->str, v->len, who, sizeof who);
-			else
-				snprintf(who, sizeof who, "(a key of another type)");
+			key_owner(v, who, sizeof who);
 			snprintf(m->why, sizeof m->why, "already blocked by %s", who);
 		} else if (p->op.kind == OP_UNBLOCK && v->type == REDIS_REPLY_NIL) {
 			m->state = MEMBER_SKIPPED;
@@ -244,10 +246,7 @@ static enum op_status read_keys(struct ops *o, struct range_plan *p, struct op_r
 		} else if (p->op.kind == OP_UNBLOCK && (v->type != REDIS_REPLY_STRING ||
 		                                        !set_by_range(v->str, v->len, p->op.target))) {
 			m->state = MEMBER_LEFT;
-			if (v->type == REDIS_REPLY_STRING)
-				block_owner(v->str, v->len, who, sizeof who);
-			else
-				snprintf(who, sizeof who, "(a key of another type)");
+			key_owner(v, who, sizeof who);
 			snprintf(m->why, sizeof m->why, "blocked by %s, not by a block of this range: left alone", who);
 		} else if (p->op.kind == OP_UNBLOCK) {
 			m->value = malloc(v->len + 1);
